@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { AppConfig } from './config/config';
+import type { ServerKey } from './config/server-key';
+import { CoreModule } from './core/core.module';
+import { PlainTextExceptionFilter } from './core/http-exception.filter';
+import { AuthModule } from './auth/auth.module';
+import { OnionGatewayModule } from './onion-gateway/onion-gateway.module';
+import { RoomsModule } from './rooms/rooms.module';
+import { UsersModule } from './users/users.module';
+import { InboxModule } from './inbox/inbox.module';
+import { FilesModule } from './files/files.module';
+import { JobsModule } from './jobs/jobs.module';
+import { WebModule } from './web/web.module';
+
+/** The public application: onion gateway, the inner SOGS/file-server routes and the web page. */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, serverKey),
+        AuthModule,
+        OnionGatewayModule,
+        RoomsModule,
+        UsersModule,
+        InboxModule,
+        FilesModule,
+        JobsModule,
+        WebModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: PlainTextExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+// Every setting of the server, read from the environment (spec §10.2 for the reference defaults).
+// Durations are seconds, sizes are bytes. Sections are grouped by the module that reads them.
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['true', '1', 'yes', 'on'].includes(v)));
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+const DAY = 86400;
+
+export const configSchema = z.object({
+  // --- process and network
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(3000, 0, 65535),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_PORT: int(3001, 0, 65535),
+  BASE_URL: z.string().url().optional(),
+  SHUTDOWN_TIMEOUT: num(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Debug only: lets inner routes answer plain HTTP requests that did not come through the gateway. */
+  ALLOW_DIRECT_ROUTES: bool.default(false),
+
+  // --- dependencies
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (postgresql://user@host:5432/db)'),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().default('scs:'),
+
+  // --- server identity (spec §2.1)
+  KEY_FILE: z.string().default('./data/key_x25519'),
+
+  // --- onion gateway (spec §4) and batches (spec §6.1)
+  ONION_MAX_BODY: int(10_485_760, 1),
+  BATCH_MAX_REQUESTS: int(128, 1),
+  BATCH_MAX_BYTES: int(10_485_760, 1),
+  JSON_MAX_DEPTH: int(64, 1),
+  /** How long the reply of an authenticated request is kept so an identical retry gets it back. */
+  RETRY_REPLY_WINDOW: int(120, 0),
+  /** Replies larger than this are not kept for retries (the retry then gets the reference 425). */
+  RETRY_REPLY_MAX_BYTES: int(262_144, 0),
+
+  // --- authentication (spec §3)
+  REQUIRE_BLIND_KEYS: bool.default(true),
+  AUTH_TIMESTAMP_WINDOW: int(DAY, 1),
+  /** Requests per blinded id per window (0 = unlimited); failed-auth attempts per key likewise. */
+  USER_RATE_LIMIT: int(0, 0),
+  USER_RATE_WINDOW: int(60, 1),
+  AUTH_FAILURE_LIMIT: int(0, 0),
+  AUTH_FAILURE_WINDOW: int(60, 1),
+
+  // --- rooms and messages (spec §6.2–6.5, §7, §9.2)
+  ACTIVE_THRESHOLD: int(7 * DAY, 1),
+  ACTIVE_PRUNE_THRESHOLD: int(60 * DAY, 1),
+  HISTORY_PRUNE_THRESHOLD: int(30 * DAY, 0),
+  MESSAGE_LIMIT_DEFAULT: int(100, 1),
+  MESSAGE_LIMIT_MAX: int(256, 1),
+  REACTORS_DEFAULT: int(4, 0),
+  REACTORS_MAX: int(20, 0),
+  REACTION_MAX_CODEPOINTS: int(12, 1),
+  MESSAGE_MAX_BYTES: int(10_485_760, 1),
+  RATE_LIMIT_POSTS: int(5, 0),
+  RATE_LIMIT_WINDOW: num(16, 0),
+  /** A post repeated with the same author, room and signature within this window returns the original. */
+  POST_IDEMPOTENCY_WINDOW: int(3600, 0),
+  PROFANITY_FILTER: bool.default(false),
+  PROFANITY_SILENT: bool.default(true),
+  PROFANITY_CUSTOM: z.string().optional(),
+  ALPHABET_FILTERS: z.string().default(''),
+  ALPHABET_SILENT: bool.default(true),
+  FILTER_MODS: bool.default(false),
+
+  // --- direct messages (spec §6.9)
+  DM_EXPIRY: int(15 * DAY, 1),
+  DM_RATE_LIMIT: int(0, 0),
+  DM_RATE_WINDOW: int(60, 1),
+
+  // --- files (spec §6.6, §9.1, §9.3, §12)
+  STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+  STORAGE_DIR: z.string().default('./data/files'),
+  S3_ENDPOINT: z.string().optional(),
+  S3_BUCKET: z.string().default('session-community'),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_PATH_STYLE: bool.default(true),
+  /** Master key file(s) wrapping per-object keys: first is current, the rest stay readable (rotation). */
+  MASTER_KEY_FILE: z.string().default('./data/master_key'),
+  MASTER_KEY_OLD_FILES: z.string().default(''),
+  FILE_MAX_SIZE: int(10_000_000, 1),
+  FILE_UPLOAD_EXPIRY: int(3600, 1),
+  /** Expiry of attached files; 0 = never expire (spec §10.2 `files.expiry`). */
+  FILE_EXPIRY: int(15 * DAY, 0),
+  FILE_SERVER_MAX_SIZE: int(6_000_000, 1),
+  FILE_SERVER_EXPIRY: int(21 * DAY, 1),
+  /** Largest X-FS-TTL honoured; 0 = the header is ignored (spec §12.1). */
+  FILE_SERVER_MAX_TTL: int(0, 0),
+  FILE_SERVER_CONTENT_IDS: bool.default(true),
+  UPLOAD_QUOTA_BYTES: int(0, 0),
+  UPLOAD_QUOTA_WINDOW: int(DAY, 1),
+  UPLOAD_CONCURRENCY: int(16, 1),
+
+  // --- periodic work (spec §9.4)
+  CLEANUP_INTERVAL: num(10, 1),
+  FILE_SWEEP_INTERVAL: num(60, 1),
+
+  // --- web page (spec §6.10)
+  WEB_SHOW_INDEX: bool.default(true),
+  WEB_SHOW_RECENT: bool.default(false),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;

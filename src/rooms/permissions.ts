@@ -1,0 +1,97 @@
+// Effective room permissions (spec §3.5). Pure: callers load the room defaults, the user's global
+// flags and their room override row, and ask.
+
+export interface RoomDefaults {
+  read: boolean;
+  accessible: boolean;
+  write: boolean;
+  upload: boolean;
+}
+
+export interface GlobalFlags {
+  banned: boolean;
+  moderator: boolean;
+  admin: boolean;
+}
+
+export interface RoomOverride {
+  banned: boolean;
+  read: boolean | null;
+  accessible: boolean | null;
+  write: boolean | null;
+  upload: boolean | null;
+  moderator: boolean;
+  admin: boolean;
+}
+
+export interface RoomPermissions {
+  banned: boolean;
+  read: boolean;
+  accessible: boolean;
+  write: boolean;
+  upload: boolean;
+  moderator: boolean;
+  admin: boolean;
+  globalModerator: boolean;
+  globalAdmin: boolean;
+}
+
+/** `user` null = anonymous: room defaults, not banned, not a moderator. */
+export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | null, override: RoomOverride | null): RoomPermissions {
+  if (!user) {
+    return { banned: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
+  }
+  const banned = user.banned || (override?.banned ?? false);
+  // users.admin implies users.moderator (spec §3.5), so a global admin is also a global moderator.
+  const globalModerator = user.moderator || user.admin;
+  if (globalModerator) {
+    return {
+      banned,
+      read: true,
+      accessible: true,
+      write: true,
+      upload: true,
+      moderator: true,
+      admin: user.admin || (override?.admin ?? false),
+      globalModerator,
+      globalAdmin: user.admin,
+    };
+  }
+  const admin = override?.admin ?? false;
+  return {
+    banned,
+    read: override?.read ?? room.read,
+    accessible: override?.accessible ?? room.accessible,
+    write: override?.write ?? room.write,
+    upload: override?.upload ?? room.upload,
+    moderator: admin || (override?.moderator ?? false),
+    admin,
+    globalModerator: false,
+    globalAdmin: false,
+  };
+}
+
+export type PermissionNeed = 'admin' | 'moderator' | 'read' | 'accessible' | 'write' | 'upload';
+
+/** pysogs `check_permission`: admin passes everything, moderator everything but admin. */
+export function hasPermission(p: RoomPermissions, need: PermissionNeed): boolean {
+  if (p.admin) return true;
+  if (need === 'admin') return false;
+  if (p.moderator) return true;
+  if (need === 'moderator') return false;
+  if (p.banned) return false;
+  switch (need) {
+    case 'accessible':
+      return p.accessible || p.read;
+    case 'read':
+      return p.read;
+    case 'write':
+      return p.write;
+    case 'upload':
+      return p.write && p.upload;
+  }
+}
+
+function pick(room: RoomDefaults): RoomDefaults {
+  return { read: room.read, accessible: room.accessible, write: room.write, upload: room.upload };
+}
