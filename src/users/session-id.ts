@@ -1,0 +1,28 @@
+// Session id helpers (spec §2.2, §2.4). Pure: no Nest, no I/O.
+
+/** 05 (unblinded) or 15 (blinded) id, any hex case (route pattern `AnySessionID`). */
+export const ANY_SESSION_ID = /^[01]5[0-9a-fA-F]{64}$/;
+/** 15 (blinded) id only (route pattern `BlindSessionID`). */
+export const BLIND_SESSION_ID = /^15[0-9a-fA-F]{64}$/;
+
+/** Ids are stored and compared lowercase so `05AB…` and `05ab…` are one user (spec §13). */
+export function normaliseSessionId(sessionId: string): string {
+  return sessionId.toLowerCase();
+}
+
+export function isBlindedId(sessionId: string): boolean {
+  return sessionId.startsWith('15');
+}
+
+export function isUnblindedId(sessionId: string): boolean {
+  return sessionId.startsWith('05');
+}
+
+/**
+ * The `blinded_abs` form of a 15 id: the sign bit (bit 7 of the key's last byte) cleared, the key
+ * under which needs_blinding rows are recorded (spec §2.3, §2.4).
+ */
+export function blindedAbs(blindedId: string): string {
+  const last = parseInt(blindedId.slice(64, 66), 16) & 0x7f;
+  return blindedId.slice(0, 64) + last.toString(16).padStart(2, '0');
+}

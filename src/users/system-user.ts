@@ -1,0 +1,12 @@
+// The system user (spec §2.1): `ff` + server pubkey, database id 0, a hidden global admin that CLI
+// actions run as. Moderator lists must leave it out.
+
+export const SYSTEM_USER_ID = 0;
+
+export function systemSessionId(serverPubkeyHex: string): string {
+  return 'ff' + serverPubkeyHex.toLowerCase();
+}
+
+export function isSystemUser(user: { id: number }): boolean {
+  return user.id === SYSTEM_USER_ID;
+}

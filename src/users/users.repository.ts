@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import type { Prisma, User } from '../generated/prisma/client';
+import { SYSTEM_USER_ID } from './system-user';
+
+type Db = PrismaService | Prisma.TransactionClient;
+
+interface UserRow {
+  id: number;
+  session_id: string;
+  created: number;
+  last_active: number;
+  banned: boolean;
+  moderator: boolean;
+  admin: boolean;
+  visible_mod: boolean;
+}
+
+function fromRow(r: UserRow): User {
+  return {
+    id: r.id,
+    sessionId: r.session_id,
+    created: r.created,
+    lastActive: r.last_active,
+    banned: r.banned,
+    moderator: r.moderator,
+    admin: r.admin,
+    visibleMod: r.visible_mod,
+  };
+}
+
+/** Users table I/O and the 05→15 needs_blinding bookkeeping (spec §2.4, §8). */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findBySessionId(sessionId: string, db: Db = this.prisma): Promise<User | null> {
+    return db.user.findUnique({ where: { sessionId } });
+  }
+
+  findById(id: number, db: Db = this.prisma): Promise<User | null> {
+    return db.user.findUnique({ where: { id } });
+  }
+
+  /** First existing user among the given ids (the abs/neg pair of a try_blinding lookup). */
+  findFirstBySessionIds(sessionIds: string[]): Promise<User | null> {
+    return this.prisma.user.findFirst({ where: { sessionId: { in: sessionIds } }, orderBy: { id: 'asc' } });
+  }
+
+  /** Insert-or-read in one statement, so concurrent first requests of one user cannot collide. */
+  async upsert(sessionId: string, db: Db = this.prisma): Promise<User> {
+    const rows = await db.$queryRaw<UserRow[]>`
+      INSERT INTO users (session_id) VALUES (${sessionId})
+      ON CONFLICT (session_id) DO UPDATE SET session_id = EXCLUDED.session_id
+      RETURNING id, session_id, created, last_active, banned, moderator, admin, visible_mod`;
+    return fromRow(rows[0]);
+  }
+
+  /** Updates last_active only when it is older than `staleBefore`: one cheap write per window. */
+  async touch(id: number, now: number, staleBefore: number): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id, lastActive: { lt: staleBefore } }, data: { lastActive: now } });
+  }
+
+  /** The system user keeps id 0 and follows the current server key (spec §2.1). */
+  async ensureSystemUser(sessionId: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO users (id, session_id, moderator, admin, visible_mod)
+      VALUES (${SYSTEM_USER_ID}, ${sessionId}, TRUE, TRUE, FALSE)
+      ON CONFLICT (id) DO UPDATE SET session_id = EXCLUDED.session_id, moderator = TRUE, admin = TRUE,
+        visible_mod = FALSE, banned = FALSE`;
+  }
+
+  /**
+   * Import on first sight (spec §2.4): claims the needs_blinding row for `blindedAbs` and, if there
+   * was one, creates the 15 user with the 05 user's global flags, clears them on the 05 row and
+   * re-points overrides and futures. One transaction; the DELETE is the claim, so two concurrent
+   * first requests import once. Returns the 15 user (imported or plain).
+   */
+  importOrCreateBlinded(sessionId: string, abs: string): Promise<User> {
+    return this.prisma.$transaction(async (tx) => {
+      const claimed = await tx.$queryRaw<{ user: number }[]>`
+        DELETE FROM needs_blinding WHERE blinded_abs = ${abs} RETURNING "user"`;
+      const existing = await tx.user.findUnique({ where: { sessionId } });
+      if (claimed.length === 0 || existing) return existing ?? this.upsert(sessionId, tx);
+      const from = await tx.user.findUnique({ where: { id: claimed[0].user } });
+      if (!from) return this.upsert(sessionId, tx);
+      const created = await tx.user.create({
+        data: {
+          sessionId,
+          created: from.created,
+          lastActive: from.lastActive,
+          banned: from.banned,
+          moderator: from.moderator,
+          admin: from.admin,
+          visibleMod: from.visibleMod,
+        },
+      });
+      await tx.user.update({ where: { id: from.id }, data: { banned: false, moderator: false, admin: false } });
+      await tx.userPermissionOverride.updateMany({ where: { userId: from.id }, data: { userId: created.id } });
+      await tx.userPermissionFuture.updateMany({ where: { userId: from.id }, data: { userId: created.id } });
+      await tx.userBanFuture.updateMany({ where: { userId: from.id }, data: { userId: created.id } });
+      return created;
+    });
+  }
+
+  /** Remembers that a 05 user's permissions must move to `blindedAbs` when it appears (spec §2.4). */
+  async recordNeedsBlinding(userId: number, abs: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO needs_blinding (blinded_abs, "user") VALUES (${abs}, ${userId}) ON CONFLICT DO NOTHING`;
+  }
+
+  /** 05 users holding anything that must follow them to their blinded id (spec §2.4 startup). */
+  async unblindedUsersNeedingBlinding(): Promise<{ id: number; sessionId: string }[]> {
+    return this.prisma.$queryRaw<{ id: number; sessionId: string }[]>`
+      SELECT u.id, u.session_id AS "sessionId" FROM users u
+      WHERE u.session_id LIKE '05%'
+        AND NOT EXISTS (SELECT 1 FROM needs_blinding nb WHERE nb."user" = u.id)
+        AND (u.moderator OR u.admin OR u.banned
+          OR EXISTS (SELECT 1 FROM user_permission_overrides o WHERE o."user" = u.id)
+          OR EXISTS (SELECT 1 FROM user_permission_futures f WHERE f."user" = u.id)
+          OR EXISTS (SELECT 1 FROM user_ban_futures b WHERE b."user" = u.id))`;
+  }
+}
