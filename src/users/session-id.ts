@@ -17,12 +17,3 @@ export function isBlindedId(sessionId: string): boolean {
 export function isUnblindedId(sessionId: string): boolean {
   return sessionId.startsWith('05');
 }
-
-/**
- * The `blinded_abs` form of a 15 id: the sign bit (bit 7 of the key's last byte) cleared, the key
- * under which needs_blinding rows are recorded (spec §2.3, §2.4).
- */
-export function blindedAbs(blindedId: string): string {
-  const last = parseInt(blindedId.slice(64, 66), 16) & 0x7f;
-  return blindedId.slice(0, 64) + last.toString(16).padStart(2, '0');
-}

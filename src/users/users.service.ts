@@ -1,9 +1,11 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { AuthenticatedUser } from '../auth/auth.types';
+import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto';
 import type { User } from '../generated/prisma/client';
-import { blindedAbs, isBlindedId, normaliseSessionId } from './session-id';
-import { systemSessionId } from './system-user';
+import { isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
+import { SYSTEM_USER_ID, systemSessionId } from './system-user';
 import { UsersRepository } from './users.repository';
 
 /** users.last_active is rewritten at most this often per user (it is touched on every request). */
@@ -11,24 +13,45 @@ const TOUCH_INTERVAL_SECONDS = 10;
 
 const now = (): number => Date.now() / 1000;
 
-function toAuthenticated(u: User): AuthenticatedUser {
+export function toAuthenticated(u: User): AuthenticatedUser {
   return { id: u.id, sessionId: u.sessionId, banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod };
+}
+
+/**
+ * The user a moderation action applies to (spec §2.4 try_blinding): `pendingBlindedAbs` is set when
+ * the action lands on a 05 user whose blinded id is not known yet, so the caller records
+ * needs_blinding once the change is made.
+ */
+export interface ResolvedTarget {
+  user: User;
+  pendingBlindedAbs: string | null;
 }
 
 /** User identity: rows, the system user and the 05→15 mapping of spec §2.4. */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+
   constructor(
     private readonly repo: UsersRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.repo.ensureSystemUser(this.systemSessionId);
+    if (this.config.REQUIRE_BLIND_KEYS) await this.populateNeedsBlinding();
   }
 
   get systemSessionId(): string {
     return systemSessionId(this.serverKey.publicKeyHex);
+  }
+
+  /** The system user (spec §2.1) as an actor: what CLI actions run as. */
+  async getSystemUser(): Promise<AuthenticatedUser> {
+    const user = await this.repo.findById(SYSTEM_USER_ID);
+    if (!user) throw new Error('system user missing: the users module did not start');
+    return toAuthenticated(user);
   }
 
   /**
@@ -60,5 +83,62 @@ export class UsersService implements OnApplicationBootstrap {
 
   findById(id: number): Promise<User | null> {
     return this.repo.findById(id);
+  }
+
+  /**
+   * Look-up without creating: a 05 id on a blinding server finds its known blinded user first
+   * (spec §2.4 try_blinding). For read-only endpoints.
+   */
+  async findTarget(sessionId: string): Promise<User | null> {
+    const id = normaliseSessionId(sessionId);
+    const blinded = this.blindedCandidates(id);
+    if (blinded) {
+      const found = await this.repo.findFirstBySessionIds([blinded.abs, blinded.neg]);
+      if (found) return found;
+    }
+    return this.repo.findBySessionId(id);
+  }
+
+  /**
+   * The user a moderation change applies to, created if needed (spec §2.4 try_blinding). After
+   * making the change call `commitTarget` so a 05 user is remembered in needs_blinding.
+   */
+  async resolveTarget(sessionId: string): Promise<ResolvedTarget> {
+    const id = normaliseSessionId(sessionId);
+    const blinded = this.blindedCandidates(id);
+    if (blinded) {
+      const found = await this.repo.findFirstBySessionIds([blinded.abs, blinded.neg]);
+      if (found) return { user: found, pendingBlindedAbs: null };
+    }
+    return { user: await this.getOrCreate(id), pendingBlindedAbs: blinded?.abs ?? null };
+  }
+
+  async commitTarget(target: ResolvedTarget): Promise<void> {
+    if (target.pendingBlindedAbs) await this.repo.recordNeedsBlinding(target.user.id, target.pendingBlindedAbs);
+  }
+
+  /** Both blinded forms of a 05 id when blinding is required; null otherwise (spec §2.3). */
+  private blindedCandidates(id: string): { abs: string; neg: string } | null {
+    if (!this.config.REQUIRE_BLIND_KEYS || !isUnblindedId(id)) return null;
+    try {
+      return blind15IdsFromSessionId(id, this.serverKey.publicKey);
+    } catch (err) {
+      // A 05 id whose key is not a curve point has no blinded form: nobody can ever sign as it.
+      if (err instanceof InvalidKeyError) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Startup with blinding required (spec §2.4): every 05 user holding moderator/ban/permission
+   * state gets a needs_blinding row, so that state moves to their 15 id when it first appears.
+   */
+  private async populateNeedsBlinding(): Promise<void> {
+    const pending = await this.repo.unblindedUsersNeedingBlinding();
+    for (const u of pending) {
+      const blinded = this.blindedCandidates(u.sessionId);
+      if (blinded) await this.repo.recordNeedsBlinding(u.id, blinded.abs);
+    }
+    if (pending.length) this.logger.log(`${pending.length} unblinded user(s) recorded for the 05→15 transition`);
   }
 }
