@@ -9,9 +9,38 @@ export interface AuthenticatedUser {
   visibleMod: boolean;
 }
 
+/**
+ * What the gateway (or /batch, /sequence) attaches to a request it dispatches into the app. Only
+ * requests carrying one count as "internal"; the object is shared with the dispatcher, so the auth
+ * guard can report back what the reply cache needs (issue 9 item 5).
+ */
+export interface DispatchContext {
+  /**
+   * The request target exactly as the client signed it (onion `endpoint`). The in-process
+   * injection re-encodes the URL, so the signature must be checked against this (spec §3.3).
+   */
+  signedTarget?: string;
+  /**
+   * Set for /batch and /sequence sub-requests: the outer request's user. The sub-request's own
+   * X-SOGS-* headers are then ignored (spec §3.3).
+   */
+  inheritedUser?: AuthenticatedUser | null;
+  /** Filled in by the auth guard when the request carried a verified signature. */
+  signed?: SignedRequestInfo;
+}
+
+export interface SignedRequestInfo {
+  /** Hex of the 16-byte X-SOGS-Nonce: the key of the kept reply. */
+  nonceHex: string;
+  /** The same pubkey, nonce and signature were seen before: answer with the kept reply if any. */
+  retry: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth guard: the verified user, or null for an anonymous request. */
     sogsUser?: AuthenticatedUser | null;
+    /** Set for requests dispatched in-process by the gateway or /batch; absent for direct HTTP. */
+    sogsDispatch?: DispatchContext;
   }
 }

@@ -41,6 +41,8 @@ export const configSchema = z.object({
   RETRY_REPLY_WINDOW: int(120, 0),
   /** Replies larger than this are not kept for retries (the retry then gets the reference 425). */
   RETRY_REPLY_MAX_BYTES: int(262_144, 0),
+  /** How long a retry waits for the original request to finish before it gets the 425. */
+  RETRY_REPLY_WAIT: num(10, 0),
 
   // --- authentication (spec §3)
   REQUIRE_BLIND_KEYS: bool.default(true),
@@ -105,6 +107,10 @@ export const configSchema = z.object({
   // --- periodic work (spec §9.4)
   CLEANUP_INTERVAL: num(10, 1),
   FILE_SWEEP_INTERVAL: num(60, 1),
+
+  // --- health, metrics, logs (admin port)
+  /** Longest wait for each dependency (Postgres, Redis, storage) in /readyz, in seconds. */
+  READY_CHECK_TIMEOUT: num(2, 0.05),
 
   // --- web page (spec §6.10)
   WEB_SHOW_INDEX: bool.default(true),

@@ -1,0 +1,121 @@
+import { HttpException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { blake2b512, bytesToHex, sogsSignedMessage, toBuffer, verifyEd25519Strict } from '../crypto';
+import { UsersService } from '../users/users.service';
+import { parseAuthHeaders, TOO_EARLY, type SogsCredentials } from './auth-headers';
+import { AuthStore } from './auth.store';
+import type { AuthenticatedUser, DispatchContext } from './auth.types';
+
+/** Nonces outlive every timestamp that could still be accepted with them, plus clock slack. */
+const NONCE_TTL_MARGIN = 300;
+
+/** The parts of a request that authentication reads. */
+export interface AuthRequest {
+  method: string;
+  /** Request target (path and query) as received. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+const TOO_MANY_FAILURES = 'Too many failed authentication attempts for this X-SOGS-Pubkey; try again later';
+const TOO_MANY_REQUESTS = 'Rate limit exceeded: too many requests from this user; try again later';
+
+/** Request authentication of spec §3.2 (steps 10–13 and the rate limits; 1–9 in auth-headers.ts). */
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger('Auth');
+  private readonly nonceTtl: number;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
+    private readonly users: UsersService,
+    private readonly store: AuthStore,
+  ) {
+    // A timestamp up to one window in the future stays valid until one window in the past.
+    this.nonceTtl = 2 * config.AUTH_TIMESTAMP_WINDOW + NONCE_TTL_MARGIN;
+  }
+
+  /**
+   * The user a request is signed by, or null when it carries no X-SOGS-* headers. Throws the
+   * exact errors of spec §3.2; fills `dispatch.signed` so the gateway can keep or replay the reply.
+   */
+  async authenticate(req: AuthRequest, dispatch?: DispatchContext): Promise<AuthenticatedUser | null> {
+    const creds = parseAuthHeaders(req.headers, {
+      requireBlindKeys: this.config.REQUIRE_BLIND_KEYS,
+      window: this.config.AUTH_TIMESTAMP_WINDOW,
+      nowSeconds: Date.now() / 1000,
+    });
+    if (!creds) return null;
+    const keyHex = bytesToHex(creds.key);
+    if (this.config.AUTH_FAILURE_LIMIT > 0) {
+      if ((await this.dependency(() => this.store.count(`authfail:${keyHex}`))) >= this.config.AUTH_FAILURE_LIMIT) {
+        throw new HttpException(TOO_MANY_FAILURES, 429);
+      }
+    }
+
+    if (!this.signatureValid(creds, req, dispatch?.signedTarget)) {
+      if (this.config.AUTH_FAILURE_LIMIT > 0) await this.dependency(() => this.store.hit(`authfail:${keyHex}`, this.config.AUTH_FAILURE_WINDOW));
+      throw new UnauthorizedException('Invalid authentication: X-SOGS-Signature verification failed');
+    }
+
+    // Only now, with a verified signature, may the nonce be spent and the user row be touched.
+    const nonceHex = bytesToHex(creds.nonce);
+    const fingerprint = requestFingerprint(creds);
+    const [claim, user] = await this.dependency(() =>
+      Promise.all([
+        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl, dispatch ? this.config.RETRY_REPLY_WINDOW : 0),
+        this.users.getOrCreateAuthenticated(creds.sessionId),
+      ]),
+    );
+    if (claim !== 'fresh') {
+      // A retry is answered by the gateway with the kept reply; without one, 425 is the answer.
+      if (claim === 'retry' && dispatch) dispatch.signed = { nonceHex, retry: true };
+      throw new HttpException('Invalid authentication: X-SOGS-Nonce cannot be reused', TOO_EARLY);
+    }
+    if (dispatch) dispatch.signed = { nonceHex, retry: false };
+    if (user.banned) throw new HttpException('Banned', 403);
+    if (this.config.USER_RATE_LIMIT > 0) {
+      const hits = await this.dependency(() => this.store.hit(`user:${user.sessionId}`, this.config.USER_RATE_WINDOW));
+      if (hits > this.config.USER_RATE_LIMIT) throw new HttpException(TOO_MANY_REQUESTS, 429);
+    }
+    return user;
+  }
+
+  private signatureValid(creds: SogsCredentials, req: AuthRequest, signedTarget: string | undefined): boolean {
+    const target = signedTarget ?? req.url;
+    const q = target.indexOf('?');
+    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const message = sogsSignedMessage({
+      serverPubkey: this.serverKey.publicKey,
+      nonce: creds.nonce,
+      timestamp: creds.timestamp,
+      method: req.method,
+      path: q < 0 ? target : target.slice(0, q),
+      query: q < 0 ? '' : target.slice(q + 1),
+      body,
+    });
+    return verifyEd25519Strict(creds.signature, message, creds.key);
+  }
+
+  /** Redis or the database unreachable → 503 with a reason rather than a bare 500. */
+  private async dependency<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HttpException) throw err;
+      this.logger.error(`authentication store failed: ${(err as Error).message}`);
+      throw new ServiceUnavailableException('Authentication is temporarily unavailable; try again later');
+    }
+  }
+}
+
+/**
+ * Identifies a signed request for the retry check. The signature was verified over nonce,
+ * timestamp, method, path, query and body hash, so pubkey + signature pin all of them.
+ */
+function requestFingerprint(creds: SogsCredentials): Buffer {
+  return toBuffer(blake2b512(Buffer.concat([creds.key, creds.signature]))).subarray(0, 16);
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { RedisService } from '../redis/redis.service';
+
+/** Outcome of spending a nonce (spec §3.2 step 11, issue 9 item 5). */
+export type NonceClaim = 'fresh' | 'retry' | 'reused';
+
+// Spends a nonce atomically. KEYS: nonce, reply. ARGV: request fingerprint, nonce TTL, reply TTL.
+// A fresh nonce also marks its reply as pending so a retry can tell "still running" from "gone".
+const CLAIM_NONCE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], 'p', 'EX', ARGV[3]) end
+  return 1
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
+return 0`;
+
+// Counts one hit in a fixed window. KEYS: counter. ARGV: window seconds. Returns the new count.
+const COUNT_HIT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+const PENDING = 0x70; // 'p'
+
+/** A kept reply: the bytes handed back, or a reason there are none. */
+export type KeptReply = { state: 'kept'; reply: Buffer } | { state: 'pending' | 'not-kept' | 'gone' };
+
+/**
+ * Redis I/O of authentication: spent nonces, kept replies for retries, and rate counters. Redis is
+ * shared by every replica, so a nonce spent on one is spent on all.
+ */
+@Injectable()
+export class AuthStore {
+  private readonly sha = new Map<string, string>();
+
+  constructor(private readonly redis: RedisService) {}
+
+  /**
+   * Records the nonce with a fingerprint of the signed request. The same fingerprint again is a
+   * retry of that request; anything else under the same nonce is a reuse.
+   */
+  async claimNonce(nonceHex: string, fingerprint: Buffer, nonceTtl: number, replyTtl: number): Promise<NonceClaim> {
+    const result = await this.script(CLAIM_NONCE, [this.nonceKey(nonceHex), this.replyKey(nonceHex)], [fingerprint, nonceTtl, replyTtl]);
+    return result === 1 ? 'fresh' : result === 2 ? 'retry' : 'reused';
+  }
+
+  /** Keeps the reply of a request for its retries; an empty value records that it was too large. */
+  async keepReply(nonceHex: string, reply: Buffer | null, ttl: number): Promise<void> {
+    await this.redis.client.set(this.replyKey(nonceHex), reply ?? Buffer.alloc(0), 'EX', ttl);
+  }
+
+  /** Forgets a nonce whose request failed on our side (5xx), so the client's retry runs again. */
+  async release(nonceHex: string): Promise<void> {
+    await this.redis.client.del(this.nonceKey(nonceHex), this.replyKey(nonceHex));
+  }
+
+  async readReply(nonceHex: string): Promise<KeptReply> {
+    const value = await this.redis.client.getBuffer(this.replyKey(nonceHex));
+    if (value === null) return { state: 'gone' };
+    if (value.length === 0) return { state: 'not-kept' };
+    if (value.length === 1 && value[0] === PENDING) return { state: 'pending' };
+    return { state: 'kept', reply: value };
+  }
+
+  /** One more hit on a fixed-window counter; returns the count in the current window. */
+  async hit(counter: string, windowSeconds: number): Promise<number> {
+    return Number(await this.script(COUNT_HIT, [this.redis.key('rl', counter)], [windowSeconds]));
+  }
+
+  async count(counter: string): Promise<number> {
+    return Number((await this.redis.client.get(this.redis.key('rl', counter))) ?? 0);
+  }
+
+  private nonceKey(nonceHex: string): string {
+    return this.redis.key('nonce', nonceHex);
+  }
+
+  private replyKey(nonceHex: string): string {
+    return this.redis.key('reply', nonceHex);
+  }
+
+  /** EVALSHA with a fallback to EVAL when the server has not cached the script (first use, restart). */
+  private async script(lua: string, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
+    let sha = this.sha.get(lua);
+    if (!sha) {
+      sha = createHash('sha1').update(lua).digest('hex');
+      this.sha.set(lua, sha);
+    }
+    try {
+      return await this.redis.client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.client.eval(lua, keys.length, ...keys, ...args);
+    }
+  }
+}
