@@ -1,0 +1,10 @@
+export * from './bytes';
+export * from './hash';
+export * from './ed25519';
+export * from './x25519';
+export * from './blinding';
+export * from './onion';
+export * from './bencode';
+export * from './sogs-auth';
+export * from './content-id';
+export { BoundedCache } from './cache';

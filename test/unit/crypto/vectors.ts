@@ -1,0 +1,36 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The shared folder sits beside the repository root (`<parent>/shared`); SHARED_DIR overrides it. */
+export function sharedDir(): string {
+  if (process.env.SHARED_DIR) return path.resolve(process.env.SHARED_DIR);
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('repository root not found above ' + __dirname);
+    dir = parent;
+  }
+  return path.resolve(dir, '..', 'shared');
+}
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+let cached: JsonObject | undefined;
+
+export function loadVectors(): JsonObject {
+  cached ??= JSON.parse(fs.readFileSync(path.join(sharedDir(), 'vectors', 'sogs-vectors.json'), 'utf8')) as JsonObject;
+  return cached;
+}
+
+/** A vector section, typed by the test that reads it. */
+export function section<T>(name: string): T {
+  const value = loadVectors()[name];
+  if (value === undefined) throw new Error(`vector section ${name} missing`);
+  return value as unknown as T;
+}
+
+export const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+export const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
+export const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
