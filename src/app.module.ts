@@ -12,6 +12,7 @@ import { InboxModule } from './inbox/inbox.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
 import { WebModule } from './web/web.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The public application: onion gateway, the inner SOGS/file-server routes and the web page. */
 @Module({})
@@ -21,6 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, serverKey),
+        MetricsModule,
         AuthModule,
         OnionGatewayModule,
         RoomsModule,

@@ -1,13 +1,20 @@
 import 'reflect-metadata';
-import { Logger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppConfig } from './config/config';
 import { loadOrCreateServerKey, type ServerKey } from './config/server-key';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
-import { HealthModule } from './health/health.module';
 import { installRawBodyParser } from './core/http-setup';
+import { startAdminServer } from './admin/admin-server';
+import { createLogger, PinoNestLogger, requestId } from './logging/logger';
+import { installRequestLogging } from './logging/request-logging';
+import { installRequestMetrics } from './metrics/http-metrics';
+import { MetricsService } from './metrics/metrics.service';
 
 export interface RunningServer {
   app: NestFastifyApplication;
@@ -26,24 +33,38 @@ function listenUrl(app: INestApplication): string {
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
 }
 
-/** Builds and starts the public and admin listeners for one process (used by main.ts and tests). */
-export async function startServer(config: AppConfig, options: { logger?: boolean } = {}): Promise<RunningServer> {
+/**
+ * Builds and starts the public and admin listeners for one process (used by main.ts and tests).
+ * `logger`: false silences everything; a pino logger (tests capture lines with one) replaces the
+ * default JSON logger on stdout.
+ */
+export async function startServer(config: AppConfig, options: { logger?: boolean | PinoLogger } = {}): Promise<RunningServer> {
   const serverKey = loadOrCreateServerKey(config.KEY_FILE);
-  const logger = options.logger === false ? false : undefined;
+  const pino = options.logger === false ? undefined : options.logger === true || !options.logger ? createLogger(config) : options.logger;
+  const logger = pino ? new PinoNestLogger(pino) : false;
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, serverKey),
-    new FastifyAdapter({ bodyLimit: config.ONION_MAX_BODY, maxParamLength: 1024 }),
+    new FastifyAdapter({
+      bodyLimit: config.ONION_MAX_BODY,
+      maxParamLength: 1024,
+      loggerInstance: pino,
+      // Our own onResponse line replaces Fastify's two per-request lines (logging/request-logging.ts).
+      logController: new LogController({ disableRequestLogging: true }),
+      genReqId: (req: { headers: IncomingMessage['headers'] }) => requestId(req.headers['x-request-id']),
+    }),
     { logger, abortOnError: false },
   );
-  installRawBodyParser(app.getHttpAdapter().getInstance(), config.ONION_MAX_BODY);
+  const fastify = app.getHttpAdapter().getInstance();
+  installRawBodyParser(fastify, config.ONION_MAX_BODY);
+  installRequestMetrics(fastify, app.get(MetricsService));
+  if (pino) installRequestLogging(fastify);
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
 
-  const admin = await NestFactory.create<NestFastifyApplication>(HealthModule, new FastifyAdapter(), { logger, abortOnError: false });
-  await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
+  const admin = await startAdminServer(app, config, logger);
 
-  if (logger !== false) Logger.log(`Server public key ${serverKey.publicKeyHex}`, 'Identity');
+  pino?.info({ context: 'Identity', x25519_pubkey: serverKey.publicKeyHex }, `Server public key ${serverKey.publicKeyHex}`);
   return {
     app,
     admin,

@@ -1,0 +1,38 @@
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../config/config';
+import { PrismaService } from '../database/prisma.service';
+import type { ReadinessCheck } from '../health/readiness';
+import { MetricsService } from '../metrics/metrics.service';
+import { RedisService } from '../redis/redis.service';
+import { AdminModule } from './admin.module';
+
+/** Readiness checks against the dependencies held by `context` (the API app or the worker). */
+export function readinessChecks(context: INestApplicationContext): ReadinessCheck[] {
+  const prisma = context.get(PrismaService, { strict: false });
+  const redis = context.get(RedisService, { strict: false });
+  return [
+    { name: 'postgres', check: () => prisma.$queryRaw`SELECT 1` },
+    { name: 'redis', check: () => redis.client.ping() },
+  ];
+}
+
+/** Starts the admin listener (health, readiness, metrics) for an API or worker process. */
+export async function startAdminServer(
+  context: INestApplicationContext,
+  config: AppConfig,
+  logger: LoggerService | false,
+): Promise<NestFastifyApplication> {
+  const admin = await NestFactory.create<NestFastifyApplication>(
+    AdminModule.register({
+      checks: readinessChecks(context),
+      timeoutMs: config.READY_CHECK_TIMEOUT * 1000,
+      metrics: context.get(MetricsService, { strict: false }),
+    }),
+    new FastifyAdapter(),
+    { logger, abortOnError: false },
+  );
+  await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
+  return admin;
+}

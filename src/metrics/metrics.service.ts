@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
+export type QueueDepthSource = () => Promise<Record<string, number>>;
+
+/** Connection pool use: open connections, idle ones, and callers waiting for one. */
+export interface DbPoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/**
+ * Every Prometheus series of the process, in one registry per application instance (tests run
+ * several servers in one process). Other modules inject this service and count their own events:
+ * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `jobFailures`
+ * and `trackQueue`, the database `trackDbPool`. Served on the admin port at /metrics.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'scs_http_requests_total',
+    help: 'HTTP requests answered, by route pattern (inner routes dispatched by the onion gateway included) and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'scs_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly onionDecryptFailures = new Counter({
+    name: 'scs_onion_decrypt_failures_total',
+    help: 'Onion requests that could not be parsed or decrypted, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authFailures = new Counter({
+    name: 'scs_auth_failures_total',
+    help: 'Requests refused by X-SOGS-* authentication, by reason (spec §3.2)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobFailures = new Counter({
+    name: 'scs_job_failures_total',
+    help: 'Background job attempts that failed, by queue and job name',
+    labelNames: ['queue', 'job'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storageErrors = new Counter({
+    name: 'scs_storage_errors_total',
+    help: 'Object storage operations that failed, by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly queues = new Map<string, QueueDepthSource>();
+  private dbPool: (() => DbPoolStats) | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'scs_' });
+    const queues = this.queues;
+    new Gauge({
+      name: 'scs_queue_jobs',
+      help: 'Jobs in each background queue by state',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          [...queues].map(async ([queue, source]) => {
+            // A queue that cannot be read (Redis down) reports nothing rather than failing the scrape.
+            const counts = await source().catch(() => ({}) as Record<string, number>);
+            for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
+          }),
+        );
+      },
+    });
+    const pool = () => this.dbPool?.();
+    new Gauge({
+      name: 'scs_db_pool_connections',
+      help: 'Database connection pool: total open, idle, and callers waiting for a connection',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const stats = pool();
+        if (!stats) return;
+        this.set({ state: 'total' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'in_use' }, stats.total - stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
+      },
+    });
+  }
+
+  /** Reports the depth of a queue at each scrape. */
+  trackQueue(queue: string, source: QueueDepthSource): void {
+    this.queues.set(queue, source);
+  }
+
+  /** Reports connection pool use at each scrape. */
+  trackDbPool(stats: () => DbPoolStats): void {
+    this.dbPool = stats;
+  }
+
+  /** Records one answered HTTP request; `route` is the route pattern, never the raw URL. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
