@@ -23,9 +23,9 @@ export function base64Len(size: number, padded: boolean): number {
 }
 
 /**
- * Strict standard base64 decode (padding optional); null unless the text is canonical base64.
- * Node's decoder silently skips junk, so we validate the alphabet and re-encode to compare, which
- * also rejects non-zero trailing bits.
+ * Standard-alphabet base64 decode with optional but, if present, correct padding; null otherwise.
+ * Node's decoder silently skips junk, so the alphabet is validated first. Non-zero trailing bits
+ * are tolerated, as Python's validating decoder (the reference) tolerates them.
  */
 export function decodeBase64Strict(s: string): Uint8Array | null {
   if (!BASE64_RE.test(s)) return null;
@@ -33,9 +33,7 @@ export function decodeBase64Strict(s: string): Uint8Array | null {
   if (unpadded.length % 4 === 1) return null;
   const padded = unpadded + '='.repeat((4 - (unpadded.length % 4)) % 4);
   if (s.length !== unpadded.length && s !== padded) return null;
-  const buf = Buffer.from(padded, 'base64');
-  if (buf.toString('base64') !== padded) return null;
-  return new Uint8Array(buf);
+  return new Uint8Array(Buffer.from(padded, 'base64'));
 }
 
 /**

@@ -58,7 +58,6 @@ export function isValidEd25519Point(pub: Uint8Array): boolean {
   return validPoints.set(key, valid);
 }
 
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const edPublicKeys = new BoundedCache<KeyObject>(20_000);
 
@@ -68,7 +67,8 @@ function edPublicKeyObject(pub: Uint8Array): KeyObject {
     edPublicKeys.get(hex) ??
     edPublicKeys.set(
       hex,
-      createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, toBuffer(pub)]), format: 'der', type: 'spki' }),
+      // JWK import is several times faster than DER in OpenSSL 3's decoder stack
+      createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBuffer(pub).toString('base64url') }, format: 'jwk' }),
     )
   );
 }

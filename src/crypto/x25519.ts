@@ -2,7 +2,6 @@ import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, 
 import { bytesToHex, toBuffer } from './bytes';
 import { BoundedCache } from './cache';
 
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const privateKeys = new BoundedCache<KeyObject>(16);
 
@@ -22,10 +21,11 @@ function privateKeyObject(priv: Uint8Array): KeyObject {
  * as libsodium's crypto_scalarmult refuses it too.
  */
 export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Array {
+  if (pub.length !== 32) throw new Error('X25519 public key must be 32 bytes');
+  // JWK import is several times faster than DER in OpenSSL 3's decoder stack (hot path: one per request)
   const publicKey = createPublicKey({
-    key: Buffer.concat([X25519_SPKI_PREFIX, toBuffer(pub)]),
-    format: 'der',
-    type: 'spki',
+    key: { kty: 'OKP', crv: 'X25519', x: toBuffer(pub).toString('base64url') },
+    format: 'jwk',
   });
   return new Uint8Array(diffieHellman({ privateKey: privateKeyObject(priv), publicKey }));
 }
@@ -36,12 +36,11 @@ export interface X25519KeyPair {
 }
 
 export function x25519KeyPair(): X25519KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const priv = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const pub = publicKey.export({ format: 'der', type: 'spki' });
+  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+  if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') throw new Error('X25519 key export failed');
   return {
-    privateKey: new Uint8Array(priv.subarray(priv.length - 32)),
-    publicKey: new Uint8Array(pub.subarray(pub.length - 32)),
+    privateKey: new Uint8Array(Buffer.from(jwk.d, 'base64url')),
+    publicKey: new Uint8Array(Buffer.from(jwk.x, 'base64url')),
   };
 }
 
