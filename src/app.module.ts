@@ -6,8 +6,10 @@ import { CoreModule } from './core/core.module';
 import { PlainTextExceptionFilter } from './core/http-exception.filter';
 import { AuthModule } from './auth/auth.module';
 import { OnionGatewayModule } from './onion-gateway/onion-gateway.module';
+import { GeneralModule } from './general/general.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
+import { ModerationModule } from './users/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -25,8 +27,10 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         OnionGatewayModule,
+        GeneralModule,
         RoomsModule,
         UsersModule,
+        ModerationModule,
         InboxModule,
         FilesModule,
         JobsModule,
