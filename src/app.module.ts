@@ -10,6 +10,7 @@ import { GeneralModule } from './general/general.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
 import { ModerationModule } from './users/moderation.module';
+import { ModerationModule } from './users/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -30,6 +31,7 @@ export class AppModule {
         GeneralModule,
         RoomsModule,
         UsersModule,
+        ModerationModule,
         ModerationModule,
         InboxModule,
         FilesModule,

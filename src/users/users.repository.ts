@@ -104,8 +104,8 @@ export class UsersRepository {
   }
 
   /** Remembers that a 05 user's permissions must move to `blindedAbs` when it appears (spec §2.4). */
-  async recordNeedsBlinding(userId: number, abs: string): Promise<void> {
-    await this.prisma.$executeRaw`
+  async recordNeedsBlinding(userId: number, abs: string, db: Db = this.prisma): Promise<void> {
+    await db.$executeRaw`
       INSERT INTO needs_blinding (blinded_abs, "user") VALUES (${abs}, ${userId}) ON CONFLICT DO NOTHING`;
   }
 

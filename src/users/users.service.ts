@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto';
-import type { User } from '../generated/prisma/client';
+import type { Prisma, User } from '../generated/prisma/client';
 import { isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
 import { SYSTEM_USER_ID, systemSessionId } from './system-user';
 import { UsersRepository } from './users.repository';
@@ -101,7 +101,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * The user a moderation change applies to, created if needed (spec §2.4 try_blinding). After
-   * making the change call `commitTarget` so a 05 user is remembered in needs_blinding.
+   * making the change call `commitTarget` (in the change's transaction) so a 05 user is remembered in needs_blinding.
    */
   async resolveTarget(sessionId: string): Promise<ResolvedTarget> {
     const id = normaliseSessionId(sessionId);
@@ -113,8 +113,8 @@ export class UsersService implements OnApplicationBootstrap {
     return { user: await this.getOrCreate(id), pendingBlindedAbs: blinded?.abs ?? null };
   }
 
-  async commitTarget(target: ResolvedTarget): Promise<void> {
-    if (target.pendingBlindedAbs) await this.repo.recordNeedsBlinding(target.user.id, target.pendingBlindedAbs);
+  async commitTarget(target: ResolvedTarget, db?: Prisma.TransactionClient): Promise<void> {
+    if (target.pendingBlindedAbs) await this.repo.recordNeedsBlinding(target.user.id, target.pendingBlindedAbs, db);
   }
 
   /** Both blinded forms of a 05 id when blinding is required; null otherwise (spec §2.3). */

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ModerationRepository } from './moderation.repository';
+import { ModerationService } from './moderation.service';
+import { UsersController } from './users.controller';
+import { UsersModule } from './users.module';
+
+/**
+ * Moderators, bans, permission overrides and futures (spec §6.7, §6.8). Separate from UsersModule
+ * (identity, which auth needs) so that this one may depend on rooms without an import cycle.
+ * ModerationService is the face the CLI and the jobs use.
+ */
+@Module({
+  imports: [UsersModule],
+  controllers: [UsersController],
+  providers: [ModerationRepository, ModerationService],
+  exports: [ModerationService],
+})
+export class ModerationModule {}

@@ -1,0 +1,216 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
+
+export type Db = PrismaService | Prisma.TransactionClient;
+
+/** The override columns a change may set (spec §8 user_permission_overrides). */
+export type OverridePatch = Partial<Pick<UserPermissionOverride, 'banned' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>>;
+
+export interface PermissionFlagsPatch {
+  read?: boolean | null;
+  write?: boolean | null;
+  upload?: boolean | null;
+}
+
+/** One scheduled change as the futurePermissions endpoints list it (spec §6.7). */
+export interface FutureRow {
+  sessionId: string;
+  at: number;
+  read: boolean | null;
+  write: boolean | null;
+  upload: boolean | null;
+  banned: boolean | null;
+}
+
+export interface OverrideWithSessionId extends UserPermissionOverride {
+  sessionId: string;
+}
+
+export interface DuePermissionFuture {
+  id: number;
+  roomId: number;
+  userId: number;
+  read: boolean | null;
+  write: boolean | null;
+  upload: boolean | null;
+}
+
+export interface DueBanFuture {
+  id: number;
+  roomId: number | null;
+  userId: number;
+  banned: boolean;
+}
+
+/** An override row that says nothing beyond the room defaults is deleted (spec §8). */
+export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
+  return !o.banned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
+}
+
+/**
+ * I/O of moderation state: permission overrides, permission and ban futures, global flags and the
+ * info_updates counters they move (spec §7.3, §8).
+ */
+@Injectable()
+export class ModerationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  transaction<T>(fn: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn, { timeout: 30_000 });
+  }
+
+  /** Rooms by token, case-insensitively (tokens are citext, spec §5). */
+  roomsByTokens(tokens: string[], db: Db = this.prisma): Promise<Room[]> {
+    if (tokens.length === 0) return Promise.resolve([]);
+    return db.$queryRaw<Room[]>`
+      SELECT id, token::text AS token, name, description, image AS "imageId", created,
+        message_sequence AS "messageSequence", info_updates AS "infoUpdates", active_users AS "activeUsers",
+        read, accessible, write, upload
+      FROM rooms WHERE token = ANY(${tokens}::citext[])`;
+  }
+
+  allRooms(db: Db = this.prisma): Promise<Room[]> {
+    return db.room.findMany({ orderBy: { token: 'asc' } });
+  }
+
+  roomById(id: number, db: Db = this.prisma): Promise<Room | null> {
+    return db.room.findUnique({ where: { id } });
+  }
+
+  override(roomId: number, userId: number, db: Db = this.prisma): Promise<UserPermissionOverride | null> {
+    return db.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+  }
+
+  overridesOfUser(userId: number, roomIds: number[], db: Db = this.prisma): Promise<UserPermissionOverride[]> {
+    return db.userPermissionOverride.findMany({ where: { userId, roomId: { in: roomIds } } });
+  }
+
+  async roomOverrides(roomId: number): Promise<OverrideWithSessionId[]> {
+    const rows = await this.prisma.userPermissionOverride.findMany({
+      where: { roomId },
+      include: { user: { select: { sessionId: true } } },
+      orderBy: { userId: 'asc' },
+    });
+    return rows.map(({ user, ...o }) => ({ ...o, sessionId: user.sessionId }));
+  }
+
+  /**
+   * Applies `patch` to the (room, user) override, creating the row if needed and deleting it when
+   * it ends up all-default. The row is locked first so `before` is what the change replaced.
+   */
+  async writeOverride(
+    roomId: number,
+    userId: number,
+    patch: OverridePatch,
+    db: Prisma.TransactionClient,
+  ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
+    const locked = await db.$queryRaw<{ room: number }[]>`
+      SELECT room FROM user_permission_overrides WHERE room = ${roomId} AND "user" = ${userId} FOR UPDATE`;
+    const before = locked.length ? await this.override(roomId, userId, db) : null;
+    const written = await db.userPermissionOverride.upsert({
+      where: { roomId_userId: { roomId, userId } },
+      create: { roomId, userId, ...patch },
+      update: patch,
+    });
+    if (isDefaultOverride(written)) {
+      await db.userPermissionOverride.delete({ where: { roomId_userId: { roomId, userId } } });
+      return { before, after: null };
+    }
+    return { before, after: written };
+  }
+
+  /** Changes an existing override only (removals never create rows). */
+  async updateOverrideIfExists(
+    roomId: number,
+    userId: number,
+    patch: OverridePatch,
+    db: Prisma.TransactionClient,
+  ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
+    const locked = await db.$queryRaw<{ room: number }[]>`
+      SELECT room FROM user_permission_overrides WHERE room = ${roomId} AND "user" = ${userId} FOR UPDATE`;
+    if (!locked.length) return { before: null, after: null };
+    return this.writeOverride(roomId, userId, patch, db);
+  }
+
+  async deleteRoomActivity(roomId: number, userId: number, db: Db): Promise<void> {
+    await db.roomUser.deleteMany({ where: { roomId, userId } });
+  }
+
+  async bumpInfoUpdates(roomIds: number[], db: Db): Promise<void> {
+    if (roomIds.length) await db.room.updateMany({ where: { id: { in: roomIds } }, data: { infoUpdates: { increment: 1 } } });
+  }
+
+  async bumpAllRooms(db: Db): Promise<void> {
+    await db.room.updateMany({ data: { infoUpdates: { increment: 1 } } });
+  }
+
+  /** Locks and returns the user's global flags for a change. */
+  async lockUser(userId: number, db: Prisma.TransactionClient): Promise<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean } | null> {
+    const rows = await db.$queryRaw<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean }[]>`
+      SELECT banned, moderator, admin, visible_mod AS "visibleMod" FROM users WHERE id = ${userId} FOR UPDATE`;
+    return rows[0] ?? null;
+  }
+
+  async updateUserFlags(userId: number, data: { banned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }, db: Db): Promise<void> {
+    await db.user.update({ where: { id: userId }, data });
+  }
+
+  /** Replaces the user's scheduled (un)bans at one level (room, or global when roomId is null). */
+  async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null, db: Db): Promise<void> {
+    await db.userBanFuture.deleteMany({ where: { roomId, userId } });
+    if (unbanAt !== null) await db.userBanFuture.create({ data: { roomId, userId, at: unbanAt, banned: false } });
+  }
+
+  /** Clears the named flags of every scheduled change and drops changes left empty (spec §13). */
+  async clearPermissionFutures(roomId: number, userId: number, flags: Array<'read' | 'write' | 'upload'>, db: Db): Promise<void> {
+    if (!flags.length) return;
+    const data: PermissionFlagsPatch = {};
+    for (const f of flags) data[f] = null;
+    await db.userPermissionFuture.updateMany({ where: { roomId, userId }, data });
+    await db.userPermissionFuture.deleteMany({ where: { roomId, userId, read: null, write: null, upload: null } });
+  }
+
+  async addPermissionFuture(roomId: number, userId: number, at: number, flags: PermissionFlagsPatch, db: Db = this.prisma): Promise<void> {
+    await db.userPermissionFuture.create({ data: { roomId, userId, at, ...flags } });
+  }
+
+  /** Scheduled permission changes and room (un)bans of a room, optionally of one user, by `at`. */
+  futures(roomId: number, userId?: number): Promise<FutureRow[]> {
+    return this.prisma.$queryRaw<FutureRow[]>`
+      SELECT u.session_id AS "sessionId", f.at, f.read, f.write, f.upload, f.banned FROM (
+        SELECT "user", at, read, write, upload, NULL::boolean AS banned, id, 0 AS kind
+          FROM user_permission_futures WHERE room = ${roomId}
+        UNION ALL
+        SELECT "user", at, NULL, NULL, NULL, banned, id, 1 AS kind
+          FROM user_ban_futures WHERE room = ${roomId}
+      ) f JOIN users u ON u.id = f."user"
+      WHERE ${userId ?? null}::integer IS NULL OR f."user" = ${userId ?? null}::integer
+      ORDER BY f.at, f.kind, f.id`;
+  }
+
+  /** Due permission changes, claimed for this transaction (other replicas skip them). */
+  duePermissionFutures(now: number, limit: number, db: Prisma.TransactionClient): Promise<DuePermissionFuture[]> {
+    return db.$queryRaw<DuePermissionFuture[]>`
+      SELECT id, room AS "roomId", "user" AS "userId", read, write, upload FROM user_permission_futures
+      WHERE at <= ${now} ORDER BY at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+  }
+
+  dueBanFutures(now: number, limit: number, db: Prisma.TransactionClient): Promise<DueBanFuture[]> {
+    return db.$queryRaw<DueBanFuture[]>`
+      SELECT id, room AS "roomId", "user" AS "userId", banned FROM user_ban_futures
+      WHERE at <= ${now} ORDER BY at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+  }
+
+  async deletePermissionFutures(ids: number[], db: Db): Promise<void> {
+    if (ids.length) await db.userPermissionFuture.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  async deleteBanFutures(ids: number[], db: Db): Promise<void> {
+    if (ids.length) await db.userBanFuture.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  async setRoomDefaults(roomId: number, defaults: { read?: boolean; accessible?: boolean; write?: boolean; upload?: boolean }): Promise<void> {
+    await this.prisma.room.update({ where: { id: roomId }, data: defaults });
+  }
+}
