@@ -10,7 +10,6 @@ import { GeneralModule } from './general/general.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
 import { ModerationModule } from './users/moderation.module';
-import { ModerationModule } from './users/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -31,7 +30,6 @@ export class AppModule {
         GeneralModule,
         RoomsModule,
         UsersModule,
-        ModerationModule,
         ModerationModule,
         InboxModule,
         FilesModule,
