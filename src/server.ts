@@ -53,7 +53,8 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
       logController: new LogController({ disableRequestLogging: true }),
       genReqId: (req: { headers: IncomingMessage['headers'] }) => requestId(req.headers['x-request-id']),
     }),
-    { logger, abortOnError: false },
+    // bodyParser off: Nest would otherwise add its JSON parser at init, over the raw-body parser below.
+    { logger, abortOnError: false, bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
   installRawBodyParser(fastify, config.ONION_MAX_BODY);
