@@ -1,0 +1,20 @@
+import type { AppConfig } from '../../config/config';
+import { FsObjectStorage } from './fs-storage';
+import type { ObjectStorage } from './object-storage';
+import { S3ObjectStorage } from './s3-storage';
+
+/** The driver STORAGE_DRIVER names; s3 needs its endpoint and credentials. */
+export function createObjectStorage(config: AppConfig): ObjectStorage {
+  if (config.STORAGE_DRIVER === 'fs') return new FsObjectStorage(config.STORAGE_DIR);
+  if (!config.S3_ENDPOINT || !config.S3_ACCESS_KEY || !config.S3_SECRET_KEY) {
+    throw new Error('STORAGE_DRIVER=s3 needs S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY');
+  }
+  return new S3ObjectStorage({
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    bucket: config.S3_BUCKET,
+    accessKey: config.S3_ACCESS_KEY,
+    secretKey: config.S3_SECRET_KEY,
+    pathStyle: config.S3_PATH_STYLE,
+  });
+}
