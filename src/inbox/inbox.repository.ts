@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+
+/** A stored DM with both parties' session ids (spec §6.9). */
+export interface DirectMessage {
+  id: number;
+  postedAt: number;
+  expiry: number;
+  sender: string;
+  recipient: string;
+  body: Uint8Array;
+}
+
+const withParties = {
+  sender: { select: { sessionId: true } },
+  recipient: { select: { sessionId: true } },
+} as const;
+
+/** inbox table I/O (spec §8 inbox). Expired rows are never returned, even before the sweep. */
+@Injectable()
+export class InboxRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Messages to (`box` = recipient) or from (`box` = sender) a user with id > afterId, oldest first. */
+  async list(box: 'recipient' | 'sender', userId: number, afterId: number, limit: number, now: number): Promise<DirectMessage[]> {
+    const rows = await this.prisma.inboxMessage.findMany({
+      where: { [box === 'recipient' ? 'recipientId' : 'senderId']: userId, id: { gt: afterId }, expiry: { gt: now } },
+      orderBy: { id: 'asc' },
+      take: limit,
+      include: withParties,
+    });
+    return rows.map((r) => ({ id: r.id, postedAt: r.postedAt, expiry: r.expiry, sender: r.sender.sessionId, recipient: r.recipient.sessionId, body: r.body }));
+  }
+
+  async insert(senderId: number, recipientId: number, body: Uint8Array, postedAt: number, expiry: number): Promise<{ id: number }> {
+    return this.prisma.inboxMessage.create({
+      data: { senderId, recipientId, body: Buffer.from(body), postedAt, expiry },
+      select: { id: true },
+    });
+  }
+
+  async deleteTo(recipientId: number): Promise<number> {
+    return (await this.prisma.inboxMessage.deleteMany({ where: { recipientId } })).count;
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    return (await this.prisma.inboxMessage.deleteMany({ where: { expiry: { lt: now } } })).count;
+  }
+}

@@ -1,0 +1,75 @@
+import { HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { AuthenticatedUser } from '../auth/auth.types';
+import { RedisService } from '../redis/redis.service';
+import { UsersService } from '../users/users.service';
+import { InboxRepository, type DirectMessage } from './inbox.repository';
+
+/** DM JSON (spec §6.9); `message` is the base64 of the opaque stored bytes. */
+export interface DirectMessageObject {
+  id: number;
+  posted_at: number;
+  expires_at: number;
+  sender: string;
+  recipient: string;
+  message?: string;
+}
+
+const now = (): number => Date.now() / 1000;
+
+function toObject(m: DirectMessage, withBody: boolean): DirectMessageObject {
+  const out: DirectMessageObject = { id: m.id, posted_at: m.postedAt, expires_at: m.expiry, sender: m.sender, recipient: m.recipient };
+  if (withBody) out.message = Buffer.from(m.body).toString('base64');
+  return out;
+}
+
+/** Blinded direct messages (spec §6.9). The server stores and relays bytes it cannot read. */
+@Injectable()
+export class InboxService {
+  constructor(
+    private readonly repo: InboxRepository,
+    private readonly users: UsersService,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Messages to (`inbox`) or from (`outbox`) the user with id > afterId (0 = all), oldest first. */
+  async list(user: AuthenticatedUser, box: 'inbox' | 'outbox', afterId: number, limit: number): Promise<DirectMessageObject[]> {
+    const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, now());
+    return rows.map((m) => toObject(m, true));
+  }
+
+  /**
+   * Stores a DM to an existing, not globally banned user (else 404). Optional per-sender rate
+   * limit (DM_RATE_LIMIT per DM_RATE_WINDOW seconds, counted in Redis so it holds across replicas).
+   */
+  async send(sender: AuthenticatedUser, recipientSessionId: string, body: Uint8Array): Promise<DirectMessageObject> {
+    if (body.length > this.config.MESSAGE_MAX_BYTES) throw new PayloadTooLargeException(`Message larger than ${this.config.MESSAGE_MAX_BYTES} bytes`);
+    const recipient = await this.users.findBySessionId(recipientSessionId);
+    if (!recipient || recipient.banned) throw new NotFoundException('No such recipient');
+    await this.checkRateLimit(sender);
+    const postedAt = now();
+    const expiry = postedAt + this.config.DM_EXPIRY;
+    const { id } = await this.repo.insert(sender.id, recipient.id, body, postedAt, expiry);
+    return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: recipient.sessionId, body }, false);
+  }
+
+  /** Deletes every message to the user; returns how many. */
+  deleteInbox(user: AuthenticatedUser): Promise<number> {
+    return this.repo.deleteTo(user.id);
+  }
+
+  /** Periodic job (spec §9.4 step 3): deletes expired DMs; returns how many. */
+  expireMessages(): Promise<number> {
+    return this.repo.deleteExpired(now());
+  }
+
+  private async checkRateLimit(sender: AuthenticatedUser): Promise<void> {
+    const limit = this.config.DM_RATE_LIMIT;
+    if (limit === 0) return;
+    const window = this.config.DM_RATE_WINDOW;
+    const key = this.redis.key('dm-rate', String(sender.id), String(Math.floor(now() / window)));
+    const [[, count]] = (await this.redis.client.multi().incr(key).expire(key, window * 2).exec()) as [[Error | null, number], unknown];
+    if (count > limit) throw new HttpException('Rate limited', 429);
+  }
+}
