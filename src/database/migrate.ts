@@ -107,7 +107,9 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code === '42P04') return false; // another replica created it first
+    // Another replica created it first: 42P04 once committed, 23505 while both were racing.
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
     throw err;
   } finally {
     await admin.end();
