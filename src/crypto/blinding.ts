@@ -72,17 +72,24 @@ export function blindedAbs(id15: string): string {
 }
 
 /**
- * A signature under kA as Session clients make it (spec §2.3, pysogs/desktop nonce from the
- * 32-byte seed). The server only verifies; this is for the project's client and tests.
+ * Signs under kA as Session clients do (spec §2.3, pysogs/desktop nonce from the 32-byte seed).
+ * The server only verifies; this is for the project's client and tests. The returned signer keeps
+ * ka and kA so a client signing many requests pays for the key derivation once.
  */
-export function blind15Sign(seed: Uint8Array, serverPk: Uint8Array, message: Uint8Array): Uint8Array {
+export function blind15Signer(seed: Uint8Array, serverPk: Uint8Array): (message: Uint8Array) => Uint8Array {
   const { publicKey: kA, scalar: ka } = blind15KeyPair(seed, serverPk);
   const hRh = sha512(seed).slice(32, 64);
-  const r = bytesToNumberLE(sha512(concatBytes(hRh, kA, message))) % L;
-  const R = EdPoint.BASE.multiply(r).toBytes();
-  const hram = bytesToNumberLE(sha512(concatBytes(R, kA, message))) % L;
-  const s = (r + hram * ka) % L;
-  return concatBytes(R, numberToBytesLE(s, 32));
+  return (message) => {
+    const r = bytesToNumberLE(sha512(concatBytes(hRh, kA, message))) % L;
+    const R = EdPoint.BASE.multiply(r).toBytes();
+    const hram = bytesToNumberLE(sha512(concatBytes(R, kA, message))) % L;
+    const s = (r + hram * ka) % L;
+    return concatBytes(R, numberToBytesLE(s, 32));
+  };
+}
+
+export function blind15Sign(seed: Uint8Array, serverPk: Uint8Array, message: Uint8Array): Uint8Array {
+  return blind15Signer(seed, serverPk)(message);
 }
 
 /** "05" + X25519 form of an Ed25519 pubkey (the unblinded Session id). */

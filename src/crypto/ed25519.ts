@@ -96,14 +96,18 @@ export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
   return ed25519.getPublicKey(seed);
 }
 
-/** Standard (unblinded, `00`-key) Ed25519 signature by a 32-byte seed. */
-export function ed25519Sign(seed: Uint8Array, msg: Uint8Array): Uint8Array {
+/** Standard (unblinded, `00`-key) Ed25519 signer for a 32-byte seed; the key object is built once. */
+export function ed25519Signer(seed: Uint8Array): (message: Uint8Array) => Uint8Array {
   const key = createPrivateKey({
     key: Buffer.concat([ED25519_PKCS8_PREFIX, toBuffer(seed)]),
     format: 'der',
     type: 'pkcs8',
   });
-  return new Uint8Array(nodeSign(null, msg, key));
+  return (message) => new Uint8Array(nodeSign(null, message, key));
+}
+
+export function ed25519Sign(seed: Uint8Array, msg: Uint8Array): Uint8Array {
+  return ed25519Signer(seed)(msg);
 }
 
 /** libsodium `crypto_sign_ed25519_pk_to_curve25519`; throws InvalidKeyError for a non-point. */

@@ -1,0 +1,4 @@
+export * from './sogs-client';
+export * from './sogs-response';
+export * from './onion-request';
+export * from './probe';
