@@ -1,0 +1,66 @@
+import { BadRequestException } from '@nestjs/common';
+import { encodeBatchResponse, parseBatch } from '../../../src/general/batch';
+
+// spec §6.1: the whole batch is validated before anything runs.
+describe('batch parsing (spec §6.1)', () => {
+  it('builds sub-requests: json compact with JSON type, b64 decoded, bytes as UTF-8, octet-stream unless given', () => {
+    const reqs = parseBatch(
+      [
+        { method: 'GET', path: '/capabilities?required=sogs' },
+        { method: 'POST', path: '/a', json: { x: [1, 2] } },
+        { method: 'PUT', path: '/b', b64: 'aGVsbG8' },
+        { method: 'POST', path: '/c', bytes: 'hé', headers: { 'Content-Type': 'text/plain' } },
+        { method: 'POST', path: '/d', json: null },
+      ],
+      128,
+    );
+    expect(reqs[0]).toEqual({ method: 'GET', target: '/capabilities?required=sogs', headers: {}, body: undefined });
+    expect(reqs[1].body!.toString()).toBe('{"x":[1,2]}');
+    expect(reqs[1].headers['content-type']).toBe('application/json');
+    expect(reqs[2].body!.toString()).toBe('hello');
+    expect(reqs[2].headers['content-type']).toBe('application/octet-stream');
+    expect(reqs[3].body!.toString()).toBe('hé');
+    expect(reqs[3].headers['content-type']).toBe('text/plain');
+    expect(reqs[4].body!.toString()).toBe('null');
+  });
+
+  it.each([
+    ['a non-list body', { method: 'GET', path: '/' }],
+    ['a non-object element', ['GET /']],
+    ['a missing method', [{ path: '/' }]],
+    ['a missing path', [{ method: 'GET' }]],
+    ['an unknown method', [{ method: 'PATCH', path: '/' }]],
+    ['a path without /', [{ method: 'GET', path: 'x' }]],
+    ['non-string headers', [{ method: 'GET', path: '/', headers: { a: 1 } }]],
+    ['POST without a body', [{ method: 'POST', path: '/' }]],
+    ['POST with two bodies', [{ method: 'POST', path: '/', json: {}, bytes: '' }]],
+    ['GET with a body', [{ method: 'GET', path: '/', json: {} }]],
+    ['DELETE with a null json', [{ method: 'DELETE', path: '/', json: null }]],
+    ['invalid base64', [{ method: 'POST', path: '/', b64: '***' }]],
+    ['one bad element after good ones', [{ method: 'GET', path: '/' }, { method: 'GET', path: '/' }, { method: 'GET' }]],
+  ])('refuses %s with 400', (_what, body) => {
+    expect(() => parseBatch(body, 128)).toThrow(BadRequestException);
+  });
+
+  it('refuses more requests than the limit', () => {
+    const reqs = Array.from({ length: 4 }, () => ({ method: 'GET', path: '/' }));
+    expect(parseBatch(reqs, 4)).toHaveLength(4);
+    expect(() => parseBatch(reqs, 3)).toThrow('4 requests exceed the limit of 3');
+  });
+});
+
+describe('batch response (spec §6.1)', () => {
+  it('splices JSON bodies and base64-encodes everything else', () => {
+    const out = encodeBatchResponse([
+      { code: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"a": [1]}') },
+      { code: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Not found') },
+      { code: 204, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) },
+    ]);
+    expect(JSON.parse(out.toString())).toEqual([
+      { code: 200, headers: { 'content-type': 'application/json' }, body: { a: [1] } },
+      { code: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Not found').toString('base64') },
+      { code: 204, headers: { 'content-type': 'application/json' }, body: null },
+    ]);
+    expect(encodeBatchResponse([]).toString()).toBe('[]');
+  });
+});
