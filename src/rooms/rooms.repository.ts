@@ -1,0 +1,409 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
+import { SYSTEM_USER_ID } from '../users/system-user';
+import type { ReactionRow } from './message-view';
+
+export type Db = PrismaService | Prisma.TransactionClient;
+export type Tx = Prisma.TransactionClient;
+
+/** A message with its poster's and whisper target's session ids (pysogs `message_details`). */
+export interface MessageRow {
+  id: number;
+  roomId: number;
+  userId: number;
+  sessionId: string;
+  posted: number;
+  edited: number | null;
+  seqno: number;
+  seqnoData: number;
+  seqnoReactions: number;
+  seqnoCreation: number;
+  data: Uint8Array | null;
+  signature: Uint8Array | null;
+  filtered: boolean;
+  whisperToId: number | null;
+  whisperTo: string | null;
+  whisperMods: boolean;
+}
+
+/** Who is asking: decides which whispers are visible (spec §7.4). */
+export interface Viewer {
+  userId: number | null;
+  moderator: boolean;
+}
+
+export interface ModeratorRow {
+  sessionId: string;
+  admin: boolean;
+  visible: boolean;
+}
+
+export interface PinRow {
+  id: number;
+  pinnedAt: number;
+  pinnedBy: string;
+}
+
+const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.description, r.image AS "imageId", r.created,
+  r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
+  r.read, r.accessible, r.write, r.upload`;
+
+const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", u.session_id AS "sessionId", m.posted, m.edited,
+  m.seqno, m.seqno_data AS "seqnoData", m.seqno_reactions AS "seqnoReactions", m.seqno_creation AS "seqnoCreation",
+  m.data, m.signature, m.filtered, m.whisper AS "whisperToId", w.session_id AS "whisperTo", m.whisper_mods AS "whisperMods"
+  FROM messages m JOIN users u ON u.id = m."user" LEFT JOIN users w ON w.id = m.whisper`;
+
+/** spec §7.4 as a WHERE fragment. */
+function visibleTo(viewer: Viewer): Prisma.Sql {
+  if (viewer.userId === null) return Prisma.sql`m.whisper IS NULL AND NOT m.whisper_mods`;
+  if (viewer.moderator) return Prisma.sql`(m.whisper_mods OR m.whisper IS NULL OR m.whisper = ${viewer.userId} OR m."user" = ${viewer.userId})`;
+  return Prisma.sql`(m.whisper = ${viewer.userId} OR (m.whisper IS NULL AND NOT m.whisper_mods))`;
+}
+
+/** A regular message (spec §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
+const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
+
+type OverrideColumns = {
+  oBanned: boolean | null;
+  oRead: boolean | null;
+  oAccessible: boolean | null;
+  oWrite: boolean | null;
+  oUpload: boolean | null;
+  oModerator: boolean | null;
+  oAdmin: boolean | null;
+  oVisibleMod: boolean | null;
+};
+
+/**
+ * Postgres I/O of rooms, messages, reactions, pins and room activity (spec §8). Counter changes
+ * (`message_sequence`, `info_updates`) are single UPDATE … RETURNING statements: the room row
+ * lock they take is held to commit, so concurrent writers on any replica serialise per room and
+ * seqnos become visible in order.
+ */
+@Injectable()
+export class RoomsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work, { timeout: 30_000, maxWait: 10_000 });
+  }
+
+  // ---- rooms
+
+  /** The room (token compared as citext, spec §5) and the user's override row, in one query. */
+  async roomWithOverride(token: string, userId: number | null): Promise<{ room: Room; override: UserPermissionOverride | null } | null> {
+    const rows = await this.prisma.$queryRaw<Array<Room & OverrideColumns>>`
+      SELECT ${ROOM_COLUMNS}, o.banned AS "oBanned", o.read AS "oRead", o.accessible AS "oAccessible", o.write AS "oWrite",
+        o.upload AS "oUpload", o.moderator AS "oModerator", o.admin AS "oAdmin", o.visible_mod AS "oVisibleMod"
+      FROM rooms r LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId ?? -1}
+      WHERE r.token = ${token}::citext`;
+    const row = rows[0];
+    if (!row) return null;
+    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, ...room } = row;
+    const override: UserPermissionOverride | null =
+      oBanned === null || userId === null
+        ? null
+        : { roomId: room.id, userId, banned: oBanned, read: oRead, accessible: oAccessible, write: oWrite, upload: oUpload, moderator: oModerator ?? false, admin: oAdmin ?? false, visibleMod: oVisibleMod ?? true };
+    return { room, override };
+  }
+
+  roomById(id: number, db: Db = this.prisma): Promise<Room | null> {
+    return db.room.findUnique({ where: { id } });
+  }
+
+  /** Every room with the user's override (null when none), ordered by token case-insensitively. */
+  async allRoomsWithOverrides(userId: number | null): Promise<Array<{ room: Room; override: UserPermissionOverride | null }>> {
+    const [rooms, overrides] = await Promise.all([
+      this.prisma.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY lower(r.token::text), r.id`,
+      userId === null ? Promise.resolve([]) : this.prisma.userPermissionOverride.findMany({ where: { userId } }),
+    ]);
+    const byRoom = new Map(overrides.map((o) => [o.roomId, o]));
+    return rooms.map((room) => ({ room, override: byRoom.get(room.id) ?? null }));
+  }
+
+  /** Room and global moderators of a room, system user excluded (spec §6.2). */
+  async moderators(roomId: number): Promise<{ room: ModeratorRow[]; global: ModeratorRow[] }> {
+    const [room, global] = await Promise.all([
+      this.prisma.$queryRaw<ModeratorRow[]>`
+        SELECT u.session_id AS "sessionId", o.admin, o.visible_mod AS visible
+        FROM user_permission_overrides o JOIN users u ON u.id = o."user"
+        WHERE o.room = ${roomId} AND (o.moderator OR o.admin) AND u.id <> ${SYSTEM_USER_ID}`,
+      this.prisma.$queryRaw<ModeratorRow[]>`
+        SELECT session_id AS "sessionId", admin, visible_mod AS visible FROM users
+        WHERE (moderator OR admin) AND id <> ${SYSTEM_USER_ID}`,
+    ]);
+    return { room, global };
+  }
+
+  pinned(roomId: number): Promise<PinRow[]> {
+    return this.prisma.$queryRaw<PinRow[]>`
+      SELECT p.message AS id, p.pinned_at AS "pinnedAt", u.session_id AS "pinnedBy"
+      FROM pinned_messages p JOIN users u ON u.id = p.pinned_by
+      WHERE p.room = ${roomId} ORDER BY p.pinned_at, p.message`;
+  }
+
+  async bumpInfoUpdates(roomId: number, by: number, db: Db): Promise<number> {
+    const rows = await db.$queryRaw<Array<{ infoUpdates: number }>>`
+      UPDATE rooms SET info_updates = info_updates + ${by} WHERE id = ${roomId} RETURNING info_updates AS "infoUpdates"`;
+    return rows[0].infoUpdates;
+  }
+
+  async updateRoomFields(roomId: number, fields: Prisma.RoomUpdateInput, db: Tx): Promise<Room> {
+    return db.room.update({ where: { id: roomId }, data: fields });
+  }
+
+  /** Locks and returns the room row (for read-modify-write of metadata). */
+  async lockRoom(roomId: number, db: Tx): Promise<Room> {
+    const rows = await db.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ${roomId} FOR UPDATE`;
+    return rows[0];
+  }
+
+  // ---- activity (spec §9.4 step 4)
+
+  async recordActivity(roomId: number, userId: number, at: number): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO room_users (room, "user", last_active) VALUES (${roomId}, ${userId}, ${at})
+      ON CONFLICT (room, "user") DO UPDATE SET last_active = EXCLUDED.last_active
+      WHERE room_users.last_active < EXCLUDED.last_active`;
+  }
+
+  async refreshActiveUsers(activeSince: number, pruneBefore: number): Promise<void> {
+    await this.prisma.$executeRaw`DELETE FROM room_users WHERE last_active < ${pruneBefore}`;
+    await this.prisma.$executeRaw`
+      UPDATE rooms r SET active_users = c.n
+      FROM (SELECT r2.id, (SELECT count(*) FROM room_users ru WHERE ru.room = r2.id AND ru.last_active >= ${activeSince})::int AS n FROM rooms r2) c
+      WHERE c.id = r.id AND r.active_users IS DISTINCT FROM c.n`;
+  }
+
+  async pruneHistory(before: number): Promise<number> {
+    return this.prisma.$executeRaw`DELETE FROM message_history WHERE replaced < ${before}`;
+  }
+
+  // ---- message reads (spec §6.3, §7.2)
+
+  /** spec §7.2: one query on (room, seqno). */
+  since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer): Promise<MessageRow[]> {
+    const dataChanged = withReactions ? Prisma.empty : Prisma.sql`AND m.seqno_data > ${after}`;
+    return this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
+      WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
+        AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${visibleTo(viewer)}
+      ORDER BY m.seqno LIMIT ${limit}`;
+  }
+
+  /** Newest first, optionally only ids below `beforeId`; no tombstones. */
+  recent(roomId: number, beforeId: number | null, limit: number, viewer: Viewer): Promise<MessageRow[]> {
+    const before = beforeId === null ? Prisma.empty : Prisma.sql`AND m.id < ${beforeId}`;
+    return this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
+      WHERE m.room = ${roomId} ${before} AND m.data IS NOT NULL AND NOT m.filtered AND ${visibleTo(viewer)}
+      ORDER BY m.id DESC LIMIT ${limit}`;
+  }
+
+  async visibleMessage(roomId: number, id: number, viewer: Viewer): Promise<MessageRow | null> {
+    const rows = await this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
+      WHERE m.room = ${roomId} AND m.id = ${id} AND m.data IS NOT NULL AND NOT m.filtered AND ${visibleTo(viewer)}`;
+    return rows[0] ?? null;
+  }
+
+  /** Any message of the room, deleted or not, whoever may see it. */
+  async message(roomId: number, id: number, db: Db = this.prisma, lock = false): Promise<MessageRow | null> {
+    const rows = await db.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
+      WHERE m.room = ${roomId} AND m.id = ${id} ${lock ? Prisma.sql`FOR UPDATE OF m` : Prisma.empty}`;
+    return rows[0] ?? null;
+  }
+
+  async regularMessageExists(roomId: number, id: number, db: Db = this.prisma): Promise<boolean> {
+    const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM messages m WHERE m.room = ${roomId} AND m.id = ${id} AND ${REGULAR}`;
+    return rows.length > 0;
+  }
+
+  /**
+   * The reactions of some messages with their first `reactors` reactors (at least one row per
+   * reaction, so counts survive `reactors=0`), count and whether the viewer reacted.
+   */
+  reactions(messageIds: number[], reactors: number, viewerId: number | null): Promise<ReactionRow[]> {
+    return this.prisma.$queryRaw<ReactionRow[]>`
+      SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (
+        SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,
+          (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewerId ?? -1}) OVER w AS you,
+          row_number() OVER (PARTITION BY r.id ORDER BY ur.at, ur."user") AS rn
+        FROM reactions r JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
+        WHERE r.message = ANY(${messageIds}::int[])
+        WINDOW w AS (PARTITION BY r.id)
+      ) x WHERE rn <= ${Math.max(reactors, 1)}
+      ORDER BY message, "reactionId", rn`;
+  }
+
+  reactors(messageId: number, reaction: string, limit: number | null): Promise<Array<{ sessionId: string; at: number }>> {
+    return this.prisma.$queryRaw<Array<{ sessionId: string; at: number }>>`
+      SELECT u.session_id AS "sessionId", ur.at FROM reactions r
+        JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
+      WHERE r.message = ${messageId} AND r.reaction = ${reaction}
+      ORDER BY ur.at, ur."user" ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
+  }
+
+  // ---- message writes (always inside a transaction; spec §7.1)
+
+  /** Advances the room's message_sequence by `by`, returning the new value (locks the room row). */
+  async advanceSequence(roomId: number, by: number, db: Tx): Promise<number> {
+    const rows = await db.$queryRaw<Array<{ seq: number }>>`
+      UPDATE rooms SET message_sequence = message_sequence + ${by} WHERE id = ${roomId} RETURNING message_sequence AS seq`;
+    return rows[0].seq;
+  }
+
+  /** A message by this author in this room with this signature, posted at or after `since`. */
+  async findBySignature(roomId: number, userId: number, signature: Uint8Array, since: number, db: Db = this.prisma): Promise<number | null> {
+    const rows = await db.$queryRaw<Array<{ id: number }>>`
+      SELECT id FROM messages WHERE room = ${roomId} AND "user" = ${userId} AND posted >= ${since}
+        AND signature = ${Buffer.from(signature)} ORDER BY id LIMIT 1`;
+    return rows[0]?.id ?? null;
+  }
+
+  async insertMessage(
+    m: { roomId: number; userId: number; posted: number; seqno: number; data: Uint8Array; signature: Uint8Array; filtered: boolean; whisperToId: number | null; whisperMods: boolean },
+    db: Tx,
+  ): Promise<number> {
+    const rows = await db.$queryRaw<Array<{ id: number }>>`
+      INSERT INTO messages (room, "user", posted, seqno, seqno_data, seqno_reactions, seqno_creation, data, data_size, signature, filtered, whisper, whisper_mods)
+      VALUES (${m.roomId}, ${m.userId}, ${m.posted}, ${m.seqno}, ${m.seqno}, 0, ${m.seqno}, ${Buffer.from(m.data)}, ${m.data.length},
+        ${Buffer.from(m.signature)}, ${m.filtered}, ${m.whisperToId}, ${m.whisperMods})
+      RETURNING id`;
+    return rows[0].id;
+  }
+
+  /** Keeps the current version in message_history, then replaces it (spec §6.3 edit, §8). */
+  async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, seqno: number, at: number, db: Tx): Promise<void> {
+    await db.$executeRaw`
+      INSERT INTO message_history (message, replaced, data, data_size, signature)
+      SELECT id, ${at}, data, data_size, signature FROM messages WHERE id = ${id}`;
+    await db.$executeRaw`
+      UPDATE messages SET data = ${data === null ? null : Buffer.from(data)}, data_size = ${data?.length ?? null},
+        signature = ${signature === null ? null : Buffer.from(signature)}, edited = ${at}, seqno_data = ${seqno}, seqno = ${seqno}
+      WHERE id = ${id}`;
+  }
+
+  async setReactionsSeqno(messageId: number, seqno: number, db: Tx): Promise<void> {
+    await db.$executeRaw`UPDATE messages SET seqno_reactions = ${seqno}, seqno = GREATEST(seqno_data, ${seqno}) WHERE id = ${messageId}`;
+  }
+
+  /** Ids of the user's not yet deleted messages in the room, oldest first. */
+  async liveMessageIdsOf(roomId: number, userId: number, db: Db): Promise<number[]> {
+    const rows = await db.$queryRaw<Array<{ id: number }>>`
+      SELECT id FROM messages WHERE room = ${roomId} AND "user" = ${userId} AND data IS NOT NULL ORDER BY id`;
+    return rows.map((r) => r.id);
+  }
+
+  // ---- reactions (spec §6.4)
+
+  /** Adds the user's reaction; false when they already had it. */
+  async addReaction(messageId: number, reaction: string, userId: number, at: number, db: Tx): Promise<boolean> {
+    await db.$executeRaw`INSERT INTO reactions (message, reaction) VALUES (${messageId}, ${reaction}) ON CONFLICT (message, reaction) DO NOTHING`;
+    const added = await db.$executeRaw`
+      INSERT INTO user_reactions (reaction, "user", at)
+      SELECT id, ${userId}, ${at} FROM reactions WHERE message = ${messageId} AND reaction = ${reaction}
+      ON CONFLICT (reaction, "user") DO NOTHING`;
+    return added > 0;
+  }
+
+  /**
+   * Removes user-reactions of a message (one user's, or everyone's; one reaction or all) and any
+   * reaction rows left without users (spec §8). Returns how many user-reactions went.
+   */
+  async removeReactions(messageId: number, filter: { reaction?: string; userId?: number }, db: Tx): Promise<number> {
+    const reaction = filter.reaction === undefined ? Prisma.empty : Prisma.sql`AND r.reaction = ${filter.reaction}`;
+    const user = filter.userId === undefined ? Prisma.empty : Prisma.sql`AND ur."user" = ${filter.userId}`;
+    const removed = await db.$executeRaw`
+      DELETE FROM user_reactions ur USING reactions r
+      WHERE ur.reaction = r.id AND r.message = ${messageId} ${reaction} ${user}`;
+    if (removed > 0) {
+      await db.$executeRaw`
+        DELETE FROM reactions r WHERE r.message = ${messageId} ${reaction}
+          AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id)`;
+    }
+    return removed;
+  }
+
+  async countReactions(messageId: number, reaction: string | undefined, db: Db): Promise<number> {
+    const filter = reaction === undefined ? Prisma.empty : Prisma.sql`AND r.reaction = ${reaction}`;
+    const rows = await db.$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n FROM user_reactions ur JOIN reactions r ON r.id = ur.reaction WHERE r.message = ${messageId} ${filter}`;
+    return rows[0].n;
+  }
+
+  // ---- pins (spec §6.5)
+
+  async pin(roomId: number, messageId: number, userId: number, at: number, db: Tx): Promise<void> {
+    await db.$executeRaw`
+      INSERT INTO pinned_messages (room, message, pinned_by, pinned_at) VALUES (${roomId}, ${messageId}, ${userId}, ${at})
+      ON CONFLICT (room, message) DO UPDATE SET pinned_by = EXCLUDED.pinned_by, pinned_at = EXCLUDED.pinned_at`;
+  }
+
+  /** Removes pins (one message, or all of the room); returns the unpinned message ids. */
+  async unpin(roomId: number, messageId: number | null, db: Tx): Promise<number[]> {
+    const only = messageId === null ? Prisma.empty : Prisma.sql`AND message = ${messageId}`;
+    const rows = await db.$queryRaw<Array<{ message: number }>>`DELETE FROM pinned_messages WHERE room = ${roomId} ${only} RETURNING message`;
+    return rows.map((r) => r.message);
+  }
+
+  // ---- file expiry effects (spec §9.3); storage and the expiry job belong to the files module
+
+  /**
+   * Attaches the poster's recent, unattached, expiring uploads of this room to a message and gives
+   * them the attached expiry (null = keep). Other ids are ignored (spec §6.3).
+   */
+  async attachFiles(roomId: number, userId: number, messageId: number, fileIds: number[], uploadedSince: number, expiry: number | null, db: Tx): Promise<number> {
+    if (fileIds.length === 0) return 0;
+    return db.$executeRaw`
+      UPDATE files SET message = ${messageId}, expiry = ${expiry}
+      WHERE id = ANY(${fileIds}::int[]) AND room = ${roomId} AND uploader = ${userId} AND message IS NULL
+        AND uploaded >= ${uploadedSince} AND expiry IS NOT NULL`;
+  }
+
+  /** Pinned messages keep their files; unpinned ones get `uploaded + keep` (null keep = forever). */
+  async setMessageFilesExpiry(messageIds: number[], mode: { keep: true } | { uploadedPlus: number | null } | { at: number }, db: Tx): Promise<void> {
+    if (messageIds.length === 0) return;
+    const expiry =
+      'keep' in mode
+        ? Prisma.sql`NULL`
+        : 'at' in mode
+          ? Prisma.sql`${mode.at}::double precision`
+          : mode.uploadedPlus === null
+            ? Prisma.sql`NULL`
+            : Prisma.sql`uploaded + ${mode.uploadedPlus}::double precision`;
+    await db.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE message = ANY(${messageIds}::int[])`;
+  }
+
+  /** spec §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
+  async expireUploadsOf(roomId: number, userId: number, at: number, db: Tx): Promise<void> {
+    await db.$executeRaw`
+      UPDATE files SET expiry = ${at}
+      WHERE room = ${roomId} AND uploader = ${userId} AND id IS DISTINCT FROM (SELECT image FROM rooms WHERE id = ${roomId})
+        AND (expiry IS NULL OR expiry > ${at})`;
+  }
+
+  /** A file of this room that has not expired (room image candidates, spec §6.2). */
+  async liveRoomFile(roomId: number, fileId: number, at: number, db: Tx): Promise<boolean> {
+    const rows = await db.$queryRaw<unknown[]>`
+      SELECT 1 FROM files WHERE id = ${fileId} AND room = ${roomId} AND (expiry IS NULL OR expiry > ${at}) FOR UPDATE`;
+    return rows.length > 0;
+  }
+
+  async setFileExpiry(fileId: number, expiry: number | null, db: Tx): Promise<void> {
+    await db.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE id = ${fileId}`;
+  }
+
+  // ---- users
+
+  async userIdBySessionId(sessionId: string): Promise<number | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE session_id = ${sessionId}`;
+    return rows[0]?.id ?? null;
+  }
+
+  async userFlags(userId: number): Promise<{ moderator: boolean; admin: boolean } | null> {
+    return this.prisma.user.findUnique({ where: { id: userId }, select: { moderator: true, admin: true } });
+  }
+
+  override(roomId: number, userId: number): Promise<UserPermissionOverride | null> {
+    return this.prisma.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+  }
+}

@@ -1,0 +1,214 @@
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { AuthenticatedUser } from '../auth/auth.types';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { Prisma, Room } from '../generated/prisma/client';
+import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
+import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
+import { RoomsRepository, type Tx } from './rooms.repository';
+
+/** PUT /room/:token body after validation (spec §6.2). */
+export interface RoomUpdate {
+  name?: string | null;
+  description?: string | null;
+  default_read?: boolean | null;
+  default_accessible?: boolean | null;
+  default_write?: boolean | null;
+  default_upload?: boolean | null;
+  image?: number | null;
+}
+
+export interface RoomAccess {
+  room: Room;
+  permissions: RoomPermissions;
+}
+
+const now = (): number => Date.now() / 1000;
+/** Activity rows are refreshed at most this often per (room, user) and process: active_users counts days. */
+const ACTIVITY_RESOLUTION = 60;
+const ACTIVITY_MEMORY = 100_000;
+
+// spec §6.2: control characters are stripped from names, and from descriptions except tab and newline.
+// eslint-disable-next-line no-control-regex
+const NAME_CONTROL = /[\u0000-\u001f]/g;
+// eslint-disable-next-line no-control-regex
+const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
+
+/**
+ * Rooms (spec §6.2), their permissions (§3.5), pins (§6.5), info_updates (§7.3) and activity
+ * (§9.4). The face other modules use: findByToken, permissionsFor, access, bumpInfoUpdates, and
+ * the maintenance methods refreshActiveUsers/pruneHistory for the jobs module.
+ */
+@Injectable()
+export class RoomsService {
+  private readonly activity = new Map<string, number>();
+
+  constructor(
+    private readonly repo: RoomsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ---- look-ups and permissions
+
+  /** The room by token, case-insensitively (spec §5); null when unknown. */
+  async findByToken(token: string): Promise<Room | null> {
+    return (await this.repo.roomWithOverride(token, null))?.room ?? null;
+  }
+
+  /** The requester's effective permissions in the room (spec §3.5); null user = anonymous. */
+  async permissionsFor(room: Room, user: AuthenticatedUser | null): Promise<RoomPermissions> {
+    const override = user ? await this.repo.override(room.id, user.id) : null;
+    return effectivePermissions(room, user, override);
+  }
+
+  /** Room and permissions in one query (the route guard's path); null when the token is unknown. */
+  async access(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {
+    const found = await this.repo.roomWithOverride(token, user?.id ?? null);
+    return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override) };
+  }
+
+  /** Adds `by` to the room's info_updates (spec §7.3) inside the caller's transaction; returns the new value. */
+  bumpInfoUpdates(roomId: number, tx?: Prisma.TransactionClient, by = 1): Promise<number> {
+    if (tx) return this.repo.bumpInfoUpdates(roomId, by, tx);
+    return this.repo.transaction((t) => this.repo.bumpInfoUpdates(roomId, by, t));
+  }
+
+  // ---- room objects (spec §6.2)
+
+  async roomObject(room: Room, permissions: RoomPermissions): Promise<RoomJson> {
+    const [mods, pins] = await Promise.all([this.repo.moderators(room.id), this.repo.pinned(room.id)]);
+    return roomJson(
+      room,
+      permissions,
+      moderatorLists(mods.room, mods.global),
+      pins.map((p) => ({ id: p.id, pinned_at: p.pinnedAt, pinned_by: p.pinnedBy })),
+      this.config.ACTIVE_THRESHOLD,
+    );
+  }
+
+  /** GET /rooms: the rooms the requester can access (accessible-or-read, not banned), by token. */
+  async listRooms(user: AuthenticatedUser | null): Promise<RoomJson[]> {
+    const rooms = await this.repo.allRoomsWithOverrides(user?.id ?? null);
+    const visible = rooms
+      .map(({ room, override }) => ({ room, permissions: effectivePermissions(room, user, override) }))
+      .filter(({ permissions }) => hasPermission(permissions, 'accessible'));
+    return Promise.all(visible.map(({ room, permissions }) => this.roomObject(room, permissions)));
+  }
+
+  /** GET /room/:token/pollInfo/:info_updated (spec §6.2). */
+  async pollInfo(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, infoUpdated: number): Promise<RoomJson> {
+    await this.recordActivity(room, user);
+    const json: RoomJson = { token: room.token, active_users: room.activeUsers, ...permissionFields(room, permissions) };
+    if (room.infoUpdates !== infoUpdated) json.details = await this.roomObject(room, permissions);
+    return json;
+  }
+
+  /**
+   * PUT /room/:token (spec §6.2): each changed name, description or image adds one to
+   * info_updates; default permissions do not.
+   */
+  async updateRoom(room: Room, update: RoomUpdate): Promise<{ info_updates: number }> {
+    const defaults: Prisma.RoomUpdateInput = {};
+    for (const flag of ['read', 'accessible', 'write', 'upload'] as const) {
+      const value = update[`default_${flag}`];
+      if (value !== undefined && value !== null) defaults[flag] = value;
+    }
+    const name = typeof update.name === 'string' ? update.name.replace(NAME_CONTROL, '') : undefined;
+    const description =
+      update.description === undefined ? undefined : update.description === null ? null : update.description.replace(DESCRIPTION_CONTROL, '') || null;
+    const image = update.image ?? undefined;
+    if (name === undefined && description === undefined && image === undefined && Object.keys(defaults).length === 0) {
+      throw new BadRequestException('Nothing to update: give at least one of name, description, image, default_read, default_accessible, default_write, default_upload');
+    }
+    return this.repo.transaction(async (tx) => {
+      const current = await this.repo.lockRoom(room.id, tx);
+      const data: Prisma.RoomUpdateInput = { ...defaults };
+      let bumps = 0;
+      if (name !== undefined && name !== current.name) {
+        data.name = name;
+        bumps++;
+      }
+      if (description !== undefined && description !== current.description) {
+        data.description = description;
+        bumps++;
+      }
+      if (image !== undefined && image !== current.imageId) {
+        await this.replaceImage(current, image, tx);
+        data.image = { connect: { id: image } };
+        bumps++;
+      }
+      if (bumps) data.infoUpdates = { increment: bumps };
+      const updated = Object.keys(data).length ? await this.repo.updateRoomFields(room.id, data, tx) : current;
+      return { info_updates: updated.infoUpdates };
+    });
+  }
+
+  /** spec §9.3: the new image becomes permanent, the old one expires now. */
+  private async replaceImage(room: Room, fileId: number, tx: Tx): Promise<void> {
+    const at = now();
+    if (!(await this.repo.liveRoomFile(room.id, fileId, at, tx))) {
+      throw new HttpException('Room image must be a current file uploaded to this room', HttpStatus.NOT_ACCEPTABLE);
+    }
+    await this.repo.setFileExpiry(fileId, null, tx);
+    if (room.imageId !== null) await this.repo.setFileExpiry(room.imageId, at, tx);
+  }
+
+  // ---- pins (spec §6.5)
+
+  async pin(room: Room, messageId: number, user: AuthenticatedUser): Promise<{ info_updates: number }> {
+    return this.repo.transaction(async (tx) => {
+      if (!(await this.repo.regularMessageExists(room.id, messageId, tx))) throw new NotFoundException('No such message');
+      await this.repo.pin(room.id, messageId, user.id, now(), tx);
+      await this.repo.setMessageFilesExpiry([messageId], { keep: true }, tx);
+      return { info_updates: await this.repo.bumpInfoUpdates(room.id, 1, tx) };
+    });
+  }
+
+  /** Unpins one message, or all (messageId null); returns how many were unpinned. */
+  async unpin(room: Room, messageId: number | null): Promise<{ unpinned: number; info_updates: number }> {
+    return this.repo.transaction(async (tx) => {
+      const unpinned = await this.unpinIn(room.id, messageId, tx);
+      const { infoUpdates } = (await this.repo.roomById(room.id, tx))!;
+      return { unpinned, info_updates: infoUpdates };
+    });
+  }
+
+  /** Removes pins inside a transaction with their info_updates and file expiry effects. */
+  async unpinIn(roomId: number, messageId: number | null, tx: Tx): Promise<number> {
+    const ids = await this.repo.unpin(roomId, messageId, tx);
+    if (ids.length) {
+      await this.repo.bumpInfoUpdates(roomId, ids.length, tx);
+      await this.repo.setMessageFilesExpiry(ids, { uploadedPlus: this.config.FILE_EXPIRY || null }, tx);
+    }
+    return ids.length;
+  }
+
+  // ---- activity and maintenance (spec §9.4)
+
+  /** Records that an authenticated user polled the room (throttled per process). */
+  async recordActivity(room: Room, user: AuthenticatedUser | null): Promise<void> {
+    if (!user) return;
+    const key = `${room.id}:${user.id}`;
+    const at = now();
+    const last = this.activity.get(key);
+    if (last !== undefined && at - last < ACTIVITY_RESOLUTION) return;
+    if (this.activity.size >= ACTIVITY_MEMORY) this.activity.clear();
+    this.activity.set(key, at);
+    try {
+      await this.repo.recordActivity(room.id, user.id, at);
+    } catch (err) {
+      this.activity.delete(key);
+      throw err;
+    }
+  }
+
+  /** spec §9.4 step 4: prunes old activity rows and recounts every room's active_users. */
+  async refreshActiveUsers(): Promise<void> {
+    const at = now();
+    await this.repo.refreshActiveUsers(at - this.config.ACTIVE_THRESHOLD, at - this.config.ACTIVE_PRUNE_THRESHOLD);
+  }
+
+  /** spec §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
+  pruneHistory(): Promise<number> {
+    return this.repo.pruneHistory(now() - this.config.HISTORY_PRUNE_THRESHOLD);
+  }
+}
