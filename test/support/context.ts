@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { SogsClient } from '../../src/client';
+import { loadConfig, type AppConfig } from '../../src/config/config';
+import { PrismaService } from '../../src/database/prisma.service';
+import { startServer, type RunningServer } from '../../src/server';
+import { createDatabase, databaseUrl, dropDatabases, REDIS_URL, runId, templateName } from './db';
+
+export interface TestContext {
+  /** Base URL of the public listener (onion gateway, web page). */
+  url: string;
+  /** Base URL of the admin listener (healthz, readyz, metrics). */
+  adminUrl: string;
+  config: AppConfig;
+  server: RunningServer;
+  /** The app's own PrismaService, on this context's database. */
+  prisma: PrismaService;
+  serverPubkeyHex: string;
+  databaseUrl: string;
+  /** A signed, onion-wrapping client with a fresh random identity (blinded unless blind: false). */
+  newUser(options?: { blind?: boolean }): SogsClient;
+  /** A client that sends no X-SOGS-* headers. */
+  anon(): SogsClient;
+  /** Starts one more server process-equivalent on the same database, Redis prefix, key and storage (a replica). */
+  startReplica(config?: Partial<AppConfig>): Promise<RunningServer>;
+  /** Stops the servers, drops the database, deletes this context's Redis keys and temp files. */
+  close(): Promise<void>;
+}
+
+let contexts = 0;
+
+/**
+ * A running app on its own database (cloned from the migrated template of global-setup), its own
+ * Redis key prefix, server key and storage; `config` overrides any setting. With STORAGE_DRIVER
+ * 's3' it stores into its own bucket on the run's s3rver.
+ */
+export async function createTestContext(options: { config?: Partial<AppConfig> } = {}): Promise<TestContext> {
+  const run = runId();
+  const id = `${process.env.JEST_WORKER_ID ?? '0'}_${++contexts}_${randomBytes(3).toString('hex')}`;
+  const database = `scs_t_${run}_${id}`;
+  const dir = mkdtempSync(join(tmpdir(), 'scs-ctx-'));
+  const redisPrefix = `scs-test:${run}:${id}:`;
+
+  const s3Endpoint = process.env.SCS_TEST_S3_ENDPOINT;
+  const wantsS3 = options.config?.STORAGE_DRIVER === 's3';
+  if (wantsS3 && !s3Endpoint) throw new Error('No S3 test server: run tests through jest (test/support/global-setup.ts starts s3rver)');
+
+  await createDatabase(database, templateName(run));
+  const overrides: Partial<Record<keyof AppConfig, unknown>> = {
+    DATABASE_URL: databaseUrl(database),
+    DATABASE_POOL_SIZE: 4,
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    HOST: '127.0.0.1',
+    PORT: 0,
+    ADMIN_HOST: '127.0.0.1',
+    ADMIN_PORT: 0,
+    LOG_LEVEL: 'silent',
+    KEY_FILE: join(dir, 'key_x25519'),
+    MASTER_KEY_FILE: join(dir, 'master_key'),
+    STORAGE_DIR: join(dir, 'files'),
+    ...(wantsS3
+      ? {
+          S3_ENDPOINT: s3Endpoint,
+          S3_BUCKET: `scs-test-${run}-${id.replace(/_/g, '-')}`,
+          S3_ACCESS_KEY: 'S3RVER',
+          S3_SECRET_KEY: 'S3RVER',
+          S3_REGION: 'us-east-1',
+          S3_PATH_STYLE: true,
+        }
+      : {}),
+    ...options.config,
+  };
+
+  const servers: RunningServer[] = [];
+  let config: AppConfig;
+  let server: RunningServer;
+  try {
+    config = loadConfig({}, overrides);
+    server = await startServer(config, { logger: false });
+    servers.push(server);
+  } catch (err) {
+    await dropDatabases([database]);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const client = (seed?: Uint8Array, blind?: boolean) =>
+    new SogsClient({ baseUrl: server.url, serverPubkey: server.serverKey.publicKey, seed, blind });
+
+  return {
+    url: server.url,
+    adminUrl: server.adminUrl,
+    config,
+    server,
+    prisma: server.app.get(PrismaService),
+    serverPubkeyHex: server.serverKey.publicKeyHex,
+    databaseUrl: config.DATABASE_URL,
+    newUser: ({ blind = true } = {}) => client(new Uint8Array(randomBytes(32)), blind),
+    anon: () => client(),
+    async startReplica(extra = {}) {
+      const replica = await startServer(loadConfig({}, { ...overrides, ...extra }), { logger: false });
+      servers.push(replica);
+      return replica;
+    },
+    async close() {
+      // Replicas first, the main server last: its shutdown may still need the others' work done.
+      for (const running of servers.reverse()) await running.close();
+      await dropDatabases([database]);
+      await deleteRedisKeys(redisPrefix);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
