@@ -30,9 +30,13 @@ function depthExceeds(value: unknown, max: number): boolean {
 
 /**
  * The request body parsed as JSON and validated by a zod schema; any failure is a 400 naming the
- * first bad field.
+ * first bad field. The schema travels wrapped under a key Nest does not interpret: Nest treats a
+ * bare argument with a `transform` method (every zod schema) as a pipe, and `{schema}` as its own
+ * options, and would then hand the route the schema instead of the body.
  */
-export const JsonBody = createParamDecorator((schema: z.ZodType | undefined, ctx: ExecutionContext) => {
+export const JsonBody = (schema?: z.ZodType): ParameterDecorator => JsonBodyParam({ bodySchema: schema });
+
+const JsonBodyParam = createParamDecorator(({ bodySchema: schema }: { bodySchema?: z.ZodType }, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
   const value = parseJsonBody(req.body);
   if (!schema) return value;
