@@ -1,4 +1,34 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { JobsModule } from '../jobs/jobs.module';
+import { MasterKeyring } from './encryption/master-keys';
+import { FileExpiryService } from './file-expiry.service';
+import { FileServerController } from './file-server.controller';
+import { FileServerService } from './file-server.service';
+import { FilesRepository } from './files.repository';
+import { FilesService } from './files.service';
+import { MASTER_KEYRING, ObjectStore } from './object-store.service';
+import { OBJECT_STORAGE } from './storage/object-storage';
+import { createObjectStorage } from './storage/storage.factory';
+import { UploadLimits } from './upload-limits';
 
-@Module({})
+/**
+ * Room files (spec §6.6), the file server (§12), encrypted object storage and file expiry (§9.3).
+ * FilesService is the face other modules use (room images, expiry scheduling, sweep, rewrap).
+ */
+@Module({
+  imports: [JobsModule],
+  controllers: [FileServerController],
+  providers: [
+    { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
+    { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },
+    FilesRepository,
+    ObjectStore,
+    FileExpiryService,
+    UploadLimits,
+    FilesService,
+    FileServerService,
+  ],
+  exports: [FilesService],
+})
 export class FilesModule {}

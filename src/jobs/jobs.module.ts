@@ -1,4 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CleanupService } from './cleanup.service';
+import { JobsService } from './jobs.service';
 
-@Module({})
+/** BullMQ queues, workers and the periodic cleanup; domain modules import it to schedule jobs. */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [JobsService, CleanupService],
+  exports: [JobsService],
+})
 export class JobsModule {}

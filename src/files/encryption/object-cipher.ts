@@ -107,7 +107,7 @@ export class OpenStream extends Transform {
       this.pendingBytes += data.length;
       if (!this.header) {
         if (this.pendingBytes < HEADER_SIZE) return done();
-        const all = this.take(this.pendingBytes);
+        const all = this.shiftBytes(this.pendingBytes);
         this.header = Buffer.from(all.subarray(0, HEADER_SIZE));
         this.checkHeader(this.header);
         this.chunkSize = this.header.readUInt32BE(12);
@@ -120,7 +120,7 @@ export class OpenStream extends Transform {
       const sealedChunk = this.chunkSize + TAG_SIZE;
       // Strictly more than one sealed chunk buffered: the first one cannot be the final chunk.
       while (this.pendingBytes > sealedChunk) {
-        this.push(openChunk(this.key, this.header, this.index++, false, this.take(sealedChunk)));
+        this.push(openChunk(this.key, this.header, this.index++, false, this.shiftBytes(sealedChunk)));
       }
       done();
     } catch (err) {
@@ -131,7 +131,7 @@ export class OpenStream extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       if (!this.header) throw new ObjectFormatError('Stored object is truncated');
-      this.push(openChunk(this.key, this.header, this.index, true, this.take(this.pendingBytes)));
+      this.push(openChunk(this.key, this.header, this.index, true, this.shiftBytes(this.pendingBytes)));
       done();
     } catch (err) {
       done(err as Error);
@@ -147,7 +147,7 @@ export class OpenStream extends Transform {
   }
 
   /** Removes and returns the first `n` buffered bytes. */
-  private take(n: number): Buffer {
+  private shiftBytes(n: number): Buffer {
     const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     const head = all.subarray(0, n);
     const rest = all.subarray(n);

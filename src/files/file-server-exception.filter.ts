@@ -1,0 +1,21 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+/** File-server routes answer errors as JSON `{"status_code": N}` with the same status (spec §12). */
+@Catch()
+export class FileServerExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('FileServer');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    let status = 500;
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+    } else {
+      const code = (exception as { statusCode?: unknown })?.statusCode;
+      if (typeof code === 'number' && code >= 400 && code < 500) status = code;
+      else this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    void reply.status(status).header('content-type', 'application/json').send({ status_code: status });
+  }
+}

@@ -1,0 +1,114 @@
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { fileServerContentId } from '../crypto/content-id';
+import { FileExpiryService } from './file-expiry.service';
+import { FilesRepository } from './files.repository';
+import { FILE_NOT_FOUND, nowSeconds, ObjectStore } from './object-store.service';
+import { UploadLimits } from './upload-limits';
+
+/** spec §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
+const COMPAT_ID_TRIES = 25;
+/** Modern clients can only extend 44-character content ids (spec §12.4). */
+const CONTENT_ID_LENGTH = 44;
+
+export interface ServerFileInfo {
+  size: number;
+  uploaded: number;
+  expires: number;
+}
+
+/** The Session file server (spec §12): anonymous uploads with their own size limit and expiry. */
+@Injectable()
+export class FileServerService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: FilesRepository,
+    private readonly objects: ObjectStore,
+    private readonly expiry: FileExpiryService,
+    private readonly limits: UploadLimits,
+  ) {}
+
+  /** POST /file. Identical bytes under content ids are stored once: uploaded = now, expiry = max (spec §12.1). */
+  async upload(body: Buffer, ttlHeader: string | undefined): Promise<{ id: string; expires: number }> {
+    if (body.length === 0 || body.length > this.config.FILE_SERVER_MAX_SIZE) {
+      throw new PayloadTooLargeException(`File must be 1 to ${this.config.FILE_SERVER_MAX_SIZE} bytes`);
+    }
+    const ttl = this.ttl(ttlHeader);
+    return this.limits.withUploadSlot(async () => {
+      const uploaded = nowSeconds();
+      const expiry = uploaded + ttl;
+      if (this.config.FILE_SERVER_CONTENT_IDS) {
+        const id = fileServerContentId(body);
+        const known = await this.repo.touchServerFile(id, uploaded, expiry);
+        if (known) return this.scheduled(id, known.expiry);
+        const objectKey = await this.objects.write(body, null);
+        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return this.scheduled(id, expiry);
+        // A concurrent upload of the same bytes won the insert: keep its object, drop ours.
+        await this.objects.collect(objectKey);
+        const raced = await this.repo.touchServerFile(id, uploaded, expiry);
+        return this.scheduled(id, raced?.expiry ?? expiry);
+      }
+      const objectKey = await this.objects.write(body, null);
+      for (let i = 0; i < COMPAT_ID_TRIES; i++) {
+        const id = (randomBytes(8).readBigUInt64BE() >> 11n).toString();
+        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return this.scheduled(id, expiry);
+      }
+      await this.objects.collect(objectKey);
+      throw new HttpException('Could not allocate a file id', HttpStatus.INSUFFICIENT_STORAGE);
+    });
+  }
+
+  /** GET /file/:id: the bytes and the expiry (404 once expired, spec §12.2). */
+  async download(id: string): Promise<{ size: number; expires: number; body: Readable }> {
+    const file = await this.repo.findServerFile(id);
+    if (!file || file.expiry <= nowSeconds()) throw new NotFoundException(FILE_NOT_FOUND);
+    return { size: file.size, expires: file.expiry, body: await this.objects.read(file.object) };
+  }
+
+  /** GET /file/:id/info (spec §12.3). */
+  async info(id: string): Promise<ServerFileInfo> {
+    const file = await this.repo.findServerFile(id);
+    if (!file || file.expiry <= nowSeconds()) throw new NotFoundException(FILE_NOT_FOUND);
+    return { size: file.size, uploaded: file.uploaded, expires: file.expiry };
+  }
+
+  /** POST /file/:id/extend: expiry = max(expiry, now + ttl), never shortened (spec §12.4). */
+  async extend(id: string, ttlHeader: string | undefined): Promise<ServerFileInfo> {
+    if (id.length < CONTENT_ID_LENGTH) throw new NotFoundException(FILE_NOT_FOUND);
+    const ttl = this.ttl(ttlHeader);
+    const now = nowSeconds();
+    const file = await this.repo.extendServerFile(id, now, now + ttl);
+    if (!file) throw new NotFoundException(FILE_NOT_FOUND);
+    await this.expiry.schedule('server', id, file.expiry);
+    return { size: file.size, uploaded: file.uploaded, expires: file.expiry };
+  }
+
+  /**
+   * X-FS-TTL (spec §12.1): honoured only when FILE_SERVER_MAX_TTL > 0; then a non-integer,
+   * negative or too large value is a 400. Otherwise the default FILE_SERVER_EXPIRY.
+   */
+  private ttl(header: string | undefined): number {
+    const max = this.config.FILE_SERVER_MAX_TTL;
+    if (max === 0 || header === undefined) return this.config.FILE_SERVER_EXPIRY;
+    const value = header.trim();
+    if (!/^[+-]?\d+$/.test(value)) throw new BadRequestException('X-FS-TTL must be an integer number of seconds');
+    const ttl = Number(value);
+    if (ttl < 0 || ttl > max) throw new BadRequestException(`X-FS-TTL must be between 0 and ${max}`);
+    return ttl;
+  }
+
+  private insert(row: { id: string; size: number; uploaded: number; expiry: number; objectKey: string }): Promise<boolean> {
+    return this.repo.transaction(async (tx) => {
+      if (!(await this.repo.insertServerFile(tx, row))) return false;
+      await this.repo.addRef(tx, row.objectKey);
+      return true;
+    });
+  }
+
+  private async scheduled(id: string, expires: number): Promise<{ id: string; expires: number }> {
+    await this.expiry.schedule('server', id, expires);
+    return { id, expires };
+  }
+}

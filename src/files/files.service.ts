@@ -1,0 +1,126 @@
+import { Inject, Injectable, NotAcceptableException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import type { AuthenticatedUser } from '../auth/auth.types';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { filenameFromContentDisposition } from './content-disposition';
+import { FileExpiryService, type SweepResult } from './file-expiry.service';
+import { FilesRepository, type RoomFileRow, type Tx } from './files.repository';
+import { FILE_NOT_FOUND, nowSeconds, ObjectStore } from './object-store.service';
+import { UploadLimits } from './upload-limits';
+
+export interface RoomFileDownload {
+  size: number;
+  uploaded: number;
+  expiry: number | null;
+  filename: string | null;
+  body: Readable;
+}
+
+function isExpired(file: Pick<RoomFileRow, 'roomId' | 'expiry'>, now: number): boolean {
+  return file.roomId === null || (file.expiry !== null && file.expiry <= now);
+}
+
+/**
+ * Room attachments and images (spec §6.6, §9.3). Files arrive whole (the onion request carries
+ * them), are sealed as they stream to storage, and are deduplicated per room by keyed content
+ * hash; expiry follows §9.3, with the per-file job scheduled here.
+ */
+@Injectable()
+export class FilesService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: FilesRepository,
+    private readonly objects: ObjectStore,
+    private readonly expiry: FileExpiryService,
+    private readonly limits: UploadLimits,
+  ) {}
+
+  /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
+  async upload(roomId: number, user: AuthenticatedUser, body: Buffer, contentDisposition: string | undefined): Promise<number> {
+    if (body.length > this.config.FILE_MAX_SIZE) {
+      throw new PayloadTooLargeException(`File too large: ${body.length} bytes, the limit is ${this.config.FILE_MAX_SIZE}`);
+    }
+    const filename = filenameFromContentDisposition(contentDisposition);
+    return this.limits.withUploadSlot(async () => {
+      await this.limits.chargeQuota(user.id, body.length);
+      try {
+        const uploaded = nowSeconds();
+        const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
+        const row = { roomId, uploaderId: user.id, size: body.length, uploaded, expiry, filename };
+        const contentHash = this.objects.contentHash(`room:${roomId}`, body);
+        let id = await this.repo.transaction(async (tx) => {
+          const objectKey = await this.objects.claimDuplicate(tx, contentHash);
+          return objectKey ? this.repo.insertRoomFile(tx, { ...row, objectKey }) : null;
+        });
+        if (id === null) {
+          const objectKey = await this.objects.write(body, contentHash);
+          id = await this.repo.transaction(async (tx) => {
+            await this.repo.addRef(tx, objectKey);
+            return this.repo.insertRoomFile(tx, { ...row, objectKey });
+          });
+        }
+        await this.expiry.schedule('room', id, expiry);
+        return id;
+      } catch (err) {
+        await this.limits.refundQuota(user.id, body.length).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** GET /room/:token/file/:id: the file if it belongs to the room and has not expired (spec §6.6), else 404. */
+  async download(roomId: number, fileId: number): Promise<RoomFileDownload> {
+    const file = await this.repo.findRoomFile(fileId);
+    if (!file || file.roomId !== roomId || isExpired(file, nowSeconds())) throw new NotFoundException(FILE_NOT_FOUND);
+    const body = await this.objects.read(file.object);
+    return { size: file.size, uploaded: file.uploaded, expiry: file.expiry, filename: file.filename, body };
+  }
+
+  /**
+   * Room image (spec §6.2 PUT /room/:token `image`, §9.3): the file must belong to this room and
+   * not be expired (else 406); it becomes permanent and the previous image expires now. The
+   * caller sets `rooms.image` and bumps `info_updates` in the same transaction. Without `tx` this
+   * runs its own transaction and schedules the old image's deletion; with `tx` the sweep does.
+   */
+  async setRoomImage(roomId: number, fileId: number, tx?: Tx): Promise<{ previousImageId: number | null }> {
+    const now = nowSeconds();
+    const apply = async (t: Tx) => {
+      const file = await this.repo.findRoomFile(fileId, t);
+      if (!file || file.roomId !== roomId || isExpired(file, now)) {
+        throw new NotAcceptableException('The image must be a file uploaded to this room that has not expired');
+      }
+      const previous = await this.repo.roomImageId(t, roomId);
+      await this.repo.setRoomFileExpiry(t, fileId, null);
+      if (previous !== null && previous !== fileId) await this.repo.setRoomFileExpiry(t, previous, now);
+      return { previousImageId: previous !== fileId ? previous : null };
+    };
+    if (tx) return apply(tx);
+    const result = await this.repo.transaction(apply);
+    await this.expiry.schedule('room', fileId, null);
+    if (result.previousImageId !== null) await this.expiry.schedule('room', result.previousImageId, now);
+    return result;
+  }
+
+  /**
+   * For modules that change a room file's expiry in their own transaction (attach, pin, unpin,
+   * delete; spec §9.3): call after commit so the deletion job runs at the new time. Optional —
+   * the sweep deletes due files within FILE_SWEEP_INTERVAL, and reads never serve them.
+   */
+  scheduleExpiry(fileId: number, at: number | null): Promise<void> {
+    return this.expiry.schedule('room', fileId, at);
+  }
+
+  /** Runs the sweep now (CLI, tests). */
+  sweep(): Promise<SweepResult> {
+    return this.expiry.sweep();
+  }
+
+  /** Re-wraps object keys still under an older master key (rotation; for the CLI). */
+  rewrapAll(): Promise<number> {
+    return this.objects.rewrapAll();
+  }
+
+  healthCheck(): Promise<void> {
+    return this.objects.healthCheck();
+  }
+}
