@@ -74,7 +74,7 @@ describe('docker-compose.yml', () => {
 
   it('passes dclint (schema and rules) with no error or warning', () => {
     const result = lint(text);
-    expect(result.messages.map((m) => `${m.line}: ${m.rule}: ${m.message}`)).toEqual([]);
+    expect(result.messages.map((m: { line: number; rule: string; message: string }) => `${m.line}: ${m.rule}: ${m.message}`)).toEqual([]);
     expect(lint(text.replace('quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z', 'quay.io/minio/minio:latest')).errorCount).toBeGreaterThan(0);
   });
 
