@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { MessagesController } from './messages.controller';
+import { MessagesService } from './messages.service';
+import { PostRules } from './post-rules';
+import { ReactionsController } from './reactions.controller';
 import { RoomPermissionGuard } from './room-permission.guard';
+import { RoomsController } from './rooms.controller';
 import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
@@ -8,7 +13,8 @@ import { RoomsService } from './rooms.service';
  * guard are the public face; modules using @RoomPermission import this module.
  */
 @Module({
-  providers: [RoomsRepository, RoomsService, RoomPermissionGuard],
+  controllers: [RoomsController, MessagesController, ReactionsController],
+  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomPermissionGuard],
   exports: [RoomsService, RoomPermissionGuard],
 })
 export class RoomsModule {}

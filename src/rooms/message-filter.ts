@@ -1,0 +1,114 @@
+// Optional posting filters (spec §9.2). Pure: Session message parsing, Unicode folding, matching.
+import { remove as removeConfusables } from 'confusables';
+
+/** The text a filter looks at: the message body and the sender's profile display name. */
+export interface SessionText {
+  body: string;
+  displayName: string;
+}
+
+/** Session padding (spec §7.5): trailing 0x00s, then one 0x80, are not part of the message. */
+export function unpad(data: Uint8Array): Uint8Array {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  if (end > 0 && data[end - 1] === 0x80) end--;
+  return data.subarray(0, end);
+}
+
+type Fields = Map<number, Uint8Array[]>;
+
+/** Length-delimited fields of one protobuf message; null if the bytes are not a valid message. */
+function protobufFields(buf: Uint8Array): Fields | null {
+  const fields: Fields = new Map();
+  let i = 0;
+  const varint = (): number | null => {
+    let result = 0;
+    let shift = 0;
+    while (i < buf.length && shift < 64) {
+      const b = buf[i++];
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+    }
+    return null;
+  };
+  while (i < buf.length) {
+    const key = varint();
+    if (key === null) return null;
+    const field = Math.floor(key / 8);
+    switch (key % 8) {
+      case 0:
+        if (varint() === null) return null;
+        break;
+      case 1:
+        i += 8;
+        break;
+      case 2: {
+        const len = varint();
+        if (len === null || i + len > buf.length) return null;
+        const value = buf.subarray(i, i + len);
+        i += len;
+        fields.set(field, [...(fields.get(field) ?? []), value]);
+        break;
+      }
+      case 5:
+        i += 4;
+        break;
+      default:
+        return null;
+    }
+    if (i > buf.length) return null;
+  }
+  return fields;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Body and display name of a Session `Content` protobuf (Content.dataMessage = 1,
+ * DataMessage.body = 1, DataMessage.profile = 101, LokiProfile.displayName = 1). Messages that do
+ * not parse yield empty strings: clients would not display them either.
+ */
+export function sessionText(data: Uint8Array): SessionText {
+  const content = protobufFields(unpad(data));
+  const dataMessage = content?.get(1)?.[0];
+  const fields = dataMessage ? protobufFields(dataMessage) : null;
+  const body = fields?.get(1)?.[0];
+  const profileBytes = fields?.get(101)?.[0];
+  const profile = profileBytes ? protobufFields(profileBytes) : null;
+  const name = profile?.get(1)?.[0];
+  return { body: body ? utf8.decode(body) : '', displayName: name ? utf8.decode(name) : '' };
+}
+
+/**
+ * Canonical form for word matching: NFKC (full-width, ligatures, styled letters), confusable
+ * folding to Latin (Cyrillic "а", Greek "ο", …), lower case, invisible format characters removed.
+ */
+export function foldText(text: string): string {
+  const nfkc = text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+  return removeConfusables(nfkc).normalize('NFKC').toLowerCase();
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A matcher for whole words/phrases of the list, in folded text. */
+export function profanityMatcher(words: readonly string[]): (text: string) => boolean {
+  const terms = [...new Set(words.map((w) => foldText(w.trim())).filter((w) => w.length > 0))];
+  if (terms.length === 0) return () => false;
+  terms.sort((a, b) => b.length - a.length);
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'u');
+  return (text) => re.test(foldText(text));
+}
+
+/** Alphabet filters of spec §9.2 (`persian` is the letters Persian adds to Arabic). */
+export const ALPHABETS: Record<string, RegExp> = {
+  arabic: /[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]/u,
+  persian: /[\u067e\u0686\u0698\u06a9\u06af\u06cc]/u,
+  cyrillic: /[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]/u,
+};
+
+/** The first configured alphabet the text uses, or null. */
+export function alphabetHit(text: string, alphabets: readonly string[]): string | null {
+  const nfkc = text.normalize('NFKC');
+  return alphabets.find((a) => ALPHABETS[a]?.test(nfkc)) ?? null;
+}

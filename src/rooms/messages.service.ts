@@ -1,0 +1,318 @@
+import { BadRequestException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { AuthenticatedUser } from '../auth/auth.types';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { Room } from '../generated/prisma/client';
+import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
+import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
+import { PostRules } from './post-rules';
+import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
+import { RoomsService } from './rooms.service';
+
+export interface NewMessage {
+  data: Uint8Array;
+  signature: Uint8Array;
+  whisperTo: string | null;
+  whisperMods: boolean;
+  files: number[];
+}
+
+export interface MessageEdit {
+  data: Uint8Array;
+  signature: Uint8Array;
+  files: number[];
+}
+
+export interface ListOptions {
+  limit: number;
+  reactors: number;
+}
+
+/** Thrown inside a transaction to roll it back when the request changes nothing (no seqno is used up). */
+class NoChange extends Error {}
+/** Thrown inside the post transaction when the post repeats an earlier one (idempotent retry). */
+class RepeatedPost extends Error {
+  constructor(readonly messageId: number) {
+    super('repeated post');
+  }
+}
+
+const now = (): number => Date.now() / 1000;
+
+function viewerOf(user: AuthenticatedUser | null, permissions: RoomPermissions): Viewer {
+  return { userId: user?.id ?? null, moderator: permissions.moderator };
+}
+
+/**
+ * Messages and reactions of a room (spec §6.3, §6.4, §7). Every change to message_sequence and
+ * the message seqnos runs in one transaction that starts by advancing the room's counter, which
+ * locks the room row: writers of one room serialise on it across replicas, and a transaction that
+ * turns out to change nothing rolls back so no seqno is wasted.
+ */
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly repo: RoomsRepository,
+    private readonly rooms: RoomsService,
+    private readonly rules: PostRules,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ---- reads
+
+  /** GET …/messages/since/:seqno (spec §7.2). */
+  async since(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, after: number, withReactions: boolean, opts: ListOptions): Promise<Array<MessageJson | ReactionUpdateJson>> {
+    const [rows] = await Promise.all([
+      this.repo.since(room.id, after, withReactions, opts.limit, viewerOf(user, permissions)),
+      this.rooms.recordActivity(room, user),
+    ]);
+    if (rows.length === 0) return [];
+    const reactions = await this.reactionsOf(rows, opts.reactors, user);
+    return rows.map((m) => sinceRowJson(m, after, reactions.get(m.id)));
+  }
+
+  /** GET …/messages/recent and …/messages/before/:id: newest first, no tombstones. */
+  async recent(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, beforeId: number | null, opts: ListOptions): Promise<MessageJson[]> {
+    const [rows] = await Promise.all([
+      this.repo.recent(room.id, beforeId, opts.limit, viewerOf(user, permissions)),
+      this.rooms.recordActivity(room, user),
+    ]);
+    const reactions = await this.reactionsOf(rows, opts.reactors, user);
+    return rows.map((m) => messageJson(m, reactions.get(m.id)));
+  }
+
+  /** GET …/message/:id: 404 when missing, deleted, filtered or an invisible whisper. */
+  async single(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, id: number, reactors: number): Promise<MessageJson> {
+    const m = await this.repo.visibleMessage(room.id, id, viewerOf(user, permissions));
+    if (!m) throw new NotFoundException('No such message');
+    const reactions = await this.reactionsOf([m], reactors, user);
+    return messageJson(m, reactions.get(m.id));
+  }
+
+  private async reactionsOf(rows: readonly MessageRow[], reactors: number, user: AuthenticatedUser | null) {
+    const ids = rows.filter((m) => m.data !== null).map((m) => m.id);
+    if (ids.length === 0) return new Map();
+    return buildReactions(await this.repo.reactions(ids, reactors, user?.id ?? null), reactors);
+  }
+
+  // ---- posting (spec §6.3, §9.2)
+
+  /** POST …/message: 201 body. A repeat of a recent post (same author, room, signature) returns the original. */
+  async post(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, msg: NewMessage): Promise<MessageJson & { filtered?: true }> {
+    if ((msg.whisperTo !== null || msg.whisperMods) && !permissions.moderator) {
+      throw new ForbiddenException('Only moderators can post whispers');
+    }
+    const since = now() - this.config.POST_IDEMPOTENCY_WINDOW;
+    const earlier = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? await this.repo.findBySignature(room.id, user.id, msg.signature, since) : null;
+    if (earlier !== null) return this.postedMessage(room.id, earlier);
+
+    let whisperToId: number | null = null;
+    if (msg.whisperTo !== null) {
+      whisperToId = await this.repo.userIdBySessionId(msg.whisperTo.toLowerCase());
+      if (whisperToId === null) throw new NotFoundException('No such whisper recipient');
+    }
+    const filtered = this.rules.isFiltered(msg.data, permissions.moderator);
+    if (!permissions.admin) await this.rules.enforceRateLimit(room.id, user.id);
+
+    let id: number;
+    try {
+      id = await this.repo.transaction(async (tx) => {
+        const seqno = await this.repo.advanceSequence(room.id, 1, tx);
+        // Re-checked under the room lock: two racing copies of one post cannot both insert.
+        const repeated = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? await this.repo.findBySignature(room.id, user.id, msg.signature, since, tx) : null;
+        if (repeated !== null) throw new RepeatedPost(repeated);
+        const at = now();
+        const messageId = await this.repo.insertMessage(
+          { roomId: room.id, userId: user.id, posted: at, seqno, data: msg.data, signature: msg.signature, filtered, whisperToId, whisperMods: msg.whisperMods },
+          tx,
+        );
+        await this.attachFiles(room.id, user.id, messageId, msg.files, at, tx);
+        return messageId;
+      });
+    } catch (err) {
+      if (err instanceof RepeatedPost) return this.postedMessage(room.id, err.messageId);
+      throw err;
+    }
+    return this.postedMessage(room.id, id);
+  }
+
+  /** The 201 shape of spec §6.3 (with `filtered` for silently filtered posts). */
+  private async postedMessage(roomId: number, id: number): Promise<MessageJson & { filtered?: true }> {
+    const m = (await this.repo.message(roomId, id))!;
+    const json: MessageJson & { filtered?: true } = messageJson(m, {});
+    if (m.filtered) json.filtered = true;
+    return json;
+  }
+
+  /** spec §6.3 `files`, §9.3: recent own uploads of this room get the attached expiry. */
+  private async attachFiles(roomId: number, userId: number, messageId: number, files: number[], at: number, tx: Tx): Promise<void> {
+    if (files.length === 0) return;
+    const expiry = this.config.FILE_EXPIRY > 0 ? at + this.config.FILE_EXPIRY : null;
+    await this.repo.attachFiles(roomId, userId, messageId, files, at - this.config.FILE_UPLOAD_EXPIRY, expiry, tx);
+  }
+
+  /** PUT …/message/:id: only the author; keeps `posted`, sets `edited`, new seqno (spec §6.3). */
+  async edit(room: Room, user: AuthenticatedUser, id: number, edit: MessageEdit): Promise<void> {
+    await this.repo.transaction(async (tx) => {
+      const seqno = await this.repo.advanceSequence(room.id, 1, tx);
+      const m = await this.repo.message(room.id, id, tx);
+      if (!m || m.data === null) throw new NotFoundException('No such message');
+      if (m.userId !== user.id) throw new ForbiddenException('Only the author can edit a message');
+      const at = now();
+      await this.repo.replaceData(id, edit.data, edit.signature, seqno, at, tx);
+      await this.attachFiles(room.id, user.id, id, edit.files, at, tx);
+    });
+  }
+
+  /** DELETE …/message/:id: own message, or any as a moderator (spec §6.3). */
+  async remove(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number): Promise<void> {
+    await this.repo.transaction(async (tx) => {
+      await this.repo.advanceSequence(room.id, 1, tx);
+      const m = await this.repo.message(room.id, id, tx);
+      if (!m || m.data === null) throw new NotFoundException('No such message');
+      if (m.userId !== user.id && !permissions.moderator) throw new ForbiddenException('You can only delete your own messages');
+      await this.deleteLocked(room.id, m, tx);
+    });
+  }
+
+  /**
+   * Tombstones a message whose room is locked by this transaction, which has already advanced the
+   * sequence by one for it: each removed user-reaction takes one more seqno (spec §7.1); the
+   * message is unpinned and its files expire now (§9.3).
+   */
+  private async deleteLocked(roomId: number, m: MessageRow, tx: Tx): Promise<void> {
+    const removed = await this.repo.removeReactions(m.id, {}, tx);
+    const seqno = await this.repo.advanceSequence(roomId, removed, tx);
+    if (removed > 0) await this.repo.setReactionsSeqno(m.id, seqno - 1, tx);
+    const at = now();
+    await this.repo.replaceData(m.id, null, null, seqno, at, tx);
+    await this.rooms.unpinIn(roomId, m.id, tx);
+    await this.repo.setMessageFilesExpiry([m.id], { at }, tx);
+  }
+
+  /**
+   * DELETE /room/:token/all/:session_id: all the user's messages in the room (spec §6.3). Own posts,
+   * or a moderator's; an admin's posts need an admin. Nothing deleted → 404.
+   */
+  async deleteAllInRoom(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, sessionId: string): Promise<number> {
+    const targetId = await this.repo.userIdBySessionId(sessionId.toLowerCase());
+    if (targetId === null) throw new NotFoundException('No such user');
+    await this.requireDeleteAll(room, permissions, user, targetId);
+    const count = await this.deleteAllOf(room, targetId);
+    if (count === 0) throw new NotFoundException('No messages to delete');
+    return count;
+  }
+
+  /** DELETE /rooms/all/:session_id: the above in every accessible room where it is allowed. */
+  async deleteAllEverywhere(user: AuthenticatedUser, sessionId: string): Promise<{ total: number; rooms: Record<string, number> }> {
+    const targetId = await this.repo.userIdBySessionId(sessionId.toLowerCase());
+    if (targetId === null) throw new NotFoundException('No such user');
+    const result = { total: 0, rooms: {} as Record<string, number> };
+    for (const { room, override } of await this.repo.allRoomsWithOverrides(user.id)) {
+      const permissions = effectivePermissions(room, user, override);
+      if (!hasPermission(permissions, 'accessible')) continue;
+      try {
+        await this.requireDeleteAll(room, permissions, user, targetId);
+      } catch (err) {
+        if (err instanceof ForbiddenException) continue;
+        throw err;
+      }
+      const count = await this.deleteAllOf(room, targetId);
+      result.rooms[room.token] = count;
+      result.total += count;
+    }
+    return result;
+  }
+
+  private async requireDeleteAll(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, targetId: number): Promise<void> {
+    if (targetId === user.id) return;
+    if (!permissions.moderator) throw new ForbiddenException("Only moderators can delete other users' messages");
+    if (permissions.admin) return;
+    const [flags, override] = await Promise.all([this.repo.userFlags(targetId), this.repo.override(room.id, targetId)]);
+    const target = effectivePermissions(room, flags && { banned: false, ...flags }, override);
+    if (target.admin) throw new ForbiddenException("Only admins can delete an admin's messages");
+  }
+
+  private deleteAllOf(room: Room, userId: number): Promise<number> {
+    return this.repo.transaction(async (tx) => {
+      await this.repo.advanceSequence(room.id, 1, tx);
+      const ids = await this.repo.liveMessageIdsOf(room.id, userId, tx);
+      for (const [i, id] of ids.entries()) {
+        if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
+        await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
+      }
+      await this.repo.expireUploadsOf(room.id, userId, now(), tx);
+      if (ids.length === 0) throw new NoChange();
+      return ids.length;
+    }).catch((err: unknown) => {
+      if (err instanceof NoChange) return 0;
+      throw err;
+    });
+  }
+
+  // ---- reactions (spec §6.4)
+
+  async addReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
+    return this.reactionChange(room, id, async (tx, seqno) => {
+      if (!(await this.repo.addReaction(id, reaction, user.id, now(), tx))) throw new NoChange();
+      await this.repo.setReactionsSeqno(id, seqno, tx);
+      return seqno;
+    }).then(({ changed, seqno }) => ({ added: changed > 0, seqno }));
+  }
+
+  async removeReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {
+    return this.reactionChange(room, id, async (tx, seqno) => {
+      if ((await this.repo.removeReactions(id, { reaction, userId: user.id }, tx)) === 0) throw new NoChange();
+      await this.repo.setReactionsSeqno(id, seqno, tx);
+      return seqno;
+    }).then(({ changed, seqno }) => ({ removed: changed > 0, seqno }));
+  }
+
+  /** Moderator clear of one reaction or all: one seqno per removed user-reaction (spec §6.4). */
+  async clearReactions(room: Room, id: number, reaction: string | undefined): Promise<{ removed: number; seqno: number }> {
+    let removed = 0;
+    const { seqno } = await this.reactionChange(room, id, async (tx, first) => {
+      removed = await this.repo.removeReactions(id, { reaction }, tx);
+      if (removed === 0) throw new NoChange();
+      const seqno = removed > 1 ? await this.repo.advanceSequence(room.id, removed - 1, tx) : first;
+      await this.repo.setReactionsSeqno(id, seqno, tx);
+      return seqno;
+    });
+    return { removed, seqno };
+  }
+
+  /**
+   * Runs a reaction change on a regular message (else 404) in a transaction holding one new
+   * seqno; a change that does nothing rolls back and reports the message's current seqno.
+   */
+  private async reactionChange(room: Room, id: number, change: (tx: Tx, seqno: number) => Promise<number>): Promise<{ changed: number; seqno: number }> {
+    try {
+      const seqno = await this.repo.transaction(async (tx) => {
+        const seqno = await this.repo.advanceSequence(room.id, 1, tx);
+        if (!(await this.repo.regularMessageExists(room.id, id, tx))) throw new NotFoundException('No such message');
+        return change(tx, seqno);
+      });
+      return { changed: 1, seqno };
+    } catch (err) {
+      if (!(err instanceof NoChange)) throw err;
+      const m = await this.repo.message(room.id, id);
+      if (!m) throw new NotFoundException('No such message');
+      return { changed: 0, seqno: m.seqno };
+    }
+  }
+
+  /** GET …/reactors/:id/:reaction: `[session_id, at]` by reaction time; limit ≤ 0 = all. */
+  async reactors(room: Room, id: number, reaction: string, limit: number | null): Promise<Array<[string, number]>> {
+    if (!(await this.repo.regularMessageExists(room.id, id))) throw new NotFoundException('No such message');
+    const rows = await this.repo.reactors(id, reaction, limit !== null && limit > 0 ? limit : null);
+    return rows.map((r) => [r.sessionId, r.at]);
+  }
+
+  /** spec §6.4: 1–REACTION_MAX_CODEPOINTS code points. */
+  validReaction(reaction: string): string {
+    const length = [...reaction].length;
+    if (length < 1 || length > this.config.REACTION_MAX_CODEPOINTS) {
+      throw new BadRequestException(`Reactions must be 1 to ${this.config.REACTION_MAX_CODEPOINTS} Unicode code points`);
+    }
+    return reaction;
+  }
+}

@@ -1,0 +1,32 @@
+// Integer query and path parameters (spec §5). Pure.
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+
+/** An integer query parameter: absent or empty → `def`; not an integer → 400; else clamped to [min, max]. */
+export function intQuery(value: unknown, name: string, def: number, min: number, max: number): number {
+  if (value === undefined || value === '') return def;
+  if (typeof value !== 'string' || !/^[+-]?\d{1,15}$/.test(value)) throw new BadRequestException(`Invalid '${name}': must be an integer`);
+  return Math.min(max, Math.max(min, Number(value)));
+}
+
+/** An optional integer query parameter without bounds (null when absent). */
+export function optionalIntQuery(value: unknown, name: string): number | null {
+  if (value === undefined || value === '') return null;
+  if (typeof value !== 'string' || !/^[+-]?\d{1,15}$/.test(value)) throw new BadRequestException(`Invalid '${name}': must be an integer`);
+  return Number(value);
+}
+
+const INT_MAX = 2_147_483_647;
+
+/**
+ * A non-negative integer path segment (message id, seqno); anything else matches no route → 404.
+ * Ids beyond the 32-bit columns exist nowhere (404); counters (`clamp`) beyond them are clamped.
+ */
+export function intPath(value: string, opts: { clamp?: boolean } = {}): number {
+  if (!/^\d+$/.test(value)) throw new NotFoundException();
+  const n = Number(value);
+  if (n > INT_MAX) {
+    if (opts.clamp) return INT_MAX;
+    throw new NotFoundException();
+  }
+  return n;
+}

@@ -1,0 +1,85 @@
+// Room-test fixtures (spec §14 pysogs conftest equivalents) written straight to the database, so
+// room tests do not depend on the moderation endpoints.
+import { randomBytes } from 'node:crypto';
+import type { SogsClient, SogsResponse } from '../../src/client';
+import type { TestContext } from './context';
+
+type Defaults = Partial<Record<'read' | 'accessible' | 'write' | 'upload', boolean>>;
+
+export async function createRoom(ctx: TestContext, token: string, opts: Defaults & { name?: string; description?: string } = {}) {
+  return ctx.prisma.room.create({ data: { token, name: opts.name ?? token, ...opts } });
+}
+
+/** The user row of a client (created like the auth step would). */
+export async function userOf(ctx: TestContext, client: SogsClient) {
+  const sessionId = client.sessionId!;
+  return ctx.prisma.user.upsert({ where: { sessionId }, create: { sessionId }, update: {} });
+}
+
+async function roomId(ctx: TestContext, token: string): Promise<number> {
+  const room = await ctx.prisma.room.findFirstOrThrow({ where: { token } });
+  return room.id;
+}
+
+/** Sets fields of a user's override row in a room. */
+export async function setOverride(
+  ctx: TestContext,
+  token: string,
+  client: SogsClient,
+  fields: Partial<Record<'read' | 'accessible' | 'write' | 'upload', boolean | null>> & { banned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean },
+) {
+  const [room, user] = [await roomId(ctx, token), await userOf(ctx, client)];
+  await ctx.prisma.userPermissionOverride.upsert({
+    where: { roomId_userId: { roomId: room, userId: user.id } },
+    create: { roomId: room, userId: user.id, ...fields },
+    update: fields,
+  });
+}
+
+/** Room moderator (or admin); visible unless told otherwise. */
+export function grantRoom(ctx: TestContext, token: string, client: SogsClient, opts: { admin?: boolean; visible?: boolean } = {}) {
+  return setOverride(ctx, token, client, { moderator: true, admin: opts.admin ?? false, visibleMod: opts.visible ?? true });
+}
+
+/** Global moderator (or admin); hidden unless told otherwise (spec §6.8 default). */
+export async function grantGlobal(ctx: TestContext, client: SogsClient, opts: { admin?: boolean; visible?: boolean } = {}) {
+  const user = await userOf(ctx, client);
+  await ctx.prisma.user.update({ where: { id: user.id }, data: { moderator: true, admin: opts.admin ?? false, visibleMod: opts.visible ?? false } });
+}
+
+export function banInRoom(ctx: TestContext, token: string, client: SogsClient) {
+  return setOverride(ctx, token, client, { banned: true });
+}
+
+export async function banGlobally(ctx: TestContext, client: SogsClient) {
+  const user = await userOf(ctx, client);
+  await ctx.prisma.user.update({ where: { id: user.id }, data: { banned: true } });
+}
+
+/** Padded Session-like message bytes (spec §7.5) and a random 64-byte "signature". */
+export function messageBody(text = `hello ${randomBytes(4).toString('hex')}`): { data: string; signature: string } {
+  const raw = Buffer.concat([Buffer.from(text), Buffer.from([0x80]), Buffer.alloc(7)]);
+  return { data: raw.toString('base64'), signature: randomBytes(64).toString('base64') };
+}
+
+export interface PostedMessage {
+  id: number;
+  seqno: number;
+  session_id: string;
+  posted: number;
+  data: string;
+  signature: string;
+  reactions: Record<string, unknown>;
+  filtered?: boolean;
+}
+
+/** Posts a message and expects 201. */
+export async function post(client: SogsClient, token: string, extra: Record<string, unknown> = {}): Promise<PostedMessage> {
+  const res = await client.post(`/room/${token}/message`, { ...messageBody(), ...extra });
+  expectStatus(res, 201);
+  return res.json<PostedMessage>();
+}
+
+export function expectStatus(res: SogsResponse, code: number): void {
+  if (res.code !== code) throw new Error(`expected ${code}, got ${res.code}: ${res.text()}`);
+}
