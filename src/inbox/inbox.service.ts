@@ -68,8 +68,10 @@ export class InboxService {
     const limit = this.config.DM_RATE_LIMIT;
     if (limit === 0) return;
     const window = this.config.DM_RATE_WINDOW;
-    const key = this.redis.key('dm-rate', String(sender.id), String(Math.floor(now() / window)));
-    const [[, count]] = (await this.redis.client.multi().incr(key).expire(key, window * 2).exec()) as [[Error | null, number], unknown];
+    // The window starts at the sender's first DM (SET NX EX), so bursts are not split by boundaries.
+    const key = this.redis.key('dm-rate', String(sender.id));
+    const replies = await this.redis.client.multi().set(key, 0, 'EX', window, 'NX').incr(key).exec();
+    const count = Number(replies?.[1]?.[1] ?? 0);
     if (count > limit) throw new HttpException('Rate limited', 429);
   }
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ModerationRepository } from './moderation.repository';
 import { ModerationService } from './moderation.service';
+import { PermissionsController } from './permissions.controller';
+import { RoomsModule } from '../rooms/rooms.module';
 import { UsersController } from './users.controller';
 import { UsersModule } from './users.module';
 
@@ -10,8 +12,8 @@ import { UsersModule } from './users.module';
  * ModerationService is the face the CLI and the jobs use.
  */
 @Module({
-  imports: [UsersModule],
-  controllers: [UsersController],
+  imports: [UsersModule, RoomsModule],
+  controllers: [UsersController, PermissionsController],
   providers: [ModerationRepository, ModerationService],
   exports: [ModerationService],
 })
