@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
+import { RoomsModule } from '../rooms/rooms.module';
 import { MasterKeyring } from './encryption/master-keys';
 import { FileExpiryService } from './file-expiry.service';
 import { FileServerController } from './file-server.controller';
 import { FileServerService } from './file-server.service';
+import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
 import { MASTER_KEYRING, ObjectStore } from './object-store.service';
@@ -17,8 +19,8 @@ import { UploadLimits } from './upload-limits';
  * FilesService is the face other modules use (room images, expiry scheduling, sweep, rewrap).
  */
 @Module({
-  imports: [JobsModule],
-  controllers: [FileServerController],
+  imports: [JobsModule, RoomsModule],
+  controllers: [FilesController, FileServerController],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },

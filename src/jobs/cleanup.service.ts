@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InboxService } from '../inbox/inbox.service';
+import { RoomsService } from '../rooms/rooms.service';
 import { ModerationService } from '../users/moderation.service';
 import { JobName } from './job-names';
 import { OnJob } from './on-job.decorator';
@@ -21,9 +22,12 @@ export class CleanupService {
   async cleanup(): Promise<void> {
     const moderation = this.moduleRef.get(ModerationService, { strict: false });
     const inbox = this.moduleRef.get(InboxService, { strict: false });
+    const rooms = this.moduleRef.get(RoomsService, { strict: false });
     // spec §9.4: step 1 (files) is the file sweep's own job; step 6 (nonces) expires in Redis.
     const steps: Array<[string, () => Promise<unknown>]> = [
+      ['rooms.pruneHistory', () => rooms.pruneHistory()],
       ['inbox.expireMessages', () => inbox.expireMessages()],
+      ['rooms.refreshActiveUsers', () => rooms.refreshActiveUsers()],
       ['moderation.applyDueFutures', () => moderation.applyDueFutures()],
     ];
     const failures: string[] = [];
