@@ -255,8 +255,9 @@ describe('test_user_routes', () => {
     const banned = await c.user2.get('/inbox');
     expect(banned.code).toBe(403);
     expect(banned.text()).toBe('Banned');
-    // room and global bans are independent
-    await c.mod.post(ban(u2), { rooms: ['test-room'] });
+    // room and global bans are independent (`mod` lost its moderator flags to the ban above)
+    expect((await c.mod.post(ban(u2), { rooms: ['test-room'] })).code).toBe(403);
+    expect((await c.admin.post(ban(u2), { rooms: ['test-room'] })).code).toBe(200);
     await c.globalMod.post(unban(u2), { global: true });
     expect((await c.user2.get('/inbox')).code).toBe(200);
     expect((await overrideRow(ctx, 'test-room', c.user2))!.banned).toBe(true);
