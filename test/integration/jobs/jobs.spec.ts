@@ -1,0 +1,153 @@
+import { ConsoleLogger, Injectable, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, loadConfig, type AppConfig } from '../../../src/config/config';
+import { JobName } from '../../../src/jobs/job-names';
+import { JobsService } from '../../../src/jobs/jobs.service';
+import { OnJob } from '../../../src/jobs/on-job.decorator';
+import { MetricsService } from '../../../src/metrics/metrics.service';
+import { REDIS_URL } from '../../support/db';
+
+/** Handlers that record what ran; the cleanup one fails its first `failFirst` attempts, then takes `workMs`. */
+@Injectable()
+class RecordingHandlers {
+  static failFirst = 0;
+  static workMs = 0;
+  cleanups = 0;
+  completed = 0;
+  expiries: unknown[] = [];
+
+  @OnJob(JobName.Cleanup)
+  async cleanup(): Promise<void> {
+    this.cleanups++;
+    if (this.cleanups <= RecordingHandlers.failFirst) throw new Error(`planned failure ${this.cleanups}`);
+    await new Promise((r) => setTimeout(r, RecordingHandlers.workMs));
+    this.completed++;
+  }
+
+  @OnJob(JobName.FileSweep)
+  async sweep(): Promise<void> {}
+
+  @OnJob(JobName.FileExpiry)
+  async expire(data: unknown): Promise<void> {
+    this.expiries.push(data);
+  }
+}
+
+@Injectable()
+class PartialHandlers {
+  @OnJob(JobName.Cleanup)
+  async cleanup(): Promise<void> {}
+}
+
+function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return loadConfig({}, { DATABASE_URL: 'postgresql://unused', REDIS_URL, REDIS_PREFIX: `scs-test:jobs:${randomBytes(4).toString('hex')}:`, CLEANUP_INTERVAL: 1, FILE_SWEEP_INTERVAL: 3600, ...overrides });
+}
+
+async function boot(config: AppConfig, handlers: Array<new (...args: never[]) => unknown>) {
+  @Module({ imports: [DiscoveryModule], providers: [JobsService, MetricsService, { provide: APP_CONFIG, useValue: config }, ...handlers] })
+  class TestJobsModule {}
+  const app = await Test.createTestingModule({ imports: [TestJobsModule] }).setLogger(new ConsoleLogger({ logLevels: [] })).compile();
+  try {
+    await app.init();
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return app;
+}
+
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('jobs (BullMQ)', () => {
+  afterEach(() => {
+    RecordingHandlers.failFirst = 0;
+    RecordingHandlers.workMs = 0;
+  });
+
+  it('refuses to start when a job name has no handler', async () => {
+    const config = testConfig();
+    await expect(boot(config, [PartialHandlers])).rejects.toThrow(/job "file-expiry" has no @OnJob handler/);
+    await dropKeys(config.REDIS_PREFIX);
+  });
+
+  it('refuses to start when a job name has two handlers', async () => {
+    const config = testConfig({ ROLE: 'api' });
+    await expect(boot(config, [RecordingHandlers, PartialHandlers])).rejects.toThrow(/job "cleanup" has 2 handlers/);
+    await dropKeys(config.REDIS_PREFIX);
+  });
+
+  it('runs the repeatable cleanup; a failing attempt is counted in scs_job_failures_total and retried with backoff', async () => {
+    RecordingHandlers.failFirst = 2;
+    const config = testConfig();
+    const app = await boot(config, [RecordingHandlers]);
+    try {
+      const handlers = app.get(RecordingHandlers);
+      await until(() => handlers.completed >= 1, 15_000);
+      const metrics = await app.get(MetricsService).registry.getSingleMetricAsString('scs_job_failures_total');
+      expect(metrics).toMatch(/scs_job_failures_total\{queue="maintenance",job="cleanup"\} 2/);
+    } finally {
+      await app.close();
+      await dropKeys(config.REDIS_PREFIX);
+    }
+  });
+
+  it('schedules one delayed expiry job per file (deterministic id: rescheduling replaces it)', async () => {
+    const config = testConfig({ CLEANUP_INTERVAL: 3600 });
+    const app = await boot(config, [RecordingHandlers]);
+    try {
+      const jobs = app.get(JobsService);
+      const at = Date.now() / 1000 + 0.5;
+      await jobs.scheduleFileExpiry({ kind: 'room', id: '42' }, at + 100);
+      await jobs.scheduleFileExpiry({ kind: 'room', id: '42' }, at);
+      await jobs.scheduleFileExpiry({ kind: 'server', id: 'x' }, at + 100);
+      await jobs.scheduleFileExpiry({ kind: 'server', id: 'x' }, null);
+      const handlers = app.get(RecordingHandlers);
+      await until(() => handlers.expiries.length >= 1, 10_000);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(handlers.expiries).toEqual([{ kind: 'room', id: '42' }]);
+    } finally {
+      await app.close();
+      await dropKeys(config.REDIS_PREFIX);
+    }
+  });
+
+  it('only producers run when ROLE is api', async () => {
+    const config = testConfig({ ROLE: 'api' });
+    const app = await boot(config, [RecordingHandlers]);
+    try {
+      await app.get(JobsService).add(JobName.Cleanup, {});
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(app.get(RecordingHandlers).cleanups).toBe(0);
+    } finally {
+      await app.close();
+      await dropKeys(config.REDIS_PREFIX);
+    }
+  });
+
+  it('graceful shutdown lets the in-flight job finish', async () => {
+    RecordingHandlers.workMs = 1500;
+    const config = testConfig();
+    const app = await boot(config, [RecordingHandlers]);
+    const handlers = app.get(RecordingHandlers);
+    await until(() => handlers.cleanups >= 1, 10_000);
+    await app.close();
+    expect(handlers.completed).toBe(handlers.cleanups);
+    await dropKeys(config.REDIS_PREFIX);
+  });
+});
