@@ -20,7 +20,7 @@ export interface RunningServer {
   app: NestFastifyApplication;
   admin: NestFastifyApplication;
   serverKey: ServerKey;
-  /** http://host:port of the public listener (onion gateway and web page). */
+  /** http://host:port of the public listener (onion gateway and web page); empty in the worker role. */
   url: string;
   /** http://host:port of the admin listener (health, readiness, metrics). */
   adminUrl: string;
@@ -61,7 +61,10 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
   installRequestMetrics(fastify, app.get(MetricsService));
   if (pino) installRequestLogging(fastify);
   app.enableShutdownHooks();
-  await app.listen(config.PORT, config.HOST);
+  // A worker-only process runs the job processors and the admin port, but serves no public requests.
+  const publicListener = config.ROLE !== 'worker';
+  if (publicListener) await app.listen(config.PORT, config.HOST);
+  else await app.init();
 
   const admin = await startAdminServer(app, config, logger);
 
@@ -70,7 +73,7 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
     app,
     admin,
     serverKey,
-    url: listenUrl(app),
+    url: publicListener ? listenUrl(app) : '',
     adminUrl: listenUrl(admin),
     async close() {
       await app.close();

@@ -1,0 +1,175 @@
+import { Option, type Command } from 'commander';
+import type { Room } from '../../generated/prisma/client';
+import { ModerationService, type ModerationScope, type PermissionChange } from '../../users/moderation.service';
+import type { CliContext } from '../context';
+import { UsageError } from '../io';
+import { parseDuration, parseRoomToken, parseSessionId } from '../parse';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface ScopeOptions {
+  room?: string[];
+  global?: boolean;
+}
+
+/** `--room T` (repeatable; `*` = every room) or `--global`, exactly one (spec §6.8 rooms/global). */
+function scopeOf(opts: ScopeOptions): ModerationScope {
+  const rooms = opts.room ?? [];
+  if (opts.global && rooms.length > 0) throw new UsageError('Give either --room or --global, not both');
+  if (opts.global) return { global: true };
+  if (rooms.length === 0) throw new UsageError('Give --room TOKEN (repeatable, or * for every room) or --global');
+  return { rooms: rooms.map((t) => (t === '*' ? t : parseRoomToken(t))) };
+}
+
+function scopeOptions(cmd: Command): Command {
+  return cmd
+    .option('-r, --room <token>', "a room (repeat for several; '*' = every room)", collect)
+    .option('-g, --global', 'server-wide instead of per room');
+}
+
+function describeScope(scope: ModerationScope): string {
+  return 'global' in scope ? 'globally' : scope.rooms[0] === '*' ? 'in every room' : `in ${scope.rooms.join(', ')}`;
+}
+
+type Flag = 'read' | 'accessible' | 'write' | 'upload';
+const FLAGS: Flag[] = ['read', 'accessible', 'write', 'upload'];
+/** Option names as admins type them (`--access` is spec §10.1's `a`). */
+const FLAG_OPTION: Record<Flag, string> = { read: 'read', accessible: 'access', write: 'write', upload: 'upload' };
+
+type FlagOptions = Partial<Record<'read' | 'access' | 'write' | 'upload', boolean>>;
+
+function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
+  const out: Partial<Record<Flag, boolean>> = {};
+  for (const flag of FLAGS) {
+    const value = opts[FLAG_OPTION[flag] as keyof FlagOptions];
+    if (value !== undefined) out[flag] = value;
+  }
+  return out;
+}
+
+/**
+ * `mods add|remove`, `bans add|remove`, `perms set|clear`: all through ModerationService, acting as
+ * the system user (spec §2.1), with 05 ids resolved to known blinded ids (spec §2.4).
+ */
+export function registerModerationCommands(program: Command, ctx: CliContext): void {
+  const moderation = () => ctx.get(ModerationService);
+
+  const mods = program.command('mods').description('Moderators and admins, per room or global');
+  scopeOptions(
+    mods
+      .command('add')
+      .description('Make SESSION_ID a moderator (or --admin) of rooms or of the whole server')
+      .argument('<session_id>', '05… or 15… Session id (05 ids resolve to the blinded id when known)'),
+  )
+    .option('-a, --admin', 'admin instead of moderator')
+    .addOption(new Option('--visible', 'listed publicly (default for rooms)').conflicts('hidden'))
+    .addOption(new Option('--hidden', 'not listed publicly (default for --global)'))
+    .action(async (sid: string, opts: ScopeOptions & { admin?: boolean; visible?: boolean; hidden?: boolean }) => {
+      const sessionId = parseSessionId(sid);
+      const scope = scopeOf(opts);
+      const visible = opts.visible ? true : opts.hidden ? false : undefined;
+      await (await moderation()).addModerator(sessionId, scope, { admin: opts.admin, visible });
+      ctx.out(`${sessionId} is now ${opts.admin ? 'an admin' : 'a moderator'} ${describeScope(scope)}`);
+    });
+  scopeOptions(mods.command('remove').description('Remove moderator and admin status').argument('<session_id>', '05… or 15… Session id')).action(
+    async (sid: string, opts: ScopeOptions) => {
+      const sessionId = parseSessionId(sid);
+      const scope = scopeOf(opts);
+      await (await moderation()).removeModerator(sessionId, scope);
+      ctx.out(`${sessionId} is no longer a moderator ${describeScope(scope)}`);
+    },
+  );
+
+  const bans = program.command('bans').description('Bans, per room or global, optionally timed');
+  scopeOptions(bans.command('add').description('Ban SESSION_ID').argument('<session_id>', '05… or 15… Session id'))
+    .option('-d, --duration <duration>', 'lift the ban after this long (e.g. 30m, 12h, 7d); permanent if omitted')
+    .action(async (sid: string, opts: ScopeOptions & { duration?: string }) => {
+      const sessionId = parseSessionId(sid);
+      const scope = scopeOf(opts);
+      const seconds = opts.duration === undefined ? null : parseDuration(opts.duration);
+      await (await moderation()).ban(sessionId, scope, seconds);
+      ctx.out(`${sessionId} is banned ${describeScope(scope)}${seconds === null ? '' : ` for ${opts.duration}`}`);
+    });
+  scopeOptions(bans.command('remove').description('Lift a ban (and any scheduled unban) at that level').argument('<session_id>', '05… or 15… Session id')).action(
+    async (sid: string, opts: ScopeOptions) => {
+      const sessionId = parseSessionId(sid);
+      const scope = scopeOf(opts);
+      await (await moderation()).unban(sessionId, scope);
+      ctx.out(`${sessionId} is unbanned ${describeScope(scope)}`);
+    },
+  );
+
+  const perms = program.command('perms').description('Room default permissions and per-user overrides (read, access, write, upload)');
+  const withFlags = (cmd: Command, verb: string) => {
+    for (const flag of FLAGS) {
+      const name = FLAG_OPTION[flag];
+      cmd.option(`--${name}`, `${verb} ${name}`);
+    }
+    return cmd;
+  };
+  const setCmd = perms
+    .command('set')
+    .description(
+      'Set room defaults (without --user) or a user override. Grant with --read, --write, …; revoke with --no-read, --no-write, …\n' +
+        'With --in, schedule the change (read, write, upload only) for later instead.',
+    )
+    .requiredOption('-r, --room <token>', 'the room')
+    .option('-u, --user <session_id>', 'a user (05… or 15…); omit to change the room defaults')
+    .option('--in <duration>', 'apply the user change after this long (e.g. 10m, 1d)');
+  for (const flag of FLAGS) {
+    const name = FLAG_OPTION[flag];
+    setCmd.option(`--${name}`, `grant ${name}`).option(`--no-${name}`, `revoke ${name}`);
+  }
+  setCmd.action(async (opts: { room: string; user?: string; in?: string } & FlagOptions) => {
+    const flags = flagValues(opts);
+    if (Object.keys(flags).length === 0) throw new UsageError('Name at least one permission: --read/--no-read, --access/--no-access, --write/--no-write, --upload/--no-upload');
+    const service = await moderation();
+    const room = await service.roomByToken(parseRoomToken(opts.room));
+    if (!opts.user) {
+      if (opts.in) throw new UsageError('--in applies to user permissions only');
+      await service.setRoomDefaults(room, flags);
+      ctx.out(`Room ${room.token} defaults: ${describeFlags(flags)}`);
+      return;
+    }
+    const sessionId = parseSessionId(opts.user);
+    if (opts.in) {
+      if (flags.accessible !== undefined) throw new UsageError('--access cannot be scheduled; schedule read, write or upload');
+      const seconds = parseDuration(opts.in);
+      await service.schedulePermissions(room, sessionId, flags, seconds);
+      ctx.out(`${sessionId} in ${room.token}: ${describeFlags(flags)} in ${opts.in}`);
+      return;
+    }
+    await service.setPermissions(room, sessionId, flags);
+    ctx.out(`${sessionId} in ${room.token}: ${describeFlags(flags)}`);
+  });
+
+  withFlags(
+    perms
+      .command('clear')
+      .description('Reset permissions to their defaults: a user override back to the room default, or room defaults back to allowed. No flags = all four.')
+      .requiredOption('-r, --room <token>', 'the room')
+      .option('-u, --user <session_id>', 'a user (05… or 15…); omit to reset the room defaults'),
+    'clear',
+  ).action(async (opts: { room: string; user?: string } & FlagOptions) => {
+    const named = FLAGS.filter((f) => opts[FLAG_OPTION[f] as keyof FlagOptions]);
+    const flags = named.length > 0 ? named : FLAGS;
+    const service = await moderation();
+    const room: Room = await service.roomByToken(parseRoomToken(opts.room));
+    if (!opts.user) {
+      await service.setRoomDefaults(room, Object.fromEntries(flags.map((f) => [f, true])));
+      ctx.out(`Room ${room.token} defaults reset: ${flags.join(', ')} allowed`);
+      return;
+    }
+    const sessionId = parseSessionId(opts.user);
+    const change: PermissionChange = {};
+    for (const flag of flags) change[`default_${flag}`] = true;
+    await service.setPermissions(room, sessionId, change);
+    ctx.out(`${sessionId} in ${room.token}: ${flags.join(', ')} back to the room default`);
+  });
+}
+
+function describeFlags(flags: Partial<Record<Flag, boolean>>): string {
+  return Object.entries(flags)
+    .map(([flag, value]) => `${value ? '+' : '-'}${FLAG_OPTION[flag as Flag]}`)
+    .join(' ');
+}

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createTestContext, type TestContext } from '../../support/context';
+
+// Issue 5: /healthz, /readyz (Postgres, Redis, storage; fails fast, recovers by itself) and /metrics.
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server (never the shared one: the test stops it). */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await waitFor(async () => {
+    const { Redis } = await import('ioredis');
+    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  }, 10_000);
+  return proc;
+}
+
+async function stopRedis(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function readyz(ctx: TestContext): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
+  const res = await fetch(`${ctx.adminUrl}/readyz`);
+  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
+}
+
+describe('admin port: health, readiness and metrics', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  test('/healthz answers while the process is alive', async () => {
+    const res = await fetch(`${ctx.adminUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  test('/readyz is ready when Postgres, Redis and storage answer', async () => {
+    const { status, body } = await readyz(ctx);
+    expect(body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', storage: 'ok' } });
+    expect(status).toBe(200);
+  });
+
+  test('health routes are not on the public port', async () => {
+    expect((await fetch(`${ctx.url}/healthz`)).status).not.toBe(200);
+    expect((await fetch(`${ctx.url}/metrics`)).status).not.toBe(200);
+  });
+
+  test('/metrics counts inner routes dispatched by the gateway by their route pattern', async () => {
+    const user = ctx.newUser();
+    expect((await user.get('/capabilities')).code).toBe(200);
+    const unknownRoom = await user.get('/room/no-such-room-xyz');
+    expect(unknownRoom.code).toBe(404);
+    const res = await fetch(`${ctx.adminUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/scs_http_requests_total\{method="GET",route="\/capabilities",status="200"\} [1-9]/);
+    expect(text).toMatch(/scs_http_requests_total\{method="POST",route="\/oxen\/v4\/lsrpc",status="200"\} [1-9]/);
+    expect(text).toMatch(/scs_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/capabilities",status="200"\}/);
+    // The raw URL (with the room token) never becomes a label.
+    expect(text).not.toContain('no-such-room-xyz');
+    for (const series of ['scs_onion_decrypt_failures_total', 'scs_auth_failures_total', 'scs_job_failures_total', 'scs_storage_errors_total', 'scs_queue_jobs', 'scs_db_pool_connections']) {
+      expect(text).toContain(`# TYPE ${series}`);
+    }
+  });
+});
+
+describe('/readyz follows Redis', () => {
+  let ctx: TestContext;
+  let redis: ChildProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    // An API replica (no job workers): what is under test is the readiness probe, not BullMQ's reconnects.
+    ctx = await createTestContext({ config: { REDIS_URL: `redis://127.0.0.1:${port}`, READY_CHECK_TIMEOUT: 1, ROLE: 'api' } });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    if (redis) await stopRedis(redis);
+  });
+
+  test('goes unready fast when Redis stops and ready again when it is back', async () => {
+    expect((await readyz(ctx)).status).toBe(200);
+
+    await stopRedis(redis);
+    const started = Date.now();
+    const down = await readyz(ctx);
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('unready');
+    expect(down.body.checks.redis).not.toBe('ok');
+    expect(down.body.checks.postgres).toBe('ok');
+    // Bounded by the check timeout (1 s here), not by Redis' reconnect backoff.
+    expect(Date.now() - started).toBeLessThan(2_500);
+
+    redis = await startRedis(port);
+    await waitFor(async () => (await readyz(ctx)).status === 200, 15_000);
+    expect((await readyz(ctx)).body.checks.redis).toBe('ok');
+  }, 40_000);
+});
