@@ -35,11 +35,22 @@
  * the encrypted inner request; /batch and /sequence sub-requests inherit the outer user and their
  * own X-SOGS-* headers are ignored.
  */
-import { BadRequestException, HttpException } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { bytesToHex, decodeHexOrBase64, ed25519PubToX25519, isValidEd25519Point } from '../crypto';
 
 /** 425 Too Early: clients read it as "clock out of sync" (spec §3.2). */
 export const TOO_EARLY = 425;
+
+/** A refused authentication: the status and exact text of spec §3.2, and a short metrics label. */
+export class AuthFailure extends HttpException {
+  constructor(
+    readonly reason: string,
+    status: number,
+    message: string,
+  ) {
+    super(message, status);
+  }
+}
 
 export interface SogsCredentials {
   /** The 32 key bytes after the prefix: the signature's public key (kA for 15 ids). */
@@ -66,7 +77,7 @@ function header(headers: HeaderBag, name: string): string {
   return (Array.isArray(v) ? v.join(', ') : v) ?? '';
 }
 
-const invalid = (what: string) => new BadRequestException(`Invalid authentication: ${what}`);
+const invalid = (reason: string, what: string) => new AuthFailure(reason, 400, `Invalid authentication: ${what}`);
 const TIMESTAMP_RE = /^[+-]?[0-9]+$/;
 
 /**
@@ -81,21 +92,21 @@ export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): 
   const missing = [pubkey, nonce, timestamp, signature].filter((v) => v === '').length;
   if (missing === 4) return null;
   if (missing > 0) {
-    throw new BadRequestException(`Invalid authentication headers: missing ${missing}/4 required X-SOGS-* headers`);
+    throw new AuthFailure('missing_headers', 400, `Invalid authentication headers: missing ${missing}/4 required X-SOGS-* headers`);
   }
 
   const pk = decodeHexOrBase64(pubkey, 33);
-  if (!pk) throw invalid('X-SOGS-Pubkey is not a valid 66-hex digit id');
+  if (!pk) throw invalid('pubkey', 'X-SOGS-Pubkey is not a valid 66-hex digit id');
   const prefix = pk[0];
-  if (prefix !== 0x00 && prefix !== 0x15) throw invalid('X-SOGS-Pubkey must be 00- or 15- prefixed');
+  if (prefix !== 0x00 && prefix !== 0x15) throw invalid('pubkey', 'X-SOGS-Pubkey must be 00- or 15- prefixed');
   const key = pk.subarray(1);
-  const notEd25519 = invalid('given X-SOGS-Pubkey is not a valid Ed25519 pubkey');
+  const notEd25519 = invalid('pubkey', 'given X-SOGS-Pubkey is not a valid Ed25519 pubkey');
   if (!isValidEd25519Point(key)) throw notEd25519;
   let sessionId: string;
   if (prefix === 0x15) {
     sessionId = '15' + bytesToHex(key);
   } else {
-    if (policy.requireBlindKeys) throw invalid('this server requires the use of blinded ids');
+    if (policy.requireBlindKeys) throw invalid('unblinded_key', 'this server requires the use of blinded ids');
     try {
       sessionId = '05' + bytesToHex(ed25519PubToX25519(key));
     } catch {
@@ -104,13 +115,13 @@ export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): 
   }
 
   const nonceBytes = decodeHexOrBase64(nonce, 16);
-  if (!nonceBytes) throw invalid('X-SOGS-Nonce must be 16 bytes (encoded as base64 or hex)');
+  if (!nonceBytes) throw invalid('nonce', 'X-SOGS-Nonce must be 16 bytes (encoded as base64 or hex)');
   const sig = decodeHexOrBase64(signature, 64);
-  if (!sig) throw invalid('X-SOGS-Signature is not base64[88]');
-  if (!TIMESTAMP_RE.test(timestamp)) throw invalid('X-SOGS-Timestamp is not a valid timestamp');
+  if (!sig) throw invalid('signature', 'X-SOGS-Signature is not base64[88]');
+  if (!TIMESTAMP_RE.test(timestamp)) throw invalid('timestamp', 'X-SOGS-Timestamp is not a valid timestamp');
   const ts = Number(timestamp);
   if (!(Math.abs(policy.nowSeconds - ts) <= policy.window)) {
-    throw new HttpException('Invalid authentication: X-SOGS-Timestamp is too far from current time', TOO_EARLY);
+    throw new AuthFailure('timestamp_window', TOO_EARLY, 'Invalid authentication: X-SOGS-Timestamp is too far from current time');
   }
   return { key, sessionId, nonce: nonceBytes, signature: sig, timestamp };
 }

@@ -1,9 +1,10 @@
-import { HttpException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { blake2b512, bytesToHex, sogsSignedMessage, toBuffer, verifyEd25519Strict } from '../crypto';
 import { UsersService } from '../users/users.service';
-import { parseAuthHeaders, TOO_EARLY, type SogsCredentials } from './auth-headers';
+import { MetricsService } from '../metrics/metrics.service';
+import { AuthFailure, parseAuthHeaders, TOO_EARLY, type SogsCredentials } from './auth-headers';
 import { AuthStore } from './auth.store';
 import type { AuthenticatedUser, DispatchContext } from './auth.types';
 
@@ -33,6 +34,7 @@ export class AuthService {
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     private readonly users: UsersService,
     private readonly store: AuthStore,
+    private readonly metrics: MetricsService,
   ) {
     // A timestamp up to one window in the future stays valid until one window in the past.
     this.nonceTtl = 2 * config.AUTH_TIMESTAMP_WINDOW + NONCE_TTL_MARGIN;
@@ -43,6 +45,16 @@ export class AuthService {
    * exact errors of spec §3.2; fills `dispatch.signed` so the gateway can keep or replay the reply.
    */
   async authenticate(req: AuthRequest, dispatch?: DispatchContext): Promise<AuthenticatedUser | null> {
+    try {
+      return await this.verify(req, dispatch);
+    } catch (err) {
+      // A retry about to be answered with its kept reply is not a failure.
+      if (err instanceof AuthFailure && !dispatch?.signed?.retry) this.metrics.authFailures.inc({ reason: err.reason });
+      throw err;
+    }
+  }
+
+  private async verify(req: AuthRequest, dispatch: DispatchContext | undefined): Promise<AuthenticatedUser | null> {
     const creds = parseAuthHeaders(req.headers, {
       requireBlindKeys: this.config.REQUIRE_BLIND_KEYS,
       window: this.config.AUTH_TIMESTAMP_WINDOW,
@@ -52,13 +64,13 @@ export class AuthService {
     const keyHex = bytesToHex(creds.key);
     if (this.config.AUTH_FAILURE_LIMIT > 0) {
       if ((await this.dependency(() => this.store.count(`authfail:${keyHex}`))) >= this.config.AUTH_FAILURE_LIMIT) {
-        throw new HttpException(TOO_MANY_FAILURES, 429);
+        throw new AuthFailure('failure_rate_limited', 429, TOO_MANY_FAILURES);
       }
     }
 
     if (!this.signatureValid(creds, req, dispatch?.signedTarget)) {
       if (this.config.AUTH_FAILURE_LIMIT > 0) await this.dependency(() => this.store.hit(`authfail:${keyHex}`, this.config.AUTH_FAILURE_WINDOW));
-      throw new UnauthorizedException('Invalid authentication: X-SOGS-Signature verification failed');
+      throw new AuthFailure('bad_signature', 401, 'Invalid authentication: X-SOGS-Signature verification failed');
     }
 
     // Only now, with a verified signature, may the nonce be spent and the user row be touched.
@@ -73,13 +85,13 @@ export class AuthService {
     if (claim !== 'fresh') {
       // A retry is answered by the gateway with the kept reply; without one, 425 is the answer.
       if (claim === 'retry' && dispatch) dispatch.signed = { nonceHex, retry: true };
-      throw new HttpException('Invalid authentication: X-SOGS-Nonce cannot be reused', TOO_EARLY);
+      throw new AuthFailure('nonce_reused', TOO_EARLY, 'Invalid authentication: X-SOGS-Nonce cannot be reused');
     }
     if (dispatch) dispatch.signed = { nonceHex, retry: false };
-    if (user.banned) throw new HttpException('Banned', 403);
+    if (user.banned) throw new AuthFailure('banned', 403, 'Banned');
     if (this.config.USER_RATE_LIMIT > 0) {
       const hits = await this.dependency(() => this.store.hit(`user:${user.sessionId}`, this.config.USER_RATE_WINDOW));
-      if (hits > this.config.USER_RATE_LIMIT) throw new HttpException(TOO_MANY_REQUESTS, 429);
+      if (hits > this.config.USER_RATE_LIMIT) throw new AuthFailure('rate_limited', 429, TOO_MANY_REQUESTS);
     }
     return user;
   }

@@ -45,12 +45,14 @@ export class OnionGatewayRoutes implements OnModuleInit {
     return reply.code(200).header('content-type', type).send(outcome.payload);
   }
 
+  /** Fastify's own refusals (body over the cap, unreadable body) as the gateway's outer 400. */
   private refuse(err: FastifyError, reply: FastifyReply): FastifyReply {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(400).header('content-type', TEXT).send(`Invalid onion request: body exceeds ${this.config.ONION_MAX_BODY} bytes`);
-    }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(400).header('content-type', TEXT).send(`Invalid onion request: ${err.message}`);
+      const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      const { reason } = this.gateway.refuse(
+        tooLarge ? ['body_too_large', `Invalid onion request: body exceeds ${this.config.ONION_MAX_BODY} bytes`] : ['body', `Invalid onion request: ${err.message}`],
+      );
+      return reply.code(400).header('content-type', TEXT).send(reason);
     }
     this.logger.error(err.stack ?? err.message);
     return reply.code(500).header('content-type', TEXT).send('Internal server error');

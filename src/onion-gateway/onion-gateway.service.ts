@@ -3,6 +3,7 @@ import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { DispatchContext } from '../auth/auth.types';
 import { RetryReplies } from '../auth/retry-replies';
 import { OnionFrameError, onionDecrypt, onionEncrypt, onionSharedKey, parseEncType, parseEphemeralKey, parseOnionFrame } from '../crypto';
+import { MetricsService } from '../metrics/metrics.service';
 import type { InnerRequest } from './inner-request';
 import { FORBIDDEN_INNER_HEADERS, InternalDispatcher } from './internal-dispatcher';
 import { decodeV3Request, decodeV4Request, encodeV4Reply, INVALID_V3_REPLY, INVALID_V4_REPLY, splitV4Reply, v3ReplyBody } from './onion-codec';
@@ -10,7 +11,11 @@ import { decodeV3Request, decodeV4Request, encodeV4Reply, INVALID_V3_REPLY, INVA
 export type OnionVersion = 'v3' | 'v4';
 
 /** What the gateway route sends: outer 400 (plain text) or outer 200 with the encrypted reply. */
-export type OnionOutcome = { ok: true; payload: Buffer | string } | { ok: false; reason: string };
+export type OnionRefusal = { ok: false; reason: string };
+export type OnionOutcome = { ok: true; payload: Buffer | string } | OnionRefusal;
+
+/** Why a frame was refused: the metrics label (bounded) and the plain-text reason sent back. */
+type Refusal = [label: string, reason: string];
 
 /**
  * Onion requests as SOGS receives them (spec §4): cheap frame checks first, then X25519 and the
@@ -23,30 +28,37 @@ export class OnionGatewayService {
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     private readonly dispatcher: InternalDispatcher,
     private readonly retries: RetryReplies,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** An outer 400, counted by reason. */
+  refuse([label, reason]: Refusal): OnionRefusal {
+    this.metrics.onionDecryptFailures.inc({ reason: label });
+    return { ok: false, reason };
+  }
 
   async handle(version: OnionVersion, body: Buffer): Promise<OnionOutcome> {
     let frame;
     try {
       frame = parseOnionFrame(body);
     } catch (err) {
-      if (err instanceof OnionFrameError) return { ok: false, reason: err.message };
+      if (err instanceof OnionFrameError) return this.refuse(['frame', err.message]);
       throw err;
     }
     const encType = parseEncType(frame.meta.enc_type);
-    if (!encType) return { ok: false, reason: 'Invalid onion request: unknown enc_type' };
-    if (frame.meta.ephemeral_key === undefined) return { ok: false, reason: 'Invalid onion request: missing ephemeral_key' };
+    if (!encType) return this.refuse(['enc_type', 'Invalid onion request: unknown enc_type']);
+    if (frame.meta.ephemeral_key === undefined) return this.refuse(['ephemeral_key', 'Invalid onion request: missing ephemeral_key']);
     const ephemeral = parseEphemeralKey(frame.meta.ephemeral_key);
-    if (!ephemeral) return { ok: false, reason: 'Invalid onion request: ephemeral_key is not a 32-byte key' };
+    if (!ephemeral) return this.refuse(['ephemeral_key', 'Invalid onion request: ephemeral_key is not a 32-byte key']);
     let key: Uint8Array;
     try {
       key = onionSharedKey(encType, this.serverKey.privateKey, this.serverKey.publicKey, ephemeral);
     } catch (err) {
-      if (err instanceof OnionFrameError) return { ok: false, reason: `Invalid onion request: ${err.message}` };
+      if (err instanceof OnionFrameError) return this.refuse(['ephemeral_key', `Invalid onion request: ${err.message}`]);
       throw err;
     }
     const plaintext = onionDecrypt(encType, key, frame.ciphertext);
-    if (!plaintext) return { ok: false, reason: 'Invalid onion request: decryption failed' };
+    if (!plaintext) return this.refuse(['decrypt', 'Invalid onion request: decryption failed']);
 
     if (version === 'v4') {
       const inner = decodeV4Request(plaintext, FORBIDDEN_INNER_HEADERS);

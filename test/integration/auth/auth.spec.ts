@@ -144,11 +144,13 @@ describe('test_auth_malformed', () => {
     const [alice, bob] = [ctx.newUser(), ctx.newUser()];
     await bob.get('/capabilities');
     const n = nonce();
+    const t = now();
     const reused = 'Invalid authentication: X-SOGS-Nonce cannot be reused';
-    expect((await alice.post(`/inbox/${bob.sessionId}`, { message: 'Zmlyc3Q=' }, { nonce: n })).code).toBe(201);
-    await expectError(alice.post(`/inbox/${bob.sessionId}`, { message: 'c2Vjb25k' }, { nonce: n }), 425, reused);
-    await expectError(alice.get('/capabilities', { nonce: n }), 425, reused);
-    await expectError(alice.post(`/inbox/${bob.sessionId}`, { message: 'Zmlyc3Q=' }, { nonce: n, timestamp: now() - 1 }), 425, reused);
+    expect((await alice.post(`/inbox/${bob.sessionId}`, { message: 'Zmlyc3Q=' }, { nonce: n, timestamp: t })).code).toBe(201);
+    await expectError(alice.post(`/inbox/${bob.sessionId}`, { message: 'c2Vjb25k' }, { nonce: n, timestamp: t }), 425, reused);
+    await expectError(alice.get('/capabilities', { nonce: n, timestamp: t }), 425, reused);
+    // same request signed again at another time: a different signature under the same nonce
+    await expectError(alice.post(`/inbox/${bob.sessionId}`, { message: 'Zmlyc3Q=' }, { nonce: n, timestamp: t - 7 }), 425, reused);
     // a nonce is global, not per user (spec §3.2 step 11)
     await expectError(ctx.newUser().get('/capabilities', { nonce: n }), 425, reused);
   });
@@ -161,6 +163,18 @@ describe('test_auth_malformed', () => {
     expect(await userRow(carol.sessionId!)).toBeNull();
     expect((await carol.get('/capabilities', { nonce: n })).code).toBe(200);
     expect(await userRow(carol.sessionId!)).not.toBeNull();
+  });
+});
+
+describe('auth failure metrics', () => {
+  it('counts refusals by reason on the admin port', async () => {
+    const count = async () => {
+      const text = await (await fetch(ctx.adminUrl + '/metrics')).text();
+      return Number(/^scs_auth_failures_total\{reason="bad_signature"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await count();
+    await getWith(ctx.newUser(), '/capabilities', (h) => ({ ...h, 'X-SOGS-Signature': Buffer.alloc(64, 3).toString('base64') }));
+    expect(await count()).toBe(before + 1);
   });
 });
 

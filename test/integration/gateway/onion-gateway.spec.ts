@@ -134,6 +134,16 @@ describe('outer frame errors → 400 with a plain-text reason (spec §4.2)', () 
     expect(outer.body.toString()).toContain(reason);
   });
 
+  it('counts refusals by reason on the admin port', async () => {
+    const count = async () => {
+      const text = await (await fetch(ctx.adminUrl + '/metrics')).text();
+      return Number(/^scs_onion_decrypt_failures_total\{reason="decrypt"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await count();
+    await postFrame(ctx.url, withMeta(`{"ephemeral_key":"${'22'.repeat(32)}"}`));
+    expect(await count()).toBe(before + 1);
+  });
+
   it('a tampered ciphertext', async () => {
     const frame = good();
     frame[10] ^= 1;
