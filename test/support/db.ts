@@ -34,8 +34,11 @@ export async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<
 
 /** CREATE DATABASE, optionally as a copy of a template (retried while another copy holds the template). */
 export async function createDatabase(name: string, template?: string): Promise<void> {
-  const sql = `CREATE DATABASE ${quoteIdent(name)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ''}`;
   await withAdmin(async (client) => {
+    // FILE_COPY (PostgreSQL 15+) copies a small template several times faster than the WAL_LOG default.
+    const { rows } = await client.query<{ v: string }>('SHOW server_version_num');
+    const strategy = template && Number(rows[0].v) >= 150000 ? ' STRATEGY = FILE_COPY' : '';
+    const sql = `CREATE DATABASE ${quoteIdent(name)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ''}${strategy}`;
     for (let attempt = 0; ; attempt++) {
       try {
         await client.query(sql);
