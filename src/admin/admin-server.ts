@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { AppConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
 import type { ReadinessCheck } from '../health/readiness';
-import { OBJECT_STORAGE, type ObjectStorage } from '../files/storage/object-storage';
+import { FilesService } from '../files/files.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
 import { AdminModule } from './admin.module';
@@ -17,7 +17,7 @@ export function readinessChecks(context: INestApplicationContext): ReadinessChec
     { name: 'postgres', check: () => prisma.$queryRaw`SELECT 1` },
     { name: 'redis', check: () => redis.client.ping() },
     // Resolved per check so a process built without the files module reports it instead of failing to start.
-    { name: 'storage', check: () => context.get<symbol, ObjectStorage>(OBJECT_STORAGE, { strict: false }).healthCheck() },
+    { name: 'storage', check: () => context.get(FilesService, { strict: false }).healthCheck() },
   ];
 }
 

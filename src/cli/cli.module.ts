@@ -8,6 +8,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { ModerationModule } from '../users/moderation.module';
 import { UsersModule } from '../users/users.module';
+import { CliRepository } from './cli.repository';
 
 /**
  * The domain services without HTTP: the CLI acts through the same RoomsService, ModerationService
@@ -19,6 +20,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, JobsModule],
+      providers: [CliRepository],
     };
   }
 }

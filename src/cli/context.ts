@@ -71,7 +71,9 @@ export class CliContext {
   async close(): Promise<void> {
     const app = this.app;
     this.app = undefined;
-    if (app) await (await app).close();
+    // A context that failed to start has nothing to close (its error was already reported).
+    const started = await app?.catch(() => undefined);
+    await started?.close();
   }
 
   private async createApp(): Promise<INestApplicationContext> {

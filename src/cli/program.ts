@@ -5,11 +5,21 @@ import { CliError, type CliIO } from './io';
 import { registerKeysCommands } from './commands/keys';
 import { registerModerationCommands } from './commands/moderation';
 import { registerProbeCommand } from './commands/probe';
+import { registerRoomCommands } from './commands/rooms';
+import { registerMessageCommands } from './commands/messages';
+import { registerFileCommands } from './commands/files';
 
 const VERSION = '0.1.0';
 
 /** Every command: each registers its subcommands on the program, acting through `ctx`. */
-const COMMANDS = [registerKeysCommands, registerModerationCommands, registerProbeCommand];
+const COMMANDS = [
+  registerKeysCommands,
+  registerRoomCommands,
+  registerModerationCommands,
+  registerMessageCommands,
+  registerFileCommands,
+  registerProbeCommand,
+];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {
   const program = new Command('community-server')

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { FilesService } from '../../files/files.service';
+import type { Room } from '../../generated/prisma/client';
+import { RoomsService } from '../../rooms/rooms.service';
+import { UsersService } from '../../users/users.service';
+import { joinUrl } from '../../web/join-url';
+import { CliRepository, type RoomStats } from '../cli.repository';
+import type { CliContext } from '../context';
+import { CliError, formatBytes, UsageError } from '../io';
+import { parseRoomToken } from '../parse';
+
+/** `\n` and `\\` escapes in descriptions given on a command line (spec §10.1). */
+function unescapeDescription(text: string): string {
+  return text.replace(/\\(n|\\)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+export async function roomOrFail(ctx: CliContext, token: string): Promise<Room> {
+  const room = await (await ctx.get(RoomsService)).findByToken(parseRoomToken(token));
+  if (!room) throw new CliError(`No such room: ${token}`);
+  return room;
+}
+
+interface RoomListing {
+  token: string;
+  name: string;
+  description: string | null;
+  join_url: string;
+  messages: number;
+  message_bytes: number;
+  deleted_messages: number;
+  files: number;
+  file_bytes: number;
+  active_users: RoomStats['active'];
+  active_users_cached: number;
+  default_permissions: { read: boolean; accessible: boolean; write: boolean; upload: boolean };
+  admins: string[];
+  moderators: string[];
+  hidden_admins: string[];
+  hidden_moderators: string[];
+  image_id: number | null;
+  info_updates: number;
+  message_sequence: number;
+}
+
+/** `rooms add|update|delete|list|image` (spec §10.1, plus the room image the reference CLI lacks). */
+export function registerRoomCommands(program: Command, ctx: CliContext): void {
+  const rooms = program.command('rooms').description('Create, change, delete and list rooms');
+
+  rooms
+    .command('add')
+    .description('Create a room')
+    .argument('<token>', 'room token: 1-64 letters, digits, _ or - (used in the join URL)')
+    .option('-n, --name <name>', 'display name (default: the token)')
+    .option('-d, --description <text>', 'description (\\n for a new line)')
+    .action(async (token: string, opts: { name?: string; description?: string }) => {
+      parseRoomToken(token);
+      const service = await ctx.get(RoomsService);
+      if (await service.findByToken(token)) throw new CliError(`Room ${token} already exists`);
+      let room: Room;
+      try {
+        room = await (await ctx.get(CliRepository)).createRoom(token, token);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') throw new CliError(`Room ${token} already exists`);
+        throw err;
+      }
+      // Name and description go through the API's own rules (control characters stripped, spec §6.2).
+      if ((opts.name !== undefined && opts.name !== token) || opts.description !== undefined) {
+        await service.updateRoom(room, { name: opts.name, description: opts.description === undefined ? undefined : unescapeDescription(opts.description) });
+      }
+      ctx.out(`Created room ${token}`);
+      ctx.out(`Join URL: ${joinUrl(ctx.config(), token, ctx.serverKey().publicKeyHex)}`);
+    });
+
+  rooms
+    .command('update')
+    .description('Rename a room or change its description')
+    .argument('<token>', 'room token')
+    .option('-n, --name <name>', 'new display name')
+    .option('-d, --description <text>', "new description ('' removes it; \\n for a new line)")
+    .action(async (token: string, opts: { name?: string; description?: string }) => {
+      if (opts.name === undefined && opts.description === undefined) throw new UsageError('Give --name and/or --description');
+      const room = await roomOrFail(ctx, token);
+      const description = opts.description === undefined ? undefined : opts.description === '' ? null : unescapeDescription(opts.description);
+      const { info_updates } = await (await ctx.get(RoomsService)).updateRoom(room, { name: opts.name, description });
+      ctx.out(`Updated room ${room.token} (info_updates ${info_updates})`);
+    });
+
+  rooms
+    .command('delete')
+    .description('Delete a room with all its messages, reactions, pins, permissions and files')
+    .argument('<token>', 'room token')
+    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .action(async (token: string, opts: { yes?: boolean }) => {
+      const room = await roomOrFail(ctx, token);
+      if (!opts.yes) throw new UsageError(`Deleting ${room.token} removes all its messages and files; run again with --yes to confirm`);
+      await (await ctx.get(CliRepository)).deleteRoom(room.id);
+      // The room's files are due now (spec §9.3); delete them rather than wait for the next sweep.
+      await (await ctx.get(FilesService)).sweep();
+      ctx.out(`Deleted room ${room.token}`);
+    });
+
+  rooms
+    .command('list')
+    .description('List rooms with messages, size, files, active users, default permissions, moderators and join URL')
+    .argument('[tokens...]', 'only these rooms')
+    .option('--json', 'print JSON')
+    .action(async (tokens: string[], opts: { json?: boolean }) => {
+      const repo = await ctx.get(CliRepository);
+      const service = await ctx.get(RoomsService);
+      const system = await (await ctx.get(UsersService)).getSystemUser();
+      const all = tokens.length ? await Promise.all(tokens.map((t) => roomOrFail(ctx, t))) : await repo.allRooms();
+      const now = Date.now() / 1000;
+      const listings: RoomListing[] = [];
+      for (const room of all) {
+        // Seen as the system user (a global admin) so hidden moderators are listed too.
+        const object = await service.roomObject(room, await service.permissionsFor(room, system));
+        const stats = await repo.roomStats(room.id, now);
+        const list = (key: string) => (Array.isArray(object[key]) ? (object[key] as string[]) : []);
+        listings.push({
+          token: room.token,
+          name: room.name,
+          description: room.description,
+          join_url: joinUrl(ctx.config(), room.token, ctx.serverKey().publicKeyHex),
+          messages: stats.messages,
+          message_bytes: stats.messageBytes,
+          deleted_messages: stats.deleted,
+          files: stats.files,
+          file_bytes: stats.fileBytes,
+          active_users: stats.active,
+          active_users_cached: room.activeUsers,
+          default_permissions: { read: room.read, accessible: room.accessible, write: room.write, upload: room.upload },
+          admins: list('admins'),
+          moderators: list('moderators'),
+          hidden_admins: list('hidden_admins'),
+          hidden_moderators: list('hidden_moderators'),
+          image_id: room.imageId,
+          info_updates: room.infoUpdates,
+          message_sequence: room.messageSequence,
+        });
+      }
+      if (opts.json) return ctx.json(listings);
+      if (listings.length === 0) return ctx.out('No rooms. Create one with: community-server rooms add TOKEN --name NAME');
+      for (const r of listings) ctx.out(describeRoom(r));
+    });
+
+  rooms
+    .command('image')
+    .description("Set a room's image from a file (replacing the previous image)")
+    .argument('<token>', 'room token')
+    .argument('<file>', 'image file (PNG, JPEG, …)')
+    .action(async (token: string, file: string) => {
+      const room = await roomOrFail(ctx, token);
+      let body: Buffer;
+      try {
+        body = readFileSync(file);
+      } catch (err) {
+        throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
+      }
+      const system = await (await ctx.get(UsersService)).getSystemUser();
+      const name = basename(file).replace(/["\\\r\n]/g, '_');
+      const id = await (await ctx.get(FilesService)).upload(room.id, system, body, `attachment; filename="${name}"`);
+      const { info_updates } = await (await ctx.get(RoomsService)).updateRoom(room, { image: id });
+      ctx.out(`Room ${room.token} image set to file ${id} (${formatBytes(body.length)}, info_updates ${info_updates})`);
+    });
+}
+
+function describeRoom(r: RoomListing): string {
+  const perms = (['read', 'accessible', 'write', 'upload'] as const).map((p) => `${r.default_permissions[p] ? '+' : '-'}${p}`).join(' ');
+  const lines = [
+    `${r.token}: ${r.name}`,
+    ...(r.description ? [`  description: ${r.description.replace(/\n/g, '\n               ')}`] : []),
+    `  join URL: ${r.join_url}`,
+    `  messages: ${r.messages} (${formatBytes(r.message_bytes)}), ${r.deleted_messages} deleted`,
+    `  files: ${r.files} (${formatBytes(r.file_bytes)})${r.image_id !== null ? `, image: file ${r.image_id}` : ''}`,
+    `  active users: ${r.active_users.d1} (1d), ${r.active_users.d7} (7d), ${r.active_users.d14} (14d), ${r.active_users.d30} (30d)`,
+    `  default permissions: ${perms}`,
+    `  admins: ${r.admins.length}${r.hidden_admins.length ? ` (+${r.hidden_admins.length} hidden)` : ''}, moderators: ${r.moderators.length}${r.hidden_moderators.length ? ` (+${r.hidden_moderators.length} hidden)` : ''}`,
+    ...[...r.admins, ...r.hidden_admins].map((s) => `    admin ${s}${r.hidden_admins.includes(s) ? ' (hidden)' : ''}`),
+    ...[...r.moderators, ...r.hidden_moderators].map((s) => `    moderator ${s}${r.hidden_moderators.includes(s) ? ' (hidden)' : ''}`),
+  ];
+  return lines.join('\n') + '\n';
+}
