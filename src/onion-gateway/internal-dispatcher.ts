@@ -29,8 +29,12 @@ export function isPublicPath(url: string): boolean {
 
 export const DIRECT_REQUEST_REFUSED = 'Direct requests are not accepted: send this request through the onion gateway (POST /oxen/v4/lsrpc)';
 
-/** Response headers that describe the HTTP exchange, not the reply (spec §4.5 drops content-length). */
-const EXCHANGE_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date']);
+/**
+ * Response headers that describe the HTTP exchange, not the reply (spec §4.5 drops content-length).
+ * `date` is not one of them: file downloads set it to the upload time (spec §4.7, §6.6); Node's own
+ * automatic Date is switched off for dispatched requests instead (see admit).
+ */
+const EXCHANGE_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /**
  * Runs inner requests through the app's own Fastify instance (same routing, validation, auth and
@@ -80,6 +84,9 @@ export class InternalDispatcher implements OnModuleInit {
       const context = typeof marker === 'string' ? this.contexts.get(marker) : undefined;
       if (context) {
         req.sogsDispatch = context;
+        // Only a Date the route sets itself belongs in the inner reply (spec §4.5: JSON replies carry
+        // exactly {"content-type": "application/json"}).
+        reply.raw.sendDate = false;
         return done();
       }
     }
