@@ -32,18 +32,30 @@ const EVERYTHING_ON = {
   config: { LOG_LEVEL: 'debug', UPLOAD_QUOTA_BYTES: '1000000' },
 };
 
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(schema);
 function validateValues(values: unknown): string | null {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(schema);
-  return validate(values) ? null : ajv.errorsText(validate.errors);
+  return validateSchema(values) ? null : ajv.errorsText(validateSchema.errors);
 }
 
-function kubernetesErrors(rendered: RenderedChart): { kind: string; name: string; error: string | null }[] {
-  const out = execFileSync(process.execPath, [join(__dirname, 'k8s-validate.mjs')], {
-    cwd: ROOT,
-    input: JSON.stringify(rendered.manifests.map((m) => m.doc)),
-  });
-  return JSON.parse(out.toString()) as { kind: string; name: string; error: string | null }[];
+type Validation = { kind: string; name: string; error: string | null }[];
+
+/**
+ * Validates several renderings in one child process (starting Node and loading the schemas is the
+ * slow part): name → one result per manifest.
+ */
+function kubernetesErrors(sets: Record<string, RenderedChart>): Record<string, Validation> {
+  const names = Object.keys(sets);
+  const docs = names.flatMap((name) => sets[name].manifests.map((m) => m.doc));
+  const out = execFileSync(process.execPath, [join(__dirname, 'k8s-validate.mjs')], { cwd: ROOT, input: JSON.stringify(docs) });
+  const results = JSON.parse(out.toString()) as Validation;
+  const byName: Record<string, Validation> = {};
+  let at = 0;
+  for (const name of names) {
+    byName[name] = results.slice(at, at + sets[name].manifests.length);
+    at += sets[name].manifests.length;
+  }
+  return byName;
 }
 
 /** A parsed manifest seen loosely (any path may be read; the assertions check the values). */
@@ -100,8 +112,17 @@ describe('values.yaml and values.schema.json', () => {
   });
 });
 
+const rendered = renderChart(CHART, { release: 'scs', namespace: 'chat' });
+const everything = renderChart(CHART, { release: 'prod', values: EVERYTHING_ON });
+const broken = structuredClone(rendered);
+(find(broken, 'Deployment', '-api').spec as Doc).replicas = 'two' as Json;
+delete (find(broken, 'Service', '-admin').spec as Doc).ports[0].port;
+let validation: Record<string, Validation>;
+beforeAll(() => {
+  validation = kubernetesErrors({ defaults: rendered, everything, broken });
+});
+
 describe('the chart rendered with the default values', () => {
-  const rendered = renderChart(CHART, { release: 'scs', namespace: 'chat' });
 
   it('renders the expected resources', () => {
     const kinds = rendered.manifests.map((m) => `${m.doc.kind}/${(m.doc.metadata as Doc).name}`).sort();
@@ -123,14 +144,12 @@ describe('the chart rendered with the default values', () => {
   });
 
   it('every manifest is valid against the Kubernetes schemas', () => {
-    expect(kubernetesErrors(rendered).filter((r) => r.error)).toEqual([]);
+    expect(validation.defaults.filter((r) => r.error)).toEqual([]);
+    expect(validation.defaults).toHaveLength(rendered.manifests.length);
   });
 
   it('the validator is able to fail', () => {
-    const broken = structuredClone(rendered);
-    (find(broken, 'Deployment', '-api').spec as Doc).replicas = 'two' as Json;
-    delete (find(broken, 'Service', '-admin').spec as Doc).ports[0].port;
-    expect(kubernetesErrors(broken).filter((r) => r.error).map((r) => r.name)).toEqual([
+    expect(validation.broken.filter((r) => r.error).map((r) => r.name)).toEqual([
       'scs-session-community-server-api',
       'scs-session-community-server-admin',
     ]);
@@ -237,10 +256,10 @@ describe('the chart rendered with the default values', () => {
 });
 
 describe('the chart rendered with every option on', () => {
-  const rendered = renderChart(CHART, { release: 'prod', values: EVERYTHING_ON });
+  const rendered = everything;
 
   it('every manifest is valid against the Kubernetes schemas', () => {
-    expect(kubernetesErrors(rendered).filter((r) => r.error)).toEqual([]);
+    expect(validation.everything.filter((r) => r.error)).toEqual([]);
     const kinds = new Set(rendered.manifests.map((m) => m.doc.kind));
     for (const kind of ['Ingress', 'ServiceMonitor']) expect(kinds.has(kind)).toBe(true);
     expect(kinds.has('HorizontalPodAutoscaler')).toBe(false);

@@ -15,7 +15,9 @@ import { eventually, patternBytes, StoredObjects } from '../integration/files/st
 // on one PostgreSQL database, one Redis prefix and one S3 bucket (s3rver). Everything shared lives
 // there, so posts, polls, uploads, nonces, rate limits and file expiry must agree across processes.
 
-jest.setTimeout(120_000);
+// Generous: three Node processes start at once on a 2-core machine that runs other suites too.
+jest.setTimeout(240_000);
+const START_TIMEOUT_MS = 90_000;
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -62,12 +64,12 @@ async function startProcess(config: AppConfig, role: Replica['role']): Promise<R
   child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
   const replica = { role, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, child, output };
   spawned.push(replica);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${role} process exited with ${child.exitCode}:\n${output.join('')}`);
     const ready = await fetch(`${replica.adminUrl}/readyz`).then((r) => r.ok, () => false);
     if (ready) return replica;
-    if (Date.now() > deadline) throw new Error(`${role} process not ready after 30 s:\n${output.join('')}`);
+    if (Date.now() > deadline) throw new Error(`${role} process not ready after ${START_TIMEOUT_MS / 1000} s:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -207,10 +209,10 @@ describe('two API processes and one worker on one PostgreSQL, Redis and S3', () 
     // Never: rows and objects are gone soon after the expiry, by the worker process alone.
     await eventually(
       async () => !(await ctx.prisma.file.findUnique({ where: { id: roomFileId } })) && !(await ctx.prisma.serverFile.findUnique({ where: { id: serverFileId } })),
-      20_000,
+      40_000,
       'both files to be expired',
     );
-    await eventually(async () => (await stored.read(roomRow.objectKey)) === null && (await stored.read(serverRow.objectKey)) === null, 10_000, 'both objects to be deleted');
+    await eventually(async () => (await stored.read(roomRow.objectKey)) === null && (await stored.read(serverRow.objectKey)) === null, 20_000, 'both objects to be deleted');
     expect((await aliceB.get(`/room/lobby/file/${roomFileId}`)).code).toBe(404);
     expect((await aliceA.get(`/file/${serverFileId}`)).code).toBe(404);
 
