@@ -6,14 +6,15 @@ ARG NODE_IMAGE=node:24-slim
 # --- build: all dependencies, compile TypeScript, generate the Prisma client, then drop dev deps
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Native addons (better-sqlite3 for `import pysogs`, msgpackr-extract) fall back to a source build
-# when no prebuilt binary matches; the toolchain stays in this stage only.
+# Toolchain for the native addons (better-sqlite3 for `import pysogs`); it stays in this stage only.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-# Prisma 7 runs through the pg driver adapter and its bundled WebAssembly query compiler: no native
-# engine is needed at build or run time, so none is downloaded (see package.json db:generate).
-ENV PRISMA_SCHEMA_ENGINE_BINARY=/bin/false \
+# Only npm packages are downloaded, as in CI (.ci/run): native addons compile here instead of
+# fetching prebuilt binaries, and Prisma 7 runs through the pg driver adapter and its bundled
+# WebAssembly query compiler, so no native engine is needed at build or run time.
+ENV npm_config_build_from_source=true \
+    PRISMA_SCHEMA_ENGINE_BINARY=/bin/false \
     PRISMA_SKIP_POSTINSTALL_GENERATE=1 \
     CI=true
 COPY package.json package-lock.json ./

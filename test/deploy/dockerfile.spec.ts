@@ -66,6 +66,9 @@ describe('Dockerfile', () => {
     expect(runs).not.toMatch(/npm install/);
     // Prisma runs on the pg adapter and its wasm compiler: no engine download at build or start.
     expect(ops(build, 'ENV').join(' ')).toContain('PRISMA_SCHEMA_ENGINE_BINARY=/bin/false');
+    // Native addons compile from the npm package rather than fetching a prebuilt binary (as .ci/run).
+    expect(ops(build, 'ENV').join(' ')).toContain('npm_config_build_from_source=true');
+    expect(runs).toMatch(/apt-get install -y --no-install-recommends python3 make g\+\+/);
   });
 
   it('the runtime stage copies only built output, runs as a numeric non-root user and installs nothing', () => {
