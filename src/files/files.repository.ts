@@ -40,8 +40,12 @@ const OBJECT_REF = { select: { key: true, keyId: true, wrappedKey: true } } as c
 export class FilesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /**
+   * Short transactions, but started while large uploads keep the event loop and the pool busy:
+   * waiting longer for a connection beats failing an upload that is already in memory.
+   */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
+    return this.prisma.$transaction(work, { maxWait: 15_000, timeout: 30_000 });
   }
 
   // --- storage_objects
