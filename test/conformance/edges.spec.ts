@@ -9,8 +9,9 @@ import { addRoom, cliGrant, dBodyless, dGet, expectText, jsonOf, keysOf, message
 let ctx: TestContext;
 let admin: SogsClient;
 beforeAll(async () => {
-  ctx = await createTestContext();
+  ctx = await createTestContext({ config: { PROFANITY_FILTER: true, ALPHABET_FILTERS: 'cyrillic', ALPHABET_SILENT: false } });
   await addRoom(ctx, 'edge');
+  await addRoom(ctx, 'filtered');
   admin = ctx.newUser();
   await cliGrant(ctx, admin, { global: true }, { admin: true });
 });
@@ -121,5 +122,38 @@ describe('spec §6.3/§6.7 remaining refusals', () => {
     await mod.post(`/user/${victim.sessionId}/ban`, { rooms: ['edge'] });
     expect([403, 404]).toContain((await dBodyless(victim, 'DELETE', `/room/edge/message/${m.id}`)).code);
     expectText(await dGet(ctx.anon(), '/room/edge/permissions'), 401);
+  });
+});
+
+/** A Session protobuf Content { dataMessage { body } }, padded (spec §7.5, §9.2 filters parse it). */
+function sessionMessage(text: string): { data: string; signature: string } {
+  const body = Buffer.from(text);
+  const dataMessage = Buffer.concat([Buffer.from([0x0a, body.length]), body]);
+  const content = Buffer.concat([Buffer.from([0x0a, dataMessage.length]), dataMessage]);
+  return { data: Buffer.concat([content, Buffer.from([0x80]), Buffer.alloc(9)]).toString('base64'), signature: randomBytes(64).toString('base64') };
+}
+
+describe('spec §9.2 filters', () => {
+  it('silent profanity filter: 201 with "filtered": true, never shown; non-silent alphabet filter → 429', async () => {
+    const alice = ctx.newUser();
+    const res = jsonOf<Record<string, unknown>>(await alice.post('/room/filtered/message', sessionMessage('what the fuck')), 201);
+    expect(res.filtered).toBe(true);
+    expect(jsonOf(await dGet(alice, '/room/filtered/messages/since/0?t=r&reactors=5'), 200)).toEqual([]);
+    expect((await dGet(alice, `/room/filtered/message/${res.id as number}`)).code).toBe(404);
+    expectText(await alice.post('/room/filtered/message', sessionMessage('привет мир')), 429, 'filtration rejected message (alphabet)');
+    expect(jsonOf<Record<string, unknown>>(await alice.post('/room/filtered/message', sessionMessage('hello world')), 201)).not.toHaveProperty('filtered');
+  });
+});
+
+describe('spec §11 desktop retries', () => {
+  it('the same signed request sent again in a new onion request returns the original reply, no duplicate', async () => {
+    const alice = ctx.newUser();
+    const body = messageBody();
+    const opts = { nonce: new Uint8Array(randomBytes(16)), timestamp: Math.floor(Date.now() / 1000) };
+    const first = jsonOf<{ id: number }>(await alice.post('/room/edge/message', body, opts), 201);
+    const retry = jsonOf<{ id: number }>(await alice.post('/room/edge/message', body, opts), 201);
+    expect(retry).toEqual(first);
+    const mine = jsonOf<Array<{ session_id: string }>>(await dGet(alice, '/room/edge/messages/recent?limit=256'), 200).filter((m) => m.session_id === alice.sessionId);
+    expect(mine).toHaveLength(1);
   });
 });

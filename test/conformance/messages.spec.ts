@@ -52,6 +52,8 @@ describe('spec §6.3 POST /room/:token/message', () => {
     expect((await alice.request({ method: 'POST', path: '/room/r/message', body: '{"data":', headers: { 'Content-Type': 'application/json' } })).code).toBe(400);
     expect((await ctx.anon().post('/room/r/message', messageBody())).code).toBe(401);
     expect((await alice.post('/room/ro/message', messageBody())).code).toBe(403);
+    // upload = write AND upload (spec §6.2)
+    expect(jsonOf<Record<string, unknown>>(await dGet(alice, '/room/ro'), 200)).toMatchObject({ read: true, write: false, upload: false });
     expect((await alice.post('/room/r/message', { ...messageBody(), whisper_to: bob.sessionId })).code).toBe(403);
     expect((await alice.post('/room/r/message', { ...messageBody(), whisper_mods: true })).code).toBe(403);
     expect((await alice.post('/room/nope/message', messageBody())).code).toBe(404);
