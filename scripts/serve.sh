@@ -12,7 +12,7 @@ export STORAGE_DRIVER=${STORAGE_DRIVER:-fs}
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
-  npm_config_build_from_source=true npm ci # compile native addons rather than fetch prebuilt binaries
+  npm ci
 fi
 echo "Building..."
 npm run -s build
