@@ -15,7 +15,7 @@ export interface WebMessage {
   text: string;
 }
 
-const roomPath = (token: string) => `/r/${encodeURIComponent(token)}/`;
+const roomPath = (token: string) => `/r/${encodeURIComponent(token)}`;
 
 function layout(title: string, body: Html, scripts: string[] = []): string {
   return html`<!doctype html>
@@ -42,7 +42,7 @@ function activeUsers(count: number): string {
 }
 
 function roomImage(room: WebRoom): Html | false {
-  return room.hasImage && html`<img class="room-image" src="${roomPath(room.token)}image" alt="" width="48" height="48">`;
+  return room.hasImage && html`<img class="room-image" src="${roomPath(room.token)}/image" alt="" width="48" height="48">`;
 }
 
 export function indexPage(rooms: WebRoom[]): string {
@@ -70,7 +70,7 @@ export function setupPage(): string {
 }
 
 export function roomPage(room: WebRoom, joinUrl: string, qrSvg: string, messages: WebMessage[] | null, showIndexLink: boolean): string {
-  const invite = `${roomPath(room.token)}invite.png`;
+  const invite = `${roomPath(room.token)}/invite.png`;
   return layout(
     room.name,
     html`<header>${roomImage(room)}<h1>${room.name}</h1>
