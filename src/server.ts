@@ -47,7 +47,7 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
     AppModule.register(config, serverKey),
     new FastifyAdapter({
       bodyLimit: config.ONION_MAX_BODY,
-      maxParamLength: 1024,
+      routerOptions: { maxParamLength: 1024 },
       loggerInstance: pino,
       // Our own onResponse line replaces Fastify's two per-request lines (logging/request-logging.ts).
       logController: new LogController({ disableRequestLogging: true }),
