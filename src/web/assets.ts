@@ -20,8 +20,9 @@ a{color:inherit}
 .room-text{min-width:0}
 .room-text p{overflow-wrap:anywhere}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.75rem;padding:1rem}
+.card h2{margin-top:0}
 .join{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
-.join-url{flex:1 1 100%;font:14px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.5rem .6rem;margin:0}
+.join-url{flex:1 1 100%;min-width:0;font:14px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;word-break:break-all;user-select:all;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.5rem .6rem;margin:0}
 button{font:inherit;background:var(--accent);color:#000;border:0;border-radius:.5rem;padding:.45rem .9rem;cursor:pointer}
 .qr{margin:1rem auto 0;max-width:18rem;text-align:center}
 .qr svg{width:100%;height:auto;background:#fff;border-radius:.5rem;display:block}
@@ -41,3 +42,6 @@ button.hidden=false;
 button.addEventListener('click',function(){navigator.clipboard.writeText(url.textContent.trim()).then(function(){button.textContent='Copied';setTimeout(function(){button.textContent='Copy';},2000);});});
 })();
 `;
+
+/** A plain speech-bubble icon (browsers ask for one; /favicon.ico is not a public path). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#00a36c"/><path d="M8 10h16v10H14l-5 4v-4H8z" fill="#fff"/></svg>`;

@@ -1,6 +1,6 @@
 import { Controller, ForbiddenException, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { COPY_JS, STYLE_CSS } from './assets';
+import { COPY_JS, FAVICON_SVG, STYLE_CSS } from './assets';
 import { qrPng, qrSvg } from './qr';
 import { indexPage, roomPage, setupPage } from './views';
 import { WebService } from './web.service';
@@ -73,6 +73,11 @@ export class WebController {
   @Get('/static/style.css')
   async style(@Res() reply: FastifyReply): Promise<void> {
     await secure(reply, 'text/css; charset=utf-8', 'public, max-age=3600').send(STYLE_CSS);
+  }
+
+  @Get('/static/favicon.svg')
+  async favicon(@Res() reply: FastifyReply): Promise<void> {
+    await secure(reply, 'image/svg+xml', 'public, max-age=86400').send(FAVICON_SVG);
   }
 
   @Get('/static/copy.js')
