@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { SogsClient, type BuiltOnionRequest } from '../src/client';
+import type { DriverJob, DriverMessage, DriverResult, Expectation, ParentMessage, RequestTemplate } from './job';
+
+/*
+ * A load driver: a child process of bench/main.ts, so it never runs in the server's event loop.
+ * It pre-builds every request with the project's client (each one freshly signed, with its own
+ * nonce and ephemeral key: signing a blinded request costs about a millisecond, far too much to do
+ * while measuring), waits for "go", then sends them over keep-alive loopback connections and
+ * reports each latency and every reply that is not what the scenario expects.
+ */
+
+const GRACE_MS = 10_000;
+
+function send(agent: Agent, url: URL, path: string, frame: Buffer, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        // also cancels a request still queued for a connection
+        signal: AbortSignal.timeout(timeoutMs),
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': frame.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(frame);
+  });
+}
+
+function build(job: DriverJob): BuiltOnionRequest[] {
+  const clients = job.userSeeds.map(
+    (hex) => new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex, seed: new Uint8Array(Buffer.from(hex, 'hex')) }),
+  );
+  const built: BuiltOnionRequest[] = [];
+  for (let i = 0; i < job.count; i++) {
+    const client = clients[(job.userOffset + i) % clients.length];
+    const t: RequestTemplate = job.templates[i % job.templates.length];
+    if (t.postBytes !== undefined) {
+      const json = { data: randomBytes(t.postBytes).toString('base64'), signature: randomBytes(64).toString('base64') };
+      built.push(client.buildOnionRequest({ method: t.method, path: t.path, json }));
+    } else {
+      built.push(client.buildOnionRequest({ method: t.method, path: t.path, json: t.json }));
+    }
+  }
+  return built;
+}
+
+/** null when the reply is what the scenario expects, else why not. */
+function check(expect: Expectation, built: BuiltOnionRequest, status: number, body: Buffer): string | null {
+  if (status !== 200) return `outer ${status}: ${body.subarray(0, 120).toString('utf8')}`;
+  const res = built.decodeReply(body, status);
+  switch (expect.kind) {
+    case 'batch': {
+      if (res.code !== 200) return `batch ${res.code}: ${res.body.subarray(0, 120).toString('utf8')}`;
+      const items = res.json<Array<{ code: number; body: unknown }>>();
+      const bad = items.find((item) => item.code !== 200 && item.code !== 304);
+      return bad ? `sub-request ${bad.code}: ${JSON.stringify(bad.body).slice(0, 120)}` : null;
+    }
+    case 'status':
+      return res.code === expect.code ? null : `${res.code}: ${res.body.subarray(0, 120).toString('utf8')}`;
+  }
+}
+
+async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number): Promise<DriverResult> {
+  const url = new URL(job.url);
+  const sockets = job.shape.kind === 'closed' ? job.shape.concurrency : job.shape.maxInFlight;
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  const deadline = start + job.durationMs;
+
+  const one = async (index: number, scheduled: number): Promise<void> => {
+    const req = built[index];
+    let why: string | null;
+    try {
+      // Requests still unanswered GRACE_MS after the deadline are cut off and count as errors.
+      const { status, body } = await send(agent, url, req.path, req.frame, Math.max(1, Math.ceil(deadline + GRACE_MS - performance.now())));
+      why = check(job.expect, req, status, body);
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    latencies.push(performance.now() - scheduled);
+    if (why !== null) {
+      errors++;
+      if (errorSamples.length < 5) errorSamples.push(why);
+    }
+  };
+
+  if (job.shape.kind === 'closed') {
+    const lane = async () => {
+      while (next < built.length && performance.now() < deadline) {
+        const index = next++;
+        await one(index, performance.now());
+      }
+    };
+    await Promise.all(Array.from({ length: job.shape.concurrency }, lane));
+  } else {
+    const interval = 1000 / job.shape.rate;
+    const pending = new Set<Promise<void>>();
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        while (next < built.length && start + next * interval <= now && start + next * interval < deadline) {
+          const index = next++;
+          const p = one(index, start + index * interval);
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+        }
+        if (next >= built.length || now >= deadline) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    await Promise.all(pending);
+  }
+  const elapsedMs = performance.now() - start;
+  agent.destroy();
+  return { latencies, completed: latencies.length, errors, errorSamples, elapsedMs, buildMs };
+}
+
+function reply(message: DriverMessage): void {
+  process.send?.(message);
+}
+
+let job: DriverJob | null = null;
+let built: BuiltOnionRequest[] = [];
+let buildMs = 0;
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'job') {
+    job = message.job;
+    const t0 = performance.now();
+    try {
+      built = build(job);
+    } catch (err) {
+      reply({ type: 'failed', error: (err as Error).stack ?? String(err) });
+      return;
+    }
+    buildMs = performance.now() - t0;
+    reply({ type: 'ready' });
+  } else if (message.type === 'go' && job) {
+    run(job, built, buildMs).then(
+      (result) => reply({ type: 'result', result }),
+      (err: unknown) => reply({ type: 'failed', error: (err as Error).stack ?? String(err) }),
+    );
+  }
+});
+
+// The orchestrator went away (finished, or was stopped): nothing left to report to.
+process.on('disconnect', () => process.exit(0));

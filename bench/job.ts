@@ -1,0 +1,61 @@
+/*
+ * What the orchestrator (bench/main.ts) hands a load driver (bench/driver.ts) and gets back. Both
+ * sides are separate processes; these objects travel over the fork IPC channel.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One kind of request; the driver signs a fresh copy (own nonce, own ephemeral key) per send. */
+export interface RequestTemplate {
+  method: HttpMethod;
+  path: string;
+  /** JSON body sent as is. */
+  json?: unknown;
+  /** A message post (spec §6.3): random `data` of this many bytes and a random 64-byte signature per request. */
+  postBytes?: number;
+}
+
+/** How a reply counts as a success; anything else is an error. */
+export type Expectation =
+  /** v4 code 200 and every batch sub-response 200 or 304 ("nothing new"). */
+  | { kind: 'batch' }
+  /** v4 code equals `code`. */
+  | { kind: 'status'; code: number };
+
+export type LoadShape =
+  /** `concurrency` connections, each sending its next request when the last one answered. */
+  | { kind: 'closed'; concurrency: number }
+  /** A fixed arrival rate; latency counts from the scheduled send time (no coordinated omission). */
+  | { kind: 'open'; rate: number; maxInFlight: number };
+
+export interface DriverJob {
+  name: string;
+  /** http://127.0.0.1:port (loopback only). */
+  url: string;
+  serverPubkeyHex: string;
+  /** Ed25519 seeds (hex) of the users that sign; request i is signed by user (userOffset + i) mod n. */
+  userSeeds: string[];
+  userOffset: number;
+  /** Request i uses templates[i mod n]. */
+  templates: RequestTemplate[];
+  expect: Expectation;
+  shape: LoadShape;
+  durationMs: number;
+  /** Requests pre-built before the timed window; the run stops when they are used up. */
+  count: number;
+}
+
+export interface DriverResult {
+  /** Latency of every completed request, ms. */
+  latencies: number[];
+  completed: number;
+  errors: number;
+  /** A few error descriptions (status and body start) for the report. */
+  errorSamples: string[];
+  elapsedMs: number;
+  /** Pre-build time, ms (not part of the measurement). */
+  buildMs: number;
+}
+
+export type ParentMessage = { type: 'job'; job: DriverJob } | { type: 'go' };
+export type DriverMessage = { type: 'ready' } | { type: 'result'; result: DriverResult } | { type: 'failed'; error: string };

@@ -1,0 +1,443 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { loadOrCreateServerKey } from '../src/config/server-key';
+import { benchFiles } from './files';
+import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestTemplate } from './job';
+import {
+  BIG_ROOM,
+  dropDatabase,
+  POLL_ROOMS,
+  pollRoom,
+  POST_ROOMS,
+  postRoom,
+  prepareDatabase,
+  roomStates,
+  type RoomState,
+} from './seed';
+import { freePort, startProcess, type ServerProcess } from './server-process';
+
+/*
+ * `npm run bench` (issue 7): seeds a benchmark database, starts the server as a child process the
+ * way the README runs it, drives load from two driver processes on loopback, and prints one table
+ * plus the ratios; the same figures go to bench/results/latest.json. `--quick` shortens every
+ * scenario; `--only a,b` runs the named scenarios (and the ones their ratios need).
+ */
+
+const ROOT = process.env.BENCH_ROOT ?? resolve(__dirname, '..', '..');
+const DIST = resolve(__dirname, '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SEED_DB = 'scs_bench_seed';
+const RUN_DB = 'scs_bench_run';
+const USERS = 100;
+const DRIVERS = 2;
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const ONLY = onlyArg ? new Set(onlyArg.split(',')) : null;
+
+const POLL_MS = QUICK ? 1500 : 5000;
+
+interface Row {
+  rps: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  errors: number;
+  rss_mb: number;
+  mb_per_s?: number;
+  rss_growth_mb?: number;
+}
+
+const rows = new Map<string, Row>();
+/**
+ * Server CPU time per completed request (all server processes): unlike throughput it hardly moves
+ * when other work shares the machine, so it is what optimisations are compared by.
+ */
+const cpuPerRequest = new Map<string, number>();
+const notes: string[] = [];
+const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+function previous(): Record<string, Row> {
+  try {
+    return (JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')) as { scenarios: Record<string, Row> }).scenarios;
+  } catch {
+    return {};
+  }
+}
+const PREVIOUS = previous();
+
+/** Deterministic test users: the same 100 signing identities every run. */
+const userSeeds = Array.from({ length: USERS }, (_, i) => createHash('sha256').update(`scs-bench-user-${i}`).digest('hex'));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Waits until the server is idle again (below 10% of a core for half a second; at most 15 s), so a backlog left by one scenario is not billed to the next. */
+async function settle(server: ServerProcess): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const before = server.cpuSeconds();
+    await new Promise((r) => setTimeout(r, 500));
+    if (server.cpuSeconds() - before < 0.05) return;
+  }
+}
+
+/** Runs one job split across DRIVERS driver processes; measures server RSS while it runs. */
+async function drive(
+  name: string,
+  server: ServerProcess,
+  serverPubkeyHex: string,
+  spec: { templates: RequestTemplate[]; expect: Expectation; shape: LoadShape; durationMs: number; count: number },
+): Promise<Row> {
+  const drivers: ChildProcess[] = [];
+  const results: Promise<DriverResult>[] = [];
+  const ready: Promise<void>[] = [];
+  const split = (n: number, i: number) => Math.floor(n / DRIVERS) + (i < n % DRIVERS ? 1 : 0);
+  const processes = Math.min(DRIVERS, spec.count);
+  for (let i = 0; i < processes; i++) {
+    const child = fork(join(__dirname, 'driver.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    drivers.push(child);
+    const shape: LoadShape =
+      spec.shape.kind === 'closed'
+        ? { kind: 'closed', concurrency: Math.max(1, split(spec.shape.concurrency, i)) }
+        : { kind: 'open', rate: spec.shape.rate / processes, maxInFlight: Math.max(1, split(spec.shape.maxInFlight, i)) };
+    const job: DriverJob = {
+      name,
+      url: server.url,
+      serverPubkeyHex,
+      userSeeds,
+      userOffset: i * Math.floor(USERS / processes),
+      templates: spec.templates,
+      expect: spec.expect,
+      shape,
+      durationMs: spec.durationMs,
+      count: split(spec.count, i),
+    };
+    let onReady!: () => void;
+    let failReady!: (e: Error) => void;
+    ready.push(new Promise<void>((res, rej) => ((onReady = res), (failReady = rej))));
+    results.push(
+      new Promise<DriverResult>((res, rej) => {
+        child.on('message', (m: DriverMessage) => {
+          if (m.type === 'ready') onReady();
+          else if (m.type === 'result') res(m.result);
+          else {
+            const err = new Error(`driver failed: ${m.error}`);
+            failReady(err);
+            rej(err);
+          }
+        });
+        child.on('exit', (code) => {
+          const err = new Error(`driver exited with code ${code}`);
+          failReady(err);
+          rej(err);
+        });
+      }),
+    );
+    child.send({ type: 'job', job });
+  }
+  await Promise.all(ready);
+  await settle(server);
+  const rssBefore = server.rssMb();
+  const cpuBefore = server.cpuSeconds();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, server.rssMb())), 100);
+  for (const d of drivers) d.send({ type: 'go' });
+  let watchdog: NodeJS.Timeout | undefined;
+  const parts = await Promise.race([
+    Promise.all(results),
+    new Promise<never>((_, reject) => {
+      watchdog = setTimeout(() => reject(new Error(`${name}: drivers did not report within the time bound`)), spec.durationMs + 60_000);
+    }),
+  ]).finally(() => {
+    clearTimeout(watchdog);
+    for (const d of drivers) if (d.exitCode === null) d.kill();
+  });
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, server.rssMb());
+  const cpuSeconds = server.cpuSeconds() - cpuBefore;
+
+  const latencies = parts.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const completed = parts.reduce((n, r) => n + r.completed, 0);
+  const elapsed = Math.max(...parts.map((r) => r.elapsedMs));
+  const errors = parts.reduce((n, r) => n + r.errors, 0);
+  const row: Row = {
+    // throughput counts answered-as-expected requests only
+    rps: round((completed - errors) / (elapsed / 1000), 1),
+    p50_ms: round(percentile(latencies, 50)),
+    p95_ms: round(percentile(latencies, 95)),
+    p99_ms: round(percentile(latencies, 99)),
+    errors,
+    rss_mb: round(rssPeak, 1),
+  };
+  rows.set(name, row);
+  cpuPerRequest.set(name, completed ? round((cpuSeconds * 1000) / completed, 3) : 0);
+  const samples = parts.flatMap((r) => r.errorSamples).slice(0, 3);
+  const buildS = Math.max(...parts.map((r) => r.buildMs)) / 1000;
+  const ranOut = completed >= spec.count && elapsed < spec.durationMs * 0.9;
+  log(
+    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors, RSS ${row.rss_mb} MB, server CPU ${cpuPerRequest.get(name)} ms/request ` +
+      `(${completed} requests in ${(elapsed / 1000).toFixed(1)} s; pre-built in ${buildS.toFixed(1)} s${ranOut ? '; used every pre-built request' : ''})` +
+      (samples.length ? `\n        errors: ${samples.join(' | ')}` : ''),
+  );
+  return row;
+}
+
+/** How many requests to pre-build: enough for the last run's rate (or a default) with headroom. */
+function countFor(name: string, durationMs: number, defaultRps: number): number {
+  const rps = PREVIOUS[name]?.rps ?? defaultRps;
+  return Math.max(200, Math.min(40_000, Math.ceil(((rps * 1.4 + 100) * durationMs) / 1000)));
+}
+
+const wanted = (name: string) => ONLY === null || ONLY.has(name);
+const SERVER_SCENARIOS = ['idle_poll', 'busy_poll', 'post', ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`))];
+
+function pollBatch(rooms: RoomState[], since: (r: RoomState) => number): RequestTemplate {
+  const json = [
+    ...rooms.flatMap((r) => [
+      { method: 'GET', path: `/room/${r.token}/pollInfo/${r.infoUpdates}` },
+      { method: 'GET', path: `/room/${r.token}/messages/since/${since(r)}?t=r&reactors=5` },
+    ]),
+    { method: 'GET', path: '/inbox/since/0' },
+    { method: 'GET', path: '/outbox/since/0' },
+  ];
+  return { method: 'POST', path: '/batch', json };
+}
+
+const CLOSED: LoadShape = { kind: 'closed', concurrency: 16 };
+
+async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, shape: LoadShape = CLOSED) {
+  if (!wanted(name)) return;
+  const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, 1500);
+  await drive(name, server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
+}
+
+/** Not reported: JIT, connection pools, and the first-sight user rows of every signing user. */
+async function warmUp(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+  await drive('warmup', server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape: CLOSED, durationMs: 20_000, count: USERS * 2 });
+  rows.delete('warmup');
+  cpuPerRequest.delete('warmup');
+}
+
+interface Env {
+  dir: string;
+  keyFile: string;
+  databaseUrl: string;
+  redisPrefix: string;
+}
+
+async function startServer(env: Env): Promise<ServerProcess> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const settings: Record<string, string> = {
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: env.redisPrefix,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_HOST: '127.0.0.1',
+    ADMIN_PORT: String(adminPort),
+    KEY_FILE: env.keyFile,
+    MASTER_KEY_FILE: join(env.dir, 'master_key'),
+    STORAGE_DIR: join(env.dir, 'files'),
+    // The bench posts far faster than the reference per-user limit allows (spec §9.2); 0 = off.
+    RATE_LIMIT_POSTS: '0',
+  };
+  log(`starting server on ${url}`);
+  return startProcess({
+    script: join(DIST, 'src', 'main.js'),
+    env: settings,
+    url,
+    adminUrl,
+    readyUrl: `${adminUrl}/readyz`,
+    logFile: join(env.dir, 'server.log'),
+  });
+}
+
+/**
+ * Upload/download rows from the files benchmark (bench/files.ts, its own databases and servers, fs
+ * and s3 drivers, s3rver on loopback): transfers there run one at a time, so req/s is files per
+ * second and the latency columns are per-transfer times.
+ */
+async function fileRows(): Promise<void> {
+  for (const r of await benchFiles((line) => log(`files: ${line}`))) {
+    const add = (name: string, mbPerS: number, sizeMb: number) => {
+      const perFileMs = (sizeMb / mbPerS) * 1000;
+      rows.set(`${name}_${r.driver}`, { rps: round(mbPerS / sizeMb, 2), p50_ms: round(perFileMs), p95_ms: round(perFileMs), p99_ms: round(perFileMs), errors: 0, rss_mb: round(r.peakRssMb, 1), mb_per_s: round(mbPerS, 1) });
+    };
+    add('upload_1mb', r.upload1MbMBs, 1);
+    add('download_1mb', r.download1MbMBs, 1);
+    add('upload_10mb', r.upload10MbMBs, 10);
+    add('download_10mb', r.download10MbMBs, 10);
+    const c = r.concurrentRoom;
+    notes.push(
+      `${r.driver}: 20 concurrent 10 MB uploads: RSS ${c.baselineRssMb.toFixed(0)} → ${c.peakRssMb.toFixed(0)} MB, ` +
+        `${(c.peakRssMb - c.baselineRssMb).toFixed(0)} MB extra for ${c.payloadMb.toFixed(0)} MB payload = ${c.extraRatio.toFixed(2)}× (target ≤ 3×)` +
+        (c.failed.length ? `; ${c.failed.length} failed` : ''),
+    );
+  }
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GB RAM, Node ${process.version}`;
+}
+
+function printTable(): void {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'RSS MB', 'MB/s', 'CPU ms/req'];
+  const lines = [...rows.entries()].map(([name, r]) => [
+    name,
+    String(r.rps),
+    String(r.p50_ms),
+    String(r.p95_ms),
+    String(r.p99_ms),
+    String(r.errors),
+    String(r.rss_mb),
+    r.mb_per_s === undefined ? '' : String(r.mb_per_s),
+    String(cpuPerRequest.get(name) ?? ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  process.stdout.write(`\n${fmt(header)}\n|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + (i === 0 ? 1 : 1)) + (i === 0 ? '' : ':')).join('|')}|\n`);
+  for (const l of lines) process.stdout.write(`${fmt(l)}\n`);
+}
+
+function ratios(): Record<string, number> {
+  const r = (a: string, b: string) => {
+    const x = rows.get(a)?.rps;
+    const y = rows.get(b)?.rps;
+    return x !== undefined && y ? round(x / y, 3) : NaN;
+  };
+  return {
+    idle_poll_over_floor: r('idle_poll', 'floor'),
+    idle_poll_1m_over_1k: r('idle_poll_1m', 'idle_poll_1k'),
+    poll_20_rooms_over_1_room: r('idle_poll_20_rooms', 'idle_poll_1k'),
+  };
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`machine: ${machine()}${QUICK ? ' (quick mode)' : ''}`);
+  mkdirSync(RESULTS, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'scs-bench-'));
+  const keyFile = join(dir, 'key_x25519');
+  const serverKey = loadOrCreateServerKey(keyFile);
+  const pubkey = serverKey.publicKeyHex;
+  const redisPrefix = `scs-bench:${process.pid}:`;
+  const databaseUrl = await prepareDatabase(PG_ADMIN_URL, SEED_DB, RUN_DB, log);
+  const env: Env = { dir, keyFile, databaseUrl, redisPrefix };
+  const workers = process.env.API_WORKERS ?? '';
+  let server: ServerProcess | null = null;
+  try {
+    const states = await roomStates(databaseUrl);
+    const room = (token: string) => {
+      const s = states.get(token);
+      if (!s) throw new Error(`seed database has no room ${token}`);
+      return s;
+    };
+    const polled = (n: number) => Array.from({ length: n }, (_, i) => room(pollRoom(i)));
+    const latest = (r: RoomState) => r.messageSequence;
+    const busy = (r: RoomState) => r.busySince;
+
+    // Floor first, alone on the machine: the same idle-poll requests, minimal handler.
+    if (wanted('floor')) {
+      const port = await freePort();
+      const floor = await startProcess({
+        script: join(__dirname, 'floor-server.js'),
+        env: { HOST: '127.0.0.1', PORT: String(port), KEY_FILE: keyFile, BENCH_WORKERS: workers || '1' },
+        url: `http://127.0.0.1:${port}`,
+        adminUrl: '',
+        readyUrl: `http://127.0.0.1:${port}/healthz`,
+        logFile: join(dir, 'floor.log'),
+      });
+      try {
+        await warmUp(floor, pubkey, pollBatch(polled(3), latest));
+        await pollScenario('floor', floor, pubkey, pollBatch(polled(3), latest));
+      } finally {
+        await floor.stop();
+      }
+    }
+
+    if (SERVER_SCENARIOS.some(wanted)) {
+      server = await startServer(env);
+      log(`server idle RSS ${server.rssMb().toFixed(1)} MB`);
+      await warmUp(server, pubkey, pollBatch(polled(3), latest));
+      notes.push(`idle server RSS after warm-up: ${server.rssMb().toFixed(1)} MB (target ≤ 200 MB)`);
+
+      await pollScenario('idle_poll', server, pubkey, pollBatch(polled(3), latest));
+      await pollScenario('busy_poll', server, pubkey, pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 256 });
+      await pollScenario('idle_poll_1k', server, pubkey, pollBatch(polled(1), latest));
+      await pollScenario('idle_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], latest));
+      await pollScenario('busy_poll_1k', server, pubkey, pollBatch(polled(1), busy));
+      await pollScenario('busy_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], busy));
+      await pollScenario('idle_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), latest));
+      await pollScenario('busy_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), busy));
+      if (wanted('post')) {
+        const templates = Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
+        await drive('post', server, pubkey, {
+          templates,
+          expect: { kind: 'status', code: 201 },
+          shape: CLOSED,
+          durationMs: POLL_MS,
+          count: countFor('post', POLL_MS, 600),
+        });
+      }
+      await server.stop();
+      server = null;
+    }
+    if (wanted('files')) await fileRows();
+  } finally {
+    if (server) await server.stop();
+    await deleteRedisKeys(redisPrefix);
+    await dropDatabase(PG_ADMIN_URL, RUN_DB);
+    const keepLogs = process.env.BENCH_KEEP_LOGS === '1';
+    if (!keepLogs) rmSync(dir, { recursive: true, force: true });
+    else log(`server logs kept in ${dir}`);
+  }
+
+  printTable();
+  const ratioValues = ratios();
+  process.stdout.write('\nratios (throughput over throughput):\n');
+  for (const [k, v] of Object.entries(ratioValues)) process.stdout.write(`  ${k} = ${v}\n`);
+  for (const n of notes) process.stdout.write(`  ${n}\n`);
+  const out = { machine: machine(), scenarios: Object.fromEntries(rows), ratios: ratioValues };
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
+  log(`wrote bench/results/latest.json`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+// Ctrl-C or a kill: exit through process.exit so the started servers are stopped too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# npm run bench [-- --quick] [-- --only=idle_poll,floor]: builds dist/ (server and bench), then runs
+# bench/main.ts. Needs PostgreSQL and Redis as for the tests (BENCH_DATABASE_URL, BENCH_REDIS_URL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run build
+exec node dist/bench/main.js "$@"
