@@ -27,7 +27,6 @@ const TOO_MANY_REQUESTS = 'Rate limit exceeded: too many requests from this user
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger('Auth');
-  private readonly nonceTtl: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -35,9 +34,16 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly store: AuthStore,
     private readonly metrics: MetricsService,
-  ) {
-    // A timestamp up to one window in the future stays valid until one window in the past.
-    this.nonceTtl = 2 * config.AUTH_TIMESTAMP_WINDOW + NONCE_TTL_MARGIN;
+  ) {}
+
+  /**
+   * A nonce must be remembered for as long as its timestamp could still be accepted: until
+   * timestamp + window. Keying the TTL on the request's own timestamp (not a flat 2 × window)
+   * halves what Redis holds for clients with correct clocks.
+   */
+  private nonceTtl(timestamp: string): number {
+    const acceptableUntil = Number(timestamp) + this.config.AUTH_TIMESTAMP_WINDOW;
+    return Math.max(1, Math.ceil(acceptableUntil - Date.now() / 1000)) + NONCE_TTL_MARGIN;
   }
 
   /**
@@ -78,7 +84,7 @@ export class AuthService {
     const fingerprint = requestFingerprint(creds);
     const [claim, user] = await this.dependency(() =>
       Promise.all([
-        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl, dispatch ? this.config.RETRY_REPLY_WINDOW : 0),
+        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), dispatch ? this.config.RETRY_REPLY_WINDOW : 0),
         this.users.getOrCreateAuthenticated(creds.sessionId),
       ]),
     );
