@@ -10,7 +10,7 @@ export function lifecycleSuite(): void {
     let ctx: TestContext;
     let admin: SogsClient;
     beforeAll(async () => {
-      ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0 } });
+      ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, CLEANUP_INTERVAL: 1 } });
       await addRoom(ctx, 'life');
       await addRoom(ctx, 'life2');
       admin = ctx.newUser();
@@ -113,6 +113,38 @@ export function lifecycleSuite(): void {
         await dBodyless(a, 'PUT', `/room/life/reaction/${m.id}/1️⃣`);
         const msg = jsonOf<{ reactions: Record<string, { index: number }> }>(await dGet(a, `/room/life/message/${m.id}`), 200);
         expect(Object.fromEntries(Object.entries(msg.reactions).map(([k, v]) => [k, v.index]))).toEqual({ '2️⃣': 0, '3️⃣': 1, '1️⃣': 2 });
+      });
+    });
+
+    /** Polls until `check` holds (the periodic job runs every CLEANUP_INTERVAL = 1 s here). */
+    async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
+      const end = Date.now() + ms;
+      while (!(await check())) {
+        if (Date.now() > end) throw new Error('condition not reached');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+
+    describe('spec §9.4 periodic job', () => {
+      it('active_users counts pollers; timed bans and future permissions apply', async () => {
+        const [poller, muted, banned] = [ctx.newUser(), ctx.newUser(), ctx.newUser()];
+        await dGet(banned, '/capabilities');
+        await dGet(poller, '/room/life2/pollInfo/0');
+        await eventually(async () => jsonOf<{ active_users: number }>(await dGet(ctx.anon(), '/room/life2'), 200).active_users >= 1);
+
+        expect(jsonOf(await admin.post(`/user/${banned.sessionId}/ban`, { rooms: ['life2'], timeout: 1 }), 200)).toEqual({});
+        expect((await dGet(banned, '/room/life2')).code).toBe(404);
+        const seq = await admin.sequence([
+          { method: 'POST', path: `/room/life2/permissions/${muted.sessionId}`, json: { write: false } },
+          { method: 'POST', path: `/room/life2/futurePermissions/${muted.sessionId}`, json: { write: true, in: 1 } },
+        ]);
+        expect(seq.items.map((i) => i.code)).toEqual([200, 200]);
+        expect((await muted.post('/room/life2/message', messageBody())).code).toBe(403);
+        await eventually(async () => (await dGet(banned, '/room/life2')).code === 200);
+        await eventually(async () => (await muted.post('/room/life2/message', messageBody())).code === 201);
+        // a future equal to the room default clears the override (spec §6.7)
+        expect(jsonOf(await dGet(admin, `/room/life2/permissions/${muted.sessionId}`), 200)).toEqual({});
+        expect(jsonOf(await dGet(admin, '/room/life2/futurePermissions'), 200)).toEqual([]);
       });
     });
 
