@@ -30,13 +30,14 @@ export function onionSuite(): void {
     /** A v4 frame sent the way a service node forwards it, with a chosen enc_type string and outer headers. */
     async function sendV4(
       meta: { method: string; endpoint: string; headers?: Record<string, string> },
-      opts: { encType: EncType; encName?: string; path?: string; outerHeaders?: Record<string, string>; body?: Uint8Array },
+      opts: { encType: EncType; encName?: string; path?: string; outerHeaders?: Record<string, string>; body?: Uint8Array; extra?: Uint8Array },
     ) {
       const serverPubkey = Buffer.from(ctx.serverPubkeyHex, 'hex');
       const eph = x25519KeyPair();
       const key = onionKeyFromSecret(opts.encType, x25519SharedSecret(eph.privateKey, serverPubkey), eph.publicKey, serverPubkey);
       const items = [Buffer.from(JSON.stringify(meta))];
       if (opts.body) items.push(Buffer.from(opts.body));
+      if (opts.extra) items.push(Buffer.from(opts.extra));
       const outerMeta: Record<string, unknown> = { ephemeral_key: bytesToHex(eph.publicKey), host: 'example.org', target: '/oxen/v4/lsrpc', method: 'POST', protocol: 'https', port: 443 };
       if (opts.encName) outerMeta.enc_type = opts.encName;
       const frame = buildOnionFrame(onionEncrypt(opts.encType, key, bencodeList(items)), outerMeta);
@@ -74,6 +75,25 @@ export function onionSuite(): void {
         expect((await sendV4({ method: 'GET', endpoint: '/capabilities' }, { encType: 'aes-gcm', encName: 'rot13' })).status).toBe(400);
         const res = await fetch(ctx.url + '/oxen/v4/lsrpc', { method: 'POST', body: buildOnionFrame(randomBytes(40), {}) });
         expect(res.status).toBe(400);
+      });
+    });
+
+    describe('spec §4.4/§4.6 inner request rules', () => {
+      it('a v4 list of three strings → encrypted 400 "Invalid v4 onion request"', async () => {
+        const { status, items } = await sendV4({ method: 'POST', endpoint: '/capabilities' }, { encType: 'aes-gcm', body: Buffer.from('{}'), extra: Buffer.from('x') });
+        expect(status).toBe(200);
+        expect(JSON.parse(items[0].toString())).toEqual({ code: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        expect(items[1].toString()).toBe('Invalid v4 onion request');
+      });
+
+      it('v3 GET with the literal body "null" (old Android) is treated as no body; another body → 400', async () => {
+        const v3 = SogsClient.withRandomSeed({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, onion: 'v3' });
+        const ok = await v3.request({ method: 'GET', path: '/room/o', body: 'null', headers: v3.signHeaders('GET', '/room/o') });
+        expect(ok.code).toBe(200);
+        expect(ok.json<{ token: string }>().token).toBe('o');
+        expect((await v3.request({ method: 'GET', path: '/room/o', body: 'x', headers: v3.signHeaders('GET', '/room/o') })).json()).toEqual({ status_code: 400 });
+        // legacy (no leading "/") endpoints are not served
+        expect((await v3.get('rooms')).json()).toEqual({ status_code: 404 });
       });
     });
 
