@@ -201,6 +201,21 @@ export function messagesSuite(): void {
         expect(clean.reactions).toEqual({});
       });
 
+      it('reactions only on regular messages of this room; idempotent re-posts return the original', async () => {
+        const elsewhere = jsonOf<Msg>(await alice.post('/room/other/message', messageBody()), 201);
+        expect((await dBodyless(bob, 'PUT', `/room/r/reaction/${elsewhere.id}/👍`)).code).toBe(404);
+        const gone = jsonOf<Msg>(await alice.post('/room/r/message', messageBody()), 201);
+        await dBodyless(alice, 'DELETE', `/room/r/message/${gone.id}`);
+        expect((await dBodyless(bob, 'PUT', `/room/r/reaction/${gone.id}/👍`)).code).toBe(404);
+        expect((await dGet(bob, `/room/r/reactors/${gone.id}/👍`)).code).toBe(404);
+        // the same post (same signature) sent again as a new request: no duplicate (issue 3 §8)
+        const body = messageBody();
+        const first = jsonOf<Msg>(await alice.post('/room/r/message', body), 201);
+        const again = await alice.post('/room/r/message', body);
+        expect([200, 201]).toContain(again.code);
+        expect(again.json<Msg>().id).toBe(first.id);
+      });
+
       it('an edit after new reactions returns the full message in since', async () => {
         const m = jsonOf<Msg>(await alice.post('/room/r/message', messageBody()), 201);
         const s = await roomSeq();

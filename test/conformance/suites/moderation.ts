@@ -57,6 +57,23 @@ export function moderationSuite(): void {
       });
     });
 
+    describe('spec §6.8 moderator flag combinations', () => {
+      it('admin/moderator/visible combinations as permission objects', async () => {
+        const target = ctx.newUser();
+        await dGet(target, '/capabilities');
+        const set = async (body: Record<string, unknown>) => {
+          expect((await admin.post(`/user/${target.sessionId}/moderator`, { rooms: ['main'], ...body })).code).toBe(200);
+          return jsonOf(await dGet(mod, `/room/main/permissions/${target.sessionId}`), 200);
+        };
+        expect(await set({ admin: true })).toEqual({ admin: true });
+        expect(await set({ admin: false })).toEqual({ moderator: true });
+        expect(await set({ admin: true, visible: false })).toEqual({ admin: true, hidden: true });
+        expect(await set({ moderator: true, admin: false })).toEqual({ moderator: true });
+        expect(await set({ moderator: false })).toEqual({});
+        expect(await set({ admin: false })).toEqual({});
+      });
+    });
+
     describe('spec §6.8 bans', () => {
       it('room ban: 200 {}; banned user gets 404 on the room and 403 posting; unban restores', async () => {
         const victim = ctx.newUser();
