@@ -9,6 +9,7 @@ import { RoomsModule } from '../rooms/rooms.module';
 import { ModerationModule } from '../users/moderation.module';
 import { UsersModule } from '../users/users.module';
 import { CliRepository } from './cli.repository';
+import { ImportRepository } from './import/import.repository';
 
 /**
  * The domain services without HTTP: the CLI acts through the same RoomsService, ModerationService
@@ -20,7 +21,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, JobsModule],
-      providers: [CliRepository],
+      providers: [CliRepository, ImportRepository],
     };
   }
 }

@@ -8,6 +8,7 @@ import { registerProbeCommand } from './commands/probe';
 import { registerRoomCommands } from './commands/rooms';
 import { registerMessageCommands } from './commands/messages';
 import { registerFileCommands } from './commands/files';
+import { registerImportCommands } from './commands/import';
 
 const VERSION = '0.1.0';
 
@@ -19,6 +20,7 @@ const COMMANDS = [
   registerMessageCommands,
   registerFileCommands,
   registerProbeCommand,
+  registerImportCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {

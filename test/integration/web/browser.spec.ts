@@ -66,7 +66,7 @@ describeBrowser('web page in headless Chromium', () => {
     expect(decoded?.data).toBe(shown);
 
     // No horizontal scrolling on a phone, and nothing the CSP had to block.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     expect(cspErrors).toEqual([]);
     await page.close();
   }, 60_000);
