@@ -20,6 +20,18 @@ if ! ensure_postgres "$TEST_DATABASE_URL" || ! ensure_redis "$TEST_REDIS_URL"; t
   exit 1
 fi
 
+step "browser (Debian chromium) for the web page test"
+# The headless-browser test (test/integration/web/browser.spec.ts) drives Debian's chromium and skips
+# with a message when it is absent; install it where apt and root are available.
+if [ -x /usr/bin/chromium ]; then
+  echo "chromium present"
+elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 ||
+    echo "could not install chromium: the browser test will be skipped"
+else
+  echo "no /usr/bin/chromium and no apt-get as root: the browser test will be skipped"
+fi
+
 step "build (prisma generate, tsc)"
 npm run -s build || status=1
 

@@ -76,6 +76,14 @@ describe('admin port: health, readiness and metrics', () => {
     expect(status).toBe(200);
   });
 
+  test('a worker-only process serves the admin port (and no public port) on the same dependencies', async () => {
+    const worker = await ctx.startReplica({ ROLE: 'worker' });
+    expect(worker.url).toBe('');
+    const res = await fetch(`${worker.adminUrl}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await (await fetch(`${worker.adminUrl}/metrics`)).text()).toContain('scs_queue_jobs');
+  });
+
   test('health routes are not on the public port', async () => {
     expect((await fetch(`${ctx.url}/healthz`)).status).not.toBe(200);
     expect((await fetch(`${ctx.url}/metrics`)).status).not.toBe(200);
