@@ -33,6 +33,9 @@ export function encodingsSuite(): void {
         expectText(res5, 400, 'Invalid authentication: X-SOGS-Nonce must be 16 bytes (encoded as base64 or hex)');
         const res6 = await reencode((h) => ({ ...h, 'X-SOGS-Signature': h['X-SOGS-Signature'].slice(0, 87) }));
         expectText(res6, 400, 'Invalid authentication: X-SOGS-Signature is not base64[88]');
+        expectText(await reencode((h) => ({ ...h, 'X-SOGS-Pubkey': 'zz'.repeat(33) })), 400, 'Invalid authentication: X-SOGS-Pubkey is not a valid 66-hex digit id');
+        const identity = '15' + '01' + '00'.repeat(31); // the small-order identity point
+        expectText(await reencode((h) => ({ ...h, 'X-SOGS-Pubkey': identity })), 400, 'Invalid authentication: given X-SOGS-Pubkey is not a valid Ed25519 pubkey');
         const res7 = await reencode((h) => ({ ...h, 'X-SOGS-Pubkey': '25' + h['X-SOGS-Pubkey'].slice(2) }));
         expectText(res7, 400, 'Invalid authentication: X-SOGS-Pubkey must be 00- or 15- prefixed');
       });

@@ -122,6 +122,17 @@ export function filesSuite(): void {
         }
       });
 
+      it('content ids (spec §12.1 vector): identical bytes give the same id', async () => {
+        const client = ctx.anon();
+        const up = jsonOf<{ id: string; expires: number }>(await fsUpload(client, Buffer.from('hello world')), 200);
+        expect(up.id).toBe('3qXfYbeRSxXa89I8ApcbKl0_BshkLQ6myd0DsvcrDEy3');
+        const again = jsonOf<{ id: string; expires: number }>(await fsUpload(client, Buffer.from('hello world')), 200);
+        expect(again.id).toBe(up.id);
+        expect(again.expires).toBeGreaterThanOrEqual(up.expires);
+        // X-FS-TTL is ignored unless the server configures a maximum (FILE_SERVER_MAX_TTL = 0 here)
+        expect((await fsUpload(client, Buffer.from('ttl'), { 'X-FS-TTL': 'abc' })).code).toBe(200);
+      });
+
       it('errors are JSON {"status_code": N}: 404 unknown, 413 empty or too big', async () => {
         const client = ctx.newUser();
         expect(jsonOf(await dGet(client, '/file/nope'), 404)).toEqual({ status_code: 404 });

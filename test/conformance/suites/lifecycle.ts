@@ -10,7 +10,7 @@ export function lifecycleSuite(): void {
     let ctx: TestContext;
     let admin: SogsClient;
     beforeAll(async () => {
-      ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, CLEANUP_INTERVAL: 1 } });
+      ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, CLEANUP_INTERVAL: 1, FILE_SERVER_MAX_TTL: 3600 } });
       await addRoom(ctx, 'life');
       await addRoom(ctx, 'life2');
       admin = ctx.newUser();
@@ -145,6 +145,22 @@ export function lifecycleSuite(): void {
         // a future equal to the room default clears the override (spec §6.7)
         expect(jsonOf(await dGet(admin, `/room/life2/permissions/${muted.sessionId}`), 200)).toEqual({});
         expect(jsonOf(await dGet(admin, '/room/life2/futurePermissions'), 200)).toEqual([]);
+      });
+    });
+
+    describe('spec §12.1/§12.4 file server TTL', () => {
+      it('X-FS-TTL sets the expiry, bad values → 400, extend never shortens, expired → 404', async () => {
+        const client = ctx.anon();
+        const up = (ttl: string, body = String(Math.random())) =>
+          client.request({ method: 'POST', path: '/file', body, headers: { 'Content-Type': 'application/octet-stream', 'X-FS-TTL': ttl } });
+        const short = jsonOf<{ id: string; expires: number }>(await up('2'), 200);
+        expect(short.expires - Date.now() / 1000).toBeLessThan(3);
+        for (const bad of ['abc', '-5', '3601', '1.5']) expect(jsonOf(await up(bad), 400)).toEqual({ status_code: 400 });
+        const long = jsonOf<{ id: string; expires: number }>(await up('3000'), 200);
+        const ext = await client.request({ method: 'POST', path: `/file/${long.id}/extend`, headers: { 'X-FS-TTL': '60' } });
+        expect(jsonOf<{ expires: number }>(ext, 200).expires).toBeCloseTo(long.expires, 0);
+        await eventually(async () => (await dGet(client, `/file/${short.id}`)).code === 404);
+        expect(jsonOf(await dGet(client, `/file/${short.id}/info`), 404)).toEqual({ status_code: 404 });
       });
     });
 
