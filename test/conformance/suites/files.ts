@@ -58,6 +58,9 @@ export function filesSuite(): void {
         expect(dl.headers['content-disposition']).toBe("attachment; filename*=UTF-8''%F0%9F%8E%82%20cake%20%281%29.png");
         const plain = jsonOf<{ id: number }>(await upload(alice, 'pics', Buffer.from('y'), { 'Content-Disposition': 'attachment; filename="a b.txt"' }), 201).id;
         expect((await dGet(alice, `/room/pics/file/${plain}`)).headers['content-disposition']).toBe("attachment; filename*=UTF-8''a%20b.txt");
+        // "/" cannot survive into a stored name (U+FFFD instead); unreserved characters stay as they are
+        const slash = jsonOf<{ id: number }>(await upload(alice, 'pics', Buffer.from('z'), { 'Content-Disposition': 'attachment; filename="../x_y-z.~"' }), 201).id;
+        expect((await dGet(alice, `/room/pics/file/${slash}`)).headers['content-disposition']).toBe("attachment; filename*=UTF-8''..%EF%BF%BDx_y-z.~");
       });
 
       it('limits and permissions: 413, 403, 404', async () => {

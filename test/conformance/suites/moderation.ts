@@ -45,8 +45,11 @@ export function moderationSuite(): void {
       });
 
       it('global admin grants a hidden global mod: every room listed, hidden lists for mods only', async () => {
+        const before = jsonOf<{ info_updates: number }>(await dGet(alice, '/room/side'), 200).info_updates;
         const res = jsonOf<{ info_updates: Record<string, number> }>(await globalAdmin.post(`/user/${bob.sessionId}/moderator`, { global: true, moderator: true }), 200);
         expect(keysOf(res.info_updates)).toEqual(['main', 'side']);
+        // a global flag change bumps every room (spec §7.3)
+        expect(res.info_updates.side).toBe(before + 1);
         const asBob = jsonOf<Record<string, unknown>>(await dGet(bob, '/room/side'), 200);
         expect(asBob).toMatchObject({ moderator: true, global_moderator: true });
         expect(asBob).not.toHaveProperty('admin');
