@@ -1,7 +1,7 @@
 // Conformance (black box, onion requests only): spec §6.7 permission overrides and futures, §6.8
 // moderators and bans, as moderator tools in Session clients call them.
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dGet, expectText, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
+import { addRoom, cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function moderationSuite(): void {
@@ -57,6 +57,53 @@ export function moderationSuite(): void {
         expect(asBob.hidden_moderators).toEqual([bob.sessionId]);
         expect(jsonOf<Record<string, unknown>>(await dGet(alice, '/room/side'), 200)).not.toHaveProperty('hidden_moderators');
         await globalAdmin.post(`/user/${bob.sessionId}/moderator`, { global: true, moderator: false });
+      });
+    });
+
+    describe('spec §11 moderator actions exactly as session-desktop batches them', () => {
+      it('add/remove admin, ban + delete all, unban, delete message, clear a reaction, room image, delete inbox', async () => {
+        const target = ctx.newUser();
+        const spammer = ctx.newUser();
+        const spam = jsonOf<{ id: number }>(await spammer.post('/room/main/message', messageBody()), 201);
+        const other = jsonOf<{ id: number }>(await spammer.post('/room/main/message', messageBody()), 201);
+        await dGet(target, '/capabilities');
+        const modRow = (add: boolean) => ({
+          method: 'POST' as const,
+          path: `/user/${target.sessionId}/moderator`,
+          json: { rooms: ['main'], global: false, visible: true, admin: add, moderator: add },
+        });
+        let res = await admin.batch([modRow(true)]);
+        expect(res.items.map((i) => i.code)).toEqual([200]);
+        expect(jsonOf(await dGet(mod, `/room/main/permissions/${target.sessionId}`), 200)).toEqual({ admin: true });
+        res = await admin.batch([modRow(false)]);
+        expect(res.items.map((i) => i.code)).toEqual([200]);
+        expect(jsonOf(await dGet(mod, `/room/main/permissions/${target.sessionId}`), 200)).toEqual({});
+
+        await dBodyless(alice, 'PUT', `/room/main/reaction/${other.id}/🍍`);
+        const seq = await mod.sequence([
+          { method: 'POST', path: `/user/${spammer.sessionId}/ban`, json: { rooms: ['main'] } },
+          { method: 'DELETE', path: `/room/main/reactions/${other.id}/🍍` },
+          { method: 'DELETE', path: `/room/main/message/${spam.id}` },
+          { method: 'DELETE', path: `/room/main/all/${spammer.sessionId}` },
+        ]);
+        expect(seq.items.map((i) => i.code)).toEqual([200, 200, 200, 200]);
+        expect(seq.items[0].body).toEqual({});
+        expect(seq.items[1].body).toEqual({ removed: 1, seqno: expect.any(Number) });
+        expect(seq.items[2].body).toEqual({});
+        expect(seq.items[3].body).toEqual({});
+        expect((await dGet(spammer, '/room/main')).code).toBe(404);
+        res = await mod.batch([{ method: 'POST', path: `/user/${spammer.sessionId}/unban`, json: { rooms: ['main'] } }]);
+        expect(res.items[0]).toEqual({ code: 200, headers: { 'content-type': 'application/json' }, body: {} });
+
+        const image = await admin.request({ method: 'POST', path: '/room/main/file', body: Buffer.from('avatar'), headers: { 'Content-Type': 'application/octet-stream' } });
+        const imageId = jsonOf<{ id: number }>(image, 201).id;
+        res = await admin.batch([{ method: 'PUT', path: '/room/main', json: { image: imageId } }]);
+        expect(res.items[0].code).toBe(200);
+        expect(res.items[0].body).toEqual({ info_updates: expect.any(Number) });
+        expect(jsonOf<{ image_id: number }>(await dGet(alice, '/room/main'), 200).image_id).toBe(imageId);
+
+        res = await alice.batch([{ method: 'DELETE', path: '/inbox' }]);
+        expect(res.items[0].body).toEqual({ deleted: 0 });
       });
     });
 
