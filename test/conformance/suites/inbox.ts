@@ -22,7 +22,8 @@ export function inboxSuite(): void {
         expect(since0.body).toHaveLength(0);
 
         const message = Buffer.concat([Buffer.from([0]), randomBytes(60)]).toString('base64');
-        const sent = jsonOf<Record<string, unknown>>(await alice.post(`/inbox/${bob.sessionId}`, { message }), 201);
+        // desktop's toBlindedMessageRequestJson() adds a timestamp (and may add public_key/signature)
+        const sent = jsonOf<Record<string, unknown>>(await alice.post(`/inbox/${bob.sessionId}`, { message, timestamp: Date.now(), public_key: alice.sessionId }), 201);
         expect(keysOf(sent)).toEqual(['expires_at', 'id', 'posted_at', 'recipient', 'sender']);
         expect(sent).toMatchObject({ sender: alice.sessionId, recipient: bob.sessionId });
         expect(typeof sent.id).toBe('number');

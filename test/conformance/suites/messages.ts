@@ -43,6 +43,9 @@ export function messagesSuite(): void {
       it('desktop extras: a timestamp field and string file ids are accepted', async () => {
         const res = await alice.post('/room/r/message', { ...messageBody(), timestamp: Date.now(), files: ['12345'] });
         expect(keysOf(jsonOf(res, 201))).toEqual(MSG_KEYS);
+        // OpenGroupMessageV2.toJson() may also carry public_key and server_id
+        const full = await alice.post('/room/r/message', { ...messageBody(), timestamp: Date.now(), public_key: alice.sessionId, server_id: 7, files: [] });
+        expect(keysOf(jsonOf(full, 201))).toEqual(MSG_KEYS);
       });
 
       it('bad input → 400; no write → 403; anonymous → 401; whisper by non-mod → 403', async () => {
