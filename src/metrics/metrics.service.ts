@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
@@ -15,7 +16,7 @@ export interface DbPoolStats {
  * Every Prometheus series of the process, in one registry per application instance (tests run
  * several servers in one process). Other modules inject this service and count their own events:
  * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `jobFailures`
- * and `trackQueue`, the database `trackDbPool`. Served on the admin port at /metrics.
+ * and `trackQueue`, and the database pool of PrismaService is read at each scrape. Served on the admin port at /metrics.
  */
 @Injectable()
 export class MetricsService {
@@ -65,9 +66,10 @@ export class MetricsService {
   });
 
   private readonly queues = new Map<string, QueueDepthSource>();
-  private dbPool: (() => DbPoolStats) | undefined;
+  private readonly dbPool: (() => DbPoolStats) | undefined;
 
-  constructor() {
+  constructor(@Optional() prisma?: PrismaService) {
+    this.dbPool = prisma && (() => ({ total: prisma.pool.totalCount, idle: prisma.pool.idleCount, waiting: prisma.pool.waitingCount }));
     collectDefaultMetrics({ register: this.registry, prefix: 'scs_' });
     const queues = this.queues;
     new Gauge({
@@ -107,11 +109,6 @@ export class MetricsService {
   /** Reports the depth of a queue at each scrape. */
   trackQueue(queue: string, source: QueueDepthSource): void {
     this.queues.set(queue, source);
-  }
-
-  /** Reports connection pool use at each scrape. */
-  trackDbPool(stats: () => DbPoolStats): void {
-    this.dbPool = stats;
   }
 
   /** Records one answered HTTP request; `route` is the route pattern, never the raw URL. */

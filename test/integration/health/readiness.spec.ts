@@ -106,6 +106,8 @@ describe('admin port: health, readiness and metrics', () => {
     for (const series of ['scs_onion_decrypt_failures_total', 'scs_auth_failures_total', 'scs_job_failures_total', 'scs_storage_errors_total', 'scs_queue_jobs', 'scs_db_pool_connections']) {
       expect(text).toContain(`# TYPE ${series}`);
     }
+    // The pool has served the requests above, so it holds at least one open connection.
+    expect(text).toMatch(/scs_db_pool_connections\{state="total"\} [1-9]/);
   });
 });
 
