@@ -393,7 +393,7 @@ async function main(): Promise<void> {
       notes.push(`idle server RSS after warm-up: ${server.rssMb().toFixed(1)} MB (target ≤ 200 MB)`);
 
       await pollScenario('idle_poll', server, pubkey, pollBatch(polled(3), latest));
-      await pollScenario('busy_poll', server, pubkey, pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 256 });
+      await pollScenario('busy_poll', server, pubkey, pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 64 });
       await pollScenario('idle_poll_1k', server, pubkey, pollBatch(polled(1), latest));
       await pollScenario('idle_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], latest));
       await pollScenario('busy_poll_1k', server, pubkey, pollBatch(polled(1), busy));
