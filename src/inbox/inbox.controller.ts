@@ -78,8 +78,11 @@ export class InboxController {
   }
 }
 
-/** `:id` of the since-polls: a non-negative integer, else the route does not match (404). */
+/**
+ * `:id` of the since-polls: a non-negative integer, else the route does not match (404). Ids are
+ * 32-bit columns, so a larger one is clamped (nothing is newer than it) rather than overflowing the query.
+ */
 function messageId(raw: string): number {
   if (!/^\d{1,15}$/.test(raw)) throw new NotFoundException('Not found');
-  return Number(raw);
+  return Math.min(Number(raw), 2_147_483_647);
 }

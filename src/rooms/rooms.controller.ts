@@ -17,7 +17,8 @@ const roomUpdateBody = z.object({
   default_accessible: flag,
   default_write: flag,
   default_upload: flag,
-  image: z.number().int().nullish(),
+  // File ids are 32-bit columns: a larger number would overflow the query (a 500), so it is refused here.
+  image: z.number().int().max(2_147_483_647, 'image must be a file id').nullish(),
 });
 
 /** Rooms and pins (spec §6.2, §6.5). The guard leaves the room and permissions on the request. */

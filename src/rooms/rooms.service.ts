@@ -38,6 +38,9 @@ const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
  * (§9.4). The face other modules use: findByToken, permissionsFor, access, bumpInfoUpdates, and
  * the maintenance methods refreshActiveUsers/pruneHistory for the jobs module.
  */
+/** spec §9.1: no room has another token, and text such as NUL must not reach a query (a 500 in PostgreSQL). */
+export const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
 @Injectable()
 export class RoomsService {
   private readonly activity = new Map<string, number>();
@@ -51,6 +54,7 @@ export class RoomsService {
 
   /** The room by token, case-insensitively (spec §5); null when unknown. */
   async findByToken(token: string): Promise<Room | null> {
+    if (!ROOM_TOKEN.test(token)) return null;
     return (await this.repo.roomWithOverride(token, null))?.room ?? null;
   }
 
@@ -62,6 +66,7 @@ export class RoomsService {
 
   /** Room and permissions in one query (the route guard's path); null when the token is unknown. */
   async access(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {
+    if (!ROOM_TOKEN.test(token)) return null;
     const found = await this.repo.roomWithOverride(token, user?.id ?? null);
     return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override) };
   }

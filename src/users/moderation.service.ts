@@ -2,6 +2,7 @@ import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundEx
 import type { AuthenticatedUser } from '../auth/auth.types';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type PermissionNeed } from '../rooms/permissions';
+import { ROOM_TOKEN } from '../rooms/rooms.service';
 import { ModerationRepository, type OverridePatch } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type PermissionObject } from './permission-object';
 import { UsersService } from './users.service';
@@ -49,6 +50,7 @@ export function parseScope(body: { rooms?: string[] | null; global?: boolean | n
   if (rooms === null) throw new BadRequestException("One of 'rooms' or 'global' is required");
   if (rooms.length === 0) throw new BadRequestException("'rooms' must not be empty");
   if (rooms.length > 1 && rooms.includes('*')) throw new BadRequestException("'*' must be the only 'rooms' value");
+  if (rooms.some((t) => t !== '*' && !ROOM_TOKEN.test(t))) throw new BadRequestException("'rooms' must list room tokens (1-64 of A-Z a-z 0-9 _ -)");
   return { rooms };
 }
 
