@@ -107,6 +107,11 @@ export const configSchema = z.object({
   // --- periodic work (spec §9.4)
   CLEANUP_INTERVAL: num(10, 1),
   FILE_SWEEP_INTERVAL: num(60, 1),
+  /**
+   * How long a worker's claim on a running job lasts without renewal (seconds). A job whose worker
+   * died is handed to another worker once its claim lapses (within two of these intervals).
+   */
+  JOB_LOCK_DURATION: num(30, 1),
 
   // --- health, metrics, logs (admin port)
   /** Longest wait for each dependency (Postgres, Redis, storage) in /readyz, in seconds. */

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { dependencyFailure } from '../core/dependency-errors';
 
 /** File-server routes answer errors as JSON `{"status_code": N}` with the same status (spec §12). */
 @Catch()
@@ -14,6 +15,8 @@ export class FileServerExceptionFilter implements ExceptionFilter {
     } else {
       const code = (exception as { statusCode?: unknown })?.statusCode;
       if (typeof code === 'number' && code >= 400 && code < 500) status = code;
+      // A dependency that is away (database, Redis, S3) is temporary: 503, so the client retries.
+      else if (dependencyFailure(exception)) status = 503;
       else this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     void reply.status(status).header('content-type', 'application/json').send({ status_code: status });

@@ -166,7 +166,14 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
           throw err;
         }
       },
-      { connection: this.connection, prefix: this.prefix, concurrency: WORKER_CONCURRENCY[name] },
+      {
+        connection: this.connection,
+        prefix: this.prefix,
+        concurrency: WORKER_CONCURRENCY[name],
+        // A crashed worker's job goes back to the queue once its lock lapses (issue 8: faults).
+        lockDuration: this.config.JOB_LOCK_DURATION * 1000,
+        stalledInterval: this.config.JOB_LOCK_DURATION * 1000,
+      },
     );
     worker.on('failed', (job, err) => {
       this.metrics.jobFailures.inc({ queue: name, job: job?.name ?? 'unknown' });
