@@ -57,7 +57,7 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
     { logger, abortOnError: false, bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  installRawBodyParser(fastify, config.ONION_MAX_BODY);
+  installRawBodyParser(fastify, config.ONION_MAX_BODY, config.JSON_MAX_DEPTH);
   installRequestMetrics(fastify, app.get(MetricsService));
   if (pino) installRequestLogging(fastify);
   app.enableShutdownHooks();

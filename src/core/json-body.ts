@@ -38,7 +38,7 @@ export const JsonBody = (schema?: z.ZodType): ParameterDecorator => JsonBodyPara
 
 const JsonBodyParam = createParamDecorator(({ bodySchema: schema }: { bodySchema?: z.ZodType }, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
-  const value = parseJsonBody(req.body);
+  const value = parseJsonBody(req.body, req.jsonMaxDepth);
   if (!schema) return value;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
