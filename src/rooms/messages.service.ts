@@ -313,6 +313,8 @@ export class MessagesService {
     if (length < 1 || length > this.config.REACTION_MAX_CODEPOINTS) {
       throw new BadRequestException(`Reactions must be 1 to ${this.config.REACTION_MAX_CODEPOINTS} Unicode code points`);
     }
+    // PostgreSQL text cannot hold NUL: refused here rather than failing the query (a 500).
+    if (reaction.includes('\u0000')) throw new BadRequestException('Reactions must not contain NUL');
     return reaction;
   }
 }

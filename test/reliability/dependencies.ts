@@ -86,9 +86,14 @@ export class OwnS3 {
     await this.server.run();
   }
 
+  /** Stops serving at once: open keep-alive connections are dropped, as a crash would drop them. */
   async stop(): Promise<void> {
-    await this.server?.close();
+    const server = this.server;
     this.server = null;
+    if (!server) return;
+    const closed = server.close();
+    server.httpServer?.closeAllConnections();
+    await closed;
   }
 
   async close(): Promise<void> {
