@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
 import { bytesToHex, toBuffer } from './bytes';
 import { BoundedCache } from './cache';
 
@@ -36,11 +36,16 @@ export interface X25519KeyPair {
 }
 
 export function x25519KeyPair(): X25519KeyPair {
-  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
-  if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') throw new Error('X25519 key export failed');
+  // Encoded by the generation job itself: exporting the returned KeyObject afterwards can deadlock
+  // Node 20 (a GC during the JWK export runs the finished job's destructor, which takes the key's
+  // lock the export holds); seen in the benchmark's request pre-building.
+  const encoding = { format: 'jwk' } as unknown as { format: 'pem' }; // @types/node 20 lacks the 'jwk' overload
+  const pair = generateKeyPairSync('x25519', { privateKeyEncoding: { ...encoding, type: 'pkcs8' }, publicKeyEncoding: { ...encoding, type: 'spki' } });
+  const { privateKey, publicKey } = pair as unknown as { privateKey: JsonWebKey; publicKey: JsonWebKey };
+  if (typeof privateKey.d !== 'string' || typeof publicKey.x !== 'string') throw new Error('X25519 key generation failed');
   return {
-    privateKey: new Uint8Array(Buffer.from(jwk.d, 'base64url')),
-    publicKey: new Uint8Array(Buffer.from(jwk.x, 'base64url')),
+    privateKey: new Uint8Array(Buffer.from(privateKey.d, 'base64url')),
+    publicKey: new Uint8Array(Buffer.from(publicKey.x, 'base64url')),
   };
 }
 
