@@ -61,6 +61,12 @@ export class MessagesService {
 
   /** GET …/messages/since/:seqno (spec §7.2). */
   async since(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, after: number, withReactions: boolean, opts: ListOptions): Promise<Array<MessageJson | ReactionUpdateJson>> {
+    // Every seqno is at most the room's message_sequence (spec §7.1), read with the room by the
+    // permission guard: a client already there gets [] without a query (the idle poll, issue 7).
+    if (after >= room.messageSequence) {
+      await this.rooms.recordActivity(room, user);
+      return [];
+    }
     const [rows] = await Promise.all([
       this.repo.since(room.id, after, withReactions, opts.limit, viewerOf(user, permissions)),
       this.rooms.recordActivity(room, user),
