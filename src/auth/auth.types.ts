@@ -25,6 +25,11 @@ export interface DispatchContext {
    * X-SOGS-* headers are then ignored (spec §3.3).
    */
   inheritedUser?: AuthenticatedUser | null;
+  /**
+   * Set for /batch sub-requests (they run concurrently, as if at one instant): reads that every
+   * sub-request would repeat, e.g. a room and the user's permissions in it, are shared through it.
+   */
+  batchReads?: Map<string, Promise<unknown>>;
   /** Filled in by the auth guard when the request carried a verified signature. */
   signed?: SignedRequestInfo;
 }

@@ -43,7 +43,8 @@ export class GeneralService {
     const requests = parseBatch(parseJsonBody(rawBody, this.config.JSON_MAX_DEPTH), this.config.BATCH_MAX_REQUESTS);
     let responses: InnerResponse[];
     if (mode === 'batch') {
-      responses = await Promise.all(requests.map((r) => this.dispatcher.dispatch(r, { inheritedUser: user })));
+      const batchReads = new Map<string, Promise<unknown>>();
+      responses = await Promise.all(requests.map((r) => this.dispatcher.dispatch(r, { inheritedUser: user, batchReads })));
     } else {
       responses = [];
       for (const r of requests) {
