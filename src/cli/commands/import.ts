@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { constantTimeEqual } from '../../crypto';
 import { FilesService } from '../../files/files.service';
 import { ObjectStore } from '../../files/object-store.service';
 import type { CliContext } from '../context';
@@ -17,7 +18,8 @@ function adoptKey(keyFile: string, pysogsKey: string): 'copied' | 'same' {
   const incoming = readFileSync(pysogsKey);
   if (incoming.length !== 32) throw new CliError(`${pysogsKey} is not a pysogs key_x25519 (expected 32 raw bytes, found ${incoming.length})`);
   if (existsSync(keyFile)) {
-    if (readFileSync(keyFile).equals(incoming)) return 'same';
+    // A private key comparison: constant time, as everywhere secrets are compared.
+    if (constantTimeEqual(readFileSync(keyFile), incoming)) return 'same';
     throw new CliError(
       `KEY_FILE ${keyFile} already holds a different key. Clients know the pysogs key: stop the server, move ${keyFile} away, then run the import again.`,
     );
