@@ -194,9 +194,9 @@ async function drive(
   return row;
 }
 
-/** How many requests to pre-build: enough for the last run's rate (or a default) with headroom. */
-function countFor(name: string, durationMs: number, defaultRps: number): number {
-  const rps = PREVIOUS[name]?.rps ?? defaultRps;
+/** How many requests to pre-build: enough for the last run's rate (at least a floor value) with headroom. */
+function countFor(name: string, durationMs: number, minimumRps: number): number {
+  const rps = Math.max(PREVIOUS[name]?.rps ?? 0, minimumRps);
   return Math.max(200, Math.min(40_000, Math.ceil(((rps * 1.4 + 100) * durationMs) / 1000)));
 }
 
@@ -219,7 +219,7 @@ const CLOSED: LoadShape = { kind: 'closed', concurrency: 16 };
 
 async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, shape: LoadShape = CLOSED) {
   if (!wanted(name)) return;
-  const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, 1500);
+  const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, name === 'floor' ? 1500 : 300);
   await drive(name, server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
 }
 
@@ -407,7 +407,7 @@ async function main(): Promise<void> {
           expect: { kind: 'status', code: 201 },
           shape: CLOSED,
           durationMs: POLL_MS,
-          count: countFor('post', POLL_MS, 600),
+          count: countFor('post', POLL_MS, 300),
         });
       }
       await server.stop();
