@@ -416,7 +416,8 @@ async function main(): Promise<void> {
     if (wanted('files')) await fileRows();
   } finally {
     if (server) await server.stop();
-    await deleteRedisKeys(redisPrefix);
+    // ours, and those of the files benchmark run from this process (`scs-bench:<pid>_<driver>_…:`)
+    await deleteRedisKeys(`scs-bench:${process.pid}[:_]`);
     await dropDatabase(PG_ADMIN_URL, RUN_DB);
     const keepLogs = process.env.BENCH_KEEP_LOGS === '1';
     if (!keepLogs) rmSync(dir, { recursive: true, force: true });
