@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../src/redis/delete-keys';
 import { loadOrCreateServerKey } from '../src/config/server-key';
 import { benchFiles } from './files';
 import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestTemplate } from './job';
@@ -328,20 +328,6 @@ function ratios(): Record<string, number> {
   };
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -417,7 +403,7 @@ async function main(): Promise<void> {
   } finally {
     if (server) await server.stop();
     // ours, and those of the files benchmark run from this process (`scs-bench:<pid>_<driver>_…:`)
-    await deleteRedisKeys(`scs-bench:${process.pid}[:_]`);
+    await deleteRedisKeys(REDIS_URL, `scs-bench:${process.pid}[:_]*`);
     await dropDatabase(PG_ADMIN_URL, RUN_DB);
     const keepLogs = process.env.BENCH_KEEP_LOGS === '1';
     if (!keepLogs) rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../../src/redis/delete-keys';
 import { SogsClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { PrismaService } from '../../src/database/prisma.service';
@@ -110,23 +110,9 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
       // Replicas first, the main server last: its shutdown may still need the others' work done.
       for (const running of servers.reverse()) await running.close();
       await dropDatabases([database]);
-      await deleteRedisKeys(redisPrefix);
+      await deleteRedisKeys(REDIS_URL, `${redisPrefix}*`);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
