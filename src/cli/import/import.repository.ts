@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
+import type { OverrideFlags } from '../../users/permission-object';
 
 export interface ImportedRoom {
   token: string;
@@ -121,18 +122,7 @@ export class ImportRepository {
       INSERT INTO pinned_messages (room, message, pinned_by, pinned_at) VALUES (${roomId}, ${messageId}, ${pinnedBy}, ${pinnedAt}) ON CONFLICT DO NOTHING`;
   }
 
-  async insertOverride(o: {
-    roomId: number;
-    userId: number;
-    banned: boolean;
-    read: boolean | null;
-    accessible: boolean | null;
-    write: boolean | null;
-    upload: boolean | null;
-    moderator: boolean;
-    admin: boolean;
-    visibleMod: boolean;
-  }): Promise<number> {
+  async insertOverride(o: OverrideFlags & { roomId: number; userId: number }): Promise<number> {
     return this.prisma.$executeRaw`
       INSERT INTO user_permission_overrides (room, "user", banned, read, accessible, write, upload, moderator, admin, visible_mod)
       VALUES (${o.roomId}, ${o.userId}, ${o.banned}, ${o.read}, ${o.accessible}, ${o.write}, ${o.upload}, ${o.moderator}, ${o.admin}, ${o.visibleMod})
