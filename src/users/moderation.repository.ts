@@ -105,9 +105,35 @@ export class ModerationRepository {
     patch: OverridePatch,
     db: Prisma.TransactionClient,
   ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
+    const before = (await this.lockOverride(roomId, userId, db)) ? await this.override(roomId, userId, db) : null;
+    return this.applyOverride(roomId, userId, patch, before, db);
+  }
+
+  /** Changes an existing override only (removals never create rows). */
+  async updateOverrideIfExists(
+    roomId: number,
+    userId: number,
+    patch: OverridePatch,
+    db: Prisma.TransactionClient,
+  ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
+    if (!(await this.lockOverride(roomId, userId, db))) return { before: null, after: null };
+    return this.applyOverride(roomId, userId, patch, await this.override(roomId, userId, db), db);
+  }
+
+  /** Locks the (room, user) override row if it exists, so `before` is what a change replaces. */
+  private async lockOverride(roomId: number, userId: number, db: Prisma.TransactionClient): Promise<boolean> {
     const locked = await db.$queryRaw<{ room: number }[]>`
       SELECT room FROM user_permission_overrides WHERE room = ${roomId} AND "user" = ${userId} FOR UPDATE`;
-    const before = locked.length ? await this.override(roomId, userId, db) : null;
+    return locked.length > 0;
+  }
+
+  private async applyOverride(
+    roomId: number,
+    userId: number,
+    patch: OverridePatch,
+    before: UserPermissionOverride | null,
+    db: Prisma.TransactionClient,
+  ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
     const written = await db.userPermissionOverride.upsert({
       where: { roomId_userId: { roomId, userId } },
       create: { roomId, userId, ...patch },
@@ -118,19 +144,6 @@ export class ModerationRepository {
       return { before, after: null };
     }
     return { before, after: written };
-  }
-
-  /** Changes an existing override only (removals never create rows). */
-  async updateOverrideIfExists(
-    roomId: number,
-    userId: number,
-    patch: OverridePatch,
-    db: Prisma.TransactionClient,
-  ): Promise<{ before: UserPermissionOverride | null; after: UserPermissionOverride | null }> {
-    const locked = await db.$queryRaw<{ room: number }[]>`
-      SELECT room FROM user_permission_overrides WHERE room = ${roomId} AND "user" = ${userId} FOR UPDATE`;
-    if (!locked.length) return { before: null, after: null };
-    return this.writeOverride(roomId, userId, patch, db);
   }
 
   async deleteRoomActivity(roomId: number, userId: number, db: Db): Promise<void> {

@@ -1,13 +1,8 @@
 // JSON shapes of the moderation endpoints (spec §6.7). Pure.
+import type { RoomOverride } from '../rooms/permissions';
 
-export interface OverrideFlags {
-  banned: boolean;
-  read: boolean | null;
-  accessible: boolean | null;
-  write: boolean | null;
-  upload: boolean | null;
-  moderator: boolean;
-  admin: boolean;
+/** An override row as stored: the flags permissions are computed from, plus visibility. */
+export interface OverrideFlags extends RoomOverride {
   visibleMod: boolean;
 }
 
