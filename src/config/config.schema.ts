@@ -28,6 +28,13 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().default('scs:'),
+  /**
+   * Poll-path caches (rooms, permission overrides, users, latest DM ids) kept in each process and
+   * emptied by the database's change notifications; seconds an entry may live at most. 0 = no caching
+   * (e.g. behind a connection pooler that cannot LISTEN).
+   */
+  CACHE_TTL: int(300, 0),
+  CACHE_MAX_ENTRIES: int(100_000, 1),
 
   // --- server identity (spec §2.1)
   KEY_FILE: z.string().default('./data/key_x25519'),

@@ -1,10 +1,11 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { ChangeFeed } from '../cache/change-feed';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.service';
 
-/** Process-wide singletons every domain module may inject: config, server key, Postgres, Redis. */
+/** Process-wide singletons every domain module may inject: config, server key, Postgres, Redis, change feed. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -16,8 +17,9 @@ export class CoreModule {
         { provide: SERVER_KEY, useValue: serverKey },
         PrismaService,
         RedisService,
+        ChangeFeed,
       ],
-      exports: [APP_CONFIG, SERVER_KEY, PrismaService, RedisService],
+      exports: [APP_CONFIG, SERVER_KEY, PrismaService, RedisService, ChangeFeed],
     };
   }
 }

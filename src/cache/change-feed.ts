@@ -1,0 +1,138 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Client } from 'pg';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+
+/** The channel the database triggers announce changes on (migration 20261129090000). */
+export const CHANGE_CHANNEL = 'scs_changes';
+
+/** A committed change to something the poll-path caches hold. */
+export type Change =
+  | { kind: 'room'; roomId: number }
+  | { kind: 'rooms' }
+  | { kind: 'override'; roomId: number; userId: number }
+  | { kind: 'user'; userId: number }
+  | { kind: 'inbox'; recipientId: number; senderId: number };
+
+/** What subscribers hear: a change, or `reset` when changes may have been missed (forget everything). */
+export type ChangeEvent = Change | { kind: 'reset' };
+
+const PAYLOAD = /^(?:([ru])(\d{1,10})|R|([oi])(\d{1,10}):(\d{1,10}))$/;
+
+/** The trigger payloads; null for anything else (a newer server's payload is ignored, not misread). */
+export function parseChange(payload: string): Change | null {
+  const m = PAYLOAD.exec(payload);
+  if (!m) return null;
+  if (payload === 'R') return { kind: 'rooms' };
+  if (m[1] === 'r') return { kind: 'room', roomId: Number(m[2]) };
+  if (m[1] === 'u') return { kind: 'user', userId: Number(m[2]) };
+  const a = Number(m[4]);
+  const b = Number(m[5]);
+  return m[3] === 'o' ? { kind: 'override', roomId: a, userId: b } : { kind: 'inbox', recipientId: a, senderId: b };
+}
+
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+/**
+ * Listens to the database's change notifications (LISTEN on a connection of its own) so that every
+ * replica's caches forget what another replica, the CLI or an admin's SQL changed. Caches may only
+ * keep what they load while the feed is `live`; each (re)connect and each loss of the connection
+ * bumps `epoch` and tells subscribers to reset, so nothing loaded across a gap is kept.
+ * Connects on first use: processes that never serve a poll (CLI commands) never open it.
+ */
+@Injectable()
+export class ChangeFeed implements OnModuleDestroy {
+  private readonly logger = new Logger('ChangeFeed');
+  private readonly listeners: Array<(event: ChangeEvent) => void> = [];
+  private client: Client | null = null;
+  private started = false;
+  private closed = false;
+  private retryMs = RECONNECT_MIN_MS;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Bumped whenever the set of changes heard may have a gap; loads started in another epoch are not kept. */
+  epoch = 0;
+  private isLive = false;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Whether caching is on (CACHE_TTL > 0). */
+  get enabled(): boolean {
+    return this.config.CACHE_TTL > 0;
+  }
+
+  /** True while changes are being heard; starts listening on first call. */
+  get live(): boolean {
+    if (!this.started && this.enabled && !this.closed) {
+      this.started = true;
+      void this.connect();
+    }
+    return this.isLive;
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(event: ChangeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private lose(): void {
+    this.isLive = false;
+    this.epoch++;
+    this.emit({ kind: 'reset' });
+  }
+
+  private async connect(): Promise<void> {
+    this.retryTimer = null;
+    if (this.closed) return;
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    this.client = client;
+    let failed = false;
+    const fail = (err?: Error) => {
+      if (failed) return;
+      failed = true;
+      if (this.client === client) this.client = null;
+      void client.end().catch(() => undefined);
+      if (this.isLive) this.logger.warn(`change notifications lost (${err?.message ?? 'connection ended'}); caches bypassed until reconnected`);
+      this.lose();
+      this.scheduleReconnect();
+    };
+    client.on('error', fail);
+    client.on('end', () => fail());
+    client.on('notification', (msg) => {
+      if (msg.channel !== CHANGE_CHANNEL || msg.payload === undefined) return;
+      const change = parseChange(msg.payload);
+      if (change) this.emit(change);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    } catch (err) {
+      fail(err as Error);
+      return;
+    }
+    if (failed || this.closed) return;
+    // Anything cached before this moment may have missed changes.
+    this.epoch++;
+    this.emit({ kind: 'reset' });
+    this.isLive = true;
+    this.retryMs = RECONNECT_MIN_MS;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => void this.connect(), this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.isLive = false;
+    const client = this.client;
+    this.client = null;
+    if (client) await client.end().catch(() => undefined);
+  }
+}
