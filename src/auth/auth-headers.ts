@@ -100,8 +100,9 @@ export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): 
   const prefix = pk[0];
   if (prefix !== 0x00 && prefix !== 0x15) throw invalid('pubkey', 'X-SOGS-Pubkey must be 00- or 15- prefixed');
   const key = pk.subarray(1);
-  const notEd25519 = invalid('pubkey', 'given X-SOGS-Pubkey is not a valid Ed25519 pubkey');
-  if (!isValidEd25519Point(key)) throw notEd25519;
+  // A function, not a value: an exception built on every request costs a stack trace.
+  const notEd25519 = () => invalid('pubkey', 'given X-SOGS-Pubkey is not a valid Ed25519 pubkey');
+  if (!isValidEd25519Point(key)) throw notEd25519();
   let sessionId: string;
   if (prefix === 0x15) {
     sessionId = '15' + bytesToHex(key);
@@ -110,7 +111,7 @@ export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): 
     try {
       sessionId = '05' + bytesToHex(ed25519PubToX25519(key));
     } catch {
-      throw notEd25519;
+      throw notEd25519();
     }
   }
 

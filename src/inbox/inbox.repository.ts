@@ -11,6 +11,12 @@ export interface DirectMessage {
   body: Uint8Array;
 }
 
+/** Per box, the highest DM id there is: a poll since that id has nothing to read. */
+export interface LatestDirectMessageIds {
+  inbox: number;
+  outbox: number;
+}
+
 const withParties = {
   sender: { select: { sessionId: true } },
   recipient: { select: { sessionId: true } },
@@ -30,6 +36,14 @@ export class InboxRepository {
       include: withParties,
     });
     return rows.map((r) => ({ id: r.id, postedAt: r.postedAt, expiry: r.expiry, sender: r.sender.sessionId, recipient: r.recipient.sessionId, body: r.body }));
+  }
+
+  /** The newest DM ids to and from a user (0 when none), expired or not. */
+  async latestIds(userId: number): Promise<LatestDirectMessageIds> {
+    const rows = await this.prisma.$queryRaw<LatestDirectMessageIds[]>`
+      SELECT COALESCE((SELECT max(id) FROM inbox WHERE recipient = ${userId}), 0) AS inbox,
+        COALESCE((SELECT max(id) FROM inbox WHERE sender = ${userId}), 0) AS outbox`;
+    return rows[0];
   }
 
   async insert(senderId: number, recipientId: number, body: Uint8Array, postedAt: number, expiry: number): Promise<{ id: number }> {

@@ -1,9 +1,11 @@
 import { HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../auth/auth.types';
+import { ChangeCache } from '../cache/change-cache';
+import { ChangeFeed } from '../cache/change-feed';
 import { RedisService } from '../redis/redis.service';
 import { UsersService } from '../users/users.service';
-import { InboxRepository, type DirectMessage } from './inbox.repository';
+import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
 /** DM JSON (spec §6.9); `message` is the base64 of the opaque stored bytes. */
 export interface DirectMessageObject {
@@ -26,15 +28,29 @@ function toObject(m: DirectMessage, withBody: boolean): DirectMessageObject {
 /** Blinded direct messages (spec §6.9). The server stores and relays bytes it cannot read. */
 @Injectable()
 export class InboxService {
+  /** Newest DM ids per user id, dropped when a DM to or from the user is stored. */
+  private readonly latest: ChangeCache<LatestDirectMessageIds>;
+
   constructor(
     private readonly repo: InboxRepository,
     private readonly users: UsersService,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly feed: ChangeFeed,
+  ) {
+    this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES });
+    feed.subscribe((change) => {
+      if (change.kind === 'inbox') {
+        this.latest.delete(String(change.recipientId));
+        this.latest.delete(String(change.senderId));
+      } else if (change.kind === 'reset') this.latest.clear();
+    });
+  }
 
   /** Messages to (`inbox`) or from (`outbox`) the user with id > afterId (0 = all), oldest first. */
   async list(user: AuthenticatedUser, box: 'inbox' | 'outbox', afterId: number, limit: number): Promise<DirectMessageObject[]> {
+    // A poll already past the newest DM reads nothing (the idle poll, issue 7).
+    if (this.feed.live && afterId >= (await this.latest.get(String(user.id), () => this.repo.latestIds(user.id)))[box]) return [];
     const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, now());
     return rows.map((m) => toObject(m, true));
   }

@@ -13,7 +13,8 @@ export class RedisService implements OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.prefix = config.REDIS_PREFIX;
-    this.client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+    // Auto-pipelining sends the commands of one event-loop turn (many concurrent polls' nonces) in one write.
+    this.client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false, enableAutoPipelining: true });
     // Errors surface on the commands that fail; without a listener ioredis would print each retry.
     this.client.on('error', () => undefined);
   }

@@ -1,7 +1,9 @@
 import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import type { Prisma, Room } from '../generated/prisma/client';
+import { ChangeCache } from '../cache/change-cache';
+import { ChangeFeed } from '../cache/change-feed';
+import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
 import { RoomsRepository, type Tx } from './rooms.repository';
@@ -44,11 +46,29 @@ export const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 @Injectable()
 export class RoomsService {
   private readonly activity = new Map<string, number>();
+  /** Rooms by lower-cased token (null: no such room), tagged by room id. */
+  private readonly roomCache: ChangeCache<Room | null>;
+  /** Override rows by `room:user` (null: none). */
+  private readonly overrideCache: ChangeCache<UserPermissionOverride | null>;
 
   constructor(
     private readonly repo: RoomsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly feed: ChangeFeed,
+  ) {
+    const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES };
+    this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
+    this.overrideCache = new ChangeCache(feed, limits);
+    feed.subscribe((change) => {
+      if (change.kind === 'room') this.roomCache.deleteTag(String(change.roomId));
+      else if (change.kind === 'rooms') this.roomCache.clear();
+      else if (change.kind === 'override') this.overrideCache.delete(`${change.roomId}:${change.userId}`);
+      else if (change.kind === 'reset') {
+        this.roomCache.clear();
+        this.overrideCache.clear();
+      }
+    });
+  }
 
   // ---- look-ups and permissions
 
@@ -64,11 +84,35 @@ export class RoomsService {
     return effectivePermissions(room, user, override);
   }
 
-  /** Room and permissions in one query (the route guard's path); null when the token is unknown. */
-  async access(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {
+  /**
+   * Room and permissions (the route guard's path); null when the token is unknown. `batchReads`
+   * are the shared reads of the /batch the request is part of (GET sub-requests). Served from the
+   * change-notified caches, so an idle poll reads nothing from the database (issue 7); without
+   * the feed, one query.
+   */
+  access(token: string, user: AuthenticatedUser | null, batchReads?: Map<string, Promise<unknown>>): Promise<RoomAccess | null> {
+    // Reads of one /batch share the look-up: a poll asks pollInfo and messages/since of each room,
+    // and the sub-requests run concurrently with the same user anyway (spec §6.1).
+    if (!batchReads) return this.loadAccess(token, user);
+    const key = `room-access:${token.toLowerCase()}`;
+    let access = batchReads.get(key) as Promise<RoomAccess | null> | undefined;
+    if (!access) {
+      access = this.loadAccess(token, user);
+      batchReads.set(key, access);
+    }
+    return access;
+  }
+
+  private async loadAccess(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {
     if (!ROOM_TOKEN.test(token)) return null;
-    const found = await this.repo.roomWithOverride(token, user?.id ?? null);
-    return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override) };
+    if (!this.feed.live) {
+      const found = await this.repo.roomWithOverride(token, user?.id ?? null);
+      return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override) };
+    }
+    const room = await this.roomCache.get(token.toLowerCase(), async () => (await this.repo.roomWithOverride(token, null))?.room ?? null);
+    if (!room) return null;
+    const override = user ? await this.overrideCache.get(`${room.id}:${user.id}`, () => this.repo.override(room.id, user.id)) : null;
+    return { room, permissions: effectivePermissions(room, user, override) };
   }
 
   /** Adds `by` to the room's info_updates (spec §7.3) inside the caller's transaction; returns the new value. */

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { AuthenticatedUser } from '../auth/auth.types';
+import { ChangeCache } from '../cache/change-cache';
+import { ChangeFeed } from '../cache/change-feed';
 import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto';
 import type { Prisma, User } from '../generated/prisma/client';
 import { isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
@@ -31,12 +33,26 @@ export interface ResolvedTarget {
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
+  /** Users by session id, tagged by row id; absence is not kept (a new user is not announced). */
+  private readonly authCache: ChangeCache<User | null>;
 
   constructor(
     private readonly repo: UsersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
-  ) {}
+    feed: ChangeFeed,
+  ) {
+    this.authCache = new ChangeCache(feed, {
+      ttlMs: config.CACHE_TTL * 1000,
+      maxEntries: config.CACHE_MAX_ENTRIES,
+      tagOf: (user) => (user ? String(user.id) : null),
+      keep: (user) => user !== null,
+    });
+    feed.subscribe((change) => {
+      if (change.kind === 'user') this.authCache.deleteTag(String(change.userId));
+      else if (change.kind === 'reset') this.authCache.clear();
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.repo.ensureSystemUser(this.systemSessionId);
@@ -61,9 +77,14 @@ export class UsersService implements OnApplicationBootstrap {
   async getOrCreateAuthenticated(sessionId: string): Promise<AuthenticatedUser> {
     const id = normaliseSessionId(sessionId);
     const t = now();
-    const existing = await this.repo.findBySessionId(id);
+    // Served from the change-notified cache: a known user costs no query (issue 7).
+    const existing = await this.authCache.get(id, () => this.repo.findBySessionId(id));
     if (existing) {
-      if (existing.lastActive < t - TOUCH_INTERVAL_SECONDS) await this.repo.touch(existing.id, t, t - TOUCH_INTERVAL_SECONDS);
+      if (existing.lastActive < t - TOUCH_INTERVAL_SECONDS) {
+        // last_active is not announced; the kept row is advanced here so the touch stays throttled.
+        existing.lastActive = t;
+        await this.repo.touch(existing.id, t, t - TOUCH_INTERVAL_SECONDS);
+      }
       return toAuthenticated(existing);
     }
     return toAuthenticated(await this.getOrCreate(id));
