@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -8,6 +8,7 @@ import { JsonBody } from '../core/json-body';
 import { decodeBase64Strict } from '../crypto';
 import { BLIND_SESSION_ID } from '../users/session-id';
 import { SessionIdPipe } from '../users/session-id.pipe';
+import { dmLimit, sinceId } from './inbox-params';
 import { InboxService, type DirectMessageObject } from './inbox.service';
 
 const sendBody = z.object({ message: z.string({ error: "'message' (base64) is required" }) });
@@ -29,7 +30,7 @@ export class InboxController {
   @Get('inbox/since/:id')
   @BlindUserRequired()
   async pollInbox(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply, @Query('limit') limit?: string) {
-    return this.notModifiedIfEmpty(reply, await this.inbox.list(user, 'inbox', messageId(id), this.limit(limit)));
+    return this.notModifiedIfEmpty(reply, await this.inbox.list(user, 'inbox', sinceId(id), this.limit(limit)));
   }
 
   @Get('outbox')
@@ -41,7 +42,7 @@ export class InboxController {
   @Get('outbox/since/:id')
   @BlindUserRequired()
   async pollOutbox(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply, @Query('limit') limit?: string) {
-    return this.notModifiedIfEmpty(reply, await this.inbox.list(user, 'outbox', messageId(id), this.limit(limit)));
+    return this.notModifiedIfEmpty(reply, await this.inbox.list(user, 'outbox', sinceId(id), this.limit(limit)));
   }
 
   @Post('inbox/:blinded_session_id')
@@ -63,11 +64,8 @@ export class InboxController {
     return { deleted: await this.inbox.deleteInbox(user) };
   }
 
-  /** `limit` (spec §6.9): default 100, clamped to 1..256; not an integer → 400. */
   private limit(raw: string | undefined): number {
-    if (raw === undefined) return this.config.MESSAGE_LIMIT_DEFAULT;
-    if (!/^-?\d+$/.test(raw)) throw new BadRequestException("'limit' must be an integer");
-    return Math.min(Math.max(Number(raw), 1), this.config.MESSAGE_LIMIT_MAX);
+    return dmLimit(raw, this.config);
   }
 
   /** The since-polls answer 304 with an empty body when nothing is new (spec §6.9). */
@@ -76,13 +74,4 @@ export class InboxController {
     reply.status(304);
     return '';
   }
-}
-
-/**
- * `:id` of the since-polls: a non-negative integer, else the route does not match (404). Ids are
- * 32-bit columns, so a larger one is clamped (nothing is newer than it) rather than overflowing the query.
- */
-function messageId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw)) throw new NotFoundException('Not found');
-  return Math.min(Number(raw), 2_147_483_647);
 }

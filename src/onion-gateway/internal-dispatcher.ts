@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { DispatchContext } from '../auth/auth.types';
+import { MetricsService } from '../metrics/metrics.service';
+import { directResponse, splitTarget, type DirectRoute } from './direct-routes';
 import type { InnerRequest, InnerResponse } from './inner-request';
 
 /** Header that marks an in-process dispatch; its value is only known to this process. */
@@ -47,11 +49,18 @@ export class InternalDispatcher implements OnModuleInit {
   private readonly logger = new Logger('InternalDispatcher');
   private seq = 0;
   private fastify!: FastifyInstance;
+  private readonly directRoutes: DirectRoute[] = [];
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** Adds a direct route for batch sub-requests (see direct-routes.ts); modules call it at init. */
+  registerDirect(route: DirectRoute): void {
+    this.directRoutes.push(route);
+  }
 
   onModuleInit(): void {
     this.fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -59,6 +68,10 @@ export class InternalDispatcher implements OnModuleInit {
   }
 
   async dispatch(inner: InnerRequest, context: DispatchContext): Promise<InnerResponse> {
+    if (inner.method === 'GET' && context.inheritedUser !== undefined) {
+      const direct = await this.dispatchDirect(inner, context);
+      if (direct) return direct;
+    }
     const id = `${this.secret}:${++this.seq}`;
     this.contexts.set(id, context);
     inner.headers[DISPATCH_HEADER] = id;
@@ -72,6 +85,24 @@ export class InternalDispatcher implements OnModuleInit {
       return { code: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Internal server error') };
     } finally {
       this.contexts.delete(id);
+    }
+  }
+
+  /** A batch sub-request's plain success through a direct route; null when the full route must answer. */
+  private async dispatchDirect(inner: InnerRequest, context: DispatchContext): Promise<InnerResponse | null> {
+    const { path, query } = splitTarget(inner.target);
+    const route = this.directRoutes.find((r) => r.path.test(path));
+    if (!route) return null;
+    const started = performance.now();
+    try {
+      const answer = await route.handle({ params: route.path.exec(path)!.slice(1), query, user: context.inheritedUser ?? null, context });
+      if (!answer) return null;
+      const res = directResponse(answer);
+      this.metrics.observeRequest('GET', route.route, res.code, (performance.now() - started) / 1000);
+      return res;
+    } catch {
+      // The full route meets the same failure and answers it (4xx, or 503 for an outage).
+      return null;
     }
   }
 

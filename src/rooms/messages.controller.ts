@@ -9,7 +9,7 @@ import { decodeBase64Strict } from '../crypto';
 import { ANY_SESSION_ID } from '../users/session-id';
 import { SessionIdPipe } from '../users/session-id.pipe';
 import { MessagesService, type ListOptions } from './messages.service';
-import { intPath, intQuery } from './query-params';
+import { intPath, listOptions, wantsReactions } from './query-params';
 import { RoomPermission } from './room-permission.guard';
 
 /** File ids may arrive as numbers or digit strings (session-desktop sends `["123"]`, spec §11). */
@@ -55,18 +55,13 @@ export class MessagesController {
   ) {}
 
   private listOptions(q: Query): ListOptions {
-    const c = this.config;
-    return {
-      limit: intQuery(q.limit, 'limit', c.MESSAGE_LIMIT_DEFAULT, 1, c.MESSAGE_LIMIT_MAX),
-      reactors: intQuery(q.reactors, 'reactors', c.REACTORS_DEFAULT, 0, c.REACTORS_MAX),
-    };
+    return listOptions(q, this.config);
   }
 
   @Get('room/:token/messages/since/:seqno')
   @RoomPermission('read')
   since(@Req() req: FastifyRequest, @Param('seqno') seqno: string, @Query() q: Query, @CurrentUser() user: AuthenticatedUser | null) {
-    const withReactions = typeof q.t === 'string' && q.t.includes('r');
-    return this.messages.since(req.room!, req.roomPermissions!, user, intPath(seqno, { clamp: true }), withReactions, this.listOptions(q));
+    return this.messages.since(req.room!, req.roomPermissions!, user, intPath(seqno, { clamp: true }), wantsReactions(q), this.listOptions(q));
   }
 
   @Get('room/:token/messages/recent')

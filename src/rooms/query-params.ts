@@ -1,5 +1,7 @@
 // Integer query and path parameters (spec §5). Pure.
 import { BadRequestException, NotFoundException } from '@nestjs/common';
+import type { AppConfig } from '../config/config';
+import type { ListOptions } from './messages.service';
 
 /** An integer query parameter: absent or empty → `def`; not an integer → 400; else clamped to [min, max]. */
 export function intQuery(value: unknown, name: string, def: number, min: number, max: number): number {
@@ -29,4 +31,19 @@ export function intPath(value: string, opts: { clamp?: boolean } = {}): number {
     throw new NotFoundException();
   }
   return n;
+}
+
+type ListLimits = Pick<AppConfig, 'MESSAGE_LIMIT_DEFAULT' | 'MESSAGE_LIMIT_MAX' | 'REACTORS_DEFAULT' | 'REACTORS_MAX'>;
+
+/** `limit` and `reactors` of the message lists (spec §7.2). */
+export function listOptions(q: Record<string, unknown>, c: ListLimits): ListOptions {
+  return {
+    limit: intQuery(q.limit, 'limit', c.MESSAGE_LIMIT_DEFAULT, 1, c.MESSAGE_LIMIT_MAX),
+    reactors: intQuery(q.reactors, 'reactors', c.REACTORS_DEFAULT, 0, c.REACTORS_MAX),
+  };
+}
+
+/** messages/since: `t=r` asks for reaction updates too (spec §7.2). */
+export function wantsReactions(q: Record<string, unknown>): boolean {
+  return typeof q.t === 'string' && q.t.includes('r');
 }

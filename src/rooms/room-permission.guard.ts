@@ -12,10 +12,9 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_REQUIRED_MESSAGE } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
 import type { Room } from '../generated/prisma/client';
 import { hasPermission, type PermissionNeed, type RoomPermissions } from './permissions';
-import { RoomsService, type RoomAccess } from './rooms.service';
+import { RoomsService } from './rooms.service';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -72,7 +71,7 @@ export class RoomPermissionGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const token = (req.params as Record<string, string | undefined>).token ?? '';
     const user = req.sogsUser ?? null;
-    const access = await this.access(req, token, user);
+    const access = await this.rooms.access(token, user, req.method === 'GET' ? req.sogsDispatch?.batchReads : undefined);
     if (!access) throw new NotFoundException();
     const { room, permissions: perms } = access;
     req.room = room;
@@ -90,19 +89,4 @@ export class RoomPermissionGuard implements CanActivate {
     }
   }
 
-  /**
-   * Reads of one /batch share the room look-up: a poll asks pollInfo and messages/since of each
-   * room, and the sub-requests run concurrently with the same user anyway (spec §6.1).
-   */
-  private access(req: FastifyRequest, token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {
-    const shared = req.method === 'GET' ? req.sogsDispatch?.batchReads : undefined;
-    if (!shared) return this.rooms.access(token, user);
-    const key = `room-access:${token.toLowerCase()}`;
-    let access = shared.get(key) as Promise<RoomAccess | null> | undefined;
-    if (!access) {
-      access = this.rooms.access(token, user);
-      shared.set(key, access);
-    }
-    return access;
-  }
 }

@@ -15,6 +15,6 @@ import { RoomsService } from './rooms.service';
 @Module({
   controllers: [RoomsController, MessagesController, ReactionsController],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomPermissionGuard],
-  exports: [RoomsService, RoomPermissionGuard],
+  exports: [RoomsService, MessagesService, RoomPermissionGuard],
 })
 export class RoomsModule {}
