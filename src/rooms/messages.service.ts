@@ -4,8 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
-import { PostRules } from './post-rules';
-import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
+import { PostRules, type RateLimitSlot } from './post-rules';
+import { RoomsRepository, type FilesToAttach, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
 export interface NewMessage {
@@ -29,12 +29,10 @@ export interface ListOptions {
 
 /** Thrown inside a transaction to roll it back when the request changes nothing (no seqno is used up). */
 class NoChange extends Error {}
-/** Thrown inside the post transaction when the post repeats an earlier one (idempotent retry). */
-class RepeatedPost extends Error {
-  constructor(readonly messageId: number) {
-    super('repeated post');
-  }
-}
+/** The 201 body of a post (spec §6.3): `filtered` only for silently filtered posts. */
+type PostedJson = MessageJson & { filtered?: true };
+
+const NO_RECIPIENT = 'No such whisper recipient';
 
 const now = (): number => Date.now() / 1000;
 
@@ -44,9 +42,9 @@ function viewerOf(user: AuthenticatedUser | null, permissions: RoomPermissions):
 
 /**
  * Messages and reactions of a room (spec §6.3, §6.4, §7). Every change to message_sequence and
- * the message seqnos runs in one transaction that starts by advancing the room's counter, which
- * locks the room row: writers of one room serialise on it across replicas, and a transaction that
- * turns out to change nothing rolls back so no seqno is wasted.
+ * the message seqnos runs in one transaction that starts by locking the room row (by advancing the
+ * room's counter; a post's single statement locks it before its checks): writers of one room
+ * serialise on it across replicas, and a change that turns out to be none uses up no seqno.
  */
 @Injectable()
 export class MessagesService {
@@ -102,58 +100,68 @@ export class MessagesService {
 
   // ---- posting (spec §6.3, §9.2)
 
-  /** POST …/message: 201 body. A repeat of a recent post (same author, room, signature) returns the original. */
-  async post(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, msg: NewMessage): Promise<MessageJson & { filtered?: true }> {
+  /**
+   * POST …/message: 201 body. One statement stores it (RoomsRepository.postMessage); a repeat of a
+   * recent post (same author, room, signature) returns the original, also when the copies race.
+   */
+  async post(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, msg: NewMessage): Promise<PostedJson> {
     if ((msg.whisperTo !== null || msg.whisperMods) && !permissions.moderator) {
       throw new ForbiddenException('Only moderators can post whispers');
     }
-    const since = now() - this.config.POST_IDEMPOTENCY_WINDOW;
-    const earlier = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? await this.repo.findBySignature(room.id, user.id, msg.signature, since) : null;
-    if (earlier !== null) return this.postedMessage(room.id, earlier);
-
-    let whisperToId: number | null = null;
-    if (msg.whisperTo !== null) {
-      whisperToId = await this.repo.userIdBySessionId(msg.whisperTo.toLowerCase());
-      if (whisperToId === null) throw new NotFoundException('No such whisper recipient');
-    }
-    const filtered = this.rules.isFiltered(msg.data, permissions.moderator);
-    if (!permissions.admin) await this.rules.enforceRateLimit(room.id, user.id);
-
-    let id: number;
+    const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
+    const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? now() - this.config.POST_IDEMPOTENCY_WINDOW : null;
+    let filtered: boolean;
+    let slot: RateLimitSlot | null;
     try {
-      id = await this.repo.transaction(async (tx) => {
-        const seqno = await this.repo.advanceSequence(room.id, 1, tx);
-        // Re-checked under the room lock: two racing copies of one post cannot both insert.
-        const repeated = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? await this.repo.findBySignature(room.id, user.id, msg.signature, since, tx) : null;
-        if (repeated !== null) throw new RepeatedPost(repeated);
-        const at = now();
-        const messageId = await this.repo.insertMessage(
-          { roomId: room.id, userId: user.id, posted: at, seqno, data: msg.data, signature: msg.signature, filtered, whisperToId, whisperMods: msg.whisperMods },
-          tx,
-        );
-        await this.attachFiles(room.id, user.id, messageId, msg.files, at, tx);
-        return messageId;
-      });
-    } catch (err) {
-      if (err instanceof RepeatedPost) return this.postedMessage(room.id, err.messageId);
-      throw err;
+      filtered = this.rules.isFiltered(msg.data, permissions.moderator);
+      slot = permissions.admin ? null : await this.rules.enforceRateLimit(room.id, user.id);
+    } catch (refusal) {
+      // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
+      const earlier = repeatSince === null ? null : await this.repo.findBySignature(room.id, user.id, msg.signature, repeatSince);
+      if (earlier !== null) return this.postedMessage(room.id, earlier);
+      if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
+      throw refusal;
     }
-    return this.postedMessage(room.id, id);
+    const at = now();
+    const result = await this.repo.postMessage({
+      roomId: room.id,
+      userId: user.id,
+      posted: at,
+      data: msg.data,
+      signature: msg.signature,
+      filtered,
+      whisperTo,
+      whisperMods: msg.whisperMods,
+      repeatSince,
+      files: this.filesToAttach(msg.files, at),
+    });
+    if (result.outcome === 'posted') {
+      // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
+      // poster's session id is the one the request authenticated as.
+      const json: PostedJson = messageJson(
+        { id: result.id, sessionId: user.sessionId, posted: at, edited: null, seqno: result.seqno, seqnoData: result.seqno, seqnoReactions: 0, data: msg.data, signature: msg.signature, whisperTo, whisperMods: msg.whisperMods },
+        {},
+      );
+      if (filtered) json.filtered = true;
+      return json;
+    }
+    // Nothing was stored, so the post gives its place in the rate-limit window back.
+    if (slot) await this.rules.releaseRateLimitSlot(slot);
+    if (result.outcome === 'repeated') return this.postedMessage(room.id, result.id);
+    throw new NotFoundException(result.outcome === 'no_recipient' ? NO_RECIPIENT : 'No such room');
   }
 
-  /** The 201 shape of spec §6.3 (with `filtered` for silently filtered posts). */
-  private async postedMessage(roomId: number, id: number): Promise<MessageJson & { filtered?: true }> {
+  /** The 201 shape of spec §6.3 for an earlier message, as it is now. */
+  private async postedMessage(roomId: number, id: number): Promise<PostedJson> {
     const m = (await this.repo.message(roomId, id))!;
-    const json: MessageJson & { filtered?: true } = messageJson(m, {});
+    const json: PostedJson = messageJson(m, {});
     if (m.filtered) json.filtered = true;
     return json;
   }
 
   /** spec §6.3 `files`, §9.3: recent own uploads of this room get the attached expiry. */
-  private async attachFiles(roomId: number, userId: number, messageId: number, files: number[], at: number, tx: Tx): Promise<void> {
-    if (files.length === 0) return;
-    const expiry = this.config.FILE_EXPIRY > 0 ? at + this.config.FILE_EXPIRY : null;
-    await this.repo.attachFiles(roomId, userId, messageId, files, at - this.config.FILE_UPLOAD_EXPIRY, expiry, tx);
+  private filesToAttach(ids: number[], at: number): FilesToAttach {
+    return { ids, uploadedSince: at - this.config.FILE_UPLOAD_EXPIRY, expiry: this.config.FILE_EXPIRY > 0 ? at + this.config.FILE_EXPIRY : null };
   }
 
   /** PUT …/message/:id: only the author; keeps `posted`, sets `edited`, new seqno (spec §6.3). */
@@ -165,7 +173,7 @@ export class MessagesService {
       if (m.userId !== user.id) throw new ForbiddenException('Only the author can edit a message');
       const at = now();
       await this.repo.replaceData(id, edit.data, edit.signature, seqno, at, tx);
-      await this.attachFiles(room.id, user.id, id, edit.files, at, tx);
+      await this.repo.attachFiles(room.id, user.id, id, this.filesToAttach(edit.files, at), tx);
     });
   }
 

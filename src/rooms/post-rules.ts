@@ -20,6 +20,12 @@ return 1`;
 
 export const RATE_LIMITED = 'Rate limited';
 
+/** One post's entry in the sliding window of its user and room. */
+export interface RateLimitSlot {
+  key: string;
+  member: string;
+}
+
 /** Posting rules of spec §9.2: the per-room rate limit (in Redis, shared by replicas) and the filters. */
 @Injectable()
 export class PostRules {
@@ -35,19 +41,22 @@ export class PostRules {
     this.alphabets = config.ALPHABET_FILTERS.split(/[\s,]+/).filter(Boolean);
   }
 
-  /** 429 `Rate limited` once the user posted RATE_LIMIT_POSTS times in the room within the window. */
-  async enforceRateLimit(roomId: number, userId: number): Promise<void> {
-    if (this.config.RATE_LIMIT_POSTS === 0) return;
+  /**
+   * 429 `Rate limited` once the user posted RATE_LIMIT_POSTS times in the room within the window;
+   * else the post's place in the window (null when there is no limit).
+   */
+  async enforceRateLimit(roomId: number, userId: number): Promise<RateLimitSlot | null> {
+    if (this.config.RATE_LIMIT_POSTS === 0) return null;
     const windowMs = Math.max(1, Math.round(this.config.RATE_LIMIT_WINDOW * 1000));
-    const allowed = await this.redis.client.eval(
-      RATE_LIMIT_SCRIPT,
-      1,
-      this.redis.key('post-rate', String(roomId), String(userId)),
-      windowMs,
-      this.config.RATE_LIMIT_POSTS,
-      randomBytes(8).toString('hex'),
-    );
+    const slot = { key: this.redis.key('post-rate', String(roomId), String(userId)), member: randomBytes(8).toString('hex') };
+    const allowed = await this.redis.client.eval(RATE_LIMIT_SCRIPT, 1, slot.key, windowMs, this.config.RATE_LIMIT_POSTS, slot.member);
     if (allowed !== 1) throw new HttpException(RATE_LIMITED, HttpStatus.TOO_MANY_REQUESTS);
+    return slot;
+  }
+
+  /** Gives a place back: the post it was taken for stored nothing (a repeat, or refused after the check). */
+  async releaseRateLimitSlot(slot: RateLimitSlot): Promise<void> {
+    await this.redis.client.zrem(slot.key, slot.member);
   }
 
   /**

@@ -27,6 +27,33 @@ export interface MessageRow {
   whisperMods: boolean;
 }
 
+/** Files named by a post or edit (spec §6.3, §9.3): which may attach, and the expiry they then get (null = keep). */
+export interface FilesToAttach {
+  ids: number[];
+  uploadedSince: number;
+  expiry: number | null;
+}
+
+/** A post as scs_post_message stores it; whisperTo is the recipient's session id, repeatSince null = no window. */
+export interface NewPostRow {
+  roomId: number;
+  userId: number;
+  posted: number;
+  data: Uint8Array;
+  signature: Uint8Array;
+  filtered: boolean;
+  whisperTo: string | null;
+  whisperMods: boolean;
+  repeatSince: number | null;
+  files: FilesToAttach;
+}
+
+/** What scs_post_message did: only `posted` changed anything; `repeated` carries the earlier message's id. */
+export type PostOutcome =
+  | { outcome: 'posted'; id: number; seqno: number }
+  | { outcome: 'repeated'; id: number; seqno: null }
+  | { outcome: 'no_recipient' | 'no_room'; id: null; seqno: null };
+
 /** Who is asking: decides which whispers are visible (spec §7.4). */
 export interface Viewer {
   userId: number | null;
@@ -59,6 +86,12 @@ function visibleTo(viewer: Viewer): Prisma.Sql {
   if (viewer.userId === null) return Prisma.sql`m.whisper IS NULL AND NOT m.whisper_mods`;
   if (viewer.moderator) return Prisma.sql`(m.whisper_mods OR m.whisper IS NULL OR m.whisper = ${viewer.userId} OR m."user" = ${viewer.userId})`;
   return Prisma.sql`(m.whisper = ${viewer.userId} OR (m.whisper IS NULL AND NOT m.whisper_mods))`;
+}
+
+/** spec §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
+function attachable(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
+  return Prisma.sql`files.id = ANY(${files.ids}::int[]) AND files.room = ${roomId} AND files.uploader = ${userId}
+    AND files.message IS NULL AND files.uploaded >= ${files.uploadedSince} AND files.expiry IS NOT NULL`;
 }
 
 /** A regular message (spec §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
@@ -242,7 +275,7 @@ export class RoomsRepository {
       ORDER BY ur.at, ur."user" ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
   }
 
-  // ---- message writes (always inside a transaction; spec §7.1)
+  // ---- message writes (inside a transaction, or one statement that is its own; spec §7.1)
 
   /** Advances the room's message_sequence by `by`, returning the new value (locks the room row). */
   async advanceSequence(roomId: number, by: number, db: Tx): Promise<number> {
@@ -251,24 +284,31 @@ export class RoomsRepository {
     return rows[0].seq;
   }
 
-  /** A message by this author in this room with this signature, posted at or after `since`. */
-  async findBySignature(roomId: number, userId: number, signature: Uint8Array, since: number, db: Db = this.prisma): Promise<number | null> {
-    const rows = await db.$queryRaw<Array<{ id: number }>>`
+  /** A message by this author in this room with this signature, posted at or after `since` (no lock). */
+  async findBySignature(roomId: number, userId: number, signature: Uint8Array, since: number): Promise<number | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
       SELECT id FROM messages WHERE room = ${roomId} AND "user" = ${userId} AND posted >= ${since}
         AND signature = ${Buffer.from(signature)} ORDER BY id LIMIT 1`;
     return rows[0]?.id ?? null;
   }
 
-  async insertMessage(
-    m: { roomId: number; userId: number; posted: number; seqno: number; data: Uint8Array; signature: Uint8Array; filtered: boolean; whisperToId: number | null; whisperMods: boolean },
-    db: Tx,
-  ): Promise<number> {
-    const rows = await db.$queryRaw<Array<{ id: number }>>`
-      INSERT INTO messages (room, "user", posted, seqno, seqno_data, seqno_reactions, seqno_creation, data, data_size, signature, filtered, whisper, whisper_mods)
-      VALUES (${m.roomId}, ${m.userId}, ${m.posted}, ${m.seqno}, ${m.seqno}, 0, ${m.seqno}, ${Buffer.from(m.data)}, ${m.data.length},
-        ${Buffer.from(m.signature)}, ${m.filtered}, ${m.whisperToId}, ${m.whisperMods})
-      RETURNING id`;
-    return rows[0].id;
+  /**
+   * A new post in one statement, its own transaction: scs_post_message (migration
+   * 20261129100000_post_message_function) locks the room, answers a repeat within the window with
+   * the earlier message, takes the seqno and inserts; the files are attached in the same statement.
+   */
+  async postMessage(p: NewPostRow): Promise<PostOutcome> {
+    const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer,
+      ${p.posted}::double precision, ${Buffer.from(p.data)}::bytea, ${Buffer.from(p.signature)}::bytea, ${p.filtered}::boolean,
+      ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision)`;
+    const rows =
+      p.files.ids.length === 0
+        ? await this.prisma.$queryRaw<PostOutcome[]>`${post}`
+        : await this.prisma.$queryRaw<PostOutcome[]>`WITH posted AS (${post}),
+            attached AS (UPDATE files SET message = posted.id, expiry = ${p.files.expiry}::double precision FROM posted
+              WHERE posted.outcome = 'posted' AND ${attachable(p.roomId, p.userId, p.files)})
+            SELECT outcome, id, seqno FROM posted`;
+    return rows[0];
   }
 
   /** Keeps the current version in message_history, then replaces it (spec §6.3 edit, §8). */
@@ -351,12 +391,9 @@ export class RoomsRepository {
    * Attaches the poster's recent, unattached, expiring uploads of this room to a message and gives
    * them the attached expiry (null = keep). Other ids are ignored (spec §6.3).
    */
-  async attachFiles(roomId: number, userId: number, messageId: number, fileIds: number[], uploadedSince: number, expiry: number | null, db: Tx): Promise<number> {
-    if (fileIds.length === 0) return 0;
-    return db.$executeRaw`
-      UPDATE files SET message = ${messageId}, expiry = ${expiry}
-      WHERE id = ANY(${fileIds}::int[]) AND room = ${roomId} AND uploader = ${userId} AND message IS NULL
-        AND uploaded >= ${uploadedSince} AND expiry IS NOT NULL`;
+  async attachFiles(roomId: number, userId: number, messageId: number, files: FilesToAttach, db: Tx): Promise<number> {
+    if (files.ids.length === 0) return 0;
+    return db.$executeRaw`UPDATE files SET message = ${messageId}, expiry = ${files.expiry} WHERE ${attachable(roomId, userId, files)}`;
   }
 
   /** Pinned messages keep their files; unpinned ones get `uploaded + keep` (null keep = forever). */
