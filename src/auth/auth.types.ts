@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify';
+
 /** The user an inner request is authenticated as (spec §3.2 step 13), or null when anonymous. */
 export interface AuthenticatedUser {
   id: number;
@@ -30,6 +32,8 @@ export interface DispatchContext {
    * sub-request would repeat, e.g. a room and the user's permissions in it, are shared through it.
    */
   batchReads?: Map<string, Promise<unknown>>;
+  /** The outer HTTP request's logger (request id): direct routes log their request line with it. */
+  log?: FastifyBaseLogger;
   /** Filled in by the auth guard when the request carried a verified signature. */
   signed?: SignedRequestInfo;
 }

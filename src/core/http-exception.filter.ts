@@ -14,29 +14,29 @@ export class PlainTextExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    let status = 500;
-    let body = 'Internal server error';
-    if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const response = exception.getResponse();
-      body = typeof response === 'string' ? response : messageOf(response) ?? exception.message;
-    } else {
-      const err = exception as { statusCode?: number; message?: string };
-      // Fastify's own errors (body too large, bad content length) carry a 4xx statusCode.
-      const unavailable = dependencyFailure(exception);
-      if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-        status = err.statusCode;
-        body = err.message ?? 'Bad request';
-      } else if (unavailable) {
-        status = 503;
-        body = `Service temporarily unavailable (${unavailable}); try again later`;
-        this.logger.warn(`${unavailable} unavailable: ${err?.message ?? String(exception)}`);
-      } else {
-        this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-      }
-    }
-    void reply.status(status).header('content-type', 'text/plain; charset=utf-8').send(body);
+    const { status, body } = errorReply(exception, this.logger);
+    void reply.status(status).header('content-type', ERROR_CONTENT_TYPE).send(body);
   }
+}
+
+export const ERROR_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+/** The status and plain-text body of an error (see the filter); logs what is not the client's fault. */
+export function errorReply(exception: unknown, logger: Logger): { status: number; body: string } {
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    return { status: exception.getStatus(), body: typeof response === 'string' ? response : messageOf(response) ?? exception.message };
+  }
+  const err = exception as { statusCode?: number; message?: string };
+  // Fastify's own errors (body too large, bad content length) carry a 4xx statusCode.
+  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return { status: err.statusCode, body: err.message ?? 'Bad request' };
+  const unavailable = dependencyFailure(exception);
+  if (unavailable) {
+    logger.warn(`${unavailable} unavailable: ${err?.message ?? String(exception)}`);
+    return { status: 503, body: `Service temporarily unavailable (${unavailable}); try again later` };
+  }
+  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  return { status: 500, body: 'Internal server error' };
 }
 
 function messageOf(response: object): string | undefined {

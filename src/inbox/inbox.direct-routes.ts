@@ -20,6 +20,8 @@ export class InboxDirectRoutes implements OnModuleInit {
   onModuleInit(): void {
     for (const box of ['inbox', 'outbox'] as const) {
       this.dispatcher.registerDirect({
+        scope: 'batch-read',
+        method: 'GET',
         route: `/${box}/since/:id`,
         path: new RegExp(`^/${box}/since/(\\d+)$`),
         handle: (req) => this.since(box, req),

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 /**
  * One line per answered request: request id (from the per-request child logger), method, route
@@ -7,11 +7,15 @@ import type { FastifyInstance } from 'fastify';
  */
 export function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', async (request, reply) => {
-    const status = reply.statusCode;
-    const line = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status, ms: Math.round(reply.elapsedTime * 100) / 100 };
-    // Successful requests only at debug: at thousands of polls a second an access line each costs CPU.
-    if (status >= 500) request.log.error(line, 'request failed');
-    else if (status >= 400) request.log.info(line, 'request refused');
-    else request.log.debug(line, 'request completed');
+    logRequest(request.log, request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
   });
+}
+
+/** The request line; also written for requests answered by a direct route (onion-gateway/direct-routes.ts). */
+export function logRequest(log: FastifyBaseLogger, method: string, route: string, status: number, elapsedMs: number): void {
+  const line = { method, route, status, ms: Math.round(elapsedMs * 100) / 100 };
+  // Successful requests only at debug: at thousands of polls a second an access line each costs CPU.
+  if (status >= 500) log.error(line, 'request failed');
+  else if (status >= 400) log.info(line, 'request refused');
+  else log.debug(line, 'request completed');
 }

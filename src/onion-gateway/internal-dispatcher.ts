@@ -6,6 +6,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { DispatchContext } from '../auth/auth.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { ERROR_CONTENT_TYPE, errorReply } from '../core/http-exception.filter';
+import { logRequest } from '../logging/request-logging';
 import { directResponse, splitTarget, type DirectRoute } from './direct-routes';
 import type { InnerRequest, InnerResponse } from './inner-request';
 
@@ -47,6 +49,8 @@ export class InternalDispatcher implements OnModuleInit {
   private readonly secret = randomBytes(16).toString('hex');
   private readonly contexts = new Map<string, DispatchContext>();
   private readonly logger = new Logger('InternalDispatcher');
+  /** Errors of direct routes are logged as the exception filter logs them. */
+  private readonly errorLogger = new Logger('HttpError');
   private seq = 0;
   private fastify!: FastifyInstance;
   private readonly directRoutes: DirectRoute[] = [];
@@ -68,8 +72,9 @@ export class InternalDispatcher implements OnModuleInit {
   }
 
   async dispatch(inner: InnerRequest, context: DispatchContext): Promise<InnerResponse> {
-    if (inner.method === 'GET' && context.inheritedUser !== undefined) {
-      const direct = await this.dispatchDirect(inner, context);
+    const scope = context.inheritedUser !== undefined ? (inner.method === 'GET' ? 'batch-read' : null) : 'gateway';
+    if (scope) {
+      const direct = await this.dispatchDirect(scope, inner, context);
       if (direct) return direct;
     }
     const id = `${this.secret}:${++this.seq}`;
@@ -88,22 +93,36 @@ export class InternalDispatcher implements OnModuleInit {
     }
   }
 
-  /** A batch sub-request's plain success through a direct route; null when the full route must answer. */
-  private async dispatchDirect(inner: InnerRequest, context: DispatchContext): Promise<InnerResponse | null> {
+  /** The answer of a direct route, if one takes the request; null when the full route must answer. */
+  private async dispatchDirect(scope: DirectRoute['scope'], inner: InnerRequest, context: DispatchContext): Promise<InnerResponse | null> {
     const { path, query } = splitTarget(inner.target);
-    const route = this.directRoutes.find((r) => r.path.test(path));
+    const route = this.directRoutes.find((r) => r.scope === scope && r.method === inner.method && r.path.test(path));
     if (!route) return null;
     const started = performance.now();
+    let res: InnerResponse;
     try {
-      const answer = await route.handle({ params: route.path.exec(path)!.slice(1), query, user: context.inheritedUser ?? null, context });
+      const answer = await route.handle({
+        params: route.path.exec(path)!.slice(1),
+        query,
+        user: context.inheritedUser ?? null,
+        context,
+        method: inner.method,
+        target: inner.target,
+        headers: inner.headers,
+        body: inner.body,
+      });
       if (!answer) return null;
-      const res = directResponse(answer);
-      this.metrics.observeRequest('GET', route.route, res.code, (performance.now() - started) / 1000);
-      return res;
-    } catch {
-      // The full route meets the same failure and answers it (4xx, or 503 for an outage).
-      return null;
+      res = directResponse(answer);
+    } catch (err) {
+      // batch-read: the full route meets the same failure and answers it (4xx, or 503 for an outage).
+      if (scope === 'batch-read') return null;
+      const { status, body } = errorReply(err, this.errorLogger);
+      res = { code: status, headers: { 'content-type': ERROR_CONTENT_TYPE }, body: Buffer.from(body) };
     }
+    const elapsed = performance.now() - started;
+    this.metrics.observeRequest(inner.method, route.route, res.code, elapsed / 1000);
+    if (context.log) logRequest(context.log, inner.method, route.route, res.code, elapsed);
+    return res;
   }
 
   /** onRequest: attach the dispatch context of an internal request; refuse direct ones. */

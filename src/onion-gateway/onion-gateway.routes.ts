@@ -39,7 +39,7 @@ export class OnionGatewayRoutes implements OnModuleInit {
 
   private async serve(version: OnionVersion, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const outcome = await this.gateway.handle(version, body);
+    const outcome = await this.gateway.handle(version, body, req.log);
     if (!outcome.ok) return reply.code(400).header('content-type', TEXT).send(outcome.reason);
     const type = version === 'v4' ? 'application/octet-stream' : TEXT;
     return reply.code(200).header('content-type', type).send(outcome.payload);

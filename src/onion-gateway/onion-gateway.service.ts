@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyBaseLogger } from 'fastify';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { DispatchContext } from '../auth/auth.types';
 import { RetryReplies } from '../auth/retry-replies';
@@ -37,7 +38,8 @@ export class OnionGatewayService {
     return { ok: false, reason };
   }
 
-  async handle(version: OnionVersion, body: Buffer): Promise<OnionOutcome> {
+  /** `log`: the outer request's logger, for the inner request's line when a direct route answers it. */
+  async handle(version: OnionVersion, body: Buffer, log?: FastifyBaseLogger): Promise<OnionOutcome> {
     let frame;
     try {
       frame = parseOnionFrame(body);
@@ -62,13 +64,13 @@ export class OnionGatewayService {
 
     if (version === 'v4') {
       const inner = decodeV4Request(plaintext, FORBIDDEN_INNER_HEADERS);
-      const reply = inner ? await this.run(inner) : INVALID_V4_REPLY;
+      const reply = inner ? await this.run(inner, log) : INVALID_V4_REPLY;
       return { ok: true, payload: onionEncrypt(encType, key, reply) };
     }
     const inner = decodeV3Request(plaintext, FORBIDDEN_INNER_HEADERS);
     let reply = INVALID_V3_REPLY;
     if (inner) {
-      const { code, body: replyBody } = splitV4Reply(await this.run(inner));
+      const { code, body: replyBody } = splitV4Reply(await this.run(inner, log));
       reply = v3ReplyBody(code, replyBody);
     }
     // v3 replies travel base64-encoded (spec §4.6).
@@ -79,8 +81,8 @@ export class OnionGatewayService {
    * Dispatches and returns the v4 reply plaintext. A signed request's reply is kept for its
    * retries; a retry gets the original reply instead of running again (issue 9 item 5).
    */
-  private async run(inner: InnerRequest): Promise<Buffer> {
-    const context: DispatchContext = { signedTarget: inner.target };
+  private async run(inner: InnerRequest, log: FastifyBaseLogger | undefined): Promise<Buffer> {
+    const context: DispatchContext = { signedTarget: inner.target, log };
     const res = await this.dispatcher.dispatch(inner, context);
     const reply = encodeV4Reply(res);
     const signed = context.signed;

@@ -22,11 +22,15 @@ export class RoomsDirectRoutes implements OnModuleInit {
 
   onModuleInit(): void {
     this.dispatcher.registerDirect({
+      scope: 'batch-read',
+      method: 'GET',
       route: '/room/:token/pollInfo/:info_updated',
       path: /^\/room\/([A-Za-z0-9_-]+)\/pollInfo\/(\d+)$/,
       handle: (req) => this.pollInfo(req),
     });
     this.dispatcher.registerDirect({
+      scope: 'batch-read',
+      method: 'GET',
       route: '/room/:token/messages/since/:seqno',
       path: /^\/room\/([A-Za-z0-9_-]+)\/messages\/since\/(\d+)$/,
       handle: (req) => this.since(req),

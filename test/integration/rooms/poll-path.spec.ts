@@ -2,7 +2,7 @@
 // must be exactly what the full routes answer, and every committed change — by this server, a
 // replica, or SQL from outside — must be seen by the next poll.
 import { Client } from 'pg';
-import type { SogsClient, SogsResponse } from '../../../src/client';
+import { SogsClient, type SogsResponse } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { banGlobally, banInRoom, createRoom, grantRoom, post, userOf } from '../../support/rooms-fixtures';
 
@@ -145,7 +145,6 @@ describe('change notifications reach the caches', () => {
 
   it('a post through a replica is in the next poll here', async () => {
     const replica = await ctx.startReplica();
-    const { SogsClient } = await import('../../../src/client');
     const viaReplica = new SogsClient({ baseUrl: replica.url, serverPubkey: replica.serverKey.publicKey, seed: new Uint8Array(32).fill(3) });
     const reader = ctx.newUser();
     const seq = (await reader.get('/room/quiet')).json<{ message_sequence: number }>().message_sequence;
