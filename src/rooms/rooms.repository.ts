@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { queryPrepared } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
 import { SYSTEM_USER_ID } from '../users/system-user';
@@ -215,13 +216,16 @@ export class RoomsRepository {
 
   // ---- message reads (spec §6.3, §7.2)
 
-  /** spec §7.2: one query on (room, seqno). */
+  /** spec §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */
   since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer): Promise<MessageRow[]> {
     const dataChanged = withReactions ? Prisma.empty : Prisma.sql`AND m.seqno_data > ${after}`;
-    return this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
+    return queryPrepared<MessageRow>(
+      this.prisma.pool,
+      Prisma.sql`${MESSAGE_SELECT}
       WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
         AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${visibleTo(viewer)}
-      ORDER BY m.seqno LIMIT ${limit}`;
+      ORDER BY m.seqno LIMIT ${limit}`,
+    );
   }
 
   /** Newest first, optionally only ids below `beforeId`; no tombstones. */
@@ -255,7 +259,9 @@ export class RoomsRepository {
    * reaction, so counts survive `reactors=0`), count and whether the viewer reacted.
    */
   reactions(messageIds: number[], reactors: number, viewerId: number | null): Promise<ReactionRow[]> {
-    return this.prisma.$queryRaw<ReactionRow[]>`
+    return queryPrepared<ReactionRow>(
+      this.prisma.pool,
+      Prisma.sql`
       SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (
         SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,
           (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewerId ?? -1}) OVER w AS you,
@@ -264,7 +270,8 @@ export class RoomsRepository {
         WHERE r.message = ANY(${messageIds}::int[])
         WINDOW w AS (PARTITION BY r.id)
       ) x WHERE rn <= ${Math.max(reactors, 1)}
-      ORDER BY message, "reactionId", rn`;
+      ORDER BY message, "reactionId", rn`,
+    );
   }
 
   reactors(messageId: number, reaction: string, limit: number | null): Promise<Array<{ sessionId: string; at: number }>> {
