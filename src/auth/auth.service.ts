@@ -84,11 +84,12 @@ export class AuthService {
     const fingerprint = requestFingerprint(creds);
     const [claim, user] = await this.dependency(() =>
       Promise.all([
-        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), dispatch ? this.config.RETRY_REPLY_WINDOW : 0),
+        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), dispatch && !dispatch.readOnly ? this.config.RETRY_REPLY_WINDOW : 0),
         this.users.getOrCreateAuthenticated(creds.sessionId),
       ]),
     );
-    if (claim !== 'fresh') {
+    // A retry of a read runs again: reading twice is what a kept reply would stand for.
+    if (claim !== 'fresh' && !(claim === 'retry' && dispatch?.readOnly)) {
       // A retry is answered by the gateway with the kept reply; without one, 425 is the answer.
       if (claim === 'retry' && dispatch) dispatch.signed = { nonceHex, retry: true };
       throw new AuthFailure('nonce_reused', TOO_EARLY, 'Invalid authentication: X-SOGS-Nonce cannot be reused');

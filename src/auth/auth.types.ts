@@ -32,6 +32,11 @@ export interface DispatchContext {
    * sub-request would repeat, e.g. a room and the user's permissions in it, are shared through it.
    */
   batchReads?: Map<string, Promise<unknown>>;
+  /**
+   * The request only reads (a GET, or a batch of GETs): a retry of it runs again instead of being
+   * answered with a kept reply, so none is kept (issue 7: no Redis write of every poll's reply).
+   */
+  readOnly?: boolean;
   /** The outer HTTP request's logger (request id): direct routes log their request line with it. */
   log?: FastifyBaseLogger;
   /** Filled in by the auth guard when the request carried a verified signature. */

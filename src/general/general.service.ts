@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { parseJsonBody } from '../core/json-body';
 import { InternalDispatcher } from '../onion-gateway/internal-dispatcher';
-import type { InnerResponse } from '../onion-gateway/inner-request';
+import type { InnerRequest, InnerResponse } from '../onion-gateway/inner-request';
 import { encodeBatchResponse, parseBatch } from './batch';
 
 export interface CapabilitiesReply {
@@ -31,16 +31,25 @@ export class GeneralService {
     return missing.length ? { capabilities: this.capabilities, missing } : { capabilities: this.capabilities };
   }
 
-  /**
-   * Runs a batch with the outer request's user for every sub-request. /batch runs them
-   * independently (concurrently); /sequence in order, stopping after the first non-2xx.
-   */
-  async run(rawBody: unknown, user: AuthenticatedUser | null, mode: 'batch' | 'sequence'): Promise<Buffer> {
+  /** Parses and runs a batch (see parse and execute). */
+  run(rawBody: unknown, user: AuthenticatedUser | null, mode: 'batch' | 'sequence'): Promise<Buffer> {
+    return this.execute(this.parse(rawBody), user, mode);
+  }
+
+  /** The sub-requests of a /batch or /sequence body; 413 or 400 with a reason when it is not one. */
+  parse(rawBody: unknown): InnerRequest[] {
     const size = Buffer.isBuffer(rawBody) ? rawBody.length : 0;
     if (size > this.config.BATCH_MAX_BYTES) {
       throw new PayloadTooLargeException(`Batch request body of ${size} bytes exceeds the limit of ${this.config.BATCH_MAX_BYTES}`);
     }
-    const requests = parseBatch(parseJsonBody(rawBody, this.config.JSON_MAX_DEPTH), this.config.BATCH_MAX_REQUESTS);
+    return parseBatch(parseJsonBody(rawBody, this.config.JSON_MAX_DEPTH), this.config.BATCH_MAX_REQUESTS);
+  }
+
+  /**
+   * Runs a batch with the outer request's user for every sub-request. /batch runs them
+   * independently (concurrently); /sequence in order, stopping after the first non-2xx.
+   */
+  async execute(requests: InnerRequest[], user: AuthenticatedUser | null, mode: 'batch' | 'sequence'): Promise<Buffer> {
     let responses: InnerResponse[];
     if (mode === 'batch') {
       const batchReads = new Map<string, Promise<unknown>>();

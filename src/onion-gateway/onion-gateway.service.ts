@@ -79,15 +79,16 @@ export class OnionGatewayService {
 
   /**
    * Dispatches and returns the v4 reply plaintext. A signed request's reply is kept for its
-   * retries; a retry gets the original reply instead of running again (issue 9 item 5).
+   * retries; a retry gets the original reply instead of running again (issue 9 item 5). Reads
+   * (context.readOnly) are not kept: their retries run again.
    */
   private async run(inner: InnerRequest, log: FastifyBaseLogger | undefined): Promise<Buffer> {
-    const context: DispatchContext = { signedTarget: inner.target, log };
+    const context: DispatchContext = { signedTarget: inner.target, log, readOnly: inner.method === 'GET' };
     const res = await this.dispatcher.dispatch(inner, context);
     const reply = encodeV4Reply(res);
     const signed = context.signed;
     if (signed?.retry) return (await this.retries.original(signed)) ?? reply;
-    if (signed) void this.retries.settle(signed, res.code, reply);
+    if (signed && !context.readOnly) void this.retries.settle(signed, res.code, reply);
     return reply;
   }
 }

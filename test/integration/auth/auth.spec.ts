@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SogsClient } from '../../../src/client';
 import { section } from '../../unit/crypto/vectors';
+import { RedisService } from '../../../src/redis/redis.service';
 import { createTestContext, type TestContext } from '../../support/context';
 
 // spec §3.2 through onion requests against the running app; scenario names follow spec §14 (test_auth.py).
@@ -215,6 +216,28 @@ describe('retry-safe replies (issue 9 item 5)', () => {
     expect(await dmCount(bob.sessionId!)).toBe(1);
   });
 
+  it('runs a retried read again (a GET, a batch of GETs) instead of keeping its reply; another request on its nonce is still a 425', async () => {
+    const [alice, bob] = [ctx.newUser(), ctx.newUser()];
+    await bob.get('/capabilities');
+    const keptReplies = async () => (await ctx.server.app.get(RedisService).client.keys(`${ctx.config.REDIS_PREFIX}reply:*`)).length;
+    const before = await keptReplies();
+    const get = { method: 'GET' as const, path: '/capabilities', nonce: nonce(), timestamp: now() };
+    const poll = { method: 'POST' as const, path: '/batch', json: [{ method: 'GET', path: '/capabilities' }, { method: 'GET', path: '/inbox/since/0' }], nonce: nonce(), timestamp: now() };
+    for (const req of [get, poll]) {
+      const [first, retry] = [await alice.request(req), await alice.request(req)];
+      expect([first.code, retry.code]).toEqual([200, 200]);
+      expect(retry.text()).toBe(first.text());
+    }
+    expect(await keptReplies()).toBe(before);
+    const reuse = await alice.request({ ...get, path: '/capabilities?required=sogs' });
+    expect([reuse.code, reuse.text()]).toEqual([425, 'Invalid authentication: X-SOGS-Nonce cannot be reused']);
+    // A batch that writes is kept and replayed as before: one DM.
+    const send = { method: 'POST' as const, path: '/batch', json: [{ method: 'POST', path: `/inbox/${bob.sessionId}`, json: { message: 'aGk=' } }], nonce: nonce(), timestamp: now() };
+    const [first, retry] = [await alice.request(send), await alice.request(send)];
+    expect(retry.body.equals(first.body)).toBe(true);
+    expect(await dmCount(bob.sessionId!)).toBe(1);
+  });
+
   it('replays an error reply too (the original answer, not a 425)', async () => {
     const alice = ctx.newUser();
     const req = { method: 'POST' as const, path: `/inbox/15${'ab'.repeat(32)}`, json: { message: 'aGk=' }, nonce: nonce(), timestamp: now() };
@@ -270,9 +293,10 @@ describe('limits (USER_RATE_LIMIT, AUTH_FAILURE_LIMIT, RETRY_REPLY_MAX_BYTES)', 
   });
 
   it('does not keep replies over RETRY_REPLY_MAX_BYTES: the retry gets the 425', async () => {
-    const gina = limited.newUser();
-    const req = { method: 'GET' as const, path: '/capabilities', nonce: nonce(), timestamp: now() };
-    expect((await gina.request(req)).code).toBe(200);
+    const [gina, hal] = [limited.newUser(), limited.newUser()];
+    await hal.get('/inbox');
+    const req = { method: 'POST' as const, path: `/inbox/${hal.sessionId}`, json: { message: 'aGk=' }, nonce: nonce(), timestamp: now() };
+    expect((await gina.request(req)).code).toBe(201);
     const retry = await gina.request(req);
     expect([retry.code, retry.text()]).toEqual([425, 'Invalid authentication: X-SOGS-Nonce cannot be reused']);
   });
