@@ -308,13 +308,16 @@ export class RoomsRepository {
     const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer,
       ${p.posted}::double precision, ${Buffer.from(p.data)}::bytea, ${Buffer.from(p.signature)}::bytea, ${p.filtered}::boolean,
       ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision)`;
-    const rows =
+    // A prepared statement: posting is hot (issue 7) and the statement text is one of two.
+    const rows = await queryPrepared<PostOutcome>(
+      this.prisma.pool,
       p.files.ids.length === 0
-        ? await this.prisma.$queryRaw<PostOutcome[]>`${post}`
-        : await this.prisma.$queryRaw<PostOutcome[]>`WITH posted AS (${post}),
+        ? post
+        : Prisma.sql`WITH posted AS (${post}),
             attached AS (UPDATE files SET message = posted.id, expiry = ${p.files.expiry}::double precision FROM posted
               WHERE posted.outcome = 'posted' AND ${attachable(p.roomId, p.userId, p.files)})
-            SELECT outcome, id, seqno FROM posted`;
+            SELECT outcome, id, seqno FROM posted`,
+    );
     return rows[0];
   }
 
