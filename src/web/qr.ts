@@ -1,5 +1,9 @@
-import { PNG } from 'pngjs';
-import QRCode from 'qrcode';
+import type * as QRCodeLib from 'qrcode';
+import type * as PngLib from 'pngjs';
+
+// Required on first use (Node caches them): most processes never draw a QR code; the web page and the CLI do.
+const qrcode = () => require('qrcode') as typeof QRCodeLib;
+const pngjs = () => require('pngjs') as typeof PngLib;
 
 // Medium error correction: readable from a phone screen at a glance, still a small symbol.
 const LEVEL = 'M' as const;
@@ -8,7 +12,7 @@ const MARGIN = 4;
 
 /** Inline SVG of the QR code (rendered server-side; works without JavaScript). */
 export function qrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { errorCorrectionLevel: LEVEL, margin: MARGIN, type: 'svg' });
+  return qrcode().toString(text, { errorCorrectionLevel: LEVEL, margin: MARGIN, type: 'svg' });
 }
 
 /**
@@ -16,10 +20,11 @@ export function qrSvg(text: string): Promise<string> {
  * edges stay sharp for scanners, centred on a white square whose border is at least the quiet zone.
  */
 export function qrPng(text: string, size = 512): Buffer {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: LEVEL });
+  const { modules } = qrcode().create(text, { errorCorrectionLevel: LEVEL });
   const count = modules.size;
   const scale = Math.max(1, Math.floor(size / (count + 2 * MARGIN)));
   const offset = Math.floor((size - count * scale) / 2);
+  const { PNG } = pngjs();
   const png = new PNG({ width: size, height: size, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
   png.data = Buffer.alloc(size * size, 0xff);
   for (let row = 0; row < count; row++) {
@@ -36,5 +41,5 @@ export function qrPng(text: string, size = 512): Buffer {
 
 /** The QR code drawn with block characters, for a terminal (CLI `keys show`). */
 export function qrTerminal(text: string): Promise<string> {
-  return QRCode.toString(text, { errorCorrectionLevel: LEVEL, margin: 2, type: 'utf8' });
+  return qrcode().toString(text, { errorCorrectionLevel: LEVEL, margin: 2, type: 'utf8' });
 }
