@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import Fastify from 'fastify';
 import { parseAuthHeaders } from '../src/auth/auth-headers';
 import { loadOrCreateServerKey } from '../src/config/server-key';
@@ -14,11 +15,11 @@ import { FORBIDDEN_INNER_HEADERS } from '../src/onion-gateway/internal-dispatche
  * same process model (BENCH_WORKERS processes behind node:cluster, as the server runs them). No
  * nonce store, no database, no routing: a 200 with an empty batch array for a valid signature.
  *
- * Env: HOST, PORT, KEY_FILE, BENCH_WORKERS (default 1).
+ * Env: HOST, PORT, KEY_FILE, BENCH_WORKERS (default 1; `auto` = one per core, as API_WORKERS).
  */
 
 const key = loadOrCreateServerKey(process.env.KEY_FILE ?? './data/key_x25519');
-const workers = Number(process.env.BENCH_WORKERS ?? '1');
+const workers = process.env.BENCH_WORKERS === 'auto' ? availableParallelism() : Number(process.env.BENCH_WORKERS ?? '1');
 const EMPTY_BATCH = Buffer.from('[]');
 const TEXT = 'text/plain; charset=utf-8';
 

@@ -256,7 +256,8 @@ async function startServer(env: Env): Promise<ServerProcess> {
     // The bench posts far faster than the reference per-user limit allows (spec §9.2); 0 = off.
     RATE_LIMIT_POSTS: '0',
   };
-  log(`starting server on ${url}`);
+  // API_WORKERS from this environment reaches the server too (startProcess passes process.env on).
+  log(`starting server on ${url}${process.env.API_WORKERS ? ` with API_WORKERS=${process.env.API_WORKERS}` : ''}`);
   return startProcess({
     script: join(DIST, 'src', 'main.js'),
     env: settings,

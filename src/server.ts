@@ -10,7 +10,7 @@ import { loadOrCreateServerKey, type ServerKey } from './config/server-key';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { installRawBodyParser } from './core/http-setup';
-import { startAdminServer } from './admin/admin-server';
+import { answerAdminQueries, startAdminServer } from './admin/admin-server';
 import { createLogger, PinoNestLogger, requestId } from './logging/logger';
 import { installRequestLogging } from './logging/request-logging';
 import { installRequestMetrics } from './metrics/http-metrics';
@@ -18,11 +18,12 @@ import { MetricsService } from './metrics/metrics.service';
 
 export interface RunningServer {
   app: NestFastifyApplication;
-  admin: NestFastifyApplication;
+  /** The admin listener; null in a cluster worker, whose primary serves the admin port. */
+  admin: NestFastifyApplication | null;
   serverKey: ServerKey;
   /** http://host:port of the public listener (onion gateway and web page); empty in the worker role. */
   url: string;
-  /** http://host:port of the admin listener (health, readiness, metrics). */
+  /** http://host:port of the admin listener (health, readiness, metrics); empty in a cluster worker. */
   adminUrl: string;
   close(): Promise<void>;
 }
@@ -36,9 +37,13 @@ function listenUrl(app: INestApplication): string {
 /**
  * Builds and starts the public and admin listeners for one process (used by main.ts and tests).
  * `logger`: false silences everything; a pino logger (tests capture lines with one) replaces the
- * default JSON logger on stdout.
+ * default JSON logger on stdout. `admin`: 'primary' in a cluster worker (API_WORKERS > 1): no
+ * admin listener here; the primary serves the admin port and asks this process over IPC.
  */
-export async function startServer(config: AppConfig, options: { logger?: boolean | PinoLogger } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: AppConfig,
+  options: { logger?: boolean | PinoLogger; admin?: 'listen' | 'primary' } = {},
+): Promise<RunningServer> {
   const serverKey = loadOrCreateServerKey(config.KEY_FILE);
   const pino = options.logger === false ? undefined : options.logger === true || !options.logger ? createLogger(config) : options.logger;
   const logger = pino ? new PinoNestLogger(pino) : false;
@@ -66,7 +71,9 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
   if (publicListener) await app.listen(config.PORT, config.HOST);
   else await app.init();
 
-  const admin = await startAdminServer(app, config, logger);
+  let admin: NestFastifyApplication | null = null;
+  if (options.admin === 'primary') answerAdminQueries(app, config);
+  else admin = await startAdminServer(app, config, logger);
 
   pino?.info({ context: 'Identity', x25519_pubkey: serverKey.publicKeyHex }, `Server public key ${serverKey.publicKeyHex}`);
   return {
@@ -74,10 +81,10 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
     admin,
     serverKey,
     url: publicListener ? listenUrl(app) : '',
-    adminUrl: listenUrl(admin),
+    adminUrl: admin ? listenUrl(admin) : '',
     async close() {
       await app.close();
-      await admin.close();
+      await admin?.close();
     },
   };
 }

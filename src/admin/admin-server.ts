@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
-import type { ReadinessCheck } from '../health/readiness';
+import { checkReadiness, type ReadinessCheck } from '../health/readiness';
+import { answerPrimary } from '../cluster/ipc';
 import { FilesService } from '../files/files.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
@@ -38,4 +39,14 @@ export async function startAdminServer(
   );
   await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
   return admin;
+}
+
+/** In a cluster worker: the primary's admin port asks this process for its readiness and metrics. */
+export function answerAdminQueries(context: INestApplicationContext, config: AppConfig): void {
+  const checks = readinessChecks(context);
+  const metrics = context.get(MetricsService, { strict: false });
+  answerPrimary({
+    readiness: () => checkReadiness(checks, config.READY_CHECK_TIMEOUT * 1000),
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+  });
 }

@@ -13,6 +13,12 @@ const DAY = 86400;
 export const configSchema = z.object({
   // --- process and network
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** HTTP API processes (node:cluster workers sharing PORT) for ROLE all/api; `auto` = one per CPU core. */
+  API_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], { error: 'expected a whole number from 1 to 256, or auto' }).default(1),
+  /** A dead API worker is restarted after this, doubled for each death in a row, at most ..._MAX_DELAY. */
+  API_WORKER_RESTART_DELAY: num(1, 0),
+  /** Longest restart delay; a worker that ran this long before dying starts the doubling over. */
+  API_WORKER_RESTART_MAX_DELAY: num(60, 0),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(3000, 0, 65535),
   ADMIN_HOST: z.string().default('127.0.0.1'),

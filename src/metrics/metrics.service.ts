@@ -77,6 +77,8 @@ export class MetricsService {
       help: 'Jobs in each background queue by state',
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
+      // Every API worker of a cluster reads the same shared queues: aggregating must not add them up.
+      aggregator: 'max',
       async collect() {
         this.reset();
         await Promise.all(
