@@ -80,7 +80,7 @@ export class PrimaryAdmin {
 
   /** The group's metrics; a worker that does not answer (dying, restarting) is left out of this scrape. */
   async metrics(): Promise<string> {
-    const workers = await Promise.all(this.supervisor.connected().map((w) => askWorker(w, 'metrics', this.askTimeoutMs).catch(() => null)));
+    const workers = await Promise.all(this.supervisor.listening().map((w) => askWorker(w, 'metrics', this.askTimeoutMs).catch(() => null)));
     const all = [await this.registry.getMetricsAsJSON(), ...workers.filter((m) => m !== null)];
     return AggregatorRegistry.aggregate(all).metrics();
   }

@@ -50,14 +50,9 @@ export class Supervisor {
     return this.slots.length;
   }
 
-  /** Workers whose public listener is up. */
+  /** Workers whose public listener is up (and which answer the admin port's questions). */
   listening(): Worker[] {
     return this.slots.flatMap((s) => (s.worker && s.listening ? [s.worker] : []));
-  }
-
-  /** Workers that can be asked something (started, not yet gone). */
-  connected(): Worker[] {
-    return this.slots.flatMap((s) => (s.worker?.isConnected() ? [s.worker] : []));
   }
 
   /**
