@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 
 /** The channel the database triggers announce changes on (migration 20261129090000). */
 export const CHANGE_CHANNEL = 'scs_changes';
+/** application_name of the listening connection. */
+export const CHANGE_FEED_APPLICATION = 'scs-change-feed';
 
 /** A committed change to something the poll-path caches hold. */
 export type Change =
@@ -31,6 +34,8 @@ export function parseChange(payload: string): Change | null {
 }
 
 const RECONNECT_MIN_MS = 100;
+/** A barrier not heard back by then lets the request go on (the feed is then about to be lost). */
+const SYNC_TIMEOUT_MS = 2_000;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
@@ -52,6 +57,10 @@ export class ChangeFeed implements OnModuleDestroy {
   /** Bumped whenever the set of changes heard may have a gap; loads started in another epoch are not kept. */
   epoch = 0;
   private isLive = false;
+  /** Barrier tokens this process sent and waits to hear back (see sync). */
+  private readonly syncWaiters = new Map<string, () => void>();
+  private readonly syncPrefix = `S${randomBytes(6).toString('hex')}.`;
+  private syncSeq = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -69,6 +78,31 @@ export class ChangeFeed implements OnModuleDestroy {
     return this.isLive;
   }
 
+  /**
+   * Resolves once every change committed before the call has been heard and applied: a barrier,
+   * for read-your-writes in this process (notifications arrive in commit order, so hearing a
+   * notification sent now means all earlier ones were heard). At once when not live.
+   */
+  async sync(timeoutMs = SYNC_TIMEOUT_MS): Promise<void> {
+    const client = this.client;
+    if (!this.isLive || !client) return;
+    const token = this.syncPrefix + ++this.syncSeq;
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve) => {
+      this.syncWaiters.set(token, resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, token]);
+      await heard;
+    } catch {
+      // The connection is going: its loss resets every cache, which is what the barrier was for.
+    } finally {
+      clearTimeout(timer);
+      this.syncWaiters.delete(token);
+    }
+  }
+
   subscribe(listener: (event: ChangeEvent) => void): void {
     this.listeners.push(listener);
   }
@@ -81,12 +115,14 @@ export class ChangeFeed implements OnModuleDestroy {
     this.isLive = false;
     this.epoch++;
     this.emit({ kind: 'reset' });
+    for (const resolve of this.syncWaiters.values()) resolve();
   }
 
   private async connect(): Promise<void> {
     this.retryTimer = null;
     if (this.closed) return;
-    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    // Named, so an admin can tell it apart in pg_stat_activity.
+    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: CHANGE_FEED_APPLICATION });
     this.client = client;
     let failed = false;
     const fail = (err?: Error) => {
@@ -102,6 +138,8 @@ export class ChangeFeed implements OnModuleDestroy {
     client.on('end', () => fail());
     client.on('notification', (msg) => {
       if (msg.channel !== CHANGE_CHANNEL || msg.payload === undefined) return;
+      const waiter = this.syncWaiters.get(msg.payload);
+      if (waiter) return waiter();
       const change = parseChange(msg.payload);
       if (change) this.emit(change);
     });

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import type { DispatchContext } from '../auth/auth.types';
 import { RetryReplies } from '../auth/retry-replies';
+import { ChangeFeed } from '../cache/change-feed';
 import { OnionFrameError, onionDecrypt, onionEncrypt, onionSharedKey, parseEncType, parseEphemeralKey, parseOnionFrame } from '../crypto';
 import { MetricsService } from '../metrics/metrics.service';
 import type { InnerRequest } from './inner-request';
@@ -30,6 +31,7 @@ export class OnionGatewayService {
     private readonly dispatcher: InternalDispatcher,
     private readonly retries: RetryReplies,
     private readonly metrics: MetricsService,
+    private readonly changes: ChangeFeed,
   ) {}
 
   /** An outer 400, counted by reason. */
@@ -85,6 +87,8 @@ export class OnionGatewayService {
   private async run(inner: InnerRequest, log: FastifyBaseLogger | undefined): Promise<Buffer> {
     const context: DispatchContext = { signedTarget: inner.target, log, readOnly: inner.method === 'GET' };
     const res = await this.dispatcher.dispatch(inner, context);
+    // What a request changed is in this process's caches before its reply leaves (read-your-writes).
+    if (!context.readOnly) await this.changes.sync();
     const reply = encodeV4Reply(res);
     const signed = context.signed;
     if (signed?.retry) return (await this.retries.original(signed)) ?? reply;

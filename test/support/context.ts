@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { deleteRedisKeys } from '../../src/redis/delete-keys';
 import { SogsClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/config';
+import { ChangeFeed } from '../../src/cache/change-feed';
 import { PrismaService } from '../../src/database/prisma.service';
 import { startServer, type RunningServer } from '../../src/server';
 import { createDatabase, databaseUrl, dropDatabases, REDIS_URL, runId, templateName } from './db';
@@ -16,7 +17,7 @@ export interface TestContext {
   adminUrl: string;
   config: AppConfig;
   server: RunningServer;
-  /** The app's own PrismaService, on this context's database. */
+  /** The app's own PrismaService, on this context's database; a write returns once the app has heard of it (see withChangeBarrier). */
   prisma: PrismaService;
   serverPubkeyHex: string;
   databaseUrl: string;
@@ -96,7 +97,7 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
     adminUrl: server.adminUrl,
     config,
     server,
-    prisma: server.app.get(PrismaService),
+    prisma: withChangeBarrier(server.app.get(PrismaService), server.app.get(ChangeFeed)),
     serverPubkeyHex: server.serverKey.publicKeyHex,
     databaseUrl: config.DATABASE_URL,
     newUser: ({ blind = true } = {}) => client(new Uint8Array(randomBytes(32)), blind),
@@ -116,3 +117,25 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
   };
 }
 
+
+/** Model operations that only read. */
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
+
+/**
+ * Fixtures write straight to the database and expect the very next request to see it. The app
+ * hears of such a change by notification a moment after the commit (as it hears of a replica's);
+ * waiting on the change feed's barrier after each write makes that moment part of the write.
+ */
+function withChangeBarrier(prisma: PrismaService, feed: ChangeFeed): PrismaService {
+  const client = prisma.$extends({
+    query: {
+      async $allOperations({ operation, args, query }) {
+        const result = await query(args);
+        if (!READS.has(operation)) await feed.sync();
+        return result;
+      },
+    },
+  });
+  // The extended client has every method of the service the tests use; `pool` stays the app's.
+  return Object.assign(client, { pool: prisma.pool }) as unknown as PrismaService;
+}

@@ -2,6 +2,7 @@
 // must be exactly what the full routes answer, and every committed change — by this server, a
 // replica, or SQL from outside — must be seen by the next poll.
 import { Client } from 'pg';
+import { CHANGE_FEED_APPLICATION } from '../../../src/cache/change-feed';
 import { SogsClient, type SogsResponse } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { banGlobally, banInRoom, createRoom, grantRoom, post, userOf } from '../../support/rooms-fixtures';
@@ -143,6 +144,27 @@ describe('change notifications reach the caches', () => {
     await eventually(async () => expect((await carol.batch([{ method: 'GET', path: poll[0] }])).code).toBe(403));
   });
 
+  it('what a request wrote is in the very next poll on the same server (the reply waits for the change feed)', async () => {
+    const [writer, reader] = [ctx.newUser(), ctx.newUser()];
+    await reader.get('/capabilities');
+    for (let i = 0; i < 10; i++) {
+      const seq = (await reader.batch([{ method: 'GET', path: '/room/lobby/pollInfo/0' }])).items[0].body as { token: string };
+      expect(seq.token).toBe('lobby');
+      const before = (await reader.get('/room/lobby')).json<{ message_sequence: number }>().message_sequence;
+      await reader.batch([{ method: 'GET', path: `/room/lobby/messages/since/${before}` }]);
+      const m = await post(writer, 'lobby');
+      const polled = await reader.batch([
+        { method: 'GET', path: `/room/lobby/messages/since/${before}` },
+        { method: 'GET', path: '/inbox/since/0' },
+      ]);
+      expect(polled.items[0].body).toEqual([expect.objectContaining({ id: m.id })]);
+      expect((await writer.post(`/inbox/${reader.sessionId}`, { message: Buffer.from(`dm ${i}`).toString('base64') })).code).toBe(201);
+      const inbox = (await reader.batch([{ method: 'GET', path: `/inbox/since/0` }])).items[0];
+      expect(inbox.code).toBe(200);
+      expect((inbox.body as unknown[]).length).toBe(i + 1);
+    }
+  });
+
   it('a post through a replica is in the next poll here', async () => {
     const replica = await ctx.startReplica();
     const viaReplica = new SogsClient({ baseUrl: replica.url, serverPubkey: replica.serverKey.publicKey, seed: new Uint8Array(32).fill(3) });
@@ -157,7 +179,7 @@ describe('change notifications reach the caches', () => {
   it('losing the notification connection: polls read the database meanwhile, and it comes back', async () => {
     const user = ctx.newUser();
     const listeners = async () =>
-      (await sql.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN scs_changes'`)).rows;
+      (await sql.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [CHANGE_FEED_APPLICATION])).rows;
     const paths = ['/room/quiet/pollInfo/0'];
     expect(await codes(user, paths)).toEqual([200]);
     const before = await listeners();
