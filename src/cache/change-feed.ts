@@ -61,6 +61,7 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly syncWaiters = new Map<string, () => void>();
   private readonly syncPrefix = `S${randomBytes(6).toString('hex')}.`;
   private syncSeq = 0;
+  private nextRound: Promise<void> | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -81,16 +82,28 @@ export class ChangeFeed implements OnModuleDestroy {
   /**
    * Resolves once every change committed before the call has been heard and applied: a barrier,
    * for read-your-writes in this process (notifications arrive in commit order, so hearing a
-   * notification sent now means all earlier ones were heard). At once when not live.
+   * notification sent now means all earlier ones were heard). At once when not live. Calls of one
+   * event-loop turn share one notification: it is sent after all of them, so it serves them all.
    */
-  async sync(timeoutMs = SYNC_TIMEOUT_MS): Promise<void> {
+  sync(): Promise<void> {
+    if (!this.isLive || !this.client) return Promise.resolve();
+    this.nextRound ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.nextRound = null;
+        void this.roundTrip().then(resolve);
+      }),
+    );
+    return this.nextRound;
+  }
+
+  private async roundTrip(): Promise<void> {
     const client = this.client;
     if (!this.isLive || !client) return;
     const token = this.syncPrefix + ++this.syncSeq;
     let timer: NodeJS.Timeout | undefined;
     const heard = new Promise<void>((resolve) => {
       this.syncWaiters.set(token, resolve);
-      timer = setTimeout(resolve, timeoutMs);
+      timer = setTimeout(resolve, SYNC_TIMEOUT_MS);
     });
     try {
       await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, token]);
