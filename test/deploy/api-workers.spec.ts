@@ -33,6 +33,11 @@ interface LogLine {
 }
 
 /** The environment a container would get: the test context's settings as variables. */
+/** Where a started server group answers, and its log. */
+function listening(port: number, adminPort: number, logFile: string) {
+  return { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, readyUrl: `http://127.0.0.1:${adminPort}/readyz`, logFile };
+}
+
 function environment(config: AppConfig, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(config)) if (value !== undefined && value !== null) env[name] = String(value);
@@ -104,10 +109,7 @@ describe('ROLE=all with API_WORKERS=2', () => {
         PORT: String(port),
         ADMIN_PORT: String(adminPort),
       }),
-      url: `http://127.0.0.1:${port}`,
-      adminUrl: `http://127.0.0.1:${adminPort}`,
-      readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
-      logFile,
+      ...listening(port, adminPort, logFile),
     });
     const connection = { url: ctx.config.REDIS_URL };
     queues = [QueueName.Files, QueueName.Maintenance].map((name) => new Queue(name, { connection, prefix: `${ctx.config.REDIS_PREFIX}bull` }));
@@ -210,10 +212,7 @@ describe('API_WORKERS=2 when a worker cannot start', () => {
           PORT: String(port),
           ADMIN_PORT: String(adminPort),
         }),
-        url: `http://127.0.0.1:${port}`,
-        adminUrl: `http://127.0.0.1:${adminPort}`,
-        readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
-        logFile,
+        ...listening(port, adminPort, logFile),
       });
       await expect(start).rejects.toThrow(/exited with code 1/);
       expect(readFileSync(logFile, 'utf8')).toMatch(/API worker 1 exited \(code 1\) before it listened/);
