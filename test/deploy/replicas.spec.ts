@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
+import { freePort } from '../../bench/server-process';
 import { SogsClient } from '../../src/client';
 import type { AppConfig } from '../../src/config/config';
 import { createTestContext, type TestContext } from '../support/context';
@@ -31,16 +31,6 @@ interface Replica {
   output: string[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment a container would get: the test context's settings as variables. */
 function environment(config: AppConfig, extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -1,19 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../bench/server-process';
 import { createTestContext, type TestContext } from '../../support/context';
 
 // Issue 5: /healthz, /readyz (Postgres, Redis, storage; fails fast, recovers by itself) and /metrics.
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A private redis-server (never the shared one: the test stops it). */
 async function startRedis(port: number): Promise<ChildProcess> {
