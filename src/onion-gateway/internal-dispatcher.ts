@@ -96,13 +96,20 @@ export class InternalDispatcher implements OnModuleInit {
   /** The answer of a direct route, if one takes the request; null when the full route must answer. */
   private async dispatchDirect(scope: DirectRoute['scope'], inner: InnerRequest, context: DispatchContext): Promise<InnerResponse | null> {
     const { path, query } = splitTarget(inner.target);
-    const route = this.directRoutes.find((r) => r.scope === scope && r.method === inner.method && r.path.test(path));
-    if (!route) return null;
+    let route: DirectRoute | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const r of this.directRoutes) {
+      if (r.scope === scope && r.method === inner.method && (match = r.path.exec(path))) {
+        route = r;
+        break;
+      }
+    }
+    if (!route || !match) return null;
     const started = performance.now();
     let res: InnerResponse;
     try {
       const answer = await route.handle({
-        params: route.path.exec(path)!.slice(1),
+        params: match.slice(1),
         query,
         user: context.inheritedUser ?? null,
         context,

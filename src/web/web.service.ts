@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { FilesService, type RoomFileDownload } from '../files/files.service';
@@ -31,13 +30,8 @@ export class WebService {
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     private readonly rooms: RoomsService,
     private readonly files: FilesService,
-    private readonly moduleRef: ModuleRef,
+    private readonly messages: MessagesService,
   ) {}
-
-  // RoomsModule does not export MessagesService (yet); looked up in the whole container instead.
-  private get messages(): MessagesService {
-    return this.moduleRef.get(MessagesService, { strict: false });
-  }
 
   get showIndex(): boolean {
     return this.config.WEB_SHOW_INDEX;
