@@ -32,7 +32,7 @@ import {
 } from '../../../src/crypto';
 import { b64, hex, section, toHex, utf8 } from './vectors';
 
-// Every section of ../shared/vectors/sogs-vectors.json that applies to the server (issue 9 item 1).
+// Every section of test/fixtures/vectors/sogs-vectors.json that applies to the server (issue 9 item 1).
 
 interface Blind15Case {
   ed25519_seed: string;

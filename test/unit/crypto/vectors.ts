@@ -1,17 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The shared folder sits beside the repository root (`<parent>/shared`); SHARED_DIR overrides it. */
-export function sharedDir(): string {
-  if (process.env.SHARED_DIR) return path.resolve(process.env.SHARED_DIR);
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('repository root not found above ' + __dirname);
-    dir = parent;
-  }
-  return path.resolve(dir, '..', 'shared');
-}
+/** The vectors ship with the repository as fixtures (test/fixtures/vectors, data kept as received). */
+const VECTORS_FILE = path.resolve(__dirname, '..', '..', 'fixtures', 'vectors', 'sogs-vectors.json');
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -19,7 +10,7 @@ export type JsonObject = { [key: string]: Json };
 let cached: JsonObject | undefined;
 
 export function loadVectors(): JsonObject {
-  cached ??= JSON.parse(fs.readFileSync(path.join(sharedDir(), 'vectors', 'sogs-vectors.json'), 'utf8')) as JsonObject;
+  cached ??= JSON.parse(fs.readFileSync(VECTORS_FILE, 'utf8')) as JsonObject;
   return cached;
 }
 
