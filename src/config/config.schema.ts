@@ -75,6 +75,11 @@ export const configSchema = z.object({
   REACTORS_DEFAULT: int(4, 0),
   REACTORS_MAX: int(20, 0),
   REACTION_MAX_CODEPOINTS: int(12, 1),
+  /**
+   * Different reactions one message may carry (0 = unlimited). Real messages rarely show more than a
+   * dozen; each new one costs a seqno and rides along on every poll of the message.
+   */
+  REACTIONS_MAX_DISTINCT_PER_MESSAGE: int(32, 0),
   MESSAGE_MAX_BYTES: int(10_485_760, 1),
   RATE_LIMIT_POSTS: int(5, 0),
   RATE_LIMIT_WINDOW: num(16, 0),

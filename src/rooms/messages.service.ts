@@ -1,4 +1,4 @@
-import { BadRequestException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { Room } from '../generated/prisma/client';
@@ -267,10 +267,23 @@ export class MessagesService {
 
   async addReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
     return this.reactionChange(room, id, async (tx, seqno) => {
+      await this.requireReactionRoom(id, reaction, tx);
       if (!(await this.repo.addReaction(id, reaction, user.id, now(), tx))) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;
     }).then(({ changed, seqno }) => ({ added: changed > 0, seqno }));
+  }
+
+  /**
+   * REACTIONS_MAX_DISTINCT_PER_MESSAGE: a reaction the message does not have yet needs a free place.
+   * 409, not 429: it is the message's state that refuses, for everyone, until a reaction goes. The
+   * room row is locked by this transaction, so concurrent adds cannot both take the last place.
+   */
+  private async requireReactionRoom(messageId: number, reaction: string, tx: Tx): Promise<void> {
+    const max = this.config.REACTIONS_MAX_DISTINCT_PER_MESSAGE;
+    if (max === 0) return;
+    const { distinct, present } = await this.repo.distinctReactions(messageId, reaction, tx);
+    if (!present && distinct >= max) throw new ConflictException(`A message can carry at most ${max} different reactions`);
   }
 
   async removeReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {

@@ -346,6 +346,13 @@ export class RoomsRepository {
   // ---- reactions (spec §6.4)
 
   /** Adds the user's reaction; false when they already had it. */
+  /** How many different reactions a message has, and whether `reaction` is one of them. */
+  async distinctReactions(messageId: number, reaction: string, db: Tx): Promise<{ distinct: number; present: boolean }> {
+    const [row] = await db.$queryRaw<Array<{ distinct: number; present: boolean }>>`
+      SELECT count(*)::int AS distinct, coalesce(bool_or(reaction = ${reaction}), false) AS present FROM reactions WHERE message = ${messageId}`;
+    return row;
+  }
+
   async addReaction(messageId: number, reaction: string, userId: number, at: number, db: Tx): Promise<boolean> {
     await db.$executeRaw`INSERT INTO reactions (message, reaction) VALUES (${messageId}, ${reaction}) ON CONFLICT (message, reaction) DO NOTHING`;
     const added = await db.$executeRaw`
