@@ -19,7 +19,7 @@ ENV npm_config_build_from_source=true \
     CI=true
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json prisma.config.ts nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
 RUN npm run build \
