@@ -1,9 +1,8 @@
 // A black-box "stock client" view of the server for the conformance suite: every request goes
 // through the onion gateway with SogsClient, shaped the way session-desktop sends it (spec §11:
 // Content-Type application/json on every JSON-API request, including GETs and body-less
-// PUT/DELETE). Setup that only an admin can do (creating rooms, the first admin) goes through the
-// services, as the CLI would.
-import { randomBytes } from 'node:crypto';
+// PUT/DELETE). Setup that only an admin can do (the first admin) goes through the services, as the
+// CLI would; rooms come from the shared fixtures.
 import { buildOnionRequest, SogsClient, type SogsResponse } from '../../src/client';
 import { onionDecrypt, onionKeyFromSecret, x25519KeyPair, x25519SharedSecret, type EncType } from '../../src/crypto';
 import { ModerationService } from '../../src/users/moderation.service';
@@ -21,15 +20,6 @@ export function dBodyless(client: SogsClient, method: 'PUT' | 'DELETE' | 'POST',
   return client.request({ method, path, headers: JSON_CT });
 }
 
-/** Creates a room as the admin CLI would (spec §10.1 `--add-room`). */
-export async function addRoom(
-  ctx: TestContext,
-  token: string,
-  opts: { name?: string; description?: string; read?: boolean; accessible?: boolean; write?: boolean; upload?: boolean } = {},
-) {
-  return ctx.prisma.room.create({ data: { token, name: opts.name ?? token, ...opts } });
-}
-
 /** Grants moderator/admin as the admin CLI would (no acting user: the system user). */
 export async function cliGrant(
   ctx: TestContext,
@@ -41,12 +31,6 @@ export async function cliGrant(
   // The auth step creates the user row; make sure it exists as a stock client would by talking once.
   await dGet(client, '/capabilities');
   await moderation.addModerator(client.sessionId!, scope, opts);
-}
-
-/** Session-padded message bytes (spec §7.5) and a random 64-byte signature, base64. */
-export function messageBody(text = `hello ${randomBytes(4).toString('hex')}`): { data: string; signature: string } {
-  const raw = Buffer.concat([Buffer.from(text), Buffer.from([0x80]), Buffer.alloc(5)]);
-  return { data: raw.toString('base64'), signature: randomBytes(64).toString('base64') };
 }
 
 export function keysOf(obj: unknown): string[] {

@@ -11,7 +11,7 @@ import { loadOrCreateServerKey } from '../../src/config/server-key';
 import { QueueName } from '../../src/jobs/job-names';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom, messageBody, type PostedMessage } from '../support/rooms-fixtures';
-import { eventually } from '../integration/files/stored-objects';
+import { eventually } from '../support/eventually';
 
 // API_WORKERS (issue 7): `node dist/src/main.js` with ROLE=all and two API workers behind
 // node:cluster, as the README runs it. The primary creates the key, serves the admin port for the

@@ -8,7 +8,8 @@ import { SogsClient } from '../../src/client';
 import type { AppConfig } from '../../src/config/config';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom, messageBody, type PostedMessage } from '../support/rooms-fixtures';
-import { eventually, patternBytes, StoredObjects } from '../integration/files/stored-objects';
+import { eventually } from '../support/eventually';
+import { patternBytes, StoredObjects } from '../integration/files/stored-objects';
 
 // Several replicas are safe (issue 6 item 4, DESIGN "Deployment"): two API processes and one worker
 // process, real `node dist/src/main.js` processes as the image runs them (ROLE=api / ROLE=worker),

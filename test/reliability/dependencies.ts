@@ -9,16 +9,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import S3rver from 's3rver';
 import { freePort } from '../../bench/server-process';
+import { eventually } from '../support/eventually';
 
-
-export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await check().catch(() => false)) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 /** A redis-server on its own loopback port, with an append-only file so a restart keeps its data. */
 export class OwnRedis {
@@ -33,7 +25,7 @@ export class OwnRedis {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
-    await waitFor(async () => {
+    await eventually(async () => {
       const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       client.on('error', () => undefined);
       try {

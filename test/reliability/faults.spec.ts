@@ -10,7 +10,8 @@ import { PrismaService } from '../../src/database/prisma.service';
 import type { RunningServer } from '../../src/server';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom, messageBody } from '../support/rooms-fixtures';
-import { OwnRedis, OwnS3, TcpProxy, waitFor } from './dependencies';
+import { OwnRedis, OwnS3, TcpProxy } from './dependencies';
+import { eventually } from '../support/eventually';
 
 // Issue 8 item 3: PostgreSQL, Redis and S3 go away and come back while a bounded load of posts,
 // polls and uploads runs. Requests that cannot be served get 503 with a reason (never 500, never a
@@ -133,7 +134,7 @@ it('PostgreSQL, Redis and S3 outages under load: 503s with a reason, self-recove
 
   const probe = client();
   async function recovered(): Promise<number> {
-    return waitFor(async () => (await probe.post(`/room/${ROOM}/message`, messageBody())).code === 201 && (await probe.request({ method: 'POST', path: `/room/${ROOM}/file`, body: randomBytes(10) })).code === 201, RECOVERY_LIMIT_MS, `recovery after ${phase}`);
+    return eventually(async () => (await probe.post(`/room/${ROOM}/message`, messageBody())).code === 201 && (await probe.request({ method: 'POST', path: `/room/${ROOM}/file`, body: randomBytes(10) })).code === 201, RECOVERY_LIMIT_MS, `recovery after ${phase}`);
   }
 
   const faults: Array<[string, () => Promise<void> | void, () => Promise<void> | void]> = [
@@ -264,7 +265,7 @@ it('a worker that dies mid-job: the job goes back to the queue and another worke
 
   // A fresh worker process-equivalent on the same Redis picks the stalled job up and completes it.
   await ctx.startReplica({ ROLE: 'worker', REDIS_URL: redis.url, STORAGE_DRIVER: 's3', S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'faults', S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', JOB_LOCK_DURATION: 1 });
-  const tookMs = await waitFor(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 20_000, 'the retried expiry job').catch(async (err: Error) => {
+  const tookMs = await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 20_000, 'the retried expiry job').catch(async (err: Error) => {
     const j = await queue.getJob(jobId);
     throw new Error(`${err.message}: state ${await j?.getState()}, stalled ${j?.stalledCounter}, failed ${j?.failedReason}`);
   });

@@ -6,7 +6,8 @@ import { createLogger } from '../../src/logging/logger';
 import { startServer, type RunningServer } from '../../src/server';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom } from '../support/rooms-fixtures';
-import { TcpProxy, waitFor } from './dependencies';
+import { TcpProxy } from './dependencies';
+import { eventually } from '../support/eventually';
 
 // Issue 8 item 5, the parts a running server shows: key files owner-only, no secret or message body
 // in any log line (also on error and outage paths), web page with a strict CSP and escaped room
@@ -77,7 +78,7 @@ it('no nonce, signature, key or message body in any log line: successes, failure
   const during = await sent('POST', '/room/sec/message', { data, signature });
   proxy.restore();
   expect(during.code).toBe(503);
-  await waitFor(async () => (await sent('GET', '/room/sec/messages/recent')).code === 200, 20_000, 'database back');
+  await eventually(async () => (await sent('GET', '/room/sec/messages/recent')).code === 200, 20_000, 'database back');
 
   const text = logs.lines.join('\n');
   const leaked = secrets.filter((s) => s && text.includes(s));

@@ -3,7 +3,7 @@ import { SogsClient } from '../../src/client';
 import type { RunningServer } from '../../src/server';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom, messageBody } from '../support/rooms-fixtures';
-import { waitFor } from './dependencies';
+import { eventually } from '../support/eventually';
 
 // Issue 8 item 4: a bounded mixed load (polls, posts, edits, reactions, uploads, expiries) on two
 // API replicas and a worker, then a checker: nothing lost, nothing duplicated, memory flat.
@@ -134,7 +134,7 @@ it(`soak: ${SECONDS} s of mixed load on two API replicas and a worker; nothing l
     if (res.code !== 200 || sha(res.body) !== f.sha256) lostFiles.push(f.id);
   }
   const lastLoose = Math.max(0, ...loose.map((l) => l.at));
-  await waitFor(async () => (await ctx.prisma.file.count({ where: { id: { in: loose.map((l) => l.id) } } })) === 0, (UPLOAD_EXPIRY + 15) * 1000 + Math.max(0, lastLoose - Date.now()), 'unattached uploads to expire');
+  await eventually(async () => (await ctx.prisma.file.count({ where: { id: { in: loose.map((l) => l.id) } } })) === 0, (UPLOAD_EXPIRY + 15) * 1000 + Math.max(0, lastLoose - Date.now()), 'unattached uploads to expire');
 
   // --- memory: the floor (lowest sample, i.e. after collections) of the last quarter of the run is
   // compared with that of the second quarter (after warm-up); a per-request leak raises the floor.

@@ -62,6 +62,29 @@ export function messageBody(text = `hello ${randomBytes(4).toString('hex')}`): {
   return { data: raw.toString('base64'), signature: randomBytes(64).toString('base64') };
 }
 
+/**
+ * A padded Session `Content { dataMessage { body, profile { displayName }? } }` protobuf (spec §7.5),
+ * what the posting filters parse, with a random signature.
+ */
+export function sessionMessage(body: string, displayName?: string): { data: string; signature: string } {
+  const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2]), varint(bytes.length), bytes]);
+  // DataMessage.profile is field 101: its key (101 << 3 | 2 = 810) is a two-byte varint.
+  const profile = displayName === undefined ? Buffer.alloc(0) : ((p) => Buffer.concat([varint((101 << 3) | 2), varint(p.length), p]))(field(1, Buffer.from(displayName)));
+  const content = field(1, Buffer.concat([field(1, Buffer.from(body)), profile]));
+  const padded = Buffer.concat([content, Buffer.from([0x80]), Buffer.alloc(159 - (content.length % 160))]);
+  return { data: padded.toString('base64'), signature: randomBytes(64).toString('base64') };
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
 export interface PostedMessage {
   id: number;
   seqno: number;

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dBodyless, dGet, expectText, jsonOf, keysOf, messageBody } from '../desktop';
+import { createRoom, messageBody, sessionMessage } from '../../support/rooms-fixtures';
+import { cliGrant, dBodyless, dGet, expectText, jsonOf, keysOf } from '../desktop';
 
 export function edgesSuite(): void {
   describe('spec §9 reference defaults and edges', () => {
@@ -12,8 +13,8 @@ export function edgesSuite(): void {
     let admin: SogsClient;
     beforeAll(async () => {
       ctx = await createTestContext({ config: { PROFANITY_FILTER: true, ALPHABET_FILTERS: 'cyrillic', ALPHABET_SILENT: false } });
-      await addRoom(ctx, 'edge');
-      await addRoom(ctx, 'filtered');
+      await createRoom(ctx, 'edge');
+      await createRoom(ctx, 'filtered');
       admin = ctx.newUser();
       await cliGrant(ctx, admin, { global: true }, { admin: true });
     });
@@ -126,14 +127,6 @@ export function edgesSuite(): void {
         expectText(await dGet(ctx.anon(), '/room/edge/permissions'), 401);
       });
     });
-
-    /** A Session protobuf Content { dataMessage { body } }, padded (spec §7.5, §9.2 filters parse it). */
-    function sessionMessage(text: string): { data: string; signature: string } {
-      const body = Buffer.from(text);
-      const dataMessage = Buffer.concat([Buffer.from([0x0a, body.length]), body]);
-      const content = Buffer.concat([Buffer.from([0x0a, dataMessage.length]), dataMessage]);
-      return { data: Buffer.concat([content, Buffer.from([0x80]), Buffer.alloc(9)]).toString('base64'), signature: randomBytes(64).toString('base64') };
-    }
 
     describe('spec §9.2 filters', () => {
       it('silent profanity filter: 201 with "filtered": true, never shown; non-silent alphabet filter → 429', async () => {

@@ -1,7 +1,8 @@
 // Conformance (black box, onion requests only): spec §3.1 header encodings clients may use, §5
 // base64 rules for JSON binary values, §13 lower-casing of hex ids in URLs.
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dGet, expectText, jsonOf } from '../desktop';
+import { createRoom } from '../../support/rooms-fixtures';
+import { cliGrant, dGet, expectText, jsonOf } from '../desktop';
 import { randomBytes } from 'node:crypto';
 
 export function encodingsSuite(): void {
@@ -9,7 +10,7 @@ export function encodingsSuite(): void {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
-      await addRoom(ctx, 'enc');
+      await createRoom(ctx, 'enc');
     });
     afterAll(() => ctx?.close());
 

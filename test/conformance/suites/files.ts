@@ -3,7 +3,8 @@
 // are strings, 200, JSON {"status_code"} errors).
 import { randomBytes } from 'node:crypto';
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dGet, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { cliGrant, dGet, expectTimestamp, jsonOf, keysOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function filesSuite(): void {
@@ -14,10 +15,10 @@ export function filesSuite(): void {
 
     beforeAll(async () => {
       ctx = await createTestContext({ config: { FILE_MAX_SIZE: MAX, FILE_SERVER_MAX_SIZE: MAX } });
-      await addRoom(ctx, 'pics');
-      await addRoom(ctx, 'elsewhere');
-      await addRoom(ctx, 'noup', { upload: false });
-      await addRoom(ctx, 'noread', { read: false, accessible: true });
+      await createRoom(ctx, 'pics');
+      await createRoom(ctx, 'elsewhere');
+      await createRoom(ctx, 'noup', { upload: false });
+      await createRoom(ctx, 'noread', { read: false, accessible: true });
       [admin, alice] = [ctx.newUser(), ctx.newUser()];
       await cliGrant(ctx, admin, { rooms: ['pics', 'elsewhere'] }, { admin: true });
     });

@@ -2,14 +2,15 @@
 // and sequence, §3.2 auth errors, §11 desktop quirks (poll batches, JSON content type on GETs).
 import { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, dBodyless, dGet, expectText, jsonOf, keysOf, messageBody, rawV4Reply } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { dBodyless, dGet, expectText, jsonOf, keysOf, rawV4Reply } from '../desktop';
 
 export function generalSuite(): void {
   describe('spec §4.5/§6.1/§3.2 gateway, general routes and auth', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
-      await addRoom(ctx, 'lobby', { description: 'the lobby' });
+      await createRoom(ctx, 'lobby', { description: 'the lobby' });
     });
     afterAll(() => ctx?.close());
 

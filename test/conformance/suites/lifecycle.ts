@@ -2,7 +2,9 @@
 // download headers, §6.8 ban side effects and '*' rooms, §6.4 reaction index rules, §6.9 DMs to
 // banned users.
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dBodyless, dGet, jsonOf, messageBody } from '../desktop';
+import { eventually } from '../../support/eventually';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { cliGrant, dBodyless, dGet, jsonOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function lifecycleSuite(): void {
@@ -11,8 +13,8 @@ export function lifecycleSuite(): void {
     let admin: SogsClient;
     beforeAll(async () => {
       ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, CLEANUP_INTERVAL: 1, FILE_SERVER_MAX_TTL: 3600 } });
-      await addRoom(ctx, 'life');
-      await addRoom(ctx, 'life2');
+      await createRoom(ctx, 'life');
+      await createRoom(ctx, 'life2');
       admin = ctx.newUser();
       await cliGrant(ctx, admin, { rooms: ['life', 'life2'] }, { admin: true });
     });
@@ -115,15 +117,6 @@ export function lifecycleSuite(): void {
         expect(Object.fromEntries(Object.entries(msg.reactions).map(([k, v]) => [k, v.index]))).toEqual({ '2️⃣': 0, '3️⃣': 1, '1️⃣': 2 });
       });
     });
-
-    /** Polls until `check` holds (the periodic job runs every CLEANUP_INTERVAL = 1 s here). */
-    async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
-      const end = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > end) throw new Error('condition not reached');
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
 
     describe('spec §9.4 periodic job', () => {
       it('active_users counts pollers; timed bans and future permissions apply', async () => {

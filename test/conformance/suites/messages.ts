@@ -1,7 +1,8 @@
 // Conformance (black box, onion requests only): spec §6.3 messages, §6.4 reactions, §7.2 since
 // semantics and §7.4 whispers, polled the way session-desktop polls (`since/<seqno>?t=r&reactors=5`).
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 type Msg = Record<string, unknown> & { id: number; seqno: number };
@@ -14,9 +15,9 @@ export function messagesSuite(): void {
 
     beforeAll(async () => {
       ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0 } });
-      await addRoom(ctx, 'r');
-      await addRoom(ctx, 'other');
-      await addRoom(ctx, 'ro', { write: false });
+      await createRoom(ctx, 'r');
+      await createRoom(ctx, 'other');
+      await createRoom(ctx, 'ro', { write: false });
       [admin, mod, alice, bob] = [ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser()];
       await cliGrant(ctx, admin, { rooms: ['r', 'other'] }, { admin: true });
       await cliGrant(ctx, mod, { rooms: ['r'] });

@@ -1,7 +1,8 @@
 // Conformance (black box, onion requests only): spec §6.7 permission overrides and futures, §6.8
 // moderators and bans, as moderator tools in Session clients call them.
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function moderationSuite(): void {
@@ -11,8 +12,8 @@ export function moderationSuite(): void {
 
     beforeAll(async () => {
       ctx = await createTestContext();
-      await addRoom(ctx, 'main');
-      await addRoom(ctx, 'side');
+      await createRoom(ctx, 'main');
+      await createRoom(ctx, 'side');
       [globalAdmin, admin, mod, alice, bob] = [ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser()];
       await cliGrant(ctx, globalAdmin, { global: true }, { admin: true });
       await cliGrant(ctx, admin, { rooms: ['main'] }, { admin: true });

@@ -16,14 +16,15 @@ import {
   type EncType,
 } from '../../../src/crypto';
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, jsonOf, messageBody, rawV4Reply } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { jsonOf, rawV4Reply } from '../desktop';
 
 export function onionSuite(): void {
   describe('spec §4 onion layer', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
-      await addRoom(ctx, 'o');
+      await createRoom(ctx, 'o');
     });
     afterAll(() => ctx?.close());
 

@@ -1,7 +1,8 @@
 // Conformance (black box, onion requests only): spec §6.2 room objects and pollInfo, §6.5 pins,
 // with field presence rules per requester (anonymous, user, moderator, admin, global admin).
 import { createTestContext, type TestContext } from '../../support/context';
-import { addRoom, cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf, messageBody } from '../desktop';
+import { createRoom, messageBody } from '../../support/rooms-fixtures';
+import { cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function roomsSuite(): void {
@@ -14,10 +15,10 @@ export function roomsSuite(): void {
 
     beforeAll(async () => {
       ctx = await createTestContext();
-      await addRoom(ctx, 'Zeta', { name: 'Zeta room', description: 'last' });
-      await addRoom(ctx, 'alpha', { name: 'Alpha' });
-      await addRoom(ctx, 'secret', { read: false, accessible: false });
-      await addRoom(ctx, 'lurk', { read: false, accessible: true });
+      await createRoom(ctx, 'Zeta', { name: 'Zeta room', description: 'last' });
+      await createRoom(ctx, 'alpha', { name: 'Alpha' });
+      await createRoom(ctx, 'secret', { read: false, accessible: false });
+      await createRoom(ctx, 'lurk', { read: false, accessible: true });
       [admin, mod, hiddenMod, globalAdmin, user] = [ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser()];
       await cliGrant(ctx, admin, { rooms: ['alpha'] }, { admin: true });
       await cliGrant(ctx, mod, { rooms: ['alpha'] });

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { fileServerContentId } from '../../../src/crypto/content-id';
 import type { AppConfig } from '../../../src/config/config';
 import { createTestContext, type TestContext } from '../../support/context';
-import { eventually, patternBytes, StoredObjects } from './stored-objects';
+import { eventually } from '../../support/eventually';
+import { patternBytes, StoredObjects } from './stored-objects';
 
 const DAY = 86400;
 

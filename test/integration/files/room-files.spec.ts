@@ -4,8 +4,10 @@ import type { AppConfig } from '../../../src/config/config';
 import { FilesService } from '../../../src/files/files.service';
 import type { RunningServer } from '../../../src/server';
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, fileCommunity, type FileCommunity } from './rooms-fixture';
-import { eventually, patternBytes, StoredObjects } from './stored-objects';
+import { createRoom } from '../../support/rooms-fixtures';
+import { fileCommunity, type FileCommunity } from './rooms-fixture';
+import { eventually } from '../../support/eventually';
+import { patternBytes, StoredObjects } from './stored-objects';
 
 const DAY = 86400;
 const FILE_MAX_SIZE = 200_000;

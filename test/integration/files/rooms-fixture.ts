@@ -1,15 +1,12 @@
 import type { SogsClient } from '../../../src/client';
 import type { TestContext } from '../../support/context';
+import { createRoom } from '../../support/rooms-fixtures';
 
 /** The file tests' community: rooms `test-room` and `room2`, plain `user` and `user2`, and `admin` of test-room. */
 export interface FileCommunity {
   user: SogsClient;
   user2: SogsClient;
   admin: SogsClient;
-}
-
-export async function createRoom(ctx: TestContext, token: string, defaults: Partial<Record<'read' | 'accessible' | 'write' | 'upload', boolean>> = {}) {
-  return ctx.prisma.room.create({ data: { token, name: token, ...defaults } });
 }
 
 export async function fileCommunity(ctx: TestContext): Promise<FileCommunity> {

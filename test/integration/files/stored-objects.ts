@@ -49,16 +49,6 @@ export class StoredObjects {
   }
 }
 
-/** Polls `check` until it returns true (background jobs), failing after `ms`. */
-export async function eventually(check: () => Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
 /** Bytes that look nothing like the ciphertext: a repeated, recognisable pattern. */
 export function patternBytes(size: number, seed = 1): Buffer {
   const out = Buffer.alloc(size);

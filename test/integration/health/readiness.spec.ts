@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../../bench/server-process';
 import { createTestContext, type TestContext } from '../../support/context';
+import { eventually } from '../../support/eventually';
 
 // Issue 5: /healthz, /readyz (Postgres, Redis, storage; fails fast, recovers by itself) and /metrics.
-
 
 /** A private redis-server (never the shared one: the test stops it). */
 async function startRedis(port: number): Promise<ChildProcess> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitFor(async () => {
+  await eventually(async () => {
     const { Redis } = await import('ioredis');
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
@@ -29,15 +29,6 @@ async function stopRedis(proc: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.kill('SIGKILL');
   await exited;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function readyz(ctx: TestContext): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
@@ -130,7 +121,7 @@ describe('/readyz follows Redis', () => {
     expect(Date.now() - started).toBeLessThan(2_500);
 
     redis = await startRedis(port);
-    await waitFor(async () => (await readyz(ctx)).status === 200, 15_000);
+    await eventually(async () => (await readyz(ctx)).status === 200, 15_000);
     expect((await readyz(ctx)).body.checks.redis).toBe('ok');
   }, 40_000);
 });

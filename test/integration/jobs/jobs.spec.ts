@@ -9,6 +9,7 @@ import { JobsService } from '../../../src/jobs/jobs.service';
 import { OnJob } from '../../../src/jobs/on-job.decorator';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { REDIS_URL } from '../../support/db';
+import { eventually } from '../../support/eventually';
 
 /** Handlers that record what ran; the cleanup one fails its first `failFirst` attempts, then takes `workMs`. */
 @Injectable()
@@ -66,14 +67,6 @@ async function dropKeys(prefix: string): Promise<void> {
   redis.disconnect();
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('jobs (BullMQ)', () => {
   afterEach(() => {
     RecordingHandlers.failFirst = 0;
@@ -98,7 +91,7 @@ describe('jobs (BullMQ)', () => {
     const app = await boot(config, [RecordingHandlers]);
     try {
       const handlers = app.get(RecordingHandlers);
-      await until(() => handlers.completed >= 1, 15_000);
+      await eventually(() => handlers.completed >= 1, 15_000);
       const metrics = await app.get(MetricsService).registry.getSingleMetricAsString('scs_job_failures_total');
       expect(metrics).toMatch(/scs_job_failures_total\{queue="maintenance",job="cleanup"\} 2/);
     } finally {
@@ -118,7 +111,7 @@ describe('jobs (BullMQ)', () => {
       await jobs.scheduleFileExpiry({ kind: 'server', id: 'x' }, at + 100);
       await jobs.scheduleFileExpiry({ kind: 'server', id: 'x' }, null);
       const handlers = app.get(RecordingHandlers);
-      await until(() => handlers.expiries.length >= 1, 10_000);
+      await eventually(() => handlers.expiries.length >= 1, 10_000);
       await new Promise((r) => setTimeout(r, 700));
       expect(handlers.expiries).toEqual([{ kind: 'room', id: '42' }]);
     } finally {
@@ -145,7 +138,7 @@ describe('jobs (BullMQ)', () => {
     const config = testConfig();
     const app = await boot(config, [RecordingHandlers]);
     const handlers = app.get(RecordingHandlers);
-    await until(() => handlers.cleanups >= 1, 10_000);
+    await eventually(() => handlers.cleanups >= 1, 10_000);
     await app.close();
     expect(handlers.completed).toBe(handlers.cleanups);
     await dropKeys(config.REDIS_PREFIX);

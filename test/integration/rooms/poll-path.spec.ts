@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { CHANGE_FEED_APPLICATION } from '../../../src/cache/change-feed';
 import { SogsClient, type SogsResponse } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
+import { eventually } from '../../support/eventually';
 import { banGlobally, banInRoom, createRoom, grantRoom, post, userOf } from '../../support/rooms-fixtures';
 
 let ctx: TestContext;
@@ -35,19 +36,6 @@ async function bothWays(client: SogsClient, paths: string[]) {
   const alone = [];
   for (const path of paths) alone.push(asSubResponse(await client.get(path)));
   return { batched: batch.items, alone };
-}
-
-/** Waits until `check` passes: changes from outside arrive by notification, a moment after commit. */
-async function eventually(check: () => Promise<void>, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 const codes = async (client: SogsClient, paths: string[]) => (await client.batch(paths.map((path) => ({ method: 'GET' as const, path })))).items.map((i) => i.code);

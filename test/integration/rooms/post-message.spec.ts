@@ -6,14 +6,7 @@ import { SogsClient } from '../../../src/client';
 import { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { RunningServer } from '../../../src/server';
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, expectStatus, grantRoom, messageBody, post, userOf } from '../../support/rooms-fixtures';
-
-/** Session Content { dataMessage { body } } padded like a client (spec §7.5). */
-function sessionMessage(body: string): string {
-  const text = Buffer.from(body);
-  const dm = Buffer.concat([Buffer.from([0x0a, text.length]), text]);
-  return Buffer.concat([Buffer.from([0x0a, dm.length]), dm, Buffer.from([0x80, 0, 0])]).toString('base64');
-}
+import { createRoom, expectStatus, grantRoom, messageBody, post, sessionMessage, userOf } from '../../support/rooms-fixtures';
 
 const LIMIT = 3;
 
@@ -53,7 +46,7 @@ describe('posting a message in one statement', () => {
     expect(both).toEqual((await mod.get(`/room/${token}/message/${both.id}`)).json());
     expect(both.seqno).toBe(toUser.seqno + 1);
 
-    const body = { data: sessionMessage('you bitch'), signature: messageBody().signature };
+    const body = sessionMessage('you bitch');
     const filtered = await post(user, token, body);
     const row = await ctx.prisma.message.findUniqueOrThrow({ where: { id: filtered.id } });
     expect(row.filtered).toBe(true);

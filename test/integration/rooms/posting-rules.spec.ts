@@ -1,14 +1,7 @@
 // spec §9.2 rate limit and filters; idempotent posting (issue 3 item 8); spec §9.4 maintenance.
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, expectStatus, grantRoom, messageBody, post } from '../../support/rooms-fixtures';
+import { createRoom, expectStatus, grantRoom, messageBody, post, sessionMessage } from '../../support/rooms-fixtures';
 import { RoomsService } from '../../../src/rooms/rooms.service';
-
-/** Session Content { dataMessage { body } } padded like a client (spec §7.5). */
-function sessionMessage(body: string): string {
-  const text = Buffer.from(body);
-  const dm = Buffer.concat([Buffer.from([0x0a, text.length]), text]);
-  return Buffer.concat([Buffer.from([0x0a, dm.length]), dm, Buffer.from([0x80, 0, 0])]).toString('base64');
-}
 
 describe('posting rules (spec §9.2)', () => {
   let ctx: TestContext;
@@ -57,21 +50,21 @@ describe('posting rules (spec §9.2)', () => {
   it('test_filters: silent profanity filter stores filtered, never shows it; look-alikes do not bypass; loud alphabet filter → 429', async () => {
     const user = ctx.newUser();
     const viewer = ctx.newUser();
-    const clean = await post(user, 'room2', { data: sessionMessage('hello friends') });
+    const clean = await post(user, 'room2', sessionMessage('hello friends'));
     expect(clean).not.toHaveProperty('filtered');
-    const dirty = await post(user, 'room2', { data: sessionMessage('you \u{1d41b}itch') }); // mathematical bold b
+    const dirty = await post(user, 'room2', sessionMessage('you \u{1d41b}itch')); // mathematical bold b
     expect(dirty.filtered).toBe(true);
     const res = await viewer.get(`/room/room2/messages/since/${clean.seqno - 1}`);
     expect(res.json<Array<{ id: number }>>().map((m) => m.id)).toEqual([clean.id]);
     expectStatus(await viewer.get(`/room/room2/message/${dirty.id}`), 404);
     expectStatus(await user.get(`/room/room2/message/${dirty.id}`), 404);
 
-    const cyr = await user.post('/room/room2/message', { ...messageBody(), data: sessionMessage('привет') });
+    const cyr = await user.post('/room/room2/message', sessionMessage('привет'));
     expectStatus(cyr, 429);
     expect(cyr.text()).toBe('filtration rejected message (alphabet)');
     const mod = ctx.newUser();
     await grantRoom(ctx, 'room2', mod);
-    expect(await post(mod, 'room2', { data: sessionMessage('привет bitch') })).not.toHaveProperty('filtered');
+    expect(await post(mod, 'room2', sessionMessage('привет bitch'))).not.toHaveProperty('filtered');
   });
 
   it('test_active_users: pollInfo records activity; refreshActiveUsers counts it', async () => {

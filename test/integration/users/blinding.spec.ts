@@ -1,7 +1,8 @@
 import { SogsClient } from '../../../src/client';
 import { ModerationService } from '../../../src/users/moderation.service';
 import { createTestContext, type TestContext } from '../../support/context';
-import { community, createRoom, overrideRow, userRow } from './community';
+import { createRoom } from '../../support/rooms-fixtures';
+import { community, overrideRow, userRow } from './community';
 
 // spec §14 test_blinding: the 05→15 transition (spec §2.4).
 

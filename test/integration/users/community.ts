@@ -2,6 +2,7 @@ import type { SogsClient } from '../../../src/client';
 import { ModerationService } from '../../../src/users/moderation.service';
 import { UsersService } from '../../../src/users/users.service';
 import type { TestContext } from '../../support/context';
+import { createRoom } from '../../support/rooms-fixtures';
 
 /**
  * The reference fixture set (spec §14, pysogs conftest): rooms `test-room` and `room2`; `mod` and
@@ -17,10 +18,6 @@ export interface Community {
   admin: SogsClient;
   globalMod: SogsClient;
   globalAdmin: SogsClient;
-}
-
-export async function createRoom(ctx: TestContext, token: string, defaults: Partial<Record<'read' | 'accessible' | 'write' | 'upload', boolean>> = {}) {
-  return ctx.prisma.room.create({ data: { token, name: token, ...defaults } });
 }
 
 export async function community(ctx: TestContext, opts: { blind?: boolean } = {}): Promise<Community> {

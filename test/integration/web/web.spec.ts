@@ -1,8 +1,7 @@
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, expectStatus } from '../../support/rooms-fixtures';
-import { sessionMessage } from './session-message';
+import { createRoom, expectStatus, sessionMessage } from '../../support/rooms-fixtures';
 
 // Issue 5 / spec §6.10: the public web page, fetched directly (not through the onion gateway).
 
@@ -122,7 +121,7 @@ describe('web page options', () => {
       await createRoom(ctx, 'lobby');
       await createRoom(ctx, 'private', { read: false });
       const user = ctx.newUser();
-      expectStatus(await user.post('/room/lobby/message', sessionMessage('Hello <world> & friends')), 201);
+      expectStatus(await user.post('/room/lobby/message', sessionMessage('Hello <world> & friends', 'Alice Example')), 201);
       const html = await (await fetch(`${ctx.url}/r/lobby`)).text();
       expect(html).toContain('Recent messages');
       expect(html).toContain('Hello &lt;world&gt; &amp; friends');
