@@ -80,7 +80,14 @@ export const configSchema = z.object({
    * dozen; each new one costs a seqno and rides along on every poll of the message.
    */
   REACTIONS_MAX_DISTINCT_PER_MESSAGE: int(32, 0),
-  MESSAGE_MAX_BYTES: int(10_485_760, 1),
+  /**
+   * Largest message body (room post or DM). A 10,000-character Session Pro message, padded and with
+   * with a quote of another, a link preview and 32 attachment pointers, measures 20 KB (ASCII) to
+   * 90 KB (all 4-byte emoji): 128 KiB leaves headroom.
+   */
+  MESSAGE_MAX_BYTES: int(131_072, 1),
+  /** Largest JSON of one message list reply; a list holds fewer messages when they are large (at least one). */
+  REPLY_MAX_BYTES: int(1_048_576, 1),
   RATE_LIMIT_POSTS: int(5, 0),
   RATE_LIMIT_WINDOW: num(16, 0),
   /** A post repeated with the same author, room and signature within this window returns the original. */

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
+import { withinReplyBytes } from '../core/reply-budget';
 import { RedisService } from '../redis/redis.service';
 import { UsersService } from '../users/users.service';
 import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
@@ -52,7 +53,7 @@ export class InboxService {
     // A poll already past the newest DM reads nothing (the idle poll, issue 7).
     if (this.feed.live && afterId >= (await this.latest.get(String(user.id), () => this.repo.latestIds(user.id)))[box]) return [];
     const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, now());
-    return rows.map((m) => toObject(m, true));
+    return withinReplyBytes(rows.map((m) => toObject(m, true)), this.config.REPLY_MAX_BYTES);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
@@ -71,7 +72,7 @@ export class MessagesService {
     ]);
     if (rows.length === 0) return [];
     const reactions = await this.reactionsOf(rows, opts.reactors, user);
-    return rows.map((m) => sinceRowJson(m, after, reactions.get(m.id)));
+    return withinReplyBytes(rows.map((m) => sinceRowJson(m, after, reactions.get(m.id))), this.config.REPLY_MAX_BYTES);
   }
 
   /** GET …/messages/recent and …/messages/before/:id: newest first, no tombstones. */
@@ -81,7 +82,7 @@ export class MessagesService {
       this.rooms.recordActivity(room, user),
     ]);
     const reactions = await this.reactionsOf(rows, opts.reactors, user);
-    return rows.map((m) => messageJson(m, reactions.get(m.id)));
+    return withinReplyBytes(rows.map((m) => messageJson(m, reactions.get(m.id))), this.config.REPLY_MAX_BYTES);
   }
 
   /** GET …/message/:id: 404 when missing, deleted, filtered or an invisible whisper. */
