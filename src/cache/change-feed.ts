@@ -62,6 +62,8 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly syncPrefix = `S${randomBytes(6).toString('hex')}.`;
   private syncSeq = 0;
   private nextRound: Promise<void> | null = null;
+  /** The last barrier query sent on `client`: the next waits for it (pg@9 refuses overlapping queries). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -82,35 +84,46 @@ export class ChangeFeed implements OnModuleDestroy {
   /**
    * Resolves once every change committed before the call has been heard and applied: a barrier,
    * for read-your-writes in this process (notifications arrive in commit order, so hearing a
-   * notification sent now means all earlier ones were heard). At once when not live. Calls of one
-   * event-loop turn share one notification: it is sent after all of them, so it serves them all.
+   * notification sent now means all earlier ones were heard). At once when not live. Calls share
+   * one notification until it is sent: it goes after the event-loop turn of the first call, and
+   * not before the previous one was answered.
    */
   sync(): Promise<void> {
     if (!this.isLive || !this.client) return Promise.resolve();
-    this.nextRound ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.nextRound = null;
-        void this.roundTrip().then(resolve);
-      }),
-    );
+    if (!this.nextRound) {
+      const round: Promise<void> = this.roundTrip(() => {
+        if (this.nextRound === round) this.nextRound = null;
+      });
+      this.nextRound = round;
+    }
     return this.nextRound;
   }
 
-  private async roundTrip(): Promise<void> {
+  /** One barrier; `seal` ends the joining of it, once its notification is sent (or it gives up). */
+  private async roundTrip(seal: () => void): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const client = this.client;
-    if (!this.isLive || !client) return;
+    if (!this.isLive || !client) return seal();
     const token = this.syncPrefix + ++this.syncSeq;
     let timer: NodeJS.Timeout | undefined;
     const heard = new Promise<void>((resolve) => {
       this.syncWaiters.set(token, resolve);
       timer = setTimeout(resolve, SYNC_TIMEOUT_MS);
     });
+    // One query at a time on the listening connection (pg@9 refuses a query sent while one runs);
+    // a barrier queued behind one the database does not answer still gives up at the timeout.
+    const sent = this.sending.then(() => {
+      seal();
+      return client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, token]);
+    });
+    this.sending = sent.catch(() => undefined);
     try {
-      await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, token]);
+      await Promise.race([sent, heard]);
       await heard;
     } catch {
       // The connection is going: its loss resets every cache, which is what the barrier was for.
     } finally {
+      seal();
       clearTimeout(timer);
       this.syncWaiters.delete(token);
     }
@@ -137,6 +150,7 @@ export class ChangeFeed implements OnModuleDestroy {
     // Named, so an admin can tell it apart in pg_stat_activity.
     const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: CHANGE_FEED_APPLICATION });
     this.client = client;
+    this.sending = Promise.resolve();
     let failed = false;
     const fail = (err?: Error) => {
       if (failed) return;
