@@ -14,7 +14,7 @@ import { freePort, startProcess, type ServerProcess } from './server-process';
  * Files benchmark (issue 4): uploads and downloads of 1 MB and 10 MB room files through the onion
  * path, with the fs and the s3 driver (s3rver on loopback), against the built server as its own
  * process; then 20 concurrent 10 MB uploads, reporting the server's extra memory against the
- * payload (target: under 3x). Run: `npm run build && node dist/bench/files.js [--quick]`.
+ * payload (target: under 3x). Run: `npm run build && npm run build:bench && node dist/bench/files.js [--quick]`.
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL). BENCH_DRIVERS=fs or s3 runs one
  * driver; BENCH_KEEP=1 keeps the server log.
  */

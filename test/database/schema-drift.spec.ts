@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../src/database/migrate';
-import { actualSchema, checkSchemaDrift, defaultSchemaPath, diffSchemas, expectedSchema } from '../../src/database/schema-drift';
+import { actualSchema, checkSchemaDrift, defaultSchemaPath, diffSchemas, expectedSchema } from '../support/schema-drift';
 import { databaseUrl, dropDatabases, scratchName } from '../support/db';
 
 // Issue 2: the migrations must produce exactly what schema.prisma describes, and a schema change

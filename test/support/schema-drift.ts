@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { get_dmmf } from '@prisma/prisma-schema-wasm';
 import { Client } from 'pg';
-import { defaultMigrationsDir } from './migrate';
+import { defaultMigrationsDir } from '../../src/database/migrate';
 
 /*
  * Compares what schema.prisma describes (its DMMF, from Prisma's own WebAssembly schema parser)
