@@ -9,7 +9,7 @@ import { OnionGatewayModule } from './onion-gateway/onion-gateway.module';
 import { GeneralModule } from './general/general.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
-import { ModerationModule } from './users/moderation.module';
+import { ModerationModule } from './moderation/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';

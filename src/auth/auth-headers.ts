@@ -37,6 +37,7 @@
  */
 import { HttpException } from '@nestjs/common';
 import { bytesToHex, decodeHexOrBase64, ed25519PubToX25519, isValidEd25519Point } from '../crypto';
+import { SESSION_ID_PREFIX } from '../protocol/constants';
 
 /** 425 Too Early: clients read it as "clock out of sync" (spec §3.2). */
 export const TOO_EARLY = 425;
@@ -105,11 +106,11 @@ export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): 
   if (!isValidEd25519Point(key)) throw notEd25519();
   let sessionId: string;
   if (prefix === 0x15) {
-    sessionId = '15' + bytesToHex(key);
+    sessionId = SESSION_ID_PREFIX.blinded + bytesToHex(key);
   } else {
     if (policy.requireBlindKeys) throw invalid('unblinded_key', 'this server requires the use of blinded ids');
     try {
-      sessionId = '05' + bytesToHex(ed25519PubToX25519(key));
+      sessionId = SESSION_ID_PREFIX.unblinded + bytesToHex(ed25519PubToX25519(key));
     } catch {
       throw notEd25519();
     }

@@ -1,6 +1,7 @@
 import { createParamDecorator, SetMetadata, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { AuthenticatedUser } from './auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { isBlindedId } from '../users/session-id';
 
 /** Route metadata read by the global auth guard after it has authenticated the request. */
 export const AUTH_REQUIREMENT = 'sogs:auth-requirement';
@@ -28,6 +29,6 @@ export function requireUser(user: AuthenticatedUser | null | undefined): Authent
 
 export function requireBlindUser(user: AuthenticatedUser | null | undefined): AuthenticatedUser {
   const u = requireUser(user);
-  if (!u.sessionId.startsWith('15')) throw new UnauthorizedException(BLIND_REQUIRED_MESSAGE);
+  if (!isBlindedId(u.sessionId)) throw new UnauthorizedException(BLIND_REQUIRED_MESSAGE);
   return u;
 }

@@ -6,7 +6,8 @@ import { UsersService } from '../users/users.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthFailure, parseAuthHeaders, TOO_EARLY, type SogsCredentials } from './auth-headers';
 import { AuthStore } from './auth.store';
-import type { AuthenticatedUser, DispatchContext } from './auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import type { DispatchContext } from './auth.types';
 
 /** Nonces outlive every timestamp that could still be accepted with them, plus clock slack. */
 const NONCE_TTL_MARGIN = 300;

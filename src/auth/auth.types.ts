@@ -1,15 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-
-/** The user an inner request is authenticated as (spec §3.2 step 13), or null when anonymous. */
-export interface AuthenticatedUser {
-  id: number;
-  /** "15…" blinded id (or "05…" when unblinded keys are allowed), lowercase hex. */
-  sessionId: string;
-  banned: boolean;
-  moderator: boolean;
-  admin: boolean;
-  visibleMod: boolean;
-}
+import type { AuthenticatedUser } from '../users/authenticated-user';
 
 /**
  * What the gateway (or /batch, /sequence) attaches to a request it dispatches into the app. Only

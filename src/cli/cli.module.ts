@@ -6,7 +6,7 @@ import { FilesModule } from '../files/files.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RoomsModule } from '../rooms/rooms.module';
-import { ModerationModule } from '../users/moderation.module';
+import { ModerationModule } from '../moderation/moderation.module';
 import { UsersModule } from '../users/users.module';
 import { CliRepository } from './cli.repository';
 import { ImportRepository } from './import/import.repository';

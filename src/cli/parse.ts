@@ -1,4 +1,5 @@
-import { ANY_SESSION_ID, normaliseSessionId } from '../users/session-id';
+import { ANY_SESSION_ID, ROOM_TOKEN } from '../protocol/constants';
+import { normaliseSessionId } from '../users/session-id';
 import { UsageError } from './io';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -26,8 +27,6 @@ export function parseSessionId(text: string): string {
 }
 
 /** Room tokens: 1–64 of [A-Za-z0-9_-] (spec §9.1). */
-export const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function parseRoomToken(text: string): string {
   if (!ROOM_TOKEN.test(text)) throw new UsageError(`Invalid room token '${text}': 1 to 64 letters, digits, '_' or '-'`);
   return text;

@@ -10,6 +10,7 @@ import {
   sogsSignedMessage,
   type EncType,
 } from '../crypto';
+import { SESSION_ID_PREFIX } from '../protocol/constants';
 import { buildOnionRequest, type BuiltOnionRequest, type OnionVersion } from './onion-request';
 import { BatchResponse, type SogsResponse } from './sogs-response';
 
@@ -106,14 +107,14 @@ export class SogsClient {
       this.authPubkey = null;
       this.signer = null;
     } else if (this.blind) {
-      const id = '15' + bytesToHex(blind15KeyPair(this.seed, this.serverPubkey).publicKey);
+      const id = SESSION_ID_PREFIX.blinded + bytesToHex(blind15KeyPair(this.seed, this.serverPubkey).publicKey);
       this.sessionId = id;
       this.authPubkey = id;
       this.signer = blind15Signer(this.seed, this.serverPubkey);
     } else {
       const pub = ed25519PublicKey(this.seed);
       this.sessionId = sessionIdFromEd25519Pub(pub);
-      this.authPubkey = '00' + bytesToHex(pub);
+      this.authPubkey = SESSION_ID_PREFIX.ed25519 + bytesToHex(pub);
       this.signer = ed25519Signer(this.seed);
     }
   }

@@ -1,4 +1,4 @@
-import { PrimaryAdmin } from '../admin/primary-admin';
+import { PrimaryAdmin } from './primary-admin';
 import type { AppConfig } from '../config/config';
 import { loadOrCreateServerKey } from '../config/server-key';
 import { createLogger } from '../logging/logger';

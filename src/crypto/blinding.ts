@@ -2,6 +2,7 @@ import { blake2b512, sha512 } from './hash';
 import { bytesToHex, bytesToNumberLE, concatBytes, hexToBytes, numberToBytesLE } from './bytes';
 import { BoundedCache } from './cache';
 import { EdPoint, InvalidKeyError, L, ed25519PubToX25519, x25519PubToEd25519 } from './ed25519';
+import { PREFIXED_ID, SESSION_ID_PREFIX, UNBLINDED_SESSION_ID, type SessionIdPrefix } from '../protocol/constants';
 
 /*
  * "15" blinding of spec §2.3. k = reduce512(BLAKE2b-512(server X25519 pubkey)); a user's blinded
@@ -39,17 +40,15 @@ export function blind15KeyPair(seed: Uint8Array, serverPk: Uint8Array): Blind15K
 }
 
 export function blind15IdFromSeed(seed: Uint8Array, serverPk: Uint8Array): string {
-  return '15' + bytesToHex(blind15KeyPair(seed, serverPk).publicKey);
+  return SESSION_ID_PREFIX.blinded + bytesToHex(blind15KeyPair(seed, serverPk).publicKey);
 }
-
-const SESSION_ID_05 = /^05[0-9a-fA-F]{64}$/;
 
 /**
  * Both blinded ids a 05 id may correspond to (spec §2.3): abs has bit 7 of the last byte clear,
  * neg has it set. Throws InvalidKeyError if the id is malformed or its key is not on the curve.
  */
 export function blind15IdsFromSessionId(sid05hex: string, serverPk: Uint8Array): { abs: string; neg: string } {
-  if (!SESSION_ID_05.test(sid05hex)) throw new InvalidKeyError('not a 05-prefixed session id');
+  if (!UNBLINDED_SESSION_ID.test(sid05hex)) throw new InvalidKeyError('not a 05-prefixed session id');
   const a0 = x25519PubToEd25519(hexToBytes(sid05hex.slice(2)));
   let point;
   try {
@@ -62,7 +61,7 @@ export function blind15IdsFromSessionId(sid05hex: string, serverPk: Uint8Array):
   abs[31] &= 0x7f;
   const neg = kA.slice();
   neg[31] |= 0x80;
-  return { abs: '15' + bytesToHex(abs), neg: '15' + bytesToHex(neg) };
+  return { abs: SESSION_ID_PREFIX.blinded + bytesToHex(abs), neg: SESSION_ID_PREFIX.blinded + bytesToHex(neg) };
 }
 
 /** The "abs" form of a 15 id: bit 7 of the last byte cleared (needs_blinding key, spec §2.4). */
@@ -94,16 +93,14 @@ export function blind15Sign(seed: Uint8Array, serverPk: Uint8Array, message: Uin
 
 /** "05" + X25519 form of an Ed25519 pubkey (the unblinded Session id). */
 export function sessionIdFromEd25519Pub(pub: Uint8Array): string {
-  return '05' + bytesToHex(ed25519PubToX25519(pub));
+  return SESSION_ID_PREFIX.unblinded + bytesToHex(ed25519PubToX25519(pub));
 }
 
-/** Session id prefixes of spec §2.2. */
-export type SessionIdPrefix = '00' | '05' | '07' | '15' | '25' | 'ff';
-const PREFIXES: readonly SessionIdPrefix[] = ['00', '05', '07', '15', '25', 'ff'];
+const PREFIXES: readonly SessionIdPrefix[] = Object.values(SESSION_ID_PREFIX);
 
 /** The recognised prefix of a 66-hex id, or null for anything else. */
 export function sessionIdPrefix(id: string): SessionIdPrefix | null {
-  if (!/^[0-9a-fA-F]{66}$/.test(id)) return null;
+  if (!PREFIXED_ID.test(id)) return null;
   const prefix = id.slice(0, 2).toLowerCase();
   return PREFIXES.find((p) => p === prefix) ?? null;
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { Room } from '../generated/prisma/client';
 import { RoomPermission } from '../rooms/room-permission.guard';
 import { contentDispositionFor, httpDate } from './content-disposition';

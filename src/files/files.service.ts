@@ -1,6 +1,6 @@
 import { Inject, Injectable, NotAcceptableException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { filenameFromContentDisposition } from './content-disposition';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';

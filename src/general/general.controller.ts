@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { GeneralService } from './general.service';
 
 /** spec §6.1. Batch bodies are validated whole by the service before anything runs. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { parseJsonBody } from '../core/json-body';
 import { InternalDispatcher } from '../onion-gateway/internal-dispatcher';
 import type { InnerRequest, InnerResponse } from '../onion-gateway/inner-request';

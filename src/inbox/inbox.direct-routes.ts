@@ -4,6 +4,7 @@ import type { DirectAnswer, DirectRequest } from '../onion-gateway/direct-routes
 import { InternalDispatcher } from '../onion-gateway/internal-dispatcher';
 import { dmLimit, sinceId } from './inbox-params';
 import { InboxService } from './inbox.service';
+import { isBlindedId } from '../users/session-id';
 
 /**
  * The DM polls of a poll batch as direct routes (issue 7): InboxController.pollInbox/pollOutbox for
@@ -31,7 +32,7 @@ export class InboxDirectRoutes implements OnModuleInit {
 
   private async since(box: 'inbox' | 'outbox', req: DirectRequest): Promise<DirectAnswer> {
     const user = req.user;
-    if (!user?.sessionId.startsWith('15')) return null;
+    if (!user || !isBlindedId(user.sessionId)) return null;
     const messages = await this.inbox.list(user, box, sinceId(req.params[0]), dmLimit(req.query.limit, this.config));
     return messages.length > 0 ? { json: messages } : { notModified: true };
   }

@@ -1,6 +1,6 @@
 import { HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { withinReplyBytes } from '../core/reply-budget';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InboxService } from '../inbox/inbox.service';
 import { RoomsService } from '../rooms/rooms.service';
-import { ModerationService } from '../users/moderation.service';
+import { ModerationService } from '../moderation/moderation.service';
 import { JobName } from './job-names';
 import { OnJob } from './on-job.decorator';
 

@@ -1,5 +1,6 @@
 import { parse as parseQueryString } from 'node:querystring';
-import type { AuthenticatedUser, DispatchContext } from '../auth/auth.types';
+import type { DispatchContext } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { InnerResponse } from './inner-request';
 
 /*

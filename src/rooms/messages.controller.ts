@@ -2,11 +2,11 @@ import { BadRequestException, Controller, Delete, Get, Inject, Param, Post, Put,
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JsonBody } from '../core/json-body';
 import { decodeBase64Strict } from '../crypto';
-import { ANY_SESSION_ID } from '../users/session-id';
+import { ANY_SESSION_ID } from '../protocol/constants';
 import { SessionIdPipe } from '../users/session-id.pipe';
 import { MessagesService, type ListOptions } from './messages.service';
 import { intPath, listOptions, wantsReactions } from './query-params';

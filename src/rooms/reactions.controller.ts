@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MessagesService } from './messages.service';
 import { intPath, optionalIntQuery } from './query-params';
 import { RoomPermission } from './room-permission.guard';

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { JsonBody } from '../core/json-body';
 import { intPath } from './query-params';
 import { RoomPermission } from './room-permission.guard';

@@ -1,11 +1,12 @@
 import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
+import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomsRepository, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (spec §6.2). */
@@ -40,9 +41,6 @@ const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
  * (§9.4). The face other modules use: findByToken, permissionsFor, access, bumpInfoUpdates, and
  * the maintenance methods refreshActiveUsers/pruneHistory for the jobs module.
  */
-/** spec §9.1: no room has another token, and text such as NUL must not reach a query (a 500 in PostgreSQL). */
-export const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-
 @Injectable()
 export class RoomsService {
   private readonly activity = new Map<string, number>();
@@ -74,6 +72,7 @@ export class RoomsService {
 
   /** The room by token, case-insensitively (spec §5); null when unknown. */
   async findByToken(token: string): Promise<Room | null> {
+    // spec §9.1: no room has another token, and text such as NUL must not reach a query (a 500 in PostgreSQL).
     if (!ROOM_TOKEN.test(token)) return null;
     return (await this.repo.roomWithOverride(token, null))?.room ?? null;
   }

@@ -2,11 +2,11 @@ import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from './authenticated-user';
 import { JsonBody } from '../core/json-body';
 import { RoomPermission } from '../rooms/room-permission.guard';
-import { ModerationService } from './moderation.service';
-import { ANY_SESSION_ID } from './session-id';
+import { ModerationService } from '../moderation/moderation.service';
+import { ANY_SESSION_ID } from '../protocol/constants';
 import { SessionIdPipe } from './session-id.pipe';
 
 const flag = z.boolean().nullish();

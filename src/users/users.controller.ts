@@ -1,10 +1,10 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentUser, UserRequired } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from './authenticated-user';
 import { JsonBody } from '../core/json-body';
-import { ModerationService, parseScope } from './moderation.service';
-import { ANY_SESSION_ID } from './session-id';
+import { ModerationService, parseScope } from '../moderation/moderation.service';
+import { ANY_SESSION_ID } from '../protocol/constants';
 import { SessionIdPipe } from './session-id.pipe';
 
 const scopeFields = {

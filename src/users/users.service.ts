@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from './authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto';

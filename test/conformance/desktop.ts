@@ -5,7 +5,7 @@
 // CLI would; rooms come from the shared fixtures.
 import { buildOnionRequest, SogsClient, type SogsResponse } from '../../src/client';
 import { onionDecrypt, onionKeyFromSecret, x25519KeyPair, x25519SharedSecret, type EncType } from '../../src/crypto';
-import { ModerationService } from '../../src/users/moderation.service';
+import { ModerationService } from '../../src/moderation/moderation.service';
 import type { TestContext } from '../support/context';
 
 const JSON_CT = { 'Content-Type': 'application/json' };

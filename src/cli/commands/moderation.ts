@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Room } from '../../generated/prisma/client';
-import { ModerationService, type ModerationScope, type PermissionChange } from '../../users/moderation.service';
+import { ModerationService, type ModerationScope, type PermissionChange } from '../../moderation/moderation.service';
 import type { CliContext } from '../context';
 import { UsageError } from '../io';
 import { parseDuration, parseRoomToken, parseSessionId } from '../parse';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
-import type { OverrideFlags } from '../../users/permission-object';
+import type { OverrideFlags } from '../../moderation/permission-object';
 
 export interface ImportedRoom {
   token: string;

@@ -5,6 +5,8 @@ import type { ObjectStore } from '../../files/object-store.service';
 import { ImportRepository, type ImportedMessage } from './import.repository';
 import type { PysogsSource, Row } from './pysogs-source';
 import { bool, bytes, nullableBool, nullableNum, num, repad, text } from './pysogs-values';
+import { SESSION_ID_PREFIX } from '../../protocol/constants';
+import { SYSTEM_USER_ID } from '../../users/system-user';
 
 const PAGE = 1000;
 
@@ -25,9 +27,6 @@ export interface ImportSummary {
   pins: number;
   permissions: number;
 }
-
-/** System-user ids ("ff" + server key, spec §2.1) map to this server's own system user. */
-const SYSTEM_USER_ID = 0;
 
 /**
  * `import pysogs` (issue 5): copies a pysogs database into this server keeping room tokens,
@@ -104,7 +103,8 @@ export class PysogsImporter {
   private async importUsers(): Promise<number> {
     return this.each('users', 'id', async (u) => {
       const sessionId = String(u.session_id).toLowerCase();
-      if (sessionId.startsWith('ff')) {
+      // System-user ids ("ff" + a server key, spec §2.1) map to this server's own system user.
+      if (sessionId.startsWith(SESSION_ID_PREFIX.system)) {
         this.users.set(num(u.id), SYSTEM_USER_ID);
         return 0;
       }

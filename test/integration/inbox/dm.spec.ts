@@ -1,5 +1,5 @@
 import { InboxService } from '../../../src/inbox/inbox.service';
-import { ModerationService } from '../../../src/users/moderation.service';
+import { ModerationService } from '../../../src/moderation/moderation.service';
 import { createTestContext, type TestContext } from '../../support/context';
 
 // spec §14 test_dm: blinded direct messages (spec §6.9).

@@ -1,5 +1,5 @@
 import { SogsClient } from '../../../src/client';
-import { ModerationService } from '../../../src/users/moderation.service';
+import { ModerationService } from '../../../src/moderation/moderation.service';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';
 import { community, overrideRow, userRow } from './community';

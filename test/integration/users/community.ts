@@ -1,5 +1,5 @@
 import type { SogsClient } from '../../../src/client';
-import { ModerationService } from '../../../src/users/moderation.service';
+import { ModerationService } from '../../../src/moderation/moderation.service';
 import { UsersService } from '../../../src/users/users.service';
 import type { TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';

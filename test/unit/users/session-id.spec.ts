@@ -1,6 +1,7 @@
-import { ANY_SESSION_ID, BLIND_SESSION_ID, normaliseSessionId } from '../../../src/users/session-id';
+import { ANY_SESSION_ID, BLIND_SESSION_ID } from '../../../src/protocol/constants';
+import { normaliseSessionId } from '../../../src/users/session-id';
 import { isSystemUser, systemSessionId } from '../../../src/users/system-user';
-import { parseScope } from '../../../src/users/moderation.service';
+import { parseScope } from '../../../src/moderation/moderation.service';
 
 const hex64 = 'ab'.repeat(32);
 

@@ -1,11 +1,11 @@
 import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import type { AuthenticatedUser } from '../auth/auth.types';
+import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type PermissionNeed } from '../rooms/permissions';
-import { ROOM_TOKEN } from '../rooms/rooms.service';
+import { ROOM_TOKEN } from '../protocol/constants';
 import { ModerationRepository, type OverridePatch } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type PermissionObject } from './permission-object';
-import { UsersService } from './users.service';
+import { UsersService } from '../users/users.service';
 
 /** Where a moderator/ban change applies (spec §6.8): listed rooms, `['*']`, or the whole server. */
 export type ModerationScope = { global: true } | { rooms: string[] };

@@ -1,4 +1,4 @@
-import { futureObject, futureValue, permissionObject, type OverrideFlags } from '../../../src/users/permission-object';
+import { futureObject, futureValue, permissionObject, type OverrideFlags } from '../../../src/moderation/permission-object';
 
 const none: OverrideFlags = { banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false, visibleMod: true };
 

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AppConfig } from '../config/config';
 import type { ReadinessReport } from '../health/readiness';
-import { askWorker } from '../cluster/ipc';
-import type { Supervisor } from '../cluster/supervisor';
+import { askWorker } from './ipc';
+import type { Supervisor } from './supervisor';
 
 /**
  * The admin port of a cluster primary (API_WORKERS > 1): the same /healthz, /readyz and /metrics

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ModerationRepository } from './moderation.repository';
 import { ModerationService } from './moderation.service';
-import { PermissionsController } from './permissions.controller';
+import { PermissionsController } from '../users/permissions.controller';
 import { RoomsModule } from '../rooms/rooms.module';
-import { UsersController } from './users.controller';
-import { UsersModule } from './users.module';
+import { UsersController } from '../users/users.controller';
+import { UsersModule } from '../users/users.module';
 
 /**
  * Moderators, bans, permission overrides and futures (spec §6.7, §6.8). Separate from UsersModule

@@ -1,0 +1,10 @@
+/** The user an inner request is authenticated as (spec §3.2 step 13), or null when anonymous. */
+export interface AuthenticatedUser {
+  id: number;
+  /** "15…" blinded id (or "05…" when unblinded keys are allowed), lowercase hex. */
+  sessionId: string;
+  banned: boolean;
+  moderator: boolean;
+  admin: boolean;
+  visibleMod: boolean;
+}
