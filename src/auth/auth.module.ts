@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { UsersModule } from '../users/users.module';
 import { SogsAuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -11,7 +12,7 @@ import { RetryReplies } from './retry-replies';
  * authenticated the same way whether reached through the onion gateway or a batch.
  */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, RateLimitModule],
   providers: [AuthStore, AuthService, RetryReplies, { provide: APP_GUARD, useClass: SogsAuthGuard }],
   exports: [AuthService, RetryReplies],
 })

@@ -6,6 +6,7 @@ import { UsersService } from '../users/users.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthFailure, parseAuthHeaders, TOO_EARLY, type SogsCredentials } from './auth-headers';
 import { AuthStore } from './auth.store';
+import { RateLimitedException, RateLimiter } from '../rate-limit/rate-limiter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { DispatchContext } from './auth.types';
 
@@ -21,9 +22,6 @@ export interface AuthRequest {
   body?: unknown;
 }
 
-const TOO_MANY_FAILURES = 'Too many failed authentication attempts for this X-SOGS-Pubkey; try again later';
-const TOO_MANY_REQUESTS = 'Rate limit exceeded: too many requests from this user; try again later';
-
 /** Request authentication of spec §3.2 (steps 10–13 and the rate limits; 1–9 in auth-headers.ts). */
 @Injectable()
 export class AuthService {
@@ -34,6 +32,7 @@ export class AuthService {
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     private readonly users: UsersService,
     private readonly store: AuthStore,
+    private readonly limiter: RateLimiter,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -57,6 +56,7 @@ export class AuthService {
     } catch (err) {
       // A retry about to be answered with its kept reply is not a failure.
       if (err instanceof AuthFailure && !dispatch?.signed?.retry) this.metrics.authFailures.inc({ reason: err.reason });
+      else if (err instanceof RateLimitedException) this.metrics.authFailures.inc({ reason: err.rule === 'authfail' ? 'failure_rate_limited' : 'rate_limited' });
       throw err;
     }
   }
@@ -68,15 +68,10 @@ export class AuthService {
       nowSeconds: Date.now() / 1000,
     });
     if (!creds) return null;
-    const keyHex = bytesToHex(creds.key);
-    if (this.config.AUTH_FAILURE_LIMIT > 0) {
-      if ((await this.dependency(() => this.store.count(`authfail:${keyHex}`))) >= this.config.AUTH_FAILURE_LIMIT) {
-        throw new AuthFailure('failure_rate_limited', 429, TOO_MANY_FAILURES);
-      }
-    }
-
+    // Verification comes first and is never refused: whoever knows a user's (public) id could
+    // otherwise lock them out (issue 19 item 5). Only failures count, and only they are throttled.
     if (!this.signatureValid(creds, req, dispatch?.signedTarget)) {
-      if (this.config.AUTH_FAILURE_LIMIT > 0) await this.dependency(() => this.store.hit(`authfail:${keyHex}`, this.config.AUTH_FAILURE_WINDOW));
+      await this.dependency(() => this.limiter.consume('authfail', bytesToHex(creds.key)));
       throw new AuthFailure('bad_signature', 401, 'Invalid authentication: X-SOGS-Signature verification failed');
     }
 
@@ -97,10 +92,7 @@ export class AuthService {
     }
     if (dispatch) dispatch.signed = { nonceHex, retry: false };
     if (user.banned) throw new AuthFailure('banned', 403, 'Banned');
-    if (this.config.USER_RATE_LIMIT > 0) {
-      const hits = await this.dependency(() => this.store.hit(`user:${user.sessionId}`, this.config.USER_RATE_WINDOW));
-      if (hits > this.config.USER_RATE_LIMIT) throw new AuthFailure('rate_limited', 429, TOO_MANY_REQUESTS);
-    }
+    await this.dependency(() => this.limiter.consume('user', user.sessionId));
     return user;
   }
 

@@ -15,19 +15,13 @@ end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
 return 0`;
 
-// Counts one hit in a fixed window. KEYS: counter. ARGV: window seconds. Returns the new count.
-const COUNT_HIT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n`;
-
 const PENDING = 0x70; // 'p'
 
 /** A kept reply: the bytes handed back, or a reason there are none. */
 export type KeptReply = { state: 'kept'; reply: Buffer } | { state: 'pending' | 'not-kept' | 'gone' };
 
 /**
- * Redis I/O of authentication: spent nonces, kept replies for retries, and rate counters. Redis is
+ * Redis I/O of authentication: spent nonces and kept replies for retries. Redis is
  * shared by every replica, so a nonce spent on one is spent on all.
  */
 @Injectable()
@@ -61,15 +55,6 @@ export class AuthStore {
     if (value.length === 0) return { state: 'not-kept' };
     if (value.length === 1 && value[0] === PENDING) return { state: 'pending' };
     return { state: 'kept', reply: value };
-  }
-
-  /** One more hit on a fixed-window counter; returns the count in the current window. */
-  async hit(counter: string, windowSeconds: number): Promise<number> {
-    return Number(await this.script(COUNT_HIT, [this.redis.key('rl', counter)], [windowSeconds]));
-  }
-
-  async count(counter: string): Promise<number> {
-    return Number((await this.redis.client.get(this.redis.key('rl', counter))) ?? 0);
   }
 
   private nonceKey(nonceHex: string): string {

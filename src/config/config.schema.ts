@@ -80,6 +80,9 @@ export const configSchema = z.object({
    * dozen; each new one costs a seqno and rides along on every poll of the message.
    */
   REACTIONS_MAX_DISTINCT_PER_MESSAGE: int(32, 0),
+  /** Reactions a user may add per window, all rooms together (0 = unlimited); removals are free. */
+  REACTION_RATE_LIMIT: int(30, 0),
+  REACTION_RATE_WINDOW: int(60, 1),
   /**
    * Largest message body (room post or DM). A 10,000-character Session Pro message, padded and with
    * with a quote of another, a link preview and 32 attachment pointers, measures 20 KB (ASCII) to

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { MasterKeyring } from './encryption/master-keys';
 import { FileExpiryService } from './file-expiry.service';
@@ -19,7 +20,7 @@ import { UploadLimits } from './upload-limits';
  * FilesService is the face other modules use (room images, expiry scheduling, sweep, rewrap).
  */
 @Module({
-  imports: [JobsModule, RoomsModule],
+  imports: [JobsModule, RoomsModule, RateLimitModule],
   controllers: [FilesController, FileServerController],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },

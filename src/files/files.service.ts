@@ -6,6 +6,7 @@ import { filenameFromContentDisposition } from './content-disposition';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
 import { FilesRepository, type RoomFileRow, type Tx } from './files.repository';
 import { FILE_NOT_FOUND, nowSeconds, ObjectStore } from './object-store.service';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
 export interface RoomFileDownload {
@@ -33,6 +34,7 @@ export class FilesService {
     private readonly objects: ObjectStore,
     private readonly expiry: FileExpiryService,
     private readonly limits: UploadLimits,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
@@ -42,7 +44,7 @@ export class FilesService {
     }
     const filename = filenameFromContentDisposition(contentDisposition);
     return this.limits.withUploadSlot(async () => {
-      await this.limits.chargeQuota(user.id, body.length);
+      const place = await this.limiter.consume('upload-bytes', String(user.id), body.length);
       try {
         const uploaded = nowSeconds();
         const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
@@ -62,7 +64,7 @@ export class FilesService {
         await this.expiry.schedule('room', id, expiry);
         return id;
       } catch (err) {
-        await this.limits.refundQuota(user.id, body.length).catch(() => undefined);
+        await this.limiter.refund(place);
         throw err;
       }
     });

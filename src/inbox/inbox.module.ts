@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { UsersModule } from '../users/users.module';
 import { InboxController } from './inbox.controller';
 import { InboxRepository } from './inbox.repository';
@@ -6,7 +7,7 @@ import { InboxService } from './inbox.service';
 
 /** Blinded direct messages (spec §6.9). InboxService.expireMessages is the periodic job's entry. */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, RateLimitModule],
   controllers: [InboxController],
   providers: [InboxRepository, InboxService],
   exports: [InboxService],

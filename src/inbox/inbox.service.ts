@@ -1,10 +1,10 @@
-import { HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { withinReplyBytes } from '../core/reply-budget';
-import { RedisService } from '../redis/redis.service';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UsersService } from '../users/users.service';
 import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
@@ -35,7 +35,7 @@ export class InboxService {
   constructor(
     private readonly repo: InboxRepository,
     private readonly users: UsersService,
-    private readonly redis: RedisService,
+    private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
   ) {
@@ -57,14 +57,14 @@ export class InboxService {
   }
 
   /**
-   * Stores a DM to an existing, not globally banned user (else 404). Optional per-sender rate
-   * limit (DM_RATE_LIMIT per DM_RATE_WINDOW seconds, counted in Redis so it holds across replicas).
+   * Stores a DM to an existing, not globally banned user (else 404), within the sender's `dm`
+   * rate limit (DM_RATE_LIMIT per DM_RATE_WINDOW seconds).
    */
   async send(sender: AuthenticatedUser, recipientSessionId: string, body: Uint8Array): Promise<DirectMessageObject> {
     if (body.length > this.config.MESSAGE_MAX_BYTES) throw new PayloadTooLargeException(`Message larger than ${this.config.MESSAGE_MAX_BYTES} bytes`);
     const recipient = await this.users.findBySessionId(recipientSessionId);
     if (!recipient || recipient.banned) throw new NotFoundException('No such recipient');
-    await this.checkRateLimit(sender);
+    await this.limiter.consume('dm', String(sender.id));
     const postedAt = now();
     const expiry = postedAt + this.config.DM_EXPIRY;
     const { id } = await this.repo.insert(sender.id, recipient.id, body, postedAt, expiry);
@@ -79,16 +79,5 @@ export class InboxService {
   /** Periodic job (spec §9.4 step 3): deletes expired DMs; returns how many. */
   expireMessages(): Promise<number> {
     return this.repo.deleteExpired(now());
-  }
-
-  private async checkRateLimit(sender: AuthenticatedUser): Promise<void> {
-    const limit = this.config.DM_RATE_LIMIT;
-    if (limit === 0) return;
-    const window = this.config.DM_RATE_WINDOW;
-    // The window starts at the sender's first DM (SET NX EX), so bursts are not split by boundaries.
-    const key = this.redis.key('dm-rate', String(sender.id));
-    const replies = await this.redis.client.multi().set(key, 0, 'EX', window, 'NX').incr(key).exec();
-    const count = Number(replies?.[1]?.[1] ?? 0);
-    if (count > limit) throw new HttpException('Rate limited', 429);
   }
 }

@@ -51,6 +51,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'scs_rate_limited_total',
+    help: 'Requests refused (429) by a rate limit, by rule (src/rate-limit/rate-limiter.ts)',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobFailures = new Counter({
     name: 'scs_job_failures_total',
     help: 'Background job attempts that failed, by queue and job name',

@@ -5,7 +5,8 @@ import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
-import { PostRules, type RateLimitSlot } from './post-rules';
+import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
+import { PostRules } from './post-rules';
 import { RoomsRepository, type FilesToAttach, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
@@ -53,6 +54,7 @@ export class MessagesService {
     private readonly repo: RoomsRepository,
     private readonly rooms: RoomsService,
     private readonly rules: PostRules,
+    private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -112,10 +114,10 @@ export class MessagesService {
     const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
     const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? now() - this.config.POST_IDEMPOTENCY_WINDOW : null;
     let filtered: boolean;
-    let slot: RateLimitSlot | null;
+    let place: RatePlace | null;
     try {
       filtered = this.rules.isFiltered(msg.data, permissions.moderator);
-      slot = permissions.admin ? null : await this.rules.enforceRateLimit(room.id, user.id);
+      place = permissions.admin ? null : await this.limiter.consume('post', `${room.id}:${user.id}`);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
       const earlier = repeatSince === null ? null : await this.repo.findBySignature(room.id, user.id, msg.signature, repeatSince);
@@ -147,7 +149,7 @@ export class MessagesService {
       return json;
     }
     // Nothing was stored, so the post gives its place in the rate-limit window back.
-    if (slot) await this.rules.releaseRateLimitSlot(slot);
+    await this.limiter.refund(place);
     if (result.outcome === 'repeated') return this.postedMessage(room.id, result.id);
     throw new NotFoundException(result.outcome === 'no_recipient' ? NO_RECIPIENT : 'No such room');
   }
@@ -266,13 +268,20 @@ export class MessagesService {
 
   // ---- reactions (spec §6.4)
 
+  /** PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it adds one. */
   async addReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
-    return this.reactionChange(room, id, async (tx, seqno) => {
+    const place = await this.limiter.consume('reaction', String(user.id));
+    const { changed, seqno } = await this.reactionChange(room, id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
       if (!(await this.repo.addReaction(id, reaction, user.id, now(), tx))) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;
-    }).then(({ changed, seqno }) => ({ added: changed > 0, seqno }));
+    }).catch(async (err: unknown) => {
+      await this.limiter.refund(place);
+      throw err;
+    });
+    if (changed === 0) await this.limiter.refund(place);
+    return { added: changed > 0, seqno };
   }
 
   /**

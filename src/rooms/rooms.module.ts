@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { PostRules } from './post-rules';
@@ -13,6 +14,7 @@ import { RoomsService } from './rooms.service';
  * guard are the public face; modules using @RoomPermission import this module.
  */
 @Module({
+  imports: [RateLimitModule],
   controllers: [RoomsController, MessagesController, ReactionsController],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomPermissionGuard],
   exports: [RoomsService, MessagesService, RoomPermissionGuard],

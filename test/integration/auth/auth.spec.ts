@@ -281,15 +281,18 @@ describe('limits (USER_RATE_LIMIT, AUTH_FAILURE_LIMIT, RETRY_REPLY_MAX_BYTES)', 
     expect((await limited.newUser().get('/capabilities')).code).toBe(200);
   });
 
-  it('429 for a key after AUTH_FAILURE_LIMIT failed signatures, even with a good one', async () => {
-    const frank = limited.newUser();
-    for (let i = 0; i < 2; i++) {
-      const res = await getWith(frank, '/capabilities', (h) => ({ ...h, 'X-SOGS-Signature': Buffer.alloc(64, i + 1).toString('base64') }));
-      expect(res.code).toBe(401);
-    }
-    const res = await frank.get('/capabilities');
-    expect(res.code).toBe(429);
-    expect(res.text()).toMatch(/failed authentication/);
+  it('AUTH_FAILURE_LIMIT throttles only failing signatures: junk sent with a victim\'s public id never refuses the victim (issue 19 item 5)', async () => {
+    const [victim, mallory] = [limited.newUser(), limited.newUser()];
+    // Mallory signs with her own key but names the victim's blinded id: the signature cannot verify.
+    const junk = () => getWith(mallory, '/capabilities', (h) => ({ ...h, 'X-SOGS-Pubkey': victim.sessionId!, 'X-SOGS-Signature': randomBytes(64).toString('base64') }));
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await junk()).code);
+    expect(codes).toEqual([401, 401, 429, 429]);
+    // The victim's own requests verify and pass, however many junk ones came before and after.
+    expect((await victim.get('/capabilities')).code).toBe(200);
+    const refused = await junk();
+    expect([refused.code, refused.text()]).toEqual([429, 'Too many failed authentication attempts for this X-SOGS-Pubkey; try again later']);
+    expect((await victim.get('/capabilities')).code).toBe(200);
   });
 
   it('does not keep replies over RETRY_REPLY_MAX_BYTES: the retry gets the 425', async () => {

@@ -1,0 +1,108 @@
+import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
+import { RateLimitStore, type StoredPlace } from './rate-limit.store';
+
+/**
+ * One named limit: at most `points` per window of `windowSeconds` for each subject (0 = off).
+ * 'fixed' counts in one counter whose window starts at the subject's first point (cheap at any
+ * limit; up to 2 × points can pass around a window's end); 'sliding' holds at most `points` in
+ * any window (a log entry per consumption: for small limits).
+ */
+export interface RateRule {
+  points: number;
+  windowSeconds: number;
+  window: 'fixed' | 'sliding';
+  /** The reason a refusal answers with (429). */
+  refusal: string;
+}
+
+/** Every rate limit of the server, by name; the name is also its Redis key part and metric label. */
+export function rateRules(config: AppConfig) {
+  return {
+    // Failed signatures per signing key: throttles only requests whose signature fails (SECURITY.md).
+    authfail: {
+      points: config.AUTH_FAILURE_LIMIT,
+      windowSeconds: config.AUTH_FAILURE_WINDOW,
+      window: 'fixed',
+      refusal: 'Too many failed authentication attempts for this X-SOGS-Pubkey; try again later',
+    },
+    user: { points: config.USER_RATE_LIMIT, windowSeconds: config.USER_RATE_WINDOW, window: 'fixed', refusal: 'Rate limit exceeded: too many requests from this user; try again later' },
+    // spec §9.2: "at most 5 posts per room in any 16-second window", hence sliding.
+    post: { points: config.RATE_LIMIT_POSTS, windowSeconds: config.RATE_LIMIT_WINDOW, window: 'sliding', refusal: 'Rate limited' },
+    dm: { points: config.DM_RATE_LIMIT, windowSeconds: config.DM_RATE_WINDOW, window: 'fixed', refusal: 'Rate limited' },
+    reaction: {
+      points: config.REACTION_RATE_LIMIT,
+      windowSeconds: config.REACTION_RATE_WINDOW,
+      window: 'fixed',
+      refusal: `Rate limited: at most ${config.REACTION_RATE_LIMIT} reactions added per ${config.REACTION_RATE_WINDOW} seconds`,
+    },
+    'upload-bytes': {
+      points: config.UPLOAD_QUOTA_BYTES,
+      windowSeconds: config.UPLOAD_QUOTA_WINDOW,
+      window: 'fixed',
+      refusal: `Upload quota exceeded: at most ${config.UPLOAD_QUOTA_BYTES} bytes per ${config.UPLOAD_QUOTA_WINDOW} seconds`,
+    },
+  } satisfies Record<string, RateRule>;
+}
+
+export type RateRuleName = keyof ReturnType<typeof rateRules>;
+
+/** A 429 from a rate limit: the rule's reason, and when to try again (seconds; null = never, it is larger than the limit). */
+export class RateLimitedException extends HttpException {
+  constructor(
+    readonly rule: RateRuleName,
+    message: string,
+    readonly retryAfter: number | null,
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+/** Points taken by `consume`, for `refund` when the action they paid for did not happen. */
+export interface RatePlace {
+  readonly stored: StoredPlace;
+}
+
+/**
+ * The one rate limiter of the server (issue 13): every limit is a rule of `rateRules`, counted in
+ * Redis (RateLimitStore) so it holds across replicas. Services consume before the work a limit
+ * guards and refund when that work stored nothing.
+ */
+@Injectable()
+export class RateLimiter {
+  private readonly logger = new Logger('RateLimit');
+  private readonly rules: Record<RateRuleName, RateRule>;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly store: RateLimitStore,
+    private readonly metrics: MetricsService,
+  ) {
+    this.rules = rateRules(config);
+  }
+
+  /**
+   * Takes `points` of `rule` for `subject`, or throws RateLimitedException (429, nothing taken).
+   * Returns where they were recorded, or null when the rule is off.
+   */
+  async consume(rule: RateRuleName, subject: string, points = 1): Promise<RatePlace | null> {
+    const r = this.rules[rule];
+    if (r.points === 0) return null;
+    const key = this.store.key(rule, subject);
+    const stored: StoredPlace = r.window === 'fixed' ? { window: 'fixed', key, points } : { window: 'sliding', key, points, member: `${points}:${randomBytes(8).toString('hex')}` };
+    const outcome = await this.store.consume(stored, r.points, Math.max(1, Math.round(r.windowSeconds * 1000)));
+    if (!outcome.allowed) {
+      this.metrics.rateLimited.inc({ rule });
+      throw new RateLimitedException(rule, r.refusal, outcome.retryMs === null ? null : Math.ceil(outcome.retryMs / 1000));
+    }
+    return { stored };
+  }
+
+  /** Gives back what `consume` took: the action it paid for stored nothing. Best effort (the window ends anyway). */
+  async refund(place: RatePlace | null): Promise<void> {
+    if (!place) return;
+    await this.store.refund(place.stored).catch((err: Error) => this.logger.warn(`rate-limit refund failed: ${err.message}`));
+  }
+}

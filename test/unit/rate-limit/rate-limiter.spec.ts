@@ -1,0 +1,90 @@
+import { loadConfig, type AppConfig } from '../../../src/config/config';
+import { MetricsService } from '../../../src/metrics/metrics.service';
+import { RateLimitedException, RateLimiter } from '../../../src/rate-limit/rate-limiter';
+import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+
+// The limiter's rules (which rule counts how, what a refusal says, what a refund gives back) with a
+// store faked in memory: the Lua scripts themselves run against real Redis in test/integration/rate-limit.
+class FakeStore {
+  readonly consumed: Array<{ place: StoredPlace; limit: number; windowMs: number }> = [];
+  readonly refunded: StoredPlace[] = [];
+  next: ConsumeOutcome = { allowed: true, used: 1, retryMs: 0 };
+  failRefunds = false;
+
+  key(rule: string, subject: string): string {
+    return `rl:${rule}:${subject}`;
+  }
+
+  async consume(place: StoredPlace, limit: number, windowMs: number): Promise<ConsumeOutcome> {
+    this.consumed.push({ place, limit, windowMs });
+    return this.next;
+  }
+
+  async refund(place: StoredPlace): Promise<void> {
+    if (this.failRefunds) throw new Error('Connection is closed.');
+    this.refunded.push(place);
+  }
+}
+
+function limiterWith(config: Partial<AppConfig>) {
+  const store = new FakeStore();
+  const metrics = new MetricsService();
+  // The fake has the store's public face; its Redis client is what it replaces.
+  const limiter = new RateLimiter(loadConfig({}, { DATABASE_URL: 'postgresql://unused', ...config }), store as unknown as RateLimitStore, metrics);
+  return { store, metrics, limiter };
+}
+
+const refusedCount = async (metrics: MetricsService, rule: string) =>
+  (await metrics.rateLimited.get()).values.find((v) => v.labels.rule === rule)?.value ?? 0;
+
+describe('RateLimiter rules', () => {
+  it('a rule set to 0 is off: nothing is stored, nothing to refund', async () => {
+    const { store, limiter } = limiterWith({ DM_RATE_LIMIT: 0 });
+    await expect(limiter.consume('dm', '7')).resolves.toBeNull();
+    await limiter.refund(null);
+    expect(store.consumed).toEqual([]);
+    expect(store.refunded).toEqual([]);
+  });
+
+  it('counts each rule in its own window kind, with its configured points and window', async () => {
+    const { store, limiter } = limiterWith({ DM_RATE_LIMIT: 4, DM_RATE_WINDOW: 30, RATE_LIMIT_POSTS: 5, RATE_LIMIT_WINDOW: 16, UPLOAD_QUOTA_BYTES: 1000, UPLOAD_QUOTA_WINDOW: 60 });
+    await limiter.consume('dm', '7');
+    await limiter.consume('post', '3:7');
+    await limiter.consume('upload-bytes', '7', 600);
+    expect(store.consumed).toEqual([
+      { place: { window: 'fixed', key: 'rl:dm:7', points: 1 }, limit: 4, windowMs: 30_000 },
+      { place: { window: 'sliding', key: 'rl:post:3:7', points: 1, member: expect.stringMatching(/^1:[0-9a-f]{16}$/) }, limit: 5, windowMs: 16_000 },
+      { place: { window: 'fixed', key: 'rl:upload-bytes:7', points: 600 }, limit: 1000, windowMs: 60_000 },
+    ]);
+  });
+
+  it('two posts get two distinct places in the sliding log, and a refund gives back exactly its own', async () => {
+    const { store, limiter } = limiterWith({ RATE_LIMIT_POSTS: 5 });
+    const first = await limiter.consume('post', '1:2');
+    const second = await limiter.consume('post', '1:2');
+    expect(first!.stored).not.toEqual(second!.stored);
+    await limiter.refund(second);
+    expect(store.refunded).toEqual([second!.stored]);
+  });
+
+  it('a refusal is a 429 with the rule, its reason and Retry-After in whole seconds (rounded up), and is counted', async () => {
+    const { store, metrics, limiter } = limiterWith({ DM_RATE_LIMIT: 2, USER_RATE_LIMIT: 10, UPLOAD_QUOTA_BYTES: 1000, UPLOAD_QUOTA_WINDOW: 60 });
+    store.next = { allowed: false, used: 2, retryMs: 1_200 };
+    const refused = await limiter.consume('dm', '7').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedException);
+    expect(refused).toMatchObject({ rule: 'dm', status: 429, message: 'Rate limited', retryAfter: 2 });
+    await expect(limiter.consume('user', '05ab')).rejects.toMatchObject({ message: 'Rate limit exceeded: too many requests from this user; try again later' });
+    // More than the whole limit can never fit: no Retry-After to promise.
+    store.next = { allowed: false, used: 0, retryMs: null };
+    await expect(limiter.consume('upload-bytes', '7', 5000)).rejects.toMatchObject({ retryAfter: null, message: 'Upload quota exceeded: at most 1000 bytes per 60 seconds' });
+    expect(await refusedCount(metrics, 'dm')).toBe(1);
+    expect(await refusedCount(metrics, 'upload-bytes')).toBe(1);
+  });
+
+  it('a refund that fails is logged, not thrown: the action it followed has already been answered', async () => {
+    const { store, limiter } = limiterWith({ DM_RATE_LIMIT: 2 });
+    const place = await limiter.consume('dm', '7');
+    store.failRefunds = true;
+    await expect(limiter.refund(place)).resolves.toBeUndefined();
+  });
+});
