@@ -61,7 +61,7 @@ export class FileExpiryService {
   }
 
   /** The repeatable sweep: every due file, then every unreferenced object past its deadline. */
-  @OnJob(JobName.FileSweep)
+  @OnJob(JobName.FileSweep, { every: 'FILE_SWEEP_INTERVAL' })
   async sweep(): Promise<SweepResult> {
     const now = nowSeconds();
     const result: SweepResult = { roomFiles: 0, serverFiles: 0, objects: 0 };

@@ -5,7 +5,7 @@ import { InboxController } from './inbox.controller';
 import { InboxRepository } from './inbox.repository';
 import { InboxService } from './inbox.service';
 
-/** Blinded direct messages (spec §6.9). InboxService.expireMessages is the periodic job's entry. */
+/** Blinded direct messages (spec §6.9). InboxService.expireMessages is a periodic job (`@OnJob`). */
 @Module({
   imports: [UsersModule, RateLimitModule],
   controllers: [InboxController],

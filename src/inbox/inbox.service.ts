@@ -4,6 +4,8 @@ import type { AuthenticatedUser } from '../users/authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { withinReplyBytes } from '../core/reply-budget';
+import { JobName } from '../jobs/job-names';
+import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UsersService } from '../users/users.service';
 import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
@@ -77,6 +79,7 @@ export class InboxService {
   }
 
   /** Periodic job (spec §9.4 step 3): deletes expired DMs; returns how many. */
+  @OnJob(JobName.ExpireDms, { every: 'CLEANUP_INTERVAL' })
   expireMessages(): Promise<number> {
     return this.repo.deleteExpired(now());
   }

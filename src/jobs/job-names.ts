@@ -2,7 +2,7 @@
 export enum QueueName {
   /** Per-file expiry and the sweep (DESIGN "Files"). */
   Files = 'files',
-  /** The periodic cleanup of spec §9.4. */
+  /** The periodic cleanup of spec §9.4, one job per domain step. */
   Maintenance = 'maintenance',
 }
 
@@ -12,14 +12,23 @@ export enum JobName {
   FileExpiry = 'file-expiry',
   /** Repeatable (FILE_SWEEP_INTERVAL): deletes every due file and finishes half-done deletions. */
   FileSweep = 'file-sweep',
-  /** Repeatable (CLEANUP_INTERVAL): the other domains' maintenance (spec §9.4). */
-  Cleanup = 'cleanup',
+  /** Repeatable (CLEANUP_INTERVAL): drops old edit history (spec §9.4 step 2). */
+  PruneHistory = 'prune-history',
+  /** Repeatable (CLEANUP_INTERVAL): deletes expired DMs (spec §9.4 step 3). */
+  ExpireDms = 'expire-dms',
+  /** Repeatable (CLEANUP_INTERVAL): recounts rooms' active users (spec §9.4 step 4). */
+  RefreshActiveUsers = 'refresh-active-users',
+  /** Repeatable (CLEANUP_INTERVAL): applies due permission futures and (un)bans (spec §9.4 step 5). */
+  ApplyFutures = 'apply-futures',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.FileExpiry]: QueueName.Files,
   [JobName.FileSweep]: QueueName.Files,
-  [JobName.Cleanup]: QueueName.Maintenance,
+  [JobName.PruneHistory]: QueueName.Maintenance,
+  [JobName.ExpireDms]: QueueName.Maintenance,
+  [JobName.RefreshActiveUsers]: QueueName.Maintenance,
+  [JobName.ApplyFutures]: QueueName.Maintenance,
 };
 
 /** Room files (`files`) and file-server files (`server_files`). */
@@ -33,7 +42,10 @@ export interface FileExpiryData {
 export interface JobData {
   [JobName.FileExpiry]: FileExpiryData;
   [JobName.FileSweep]: Record<string, never>;
-  [JobName.Cleanup]: Record<string, never>;
+  [JobName.PruneHistory]: Record<string, never>;
+  [JobName.ExpireDms]: Record<string, never>;
+  [JobName.RefreshActiveUsers]: Record<string, never>;
+  [JobName.ApplyFutures]: Record<string, never>;
 }
 
 /** Deterministic ids: scheduling the same file twice replaces, never duplicates, its job. */

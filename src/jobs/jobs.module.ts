@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { CleanupService } from './cleanup.service';
 import { JobsService } from './jobs.service';
 
-/** BullMQ queues, workers and the periodic cleanup; domain modules import it to schedule jobs. */
+/**
+ * BullMQ queues and workers. Handlers, periodic ones included, are declared with `@OnJob` on the
+ * domain methods they run; domain modules import this module only to schedule jobs.
+ */
 @Module({
   imports: [DiscoveryModule],
-  providers: [JobsService, CleanupService],
+  providers: [JobsService],
   exports: [JobsService],
 })
 export class JobsModule {}

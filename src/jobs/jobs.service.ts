@@ -4,7 +4,7 @@ import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type Job
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { fileExpiryJobId, JOB_QUEUE, JobName, QueueName, type FileExpiryData, type JobData } from './job-names';
-import { ON_JOB } from './on-job.decorator';
+import { ON_JOB, type IntervalSetting, type JobDeclaration } from './on-job.decorator';
 
 type Handler = (data: unknown, job: Job) => Promise<unknown>;
 
@@ -31,7 +31,7 @@ const WORKER_CONCURRENCY: Record<QueueName, number> = { [QueueName.Files]: 4, [Q
 /**
  * BullMQ queues (producers, in every process) and workers (only when ROLE is `worker` or `all`).
  * Handlers are provider methods tagged `@OnJob`, found at start-up; a job name without exactly
- * one handler stops the start.
+ * one handler stops the start. Workers schedule the periodic ones at the interval they declare.
  */
 @Injectable()
 export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -39,6 +39,7 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
   private readonly handlers = new Map<JobName, Handler>();
+  private readonly periodic = new Map<JobName, IntervalSetting>();
   private readonly connection: ConnectionOptions;
   private readonly prefix: string;
 
@@ -71,16 +72,24 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.discoverHandlers();
     if (!this.runsWorkers) return;
     for (const name of Object.values(QueueName)) this.startWorker(name);
-    await this.queue(QueueName.Files).upsertJobScheduler(
-      JobName.FileSweep,
-      { every: this.config.FILE_SWEEP_INTERVAL * 1000 },
-      { name: JobName.FileSweep, data: {} },
-    );
-    await this.queue(QueueName.Maintenance).upsertJobScheduler(
-      JobName.Cleanup,
-      { every: this.config.CLEANUP_INTERVAL * 1000 },
-      { name: JobName.Cleanup, data: {} },
-    );
+    await this.schedulePeriodic();
+  }
+
+  /**
+   * One scheduler per periodic job, keyed by its name; schedulers no handler declares (a job an
+   * older version ran, such as the former single "cleanup") are removed, or they would enqueue
+   * jobs that no worker can run.
+   */
+  private async schedulePeriodic(): Promise<void> {
+    for (const queueName of Object.values(QueueName)) {
+      const queue = this.queue(queueName);
+      for (const scheduler of await queue.getJobSchedulers()) {
+        if (!this.periodic.has(scheduler.key as JobName)) await queue.removeJobScheduler(scheduler.key);
+      }
+    }
+    for (const [name, every] of this.periodic) {
+      await this.queue(JOB_QUEUE[name]).upsertJobScheduler(name, { every: this.config[every] * 1000 }, { name, data: {} });
+    }
   }
 
   /** Graceful shutdown: workers finish their in-flight jobs before the connections close. */
@@ -134,11 +143,15 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const fn = (prototype as Record<string, unknown>)[method];
         if (typeof fn !== 'function') continue;
-        const name = this.reflector.get<JobName | undefined>(ON_JOB, fn as (...args: unknown[]) => unknown);
-        if (!name) continue;
+        const declared = this.reflector.get<JobDeclaration | undefined>(ON_JOB, fn as (...args: unknown[]) => unknown);
+        if (!declared) continue;
+        const { name, every } = declared;
         const owner = `${instance.constructor.name}.${method}`;
         found.set(name, [...(found.get(name) ?? []), owner]);
-        this.handlers.set(name, (data, job) => (fn as (d: unknown, j: Job) => Promise<unknown>).call(instance, data, job));
+        const run = fn as (...args: unknown[]) => Promise<unknown>;
+        // A periodic job has no data: its method keeps its own defaults (e.g. "now").
+        this.handlers.set(name, every ? () => run.call(instance) : (data, job) => run.call(instance, data, job));
+        if (every) this.periodic.set(name, every);
       }
     }
     const problems: string[] = [];

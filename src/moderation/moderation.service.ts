@@ -2,6 +2,8 @@ import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundEx
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type PermissionNeed } from '../rooms/permissions';
+import { JobName } from '../jobs/job-names';
+import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { ModerationRepository, type OverridePatch } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type PermissionObject } from './permission-object';
@@ -302,6 +304,7 @@ export class ModerationService {
    * Applies due permission futures and (un)bans, then deletes them. Rows are claimed with SKIP
    * LOCKED, so several workers never apply one twice. Returns how many were applied.
    */
+  @OnJob(JobName.ApplyFutures, { every: 'CLEANUP_INTERVAL' })
   async applyDueFutures(at: number = now()): Promise<{ permissions: number; bans: number }> {
     let permissions = 0;
     let bans = 0;

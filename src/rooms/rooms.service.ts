@@ -6,6 +6,8 @@ import { ChangeFeed } from '../cache/change-feed';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
+import { JobName } from '../jobs/job-names';
+import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomsRepository, type Tx } from './rooms.repository';
 
@@ -39,7 +41,7 @@ const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
 /**
  * Rooms (spec §6.2), their permissions (§3.5), pins (§6.5), info_updates (§7.3) and activity
  * (§9.4). The face other modules use: findByToken, permissionsFor, access, bumpInfoUpdates, and
- * the maintenance methods refreshActiveUsers/pruneHistory for the jobs module.
+ * the periodic jobs refreshActiveUsers/pruneHistory.
  */
 @Injectable()
 export class RoomsService {
@@ -250,12 +252,14 @@ export class RoomsService {
   }
 
   /** spec §9.4 step 4: prunes old activity rows and recounts every room's active_users. */
+  @OnJob(JobName.RefreshActiveUsers, { every: 'CLEANUP_INTERVAL' })
   async refreshActiveUsers(): Promise<void> {
     const at = now();
     await this.repo.refreshActiveUsers(at - this.config.ACTIVE_THRESHOLD, at - this.config.ACTIVE_PRUNE_THRESHOLD);
   }
 
   /** spec §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
+  @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
   pruneHistory(): Promise<number> {
     return this.repo.pruneHistory(now() - this.config.HISTORY_PRUNE_THRESHOLD);
   }

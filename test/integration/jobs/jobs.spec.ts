@@ -2,16 +2,17 @@ import { ConsoleLogger, Injectable, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../../../src/config/config';
-import { JobName } from '../../../src/jobs/job-names';
+import { JobName, QueueName } from '../../../src/jobs/job-names';
 import { JobsService } from '../../../src/jobs/jobs.service';
 import { OnJob } from '../../../src/jobs/on-job.decorator';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { REDIS_URL } from '../../support/db';
 import { eventually } from '../../support/eventually';
 
-/** Handlers that record what ran; the cleanup one fails its first `failFirst` attempts, then takes `workMs`. */
+/** Handlers that record what ran; the periodic prune fails its first `failFirst` attempts, then takes `workMs`. */
 @Injectable()
 class RecordingHandlers {
   static failFirst = 0;
@@ -20,7 +21,7 @@ class RecordingHandlers {
   completed = 0;
   expiries: unknown[] = [];
 
-  @OnJob(JobName.Cleanup)
+  @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
   async cleanup(): Promise<void> {
     this.cleanups++;
     if (this.cleanups <= RecordingHandlers.failFirst) throw new Error(`planned failure ${this.cleanups}`);
@@ -28,8 +29,17 @@ class RecordingHandlers {
     this.completed++;
   }
 
-  @OnJob(JobName.FileSweep)
+  @OnJob(JobName.FileSweep, { every: 'FILE_SWEEP_INTERVAL' })
   async sweep(): Promise<void> {}
+
+  @OnJob(JobName.ExpireDms)
+  async expireDms(): Promise<void> {}
+
+  @OnJob(JobName.RefreshActiveUsers)
+  async refreshActiveUsers(): Promise<void> {}
+
+  @OnJob(JobName.ApplyFutures)
+  async applyFutures(): Promise<void> {}
 
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
@@ -39,7 +49,7 @@ class RecordingHandlers {
 
 @Injectable()
 class PartialHandlers {
-  @OnJob(JobName.Cleanup)
+  @OnJob(JobName.PruneHistory)
   async cleanup(): Promise<void> {}
 }
 
@@ -81,11 +91,11 @@ describe('jobs (BullMQ)', () => {
 
   it('refuses to start when a job name has two handlers', async () => {
     const config = testConfig({ ROLE: 'api' });
-    await expect(boot(config, [RecordingHandlers, PartialHandlers])).rejects.toThrow(/job "cleanup" has 2 handlers/);
+    await expect(boot(config, [RecordingHandlers, PartialHandlers])).rejects.toThrow(/job "prune-history" has 2 handlers/);
     await dropKeys(config.REDIS_PREFIX);
   });
 
-  it('runs the repeatable cleanup; a failing attempt is counted in scs_job_failures_total and retried with backoff', async () => {
+  it('runs a periodic job at the interval its handler declares; a failing attempt is counted in scs_job_failures_total and retried with backoff', async () => {
     RecordingHandlers.failFirst = 2;
     const config = testConfig();
     const app = await boot(config, [RecordingHandlers]);
@@ -93,7 +103,7 @@ describe('jobs (BullMQ)', () => {
       const handlers = app.get(RecordingHandlers);
       await eventually(() => handlers.completed >= 1, 15_000);
       const metrics = await app.get(MetricsService).registry.getSingleMetricAsString('scs_job_failures_total');
-      expect(metrics).toMatch(/scs_job_failures_total\{queue="maintenance",job="cleanup"\} 2/);
+      expect(metrics).toMatch(/scs_job_failures_total\{queue="maintenance",job="prune-history"\} 2/);
     } finally {
       await app.close();
       await dropKeys(config.REDIS_PREFIX);
@@ -120,11 +130,25 @@ describe('jobs (BullMQ)', () => {
     }
   });
 
+  it('removes schedulers of periodic jobs that no handler declares (the former single "cleanup")', async () => {
+    const config = testConfig({ CLEANUP_INTERVAL: 3600 });
+    const stale = new Queue(QueueName.Maintenance, { connection: { url: REDIS_URL }, prefix: `${config.REDIS_PREFIX}bull` });
+    await stale.upsertJobScheduler('cleanup', { every: 10_000 }, { name: 'cleanup', data: {} });
+    const app = await boot(config, [RecordingHandlers]);
+    try {
+      expect((await stale.getJobSchedulers()).map((s) => s.key)).toEqual([JobName.PruneHistory]);
+    } finally {
+      await app.close();
+      await stale.close();
+      await dropKeys(config.REDIS_PREFIX);
+    }
+  });
+
   it('only producers run when ROLE is api', async () => {
     const config = testConfig({ ROLE: 'api' });
     const app = await boot(config, [RecordingHandlers]);
     try {
-      await app.get(JobsService).add(JobName.Cleanup, {});
+      await app.get(JobsService).add(JobName.PruneHistory, {});
       await new Promise((r) => setTimeout(r, 1500));
       expect(app.get(RecordingHandlers).cleanups).toBe(0);
     } finally {
