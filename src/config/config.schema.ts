@@ -60,10 +60,14 @@ export const configSchema = z.object({
   // --- authentication (spec §3)
   REQUIRE_BLIND_KEYS: bool.default(true),
   AUTH_TIMESTAMP_WINDOW: int(DAY, 1),
-  /** Requests per blinded id per window (0 = unlimited); failed-auth attempts per key likewise. */
-  USER_RATE_LIMIT: int(0, 0),
+  /**
+   * Signed requests per blinded id per window (0 = unlimited): one account's devices together poll
+   * about 41 times a minute (README), so 300 is several times normal use, retries included.
+   */
+  USER_RATE_LIMIT: int(300, 0),
   USER_RATE_WINDOW: int(60, 1),
-  AUTH_FAILURE_LIMIT: int(0, 0),
+  /** Failed signatures per signing key per window (0 = unlimited); never refuses a valid signature. */
+  AUTH_FAILURE_LIMIT: int(10, 0),
   AUTH_FAILURE_WINDOW: int(60, 1),
 
   // --- rooms and messages (spec §6.2–6.5, §7, §9.2)
@@ -104,7 +108,7 @@ export const configSchema = z.object({
 
   // --- direct messages (spec §6.9)
   DM_EXPIRY: int(15 * DAY, 1),
-  DM_RATE_LIMIT: int(0, 0),
+  DM_RATE_LIMIT: int(30, 0),
   DM_RATE_WINDOW: int(60, 1),
 
   // --- files (spec §6.6, §9.1, §9.3, §12)
@@ -128,7 +132,7 @@ export const configSchema = z.object({
   /** Largest X-FS-TTL honoured; 0 = the header is ignored (spec §12.1). */
   FILE_SERVER_MAX_TTL: int(0, 0),
   FILE_SERVER_CONTENT_IDS: bool.default(true),
-  UPLOAD_QUOTA_BYTES: int(0, 0),
+  UPLOAD_QUOTA_BYTES: int(1_000_000_000, 0),
   UPLOAD_QUOTA_WINDOW: int(DAY, 1),
   UPLOAD_CONCURRENCY: int(16, 1),
 

@@ -63,6 +63,13 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
     KEY_FILE: join(dir, 'key_x25519'),
     MASTER_KEY_FILE: join(dir, 'master_key'),
     STORAGE_DIR: join(dir, 'files'),
+    // Tests fire requests far faster than any client (hundreds per user in seconds). The per-user
+    // limits stay on, generous, so every request still passes the limiter; tests of a limit set their own.
+    USER_RATE_LIMIT: 100_000,
+    AUTH_FAILURE_LIMIT: 100_000,
+    DM_RATE_LIMIT: 100_000,
+    REACTION_RATE_LIMIT: 100_000,
+    UPLOAD_QUOTA_BYTES: 100_000_000_000,
     ...(wantsS3
       ? {
           S3_ENDPOINT: s3Endpoint,

@@ -1,6 +1,6 @@
 import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
-import { RateLimitedException, RateLimiter } from '../../../src/rate-limit/rate-limiter';
+import { RateLimitedException, RateLimiter, rateRules } from '../../../src/rate-limit/rate-limiter';
 import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
 
 // The limiter's rules (which rule counts how, what a refusal says, what a refund gives back) with a
@@ -86,5 +86,14 @@ describe('RateLimiter rules', () => {
     const place = await limiter.consume('dm', '7');
     store.failRefunds = true;
     await expect(limiter.refund(place)).resolves.toBeUndefined();
+  });
+
+  it('every rule is on by default, and the request limit leaves room for an account on three devices retrying every poll (issue 19 item 9)', () => {
+    const rules = rateRules(loadConfig({}, { DATABASE_URL: 'postgresql://unused' }));
+    for (const [name, rule] of Object.entries(rules)) expect([name, rule.points > 0]).toEqual([name, true]);
+    // One batch per poll: desktop every 10 s, Android every 4 s, iOS every 3 s; each retried up to 3 times.
+    const pollsPerMinute = 60 / 10 + 60 / 4 + 60 / 3;
+    const worstPerWindow = pollsPerMinute * (1 + 3) * (rules.user.windowSeconds / 60);
+    expect(worstPerWindow).toBeLessThan(rules.user.points / 1.5);
   });
 });
