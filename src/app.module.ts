@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { AppConfig } from './config/config';
 import type { ServerKey } from './config/server-key';
+import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { PlainTextExceptionFilter } from './core/http-exception.filter';
 import { AuthModule } from './auth/auth.module';
@@ -19,11 +20,11 @@ import { MetricsModule } from './metrics/metrics.module';
 /** The public application: onion gateway, the inner SOGS/file-server routes and the web page. */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
+  static register(config: AppConfig, serverKey: ServerKey, clock?: Clock): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, serverKey),
+        CoreModule.forRoot(config, serverKey, clock),
         MetricsModule,
         AuthModule,
         OnionGatewayModule,

@@ -9,6 +9,7 @@ import { type AppConfig } from './config/config';
 import { loadOrCreateServerKey, type ServerKey } from './config/server-key';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
+import type { Clock } from './core/clock';
 import { installRawBodyParser } from './core/http-setup';
 import { answerAdminQueries, startAdminServer } from './admin/admin-server';
 import { createLogger, PinoNestLogger, requestId } from './logging/logger';
@@ -38,18 +39,19 @@ function listenUrl(app: INestApplication): string {
  * Builds and starts the public and admin listeners for one process (used by main.ts and tests).
  * `logger`: false silences everything; a pino logger (tests capture lines with one) replaces the
  * default JSON logger on stdout. `admin`: 'primary' in a cluster worker (API_WORKERS > 1): no
- * admin listener here; the primary serves the admin port and asks this process over IPC.
+ * admin listener here; the primary serves the admin port and asks this process over IPC. `clock`:
+ * the time the services read (tests pass one they can move); the system clock by default.
  */
 export async function startServer(
   config: AppConfig,
-  options: { logger?: boolean | PinoLogger; admin?: 'listen' | 'primary' } = {},
+  options: { logger?: boolean | PinoLogger; admin?: 'listen' | 'primary'; clock?: Clock } = {},
 ): Promise<RunningServer> {
   const serverKey = loadOrCreateServerKey(config.KEY_FILE);
   const pino = options.logger === false ? undefined : options.logger === true || !options.logger ? createLogger(config) : options.logger;
   const logger = pino ? new PinoNestLogger(pino) : false;
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, serverKey),
+    AppModule.register(config, serverKey, options.clock),
     new FastifyAdapter({
       bodyLimit: config.ONION_MAX_BODY,
       routerOptions: { maxParamLength: 1024 },

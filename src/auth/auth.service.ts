@@ -1,6 +1,7 @@
 import { HttpException, Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { Clock } from '../core/clock';
 import { blake2b512, bytesToHex, sogsSignedMessage, toBuffer, verifyEd25519Strict } from '../crypto';
 import { UsersService } from '../users/users.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -34,6 +35,7 @@ export class AuthService {
     private readonly store: AuthStore,
     private readonly limiter: RateLimiter,
     private readonly metrics: MetricsService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -43,7 +45,7 @@ export class AuthService {
    */
   private nonceTtl(timestamp: string): number {
     const acceptableUntil = Number(timestamp) + this.config.AUTH_TIMESTAMP_WINDOW;
-    return Math.max(1, Math.ceil(acceptableUntil - Date.now() / 1000)) + NONCE_TTL_MARGIN;
+    return Math.max(1, Math.ceil(acceptableUntil - this.clock.seconds())) + NONCE_TTL_MARGIN;
   }
 
   /**
@@ -65,7 +67,7 @@ export class AuthService {
     const creds = parseAuthHeaders(req.headers, {
       requireBlindKeys: this.config.REQUIRE_BLIND_KEYS,
       window: this.config.AUTH_TIMESTAMP_WINDOW,
-      nowSeconds: Date.now() / 1000,
+      nowSeconds: this.clock.seconds(),
     });
     if (!creds) return null;
     // Verification comes first and is never refused: whoever knows a user's (public) id could

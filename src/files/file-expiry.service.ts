@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../core/clock';
 import { JobName, type FileExpiryData, type FileKind } from '../jobs/job-names';
 import { JobNotDue, JobsService } from '../jobs/jobs.service';
 import { OnJob } from '../jobs/on-job.decorator';
 import { FilesRepository } from './files.repository';
-import { nowSeconds, ObjectStore } from './object-store.service';
+import { ObjectStore } from './object-store.service';
 
 const SWEEP_BATCH = 500;
 
@@ -27,6 +28,7 @@ export class FileExpiryService {
     private readonly repo: FilesRepository,
     private readonly objects: ObjectStore,
     private readonly jobs: JobsService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -44,7 +46,7 @@ export class FileExpiryService {
   /** The per-file job: deletes the file if due; if its expiry moved later, waits until then. */
   @OnJob(JobName.FileExpiry)
   async expireOne(data: FileExpiryData): Promise<void> {
-    const now = nowSeconds();
+    const now = this.clock.seconds();
     if (data.kind === 'room') {
       const id = Number(data.id);
       const file = await this.repo.findRoomFile(id);
@@ -63,7 +65,7 @@ export class FileExpiryService {
   /** The repeatable sweep: every due file, then every unreferenced object past its deadline. */
   @OnJob(JobName.FileSweep, { every: 'FILE_SWEEP_INTERVAL' })
   async sweep(): Promise<SweepResult> {
-    const now = nowSeconds();
+    const now = this.clock.seconds();
     const result: SweepResult = { roomFiles: 0, serverFiles: 0, objects: 0 };
     for (;;) {
       const ids = await this.repo.dueRoomFileIds(now, SWEEP_BATCH);

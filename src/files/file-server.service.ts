@@ -2,10 +2,11 @@ import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, Not
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Clock } from '../core/clock';
 import { fileServerContentId } from '../crypto/content-id';
 import { FileExpiryService } from './file-expiry.service';
 import { FilesRepository } from './files.repository';
-import { FILE_NOT_FOUND, nowSeconds, ObjectStore } from './object-store.service';
+import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { UploadLimits } from './upload-limits';
 
 /** spec §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
@@ -28,6 +29,7 @@ export class FileServerService {
     private readonly objects: ObjectStore,
     private readonly expiry: FileExpiryService,
     private readonly limits: UploadLimits,
+    private readonly clock: Clock,
   ) {}
 
   /** POST /file. Identical bytes under content ids are stored once: uploaded = now, expiry = max (spec §12.1). */
@@ -37,7 +39,7 @@ export class FileServerService {
     }
     const ttl = this.ttl(ttlHeader);
     return this.limits.withUploadSlot(async () => {
-      const uploaded = nowSeconds();
+      const uploaded = this.clock.seconds();
       const expiry = uploaded + ttl;
       if (this.config.FILE_SERVER_CONTENT_IDS) {
         const id = fileServerContentId(body);
@@ -63,14 +65,14 @@ export class FileServerService {
   /** GET /file/:id: the bytes and the expiry (404 once expired, spec §12.2). */
   async download(id: string): Promise<{ size: number; expires: number; body: Readable }> {
     const file = await this.repo.findServerFile(id);
-    if (!file || file.expiry <= nowSeconds()) throw new NotFoundException(FILE_NOT_FOUND);
+    if (!file || file.expiry <= this.clock.seconds()) throw new NotFoundException(FILE_NOT_FOUND);
     return { size: file.size, expires: file.expiry, body: await this.objects.read(file.object) };
   }
 
   /** GET /file/:id/info (spec §12.3). */
   async info(id: string): Promise<ServerFileInfo> {
     const file = await this.repo.findServerFile(id);
-    if (!file || file.expiry <= nowSeconds()) throw new NotFoundException(FILE_NOT_FOUND);
+    if (!file || file.expiry <= this.clock.seconds()) throw new NotFoundException(FILE_NOT_FOUND);
     return { size: file.size, uploaded: file.uploaded, expires: file.expiry };
   }
 
@@ -78,7 +80,7 @@ export class FileServerService {
   async extend(id: string, ttlHeader: string | undefined): Promise<ServerFileInfo> {
     if (id.length < CONTENT_ID_LENGTH) throw new NotFoundException(FILE_NOT_FOUND);
     const ttl = this.ttl(ttlHeader);
-    const now = nowSeconds();
+    const now = this.clock.seconds();
     const file = await this.repo.extendServerFile(id, now, now + ttl);
     if (!file) throw new NotFoundException(FILE_NOT_FOUND);
     await this.expiry.schedule('server', id, file.expiry);

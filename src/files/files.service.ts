@@ -2,10 +2,11 @@ import { Inject, Injectable, NotAcceptableException, NotFoundException, PayloadT
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Clock } from '../core/clock';
 import { filenameFromContentDisposition } from './content-disposition';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
 import { FilesRepository, type RoomFileRow, type Tx } from './files.repository';
-import { FILE_NOT_FOUND, nowSeconds, ObjectStore } from './object-store.service';
+import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
@@ -35,6 +36,7 @@ export class FilesService {
     private readonly expiry: FileExpiryService,
     private readonly limits: UploadLimits,
     private readonly limiter: RateLimiter,
+    private readonly clock: Clock,
   ) {}
 
   /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
@@ -46,7 +48,7 @@ export class FilesService {
     return this.limits.withUploadSlot(async () => {
       const place = await this.limiter.consume('upload-bytes', String(user.id), body.length);
       try {
-        const uploaded = nowSeconds();
+        const uploaded = this.clock.seconds();
         const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
         const row = { roomId, uploaderId: user.id, size: body.length, uploaded, expiry, filename };
         const contentHash = this.objects.contentHash(`room:${roomId}`, body);
@@ -73,7 +75,7 @@ export class FilesService {
   /** GET /room/:token/file/:id: the file if it belongs to the room and has not expired (spec §6.6), else 404. */
   async download(roomId: number, fileId: number): Promise<RoomFileDownload> {
     const file = await this.repo.findRoomFile(fileId);
-    if (!file || file.roomId !== roomId || isExpired(file, nowSeconds())) throw new NotFoundException(FILE_NOT_FOUND);
+    if (!file || file.roomId !== roomId || isExpired(file, this.clock.seconds())) throw new NotFoundException(FILE_NOT_FOUND);
     const body = await this.objects.read(file.object);
     return { size: file.size, uploaded: file.uploaded, expiry: file.expiry, filename: file.filename, body };
   }
@@ -85,7 +87,7 @@ export class FilesService {
    * runs its own transaction and schedules the old image's deletion; with `tx` the sweep does.
    */
   async setRoomImage(roomId: number, fileId: number, tx?: Tx): Promise<{ previousImageId: number | null }> {
-    const now = nowSeconds();
+    const now = this.clock.seconds();
     const apply = async (t: Tx) => {
       const file = await this.repo.findRoomFile(fileId, t);
       if (!file || file.roomId !== roomId || isExpired(file, now)) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { Clock } from '../core/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { MasterKeyring } from './encryption/master-keys';
 import { newDataKey, newHeader, openStream, sealedSize, sealStream } from './encryption/object-cipher';
@@ -17,10 +18,6 @@ export const MASTER_KEYRING = Symbol('MASTER_KEYRING');
  * than any upload takes, so only writes abandoned by a crash are collected.
  */
 const PENDING_WRITE_GRACE = 3600;
-
-export function nowSeconds(): number {
-  return Date.now() / 1000;
-}
 
 /**
  * Encrypted, refcounted objects (DESIGN "Files"): every object is sealed under its own random key
@@ -39,6 +36,7 @@ export class ObjectStore implements OnModuleInit {
     @Inject(MASTER_KEYRING) private readonly keyring: MasterKeyring,
     private readonly repo: FilesRepository,
     private readonly metrics: MetricsService,
+    private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -65,7 +63,7 @@ export class ObjectStore implements OnModuleInit {
     const dataKey = newDataKey();
     const { keyId, wrappedKey } = this.keyring.wrap(dataKey);
     const header = newHeader();
-    await this.repo.createPendingObject({ key, size: content.length, keyId, wrappedKey, contentHash, deleteAfter: nowSeconds() + PENDING_WRITE_GRACE });
+    await this.repo.createPendingObject({ key, size: content.length, keyId, wrappedKey, contentHash, deleteAfter: this.clock.seconds() + PENDING_WRITE_GRACE });
     try {
       await this.storage.put(key, { size: sealedSize(content.length), open: () => sealStream(dataKey, header, content) });
     } catch (err) {

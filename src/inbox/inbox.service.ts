@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../users/authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { withinReplyBytes } from '../core/reply-budget';
+import { Clock } from '../core/clock';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
@@ -19,8 +20,6 @@ export interface DirectMessageObject {
   recipient: string;
   message?: string;
 }
-
-const now = (): number => Date.now() / 1000;
 
 function toObject(m: DirectMessage, withBody: boolean): DirectMessageObject {
   const out: DirectMessageObject = { id: m.id, posted_at: m.postedAt, expires_at: m.expiry, sender: m.sender, recipient: m.recipient };
@@ -40,6 +39,7 @@ export class InboxService {
     private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
+    private readonly clock: Clock,
   ) {
     this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES });
     feed.subscribe((change) => {
@@ -54,7 +54,7 @@ export class InboxService {
   async list(user: AuthenticatedUser, box: 'inbox' | 'outbox', afterId: number, limit: number): Promise<DirectMessageObject[]> {
     // A poll already past the newest DM reads nothing (the idle poll, issue 7).
     if (this.feed.live && afterId >= (await this.latest.get(String(user.id), () => this.repo.latestIds(user.id)))[box]) return [];
-    const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, now());
+    const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, this.clock.seconds());
     return withinReplyBytes(rows.map((m) => toObject(m, true)), this.config.REPLY_MAX_BYTES);
   }
 
@@ -67,7 +67,7 @@ export class InboxService {
     const recipient = await this.users.findBySessionId(recipientSessionId);
     if (!recipient || recipient.banned) throw new NotFoundException('No such recipient');
     await this.limiter.consume('dm', String(sender.id));
-    const postedAt = now();
+    const postedAt = this.clock.seconds();
     const expiry = postedAt + this.config.DM_EXPIRY;
     const { id } = await this.repo.insert(sender.id, recipient.id, body, postedAt, expiry);
     return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: recipient.sessionId, body }, false);
@@ -81,6 +81,6 @@ export class InboxService {
   /** Periodic job (spec §9.4 step 3): deletes expired DMs; returns how many. */
   @OnJob(JobName.ExpireDms, { every: 'CLEANUP_INTERVAL' })
   expireMessages(): Promise<number> {
-    return this.repo.deleteExpired(now());
+    return this.repo.deleteExpired(this.clock.seconds());
   }
 }

@@ -1,5 +1,6 @@
 import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../users/authenticated-user';
+import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type PermissionNeed } from '../rooms/permissions';
 import { JobName } from '../jobs/job-names';
@@ -37,8 +38,6 @@ const FUTURE_FLAGS: FutureFlag[] = ['read', 'write', 'upload'];
 const MAX_DELAY_SECONDS = 1e9;
 /** Due futures applied per transaction by the periodic job. */
 const FUTURES_BATCH = 500;
-
-const now = (): number => Date.now() / 1000;
 
 /**
  * Validates the common `rooms`/`global` body fields (spec §6.8): exactly one of a non-empty token
@@ -83,6 +82,7 @@ export class ModerationService {
   constructor(
     private readonly repo: ModerationRepository,
     private readonly users: UsersService,
+    private readonly clock: Clock,
   ) {}
 
   // ---- moderators (spec §6.8 POST /user/:sid/moderator)
@@ -160,7 +160,7 @@ export class ModerationService {
    * and schedules the unban, replacing any scheduled one.
    */
   async ban(sessionId: string, scope: ModerationScope, timeoutSeconds: number | null = null, by?: AuthenticatedUser): Promise<void> {
-    const unbanAt = timeoutSeconds === null ? null : now() + delaySeconds(timeoutSeconds, 'timeout');
+    const unbanAt = timeoutSeconds === null ? null : this.clock.seconds() + delaySeconds(timeoutSeconds, 'timeout');
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
     const userId = target.user.id;
@@ -261,7 +261,7 @@ export class ModerationService {
     const flags: FuturePermissionChange = {};
     for (const flag of FUTURE_FLAGS) if (change[flag] != null) flags[flag] = change[flag];
     if (Object.keys(flags).length === 0) throw new BadRequestException("At least one of 'read', 'write' and 'upload' is required");
-    const at = now() + delaySeconds(inSeconds, 'in');
+    const at = this.clock.seconds() + delaySeconds(inSeconds, 'in');
     await this.requireRoomModerator(room, by);
     const target = await this.users.resolveTarget(sessionId);
     await this.repo.transaction(async (db) => {
@@ -305,7 +305,7 @@ export class ModerationService {
    * LOCKED, so several workers never apply one twice. Returns how many were applied.
    */
   @OnJob(JobName.ApplyFutures, { every: 'CLEANUP_INTERVAL' })
-  async applyDueFutures(at: number = now()): Promise<{ permissions: number; bans: number }> {
+  async applyDueFutures(at: number = this.clock.seconds()): Promise<{ permissions: number; bans: number }> {
     let permissions = 0;
     let bans = 0;
     for (;;) {

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Clock } from '../core/clock';
 import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
@@ -36,8 +37,6 @@ type PostedJson = MessageJson & { filtered?: true };
 
 const NO_RECIPIENT = 'No such whisper recipient';
 
-const now = (): number => Date.now() / 1000;
-
 function viewerOf(user: AuthenticatedUser | null, permissions: RoomPermissions): Viewer {
   return { userId: user?.id ?? null, moderator: permissions.moderator };
 }
@@ -56,6 +55,7 @@ export class MessagesService {
     private readonly rules: PostRules,
     private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   // ---- reads
@@ -112,7 +112,7 @@ export class MessagesService {
       throw new ForbiddenException('Only moderators can post whispers');
     }
     const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
-    const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? now() - this.config.POST_IDEMPOTENCY_WINDOW : null;
+    const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? this.clock.seconds() - this.config.POST_IDEMPOTENCY_WINDOW : null;
     let filtered: boolean;
     let place: RatePlace | null;
     try {
@@ -125,7 +125,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const at = now();
+    const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,
       userId: user.id,
@@ -174,7 +174,7 @@ export class MessagesService {
       const m = await this.repo.message(room.id, id, tx);
       if (!m || m.data === null) throw new NotFoundException('No such message');
       if (m.userId !== user.id) throw new ForbiddenException('Only the author can edit a message');
-      const at = now();
+      const at = this.clock.seconds();
       await this.repo.replaceData(id, edit.data, edit.signature, seqno, at, tx);
       await this.repo.attachFiles(room.id, user.id, id, this.filesToAttach(edit.files, at), tx);
     });
@@ -200,7 +200,7 @@ export class MessagesService {
     const removed = await this.repo.removeReactions(m.id, {}, tx);
     const seqno = await this.repo.advanceSequence(roomId, removed, tx);
     if (removed > 0) await this.repo.setReactionsSeqno(m.id, seqno - 1, tx);
-    const at = now();
+    const at = this.clock.seconds();
     await this.repo.replaceData(m.id, null, null, seqno, at, tx);
     await this.rooms.unpinIn(roomId, m.id, tx);
     await this.repo.setMessageFilesExpiry([m.id], { at }, tx);
@@ -257,7 +257,7 @@ export class MessagesService {
         if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
         await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
       }
-      await this.repo.expireUploadsOf(room.id, userId, now(), tx);
+      await this.repo.expireUploadsOf(room.id, userId, this.clock.seconds(), tx);
       if (ids.length === 0) throw new NoChange();
       return ids.length;
     }).catch((err: unknown) => {
@@ -273,7 +273,7 @@ export class MessagesService {
     const place = await this.limiter.consume('reaction', String(user.id));
     const { changed, seqno } = await this.reactionChange(room, id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
-      if (!(await this.repo.addReaction(id, reaction, user.id, now(), tx))) throw new NoChange();
+      if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), tx))) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;
     }).catch(async (err: unknown) => {

@@ -3,6 +3,7 @@ import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
+import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
@@ -27,7 +28,6 @@ export interface RoomAccess {
   permissions: RoomPermissions;
 }
 
-const now = (): number => Date.now() / 1000;
 /** Activity rows are refreshed at most this often per (room, user) and process: active_users counts days. */
 const ACTIVITY_RESOLUTION = 60;
 const ACTIVITY_MEMORY = 100_000;
@@ -55,6 +55,7 @@ export class RoomsService {
     private readonly repo: RoomsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
+    private readonly clock: Clock,
   ) {
     const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
@@ -194,7 +195,7 @@ export class RoomsService {
 
   /** spec §9.3: the new image becomes permanent, the old one expires now. */
   private async replaceImage(room: Room, fileId: number, tx: Tx): Promise<void> {
-    const at = now();
+    const at = this.clock.seconds();
     if (!(await this.repo.liveRoomFile(room.id, fileId, at, tx))) {
       throw new HttpException('Room image must be a current file uploaded to this room', HttpStatus.NOT_ACCEPTABLE);
     }
@@ -207,7 +208,7 @@ export class RoomsService {
   async pin(room: Room, messageId: number, user: AuthenticatedUser): Promise<{ info_updates: number }> {
     return this.repo.transaction(async (tx) => {
       if (!(await this.repo.regularMessageExists(room.id, messageId, tx))) throw new NotFoundException('No such message');
-      await this.repo.pin(room.id, messageId, user.id, now(), tx);
+      await this.repo.pin(room.id, messageId, user.id, this.clock.seconds(), tx);
       await this.repo.setMessageFilesExpiry([messageId], { keep: true }, tx);
       return { info_updates: await this.repo.bumpInfoUpdates(room.id, 1, tx) };
     });
@@ -238,7 +239,7 @@ export class RoomsService {
   async recordActivity(room: Room, user: AuthenticatedUser | null): Promise<void> {
     if (!user) return;
     const key = `${room.id}:${user.id}`;
-    const at = now();
+    const at = this.clock.seconds();
     const last = this.activity.get(key);
     if (last !== undefined && at - last < ACTIVITY_RESOLUTION) return;
     if (this.activity.size >= ACTIVITY_MEMORY) this.activity.clear();
@@ -254,13 +255,13 @@ export class RoomsService {
   /** spec §9.4 step 4: prunes old activity rows and recounts every room's active_users. */
   @OnJob(JobName.RefreshActiveUsers, { every: 'CLEANUP_INTERVAL' })
   async refreshActiveUsers(): Promise<void> {
-    const at = now();
+    const at = this.clock.seconds();
     await this.repo.refreshActiveUsers(at - this.config.ACTIVE_THRESHOLD, at - this.config.ACTIVE_PRUNE_THRESHOLD);
   }
 
   /** spec §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
   @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
   pruneHistory(): Promise<number> {
-    return this.repo.pruneHistory(now() - this.config.HISTORY_PRUNE_THRESHOLD);
+    return this.repo.pruneHistory(this.clock.seconds() - this.config.HISTORY_PRUNE_THRESHOLD);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { Clock } from '../core/clock';
 import type { AuthenticatedUser } from './authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
@@ -12,8 +13,6 @@ import { UsersRepository } from './users.repository';
 
 /** users.last_active is rewritten at most this often per user (it is touched on every request). */
 const TOUCH_INTERVAL_SECONDS = 10;
-
-const now = (): number => Date.now() / 1000;
 
 export function toAuthenticated(u: User): AuthenticatedUser {
   return { id: u.id, sessionId: u.sessionId, banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod };
@@ -41,6 +40,7 @@ export class UsersService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     feed: ChangeFeed,
+    private readonly clock: Clock,
   ) {
     this.authCache = new ChangeCache(feed, {
       ttlMs: config.CACHE_TTL * 1000,
@@ -76,7 +76,7 @@ export class UsersService implements OnApplicationBootstrap {
    */
   async getOrCreateAuthenticated(sessionId: string): Promise<AuthenticatedUser> {
     const id = normaliseSessionId(sessionId);
-    const t = now();
+    const t = this.clock.seconds();
     // Served from the change-notified cache: a known user costs no query (issue 7).
     const existing = await this.authCache.get(id, () => this.repo.findBySessionId(id));
     if (existing) {

@@ -8,6 +8,7 @@ import { loadConfig, type AppConfig } from '../../src/config/config';
 import { ChangeFeed } from '../../src/cache/change-feed';
 import { PrismaService } from '../../src/database/prisma.service';
 import { startServer, type RunningServer } from '../../src/server';
+import { TestClock } from './clock';
 import { createDatabase, databaseUrl, dropDatabases, REDIS_URL, runId, templateName } from './db';
 
 export interface TestContext {
@@ -21,6 +22,8 @@ export interface TestContext {
   prisma: PrismaService;
   serverPubkeyHex: string;
   databaseUrl: string;
+  /** The time of this context's servers (and replicas): `clock.advance(ms)` instead of a sleep. */
+  clock: TestClock;
   /** A signed, onion-wrapping client with a fresh random identity (blinded unless blind: false). */
   newUser(options?: { blind?: boolean }): SogsClient;
   /** A client that sends no X-SOGS-* headers. */
@@ -86,9 +89,10 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
   const servers: RunningServer[] = [];
   let config: AppConfig;
   let server: RunningServer;
+  const clock = new TestClock();
   try {
     config = loadConfig({}, overrides);
-    server = await startServer(config, { logger: false });
+    server = await startServer(config, { logger: false, clock });
     servers.push(server);
   } catch (err) {
     await dropDatabases([database]);
@@ -107,10 +111,11 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
     prisma: withChangeBarrier(server.app.get(PrismaService), server.app.get(ChangeFeed)),
     serverPubkeyHex: server.serverKey.publicKeyHex,
     databaseUrl: config.DATABASE_URL,
+    clock,
     newUser: ({ blind = true } = {}) => client(new Uint8Array(randomBytes(32)), blind),
     anon: () => client(),
     async startReplica(extra = {}) {
-      const replica = await startServer(loadConfig({}, { ...overrides, ...extra }), { logger: false });
+      const replica = await startServer(loadConfig({}, { ...overrides, ...extra }), { logger: false, clock });
       servers.push(replica);
       return replica;
     },

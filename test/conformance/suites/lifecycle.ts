@@ -28,7 +28,7 @@ export function lifecycleSuite(): void {
       if (res.code === 404) return 'gone';
       expect(res.code).toBe(200);
       const e = res.headers.expires;
-      return e === undefined ? null : Date.parse(e) / 1000 - Date.now() / 1000;
+      return e === undefined ? null : Date.parse(e) / 1000 - ctx.clock.seconds();
     };
     const DAY = 86400;
 
@@ -133,6 +133,8 @@ export function lifecycleSuite(): void {
         ]);
         expect(seq.items.map((i) => i.code)).toEqual([200, 200]);
         expect((await muted.post('/room/life2/message', messageBody())).code).toBe(403);
+        // The unban and the permission are due; the next run of the periodic job applies them.
+        ctx.clock.advance(1000);
         await eventually(async () => (await dGet(banned, '/room/life2')).code === 200);
         await eventually(async () => (await muted.post('/room/life2/message', messageBody())).code === 201);
         // a future equal to the room default clears the override (spec §6.7)
@@ -147,12 +149,13 @@ export function lifecycleSuite(): void {
         const up = (ttl: string, body = String(Math.random())) =>
           client.request({ method: 'POST', path: '/file', body, headers: { 'Content-Type': 'application/octet-stream', 'X-FS-TTL': ttl } });
         const short = jsonOf<{ id: string; expires: number }>(await up('2'), 200);
-        expect(short.expires - Date.now() / 1000).toBeLessThan(3);
+        expect(short.expires - ctx.clock.seconds()).toBeLessThan(3);
         for (const bad of ['abc', '-5', '3601', '1.5']) expect(jsonOf(await up(bad), 400)).toEqual({ status_code: 400 });
         const long = jsonOf<{ id: string; expires: number }>(await up('3000'), 200);
         const ext = await client.request({ method: 'POST', path: `/file/${long.id}/extend`, headers: { 'X-FS-TTL': '60' } });
         expect(jsonOf<{ expires: number }>(ext, 200).expires).toBeCloseTo(long.expires, 0);
-        await eventually(async () => (await dGet(client, `/file/${short.id}`)).code === 404);
+        ctx.clock.advance(2000);
+        expect((await dGet(client, `/file/${short.id}`)).code).toBe(404);
         expect(jsonOf(await dGet(client, `/file/${short.id}/info`), 404)).toEqual({ status_code: 404 });
       });
     });

@@ -128,7 +128,7 @@ describe.each(['fs', 's3'] as const)('file server API (spec §12) on the %s driv
     const { objectKey } = await ctx.prisma.serverFile.findUniqueOrThrow({ where: { id } });
     const stored = new StoredObjects(ctx.config);
     expect(await stored.read(objectKey)).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 1100));
+    ctx.clock.advance(1100);
     expect((await client.get(`/file/${id}`)).code).toBe(404);
     expect((await client.get(`/file/${id}/info`)).code).toBe(404);
     await eventually(async () => (await ctx.prisma.serverFile.count({ where: { id } })) === 0 && (await stored.read(objectKey)) === null, 10_000, 'the expiry job');

@@ -111,7 +111,7 @@ describe.each(['fs', 's3'] as const)('room files (spec §6.6, §9.3) on the %s d
     const { objectKey } = (await fileRow(id))!;
     const stored = new StoredObjects(ctx.config);
     expect(await stored.read(objectKey)).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 1050));
+    ctx.clock.advance(1050);
     expect((await c.user.get(`/room/test-room/file/${id}`)).code).toBe(404);
     await eventually(async () => (await fileRow(id)) === null && (await stored.read(objectKey)) === null, 10_000, 'the expiry job');
     expect(await ctx.prisma.storageObject.count()).toBe(0);

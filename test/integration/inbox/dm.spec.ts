@@ -136,7 +136,7 @@ describe('test_dm', () => {
     const sent = (await a.post(`/inbox/${b.sessionId}`, { message: 'aGk=' })).json<Dm>();
     expect(sent.expires_at - sent.posted_at).toBeCloseTo(1, 3);
     expect((await b.get('/inbox')).json<Dm[]>()).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ctx.clock.advance(1100);
     expect((await b.get('/inbox')).json()).toEqual([]);
     expect((await b.get('/inbox/since/0')).code).toBe(304);
     expect(await inbox.expireMessages()).toBe(1);

@@ -96,7 +96,7 @@ describe('test_room_routes (permissions)', () => {
     expect(scheduled[0].at).toBeGreaterThanOrEqual(t0);
     expect(scheduled[0].at).toBeLessThan(t0 + 5);
 
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    ctx.clock.advance(5);
     let list = (await c.mod.get(futures())).json<Array<{ at: number }>>();
     expect(strip(list)).toEqual([{ session_id: u, upload: true, write: true }]);
 
