@@ -5,8 +5,9 @@ import { parseAuthHeaders } from '../src/auth/auth-headers';
 import { loadOrCreateServerKey } from '../src/config/server-key';
 import { installRawBodyParser } from '../src/core/http-setup';
 import { onionDecrypt, onionEncrypt, onionSharedKey, parseEncType, parseEphemeralKey, parseOnionFrame, sogsSignedMessage, verifyEd25519Strict } from '../src/crypto';
-import { decodeV4Request, encodeV4Reply } from '../src/onion-gateway/onion-codec';
-import { FORBIDDEN_INNER_HEADERS } from '../src/onion-gateway/internal-dispatcher';
+import { encodeV4Reply } from '../src/api/inner-request';
+import { decodeV4Request } from '../src/onion-gateway/onion-codec';
+
 
 /*
  * The "floor" of the benchmark (issue 7): the work no implementation of this protocol can avoid
@@ -40,7 +41,7 @@ async function serve(): Promise<void> {
     const symmetric = onionSharedKey(encType, key.privateKey, key.publicKey, ephemeral);
     const plaintext = onionDecrypt(encType, symmetric, frame.ciphertext);
     if (!plaintext) return reply.code(400).header('content-type', TEXT).send('Invalid onion request: decryption failed');
-    const inner = decodeV4Request(plaintext, FORBIDDEN_INNER_HEADERS);
+    const inner = decodeV4Request(plaintext);
     let code = 400;
     if (inner) {
       const creds = parseAuthHeaders(inner.headers, { requireBlindKeys: true, window: 86400, nowSeconds: Date.now() / 1000 });

@@ -7,7 +7,6 @@ import { CoreModule } from './core/core.module';
 import { PlainTextExceptionFilter } from './core/http-exception.filter';
 import { AuthModule } from './auth/auth.module';
 import { OnionGatewayModule } from './onion-gateway/onion-gateway.module';
-import { GeneralModule } from './general/general.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
 import { ModerationModule } from './moderation/moderation.module';
@@ -28,7 +27,6 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         OnionGatewayModule,
-        GeneralModule,
         RoomsModule,
         UsersModule,
         ModerationModule,

@@ -64,7 +64,7 @@ export async function startServer(
     { logger, abortOnError: false, bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  installRawBodyParser(fastify, config.ONION_MAX_BODY, config.JSON_MAX_DEPTH);
+  installRawBodyParser(fastify, config.ONION_MAX_BODY);
   installRequestMetrics(fastify, app.get(MetricsService));
   if (pino) installRequestLogging(fastify);
   app.enableShutdownHooks();

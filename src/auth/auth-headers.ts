@@ -38,16 +38,21 @@
 import { HttpException } from '@nestjs/common';
 import { bytesToHex, decodeHexOrBase64, ed25519PubToX25519, isValidEd25519Point } from '../crypto';
 import { SESSION_ID_PREFIX } from '../protocol/constants';
+import type { SignedRequestInfo } from './auth.types';
 
 /** 425 Too Early: clients read it as "clock out of sync" (spec §3.2). */
 export const TOO_EARLY = 425;
 
-/** A refused authentication: the status and exact text of spec §3.2, and a short metrics label. */
+/**
+ * A refused authentication: the status and exact text of spec §3.2, and a short metrics label.
+ * `signed`: the request's nonce was spent before it was refused (its reply is kept for retries).
+ */
 export class AuthFailure extends HttpException {
   constructor(
     readonly reason: string,
     status: number,
     message: string,
+    readonly signed?: SignedRequestInfo,
   ) {
     super(message, status);
   }

@@ -9,7 +9,7 @@ import { AuthFailure, parseAuthHeaders, TOO_EARLY, type SogsCredentials } from '
 import { AuthStore } from './auth.store';
 import { RateLimitedException, RateLimiter } from '../rate-limit/rate-limiter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
-import type { DispatchContext } from './auth.types';
+import type { SignedRequestInfo } from './auth.types';
 
 /** Nonces outlive every timestamp that could still be accepted with them, plus clock slack. */
 const NONCE_TTL_MARGIN = 300;
@@ -17,10 +17,20 @@ const NONCE_TTL_MARGIN = 300;
 /** The parts of a request that authentication reads. */
 export interface AuthRequest {
   method: string;
-  /** Request target (path and query) as received. */
-  url: string;
+  /** Request target (path and query) exactly as the client signed it (protocol §3.3). */
+  target: string;
   headers: Record<string, string | string[] | undefined>;
-  body?: unknown;
+  body?: Buffer;
+  /** A read: its retry runs again, so no reply is kept for it (see RetryReplies). */
+  readOnly: boolean;
+}
+
+/** Who signed a request, and what the reply keeper needs to know of the signature. */
+export interface Authentication {
+  /** null: anonymous (no X-SOGS-* headers). */
+  user: AuthenticatedUser | null;
+  /** Set for a signed request whose nonce this request spent. */
+  signed?: SignedRequestInfo;
 }
 
 /** Request authentication of spec §3.2 (steps 10–13 and the rate limits; 1–9 in auth-headers.ts). */
@@ -49,30 +59,30 @@ export class AuthService {
   }
 
   /**
-   * The user a request is signed by, or null when it carries no X-SOGS-* headers. Throws the
-   * exact errors of spec §3.2; fills `dispatch.signed` so the gateway can keep or replay the reply.
+   * The user a request is signed by (null when it carries no X-SOGS-* headers) and its nonce.
+   * Throws the exact errors of protocol §3.2; a refusal after the nonce was spent carries it (`signed`): a retry of a signed write is a 425 whose `signed.retry` is set, answered with the original's kept reply where there is one.
    */
-  async authenticate(req: AuthRequest, dispatch?: DispatchContext): Promise<AuthenticatedUser | null> {
+  async authenticate(req: AuthRequest): Promise<Authentication> {
     try {
-      return await this.verify(req, dispatch);
+      return await this.verify(req);
     } catch (err) {
       // A retry about to be answered with its kept reply is not a failure.
-      if (err instanceof AuthFailure && !dispatch?.signed?.retry) this.metrics.authFailures.inc({ reason: err.reason });
+      if (err instanceof AuthFailure && !err.signed?.retry) this.metrics.authFailures.inc({ reason: err.reason });
       else if (err instanceof RateLimitedException) this.metrics.authFailures.inc({ reason: err.rule === 'authfail' ? 'failure_rate_limited' : 'rate_limited' });
       throw err;
     }
   }
 
-  private async verify(req: AuthRequest, dispatch: DispatchContext | undefined): Promise<AuthenticatedUser | null> {
+  private async verify(req: AuthRequest): Promise<Authentication> {
     const creds = parseAuthHeaders(req.headers, {
       requireBlindKeys: this.config.REQUIRE_BLIND_KEYS,
       window: this.config.AUTH_TIMESTAMP_WINDOW,
       nowSeconds: this.clock.seconds(),
     });
-    if (!creds) return null;
+    if (!creds) return { user: null };
     // Verification comes first and is never refused: whoever knows a user's (public) id could
     // otherwise lock them out (issue 19 item 5). Only failures count, and only they are throttled.
-    if (!this.signatureValid(creds, req, dispatch?.signedTarget)) {
+    if (!this.signatureValid(creds, req)) {
       await this.dependency(() => this.limiter.consume('authfail', bytesToHex(creds.key)));
       throw new AuthFailure('bad_signature', 401, 'Invalid authentication: X-SOGS-Signature verification failed');
     }
@@ -82,26 +92,26 @@ export class AuthService {
     const fingerprint = requestFingerprint(creds);
     const [claim, user] = await this.dependency(() =>
       Promise.all([
-        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), dispatch && !dispatch.readOnly ? this.config.RETRY_REPLY_WINDOW : 0),
+        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), req.readOnly ? 0 : this.config.RETRY_REPLY_WINDOW),
         this.users.getOrCreateAuthenticated(creds.sessionId),
       ]),
     );
     // A retry of a read runs again: reading twice is what a kept reply would stand for.
-    if (claim !== 'fresh' && !(claim === 'retry' && dispatch?.readOnly)) {
-      // A retry is answered by the gateway with the kept reply; without one, 425 is the answer.
-      if (claim === 'retry' && dispatch) dispatch.signed = { nonceHex, retry: true };
-      throw new AuthFailure('nonce_reused', TOO_EARLY, 'Invalid authentication: X-SOGS-Nonce cannot be reused');
+    if (claim === 'reused' || (claim === 'retry' && !req.readOnly)) {
+      // A write's retry is answered with the original's kept reply where there is one, else this 425.
+      const retry: SignedRequestInfo | undefined = claim === 'retry' ? { nonceHex, retry: true } : undefined;
+      throw new AuthFailure('nonce_reused', TOO_EARLY, 'Invalid authentication: X-SOGS-Nonce cannot be reused', retry);
     }
-    if (dispatch) dispatch.signed = { nonceHex, retry: false };
-    if (user.banned) throw new AuthFailure('banned', 403, 'Banned');
+    const signed: SignedRequestInfo = { nonceHex, retry: false };
+    if (user.banned) throw new AuthFailure('banned', 403, 'Banned', signed);
     await this.dependency(() => this.limiter.consume('user', user.sessionId));
-    return user;
+    return { user, signed };
   }
 
-  private signatureValid(creds: SogsCredentials, req: AuthRequest, signedTarget: string | undefined): boolean {
-    const target = signedTarget ?? req.url;
+  private signatureValid(creds: SogsCredentials, req: AuthRequest): boolean {
+    const target = req.target;
     const q = target.indexOf('?');
-    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const body = req.body;
     const message = sogsSignedMessage({
       serverPubkey: this.serverKey.publicKey,
       nonce: creds.nonce,

@@ -5,9 +5,7 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { MasterKeyring } from './encryption/master-keys';
 import { FileExpiryService } from './file-expiry.service';
-import { FileServerController } from './file-server.controller';
 import { FileServerService } from './file-server.service';
-import { FilesController } from './files.controller';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
 import { MASTER_KEYRING, ObjectStore } from './object-store.service';
@@ -21,7 +19,6 @@ import { UploadLimits } from './upload-limits';
  */
 @Module({
   imports: [JobsModule, RoomsModule, RateLimitModule],
-  controllers: [FilesController, FileServerController],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },
@@ -32,6 +29,6 @@ import { UploadLimits } from './upload-limits';
     FilesService,
     FileServerService,
   ],
-  exports: [FilesService],
+  exports: [FilesService, FileServerService],
 })
 export class FilesModule {}

@@ -7,11 +7,13 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
  */
 export function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', async (request, reply) => {
+    // The inner router writes the line of the requests it answers itself.
+    if (request.routeOptions.config.innerRouter) return;
     logRequest(request.log, request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
   });
 }
 
-/** The request line; also written for requests answered by a direct route (onion-gateway/direct-routes.ts). */
+/** The request line; the inner router writes one for every inner request (api/router.ts). */
 export function logRequest(log: FastifyBaseLogger, method: string, route: string, status: number, elapsedMs: number): void {
   const line = { method, route, status, ms: Math.round(elapsedMs * 100) / 100 };
   // Successful requests only at debug: at thousands of polls a second an access line each costs CPU.

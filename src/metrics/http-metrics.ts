@@ -7,6 +7,8 @@ import type { MetricsService } from './metrics.service';
  */
 export function installRequestMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
   fastify.addHook('onResponse', async (request, reply) => {
+    // The inner router counts the requests it answers itself.
+    if (request.routeOptions.config.innerRouter) return;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });

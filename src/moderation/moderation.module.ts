@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ModerationRepository } from './moderation.repository';
 import { ModerationService } from './moderation.service';
-import { PermissionsController } from '../users/permissions.controller';
 import { RoomsModule } from '../rooms/rooms.module';
-import { UsersController } from '../users/users.controller';
 import { UsersModule } from '../users/users.module';
 
 /**
@@ -13,7 +11,6 @@ import { UsersModule } from '../users/users.module';
  */
 @Module({
   imports: [UsersModule, RoomsModule],
-  controllers: [UsersController, PermissionsController],
   providers: [ModerationRepository, ModerationService],
   exports: [ModerationService],
 })

@@ -1,5 +1,5 @@
-import { bdecodeList, bencodeList } from '../crypto';
-import { INNER_METHODS, innerHeaders, validTarget, type InnerRequest, type InnerResponse } from './inner-request';
+import { bdecodeList } from '../crypto';
+import { encodeV4Reply, INNER_METHODS, innerHeaders, validTarget, type InnerRequest } from '../api/inner-request';
 
 /*
  * Plaintexts inside onion requests: v4 (bencoded, spec §4.4/§4.5) and the deprecated v3 (JSON,
@@ -21,7 +21,7 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
  * `l <meta> [<body>] e` with meta `{"method", "endpoint", "headers"?}`; null when invalid. The body
  * is a view into the plaintext (no copy); Content-Type defaults to application/octet-stream.
  */
-export function decodeV4Request(plaintext: Uint8Array, dropped: ReadonlySet<string>): InnerRequest | null {
+export function decodeV4Request(plaintext: Uint8Array): InnerRequest | null {
   let items: Buffer[];
   try {
     items = bdecodeList(plaintext);
@@ -31,15 +31,10 @@ export function decodeV4Request(plaintext: Uint8Array, dropped: ReadonlySet<stri
   if (items.length < 1 || items.length > 2) return null;
   const meta = parseJsonObject(items[0]);
   if (!meta || typeof meta.method !== 'string' || !INNER_METHODS.has(meta.method) || !validTarget(meta.endpoint)) return null;
-  const headers = innerHeaders(meta.headers, dropped);
+  const headers = innerHeaders(meta.headers);
   if (!headers) return null;
   headers['content-type'] ??= 'application/octet-stream';
   return { method: meta.method, target: meta.endpoint, headers, body: items[1] ?? Buffer.alloc(0) };
-}
-
-/** `l <{"code","headers"}> <body> e` (spec §4.5). */
-export function encodeV4Reply(res: InnerResponse): Buffer {
-  return bencodeList([Buffer.from(JSON.stringify({ code: res.code, headers: res.headers })), res.body]);
 }
 
 /** The reply to a plaintext that is not a v4 request (spec §4.5), still encrypted and outer 200. */
@@ -49,26 +44,19 @@ export const INVALID_V4_REPLY: Buffer = encodeV4Reply({
   body: Buffer.from('Invalid v4 onion request'),
 });
 
-/** Status and body of a v4 reply plaintext (to answer a v3 request from a kept reply). */
-export function splitV4Reply(plain: Buffer): { code: number; body: Buffer } {
-  const [meta, body] = bdecodeList(plain);
-  const code = (JSON.parse(meta.toString('utf8')) as { code: number }).code;
-  return { code, body };
-}
-
 /**
  * v3 inner request (spec §4.6): a JSON object; header names lower-cased; body a string, only on
  * POST/PUT (GET/DELETE tolerate "" and the literal "null"); Content-Type forced to JSON. An
  * endpoint without a leading `/` is a legacy call under /legacy/ with `auth_code` as Authorization.
  */
-export function decodeV3Request(plaintext: Uint8Array, dropped: ReadonlySet<string>): InnerRequest | null {
+export function decodeV3Request(plaintext: Uint8Array): InnerRequest | null {
   if (plaintext.length === 0 || plaintext[0] !== 0x7b /* { */) return null;
   const req = parseJsonObject(plaintext);
   if (!req || typeof req.method !== 'string' || !INNER_METHODS.has(req.method) || typeof req.endpoint !== 'string') return null;
   const legacy = !req.endpoint.startsWith('/');
   const target = legacy ? `/legacy/${req.endpoint}` : req.endpoint;
   if (!validTarget(target)) return null;
-  const headers = innerHeaders(req.headers, dropped);
+  const headers = innerHeaders(req.headers);
   if (!headers) return null;
   headers['content-type'] = 'application/json';
   if (legacy && typeof req.auth_code === 'string') headers['authorization'] = req.auth_code;

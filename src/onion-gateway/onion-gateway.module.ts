@@ -1,16 +1,14 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
-import { InternalDispatcher } from './internal-dispatcher';
+import { ApiModule } from '../api/api.module';
 import { OnionGatewayRoutes } from './onion-gateway.routes';
 import { OnionGatewayService } from './onion-gateway.service';
 
 /**
- * The only public door (spec §4, DESIGN "Only the gateway is public"): onion requests are
- * decrypted and dispatched into this same app; InternalDispatcher is also what /batch uses.
+ * The only public door (protocol §4, DESIGN "Only the gateway is public"): onion requests are
+ * decrypted and their inner requests run by the API's inner router.
  */
 @Module({
-  imports: [AuthModule],
-  providers: [InternalDispatcher, OnionGatewayService, OnionGatewayRoutes],
-  exports: [InternalDispatcher],
+  imports: [ApiModule],
+  providers: [OnionGatewayService, OnionGatewayRoutes],
 })
 export class OnionGatewayModule {}

@@ -1,14 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyBaseLogger } from 'fastify';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
-import type { DispatchContext } from '../auth/auth.types';
-import { RetryReplies } from '../auth/retry-replies';
-import { ChangeFeed } from '../cache/change-feed';
+import { InnerRouter } from '../api/router';
+import { encodeV4Reply } from '../api/inner-request';
 import { OnionFrameError, onionDecrypt, onionEncrypt, onionSharedKey, parseEncType, parseEphemeralKey, parseOnionFrame } from '../crypto';
 import { MetricsService } from '../metrics/metrics.service';
-import type { InnerRequest } from './inner-request';
-import { FORBIDDEN_INNER_HEADERS, InternalDispatcher } from './internal-dispatcher';
-import { decodeV3Request, decodeV4Request, encodeV4Reply, INVALID_V3_REPLY, INVALID_V4_REPLY, splitV4Reply, v3ReplyBody } from './onion-codec';
+import { decodeV3Request, decodeV4Request, INVALID_V3_REPLY, INVALID_V4_REPLY, v3ReplyBody } from './onion-codec';
 
 export type OnionVersion = 'v3' | 'v4';
 
@@ -28,10 +25,8 @@ type Refusal = [label: string, reason: string];
 export class OnionGatewayService {
   constructor(
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
-    private readonly dispatcher: InternalDispatcher,
-    private readonly retries: RetryReplies,
+    private readonly router: InnerRouter,
     private readonly metrics: MetricsService,
-    private readonly changes: ChangeFeed,
   ) {}
 
   /** An outer 400, counted by reason. */
@@ -40,7 +35,7 @@ export class OnionGatewayService {
     return { ok: false, reason };
   }
 
-  /** `log`: the outer request's logger, for the inner request's line when a direct route answers it. */
+  /** `log`: the outer request's logger, for the inner request's line. */
   async handle(version: OnionVersion, body: Buffer, log?: FastifyBaseLogger): Promise<OnionOutcome> {
     let frame;
     try {
@@ -65,34 +60,17 @@ export class OnionGatewayService {
     if (!plaintext) return this.refuse(['decrypt', 'Invalid onion request: decryption failed']);
 
     if (version === 'v4') {
-      const inner = decodeV4Request(plaintext, FORBIDDEN_INNER_HEADERS);
-      const reply = inner ? await this.run(inner, log) : INVALID_V4_REPLY;
+      const inner = decodeV4Request(plaintext);
+      const reply = inner ? encodeV4Reply(await this.router.handle(inner, log)) : INVALID_V4_REPLY;
       return { ok: true, payload: onionEncrypt(encType, key, reply) };
     }
-    const inner = decodeV3Request(plaintext, FORBIDDEN_INNER_HEADERS);
+    const inner = decodeV3Request(plaintext);
     let reply = INVALID_V3_REPLY;
     if (inner) {
-      const { code, body: replyBody } = splitV4Reply(await this.run(inner, log));
-      reply = v3ReplyBody(code, replyBody);
+      const res = await this.router.handle(inner, log);
+      reply = v3ReplyBody(res.code, res.body);
     }
     // v3 replies travel base64-encoded (spec §4.6).
     return { ok: true, payload: onionEncrypt(encType, key, reply).toString('base64') };
-  }
-
-  /**
-   * Dispatches and returns the v4 reply plaintext. A signed request's reply is kept for its
-   * retries; a retry gets the original reply instead of running again (issue 9 item 5). Reads
-   * (context.readOnly) are not kept: their retries run again.
-   */
-  private async run(inner: InnerRequest, log: FastifyBaseLogger | undefined): Promise<Buffer> {
-    const context: DispatchContext = { signedTarget: inner.target, log, readOnly: inner.method === 'GET' };
-    const res = await this.dispatcher.dispatch(inner, context);
-    // What a request changed is in this process's caches before its reply leaves (read-your-writes).
-    if (!context.readOnly) await this.changes.sync();
-    const reply = encodeV4Reply(res);
-    const signed = context.signed;
-    if (signed?.retry) return (await this.retries.original(signed)) ?? reply;
-    if (signed && !context.readOnly) void this.retries.settle(signed, res.code, reply);
-    return reply;
   }
 }

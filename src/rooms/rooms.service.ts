@@ -1,11 +1,12 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { AUTH_REQUIRED_MESSAGE } from '../auth/auth-requirements';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
-import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
+import { effectivePermissions, hasPermission, type PermissionNeed, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
@@ -27,6 +28,15 @@ export interface RoomAccess {
   room: Room;
   permissions: RoomPermissions;
 }
+
+/** protocol §3.4 texts of a missing room permission. */
+const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> = {
+  read: "This endpoint requires room message 'read' permission",
+  write: "This endpoint requires room message 'write' permission",
+  upload: "This endpoint requires room file 'upload' permission",
+  moderator: 'This endpoint requires moderator room permissions',
+  admin: 'This endpoint requires admin room permissions',
+};
 
 /** Activity rows are refreshed at most this often per (room, user) and process: active_users counts days. */
 const ACTIVITY_RESOLUTION = 60;
@@ -103,6 +113,26 @@ export class RoomsService {
       batchReads.set(key, access);
     }
     return access;
+  }
+
+  /**
+   * The room of `token` and the requester's permissions in it, when they hold `need`; otherwise
+   * the refusal of protocol §3.4: unknown room or not accessible → 404 with an empty body;
+   * read/write/upload → 403; moderator/admin → 401 when anonymous (403 with `anonymousForbidden`),
+   * else 403. Every route that names a room enforces access through here.
+   */
+  async requireAccess(
+    token: string,
+    user: AuthenticatedUser | null,
+    need: PermissionNeed,
+    options: { anonymousForbidden?: boolean; batchReads?: Map<string, Promise<unknown>> } = {},
+  ): Promise<RoomAccess> {
+    const access = await this.access(token, user, options.batchReads);
+    if (!access) throw new NotFoundException();
+    if (hasPermission(access.permissions, need)) return access;
+    if (need === 'accessible') throw new NotFoundException();
+    if ((need === 'moderator' || need === 'admin') && !user && !options.anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
+    throw new ForbiddenException(PERMISSION_DENIED[need]);
   }
 
   private async loadAccess(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { encodeBatchResponse, parseBatch } from '../../../src/general/batch';
+import { encodeBatchResponse, parseBatch } from '../../../src/api/batch';
 
 // spec §6.1: the whole batch is validated before anything runs.
 describe('batch parsing (spec §6.1)', () => {

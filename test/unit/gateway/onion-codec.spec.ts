@@ -1,21 +1,15 @@
 import { bencodeList } from '../../../src/crypto';
-import {
-  decodeV3Request,
-  decodeV4Request,
-  encodeV4Reply,
-  INVALID_V4_REPLY,
-  splitV4Reply,
-  v3ReplyBody,
-} from '../../../src/onion-gateway/onion-codec';
-import { FORBIDDEN_INNER_HEADERS } from '../../../src/onion-gateway/internal-dispatcher';
+import { decodeV4Reply, encodeV4Reply } from '../../../src/api/inner-request';
+import { decodeV3Request, decodeV4Request, INVALID_V4_REPLY, v3ReplyBody } from '../../../src/onion-gateway/onion-codec';
+
 import { section } from '../crypto/vectors';
 
 const examples = section<Record<string, string>>('v4_bencode_examples');
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const v4 = (meta: unknown, body?: string) =>
   bencodeList(body === undefined ? [utf8(JSON.stringify(meta))] : [utf8(JSON.stringify(meta)), utf8(body)]);
-const decode4 = (b: Uint8Array) => decodeV4Request(b, FORBIDDEN_INNER_HEADERS);
-const decode3 = (o: unknown) => decodeV3Request(utf8(typeof o === 'string' ? o : JSON.stringify(o)), FORBIDDEN_INNER_HEADERS);
+const decode4 = (b: Uint8Array) => decodeV4Request(b);
+const decode3 = (o: unknown) => decodeV3Request(utf8(typeof o === 'string' ? o : JSON.stringify(o)));
 
 describe('v4 inner request (spec §4.4)', () => {
   it('decodes the reference GET and POST examples', () => {
@@ -64,7 +58,7 @@ describe('v4 reply (spec §4.5)', () => {
   it('encodes the reference JSON reply byte for byte', () => {
     const reply = encodeV4Reply({ code: 200, headers: { 'content-type': 'application/json' }, body: utf8('{"id": 123}') });
     expect(reply.toString()).toBe(examples.response_json_utf8);
-    expect(splitV4Reply(reply)).toEqual({ code: 200, body: utf8('{"id": 123}') });
+    expect(decodeV4Reply(reply)).toEqual({ code: 200, headers: { 'content-type': 'application/json' }, body: utf8('{"id": 123}') });
   });
 
   it('has the exact invalid-request reply', () => {

@@ -1,12 +1,14 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 import { z } from 'zod';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { parseJsonBody } from '../core/json-body';
 import { decodeBase64Strict } from '../crypto';
-import { INNER_METHODS, innerHeaders, validTarget, type InnerRequest, type InnerResponse } from '../onion-gateway/inner-request';
-import { FORBIDDEN_INNER_HEADERS } from '../onion-gateway/internal-dispatcher';
+import { INNER_METHODS, innerHeaders, validTarget, type InnerRequest, type InnerResponse } from './inner-request';
+import type { RequestScope, RouteRequest } from './route';
 
 /*
- * /batch and /sequence bodies (spec §6.1): parsing and validation of the whole list before
- * anything runs, and the response array.
+ * /batch and /sequence (protocol §6.1): the whole list is parsed and validated before anything
+ * runs; each sub-request then takes the router's one road with the outer request's user.
  */
 
 const subRequestSchema = z.object({
@@ -35,7 +37,7 @@ function toInner(raw: unknown, index: number): InnerRequest {
   const hasBody = req.method === 'POST' || req.method === 'PUT';
   if (hasBody && bodies.length !== 1) throw bad(index, `${req.method} requires exactly one of json, b64 or bytes`);
   if (!hasBody && bodies.length > 0) throw bad(index, `${req.method} must not have a body`);
-  const headers = innerHeaders(req.headers, FORBIDDEN_INNER_HEADERS);
+  const headers = innerHeaders(req.headers);
   if (!headers) throw bad(index, 'headers must be an object of valid header names to strings');
 
   let body: Buffer | undefined;
@@ -55,6 +57,15 @@ function toInner(raw: unknown, index: number): InnerRequest {
   return { method: req.method, target: req.path, headers, body };
 }
 
+export interface BatchLimits {
+  /** BATCH_MAX_BYTES */
+  maxBytes: number;
+  /** BATCH_MAX_REQUESTS: sub-requests of one batch. */
+  maxRequests: number;
+  /** JSON_MAX_DEPTH */
+  jsonMaxDepth: number;
+}
+
 /** The whole batch as inner requests; any invalid element rejects all of it (400). */
 export function parseBatch(value: unknown, maxRequests: number): InnerRequest[] {
   if (!Array.isArray(value)) throw new BadRequestException('Invalid batch request: body must be a JSON array of requests');
@@ -62,6 +73,51 @@ export function parseBatch(value: unknown, maxRequests: number): InnerRequest[] 
     throw new BadRequestException(`Invalid batch request: ${value.length} requests exceed the limit of ${maxRequests}`);
   }
   return value.map(toInner);
+}
+
+/** The sub-requests of a /batch or /sequence body; 413 or 400 with a reason when it is not one. */
+export function readBatch(body: Buffer | undefined, limits: BatchLimits): InnerRequest[] {
+  const size = body?.length ?? 0;
+  if (size > limits.maxBytes) throw new PayloadTooLargeException(`Batch request body of ${size} bytes exceeds the limit of ${limits.maxBytes}`);
+  return parseBatch(parseJsonBody(body, limits.jsonMaxDepth), limits.maxRequests);
+}
+
+/** A batch of reads only (every poll): its retry may simply run again, so no reply is kept for it. */
+export function batchOnlyReads(body: Buffer | undefined, limits: BatchLimits): boolean {
+  try {
+    return readBatch(body, limits).every((r) => r.method === 'GET');
+  } catch {
+    // A bad body is refused by the route itself, after authentication.
+    return false;
+  }
+}
+
+/**
+ * Runs the sub-requests with the outer request's user: /batch independently (concurrently, sharing
+ * the reads of one instant), /sequence in order, stopping after the first non-2xx. Sub-requests at
+ * every nesting level draw on one budget per onion request, so nesting cannot multiply the work.
+ */
+export async function runBatch(requests: InnerRequest[], mode: 'batch' | 'sequence', req: RouteRequest): Promise<Buffer> {
+  const budget = req.scope.budget;
+  if (requests.length > budget.remaining) {
+    throw new BadRequestException(`Invalid batch request: more than ${budget.limit} sub-requests in one request (those of nested batches count too)`);
+  }
+  budget.remaining -= requests.length;
+  const user: AuthenticatedUser | null = req.user;
+  let responses: InnerResponse[];
+  if (mode === 'batch') {
+    const scope: RequestScope = { ...req.scope, inheritedUser: user, batchReads: new Map() };
+    responses = await Promise.all(requests.map((r) => req.dispatch(r, scope)));
+  } else {
+    const scope: RequestScope = { ...req.scope, inheritedUser: user, batchReads: undefined };
+    responses = [];
+    for (const r of requests) {
+      const res = await req.dispatch(r, scope);
+      responses.push(res);
+      if (res.code < 200 || res.code >= 300) break;
+    }
+  }
+  return encodeBatchResponse(responses);
 }
 
 /**
