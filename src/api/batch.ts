@@ -75,11 +75,19 @@ export function parseBatch(value: unknown, maxRequests: number): InnerRequest[] 
   return value.map(toInner);
 }
 
-/** The sub-requests of a /batch or /sequence body; 413 or 400 with a reason when it is not one. */
-export function readBatch(body: Buffer | undefined, limits: BatchLimits): InnerRequest[] {
+/**
+ * The sub-requests of a /batch or /sequence body; 413 or 400 with a reason when it is not one.
+ * `budget`: the sub-requests its onion request may still run (nested batches included), checked
+ * before any element is validated.
+ */
+export function readBatch(body: Buffer | undefined, limits: BatchLimits, budget?: RequestScope['budget']): InnerRequest[] {
   const size = body?.length ?? 0;
   if (size > limits.maxBytes) throw new PayloadTooLargeException(`Batch request body of ${size} bytes exceeds the limit of ${limits.maxBytes}`);
-  return parseBatch(parseJsonBody(body, limits.jsonMaxDepth), limits.maxRequests);
+  const value = parseJsonBody(body, limits.jsonMaxDepth);
+  if (budget && Array.isArray(value) && value.length <= limits.maxRequests && value.length > budget.remaining) {
+    throw new BadRequestException(`Invalid batch request: more than ${budget.limit} sub-requests in one request (those of nested batches count too)`);
+  }
+  return parseBatch(value, limits.maxRequests);
 }
 
 /** A batch of reads only (every poll): its retry may simply run again, so no reply is kept for it. */
@@ -97,12 +105,9 @@ export function batchOnlyReads(body: Buffer | undefined, limits: BatchLimits): b
  * the reads of one instant), /sequence in order, stopping after the first non-2xx. Sub-requests at
  * every nesting level draw on one budget per onion request, so nesting cannot multiply the work.
  */
-export async function runBatch(requests: InnerRequest[], mode: 'batch' | 'sequence', req: RouteRequest): Promise<Buffer> {
-  const budget = req.scope.budget;
-  if (requests.length > budget.remaining) {
-    throw new BadRequestException(`Invalid batch request: more than ${budget.limit} sub-requests in one request (those of nested batches count too)`);
-  }
-  budget.remaining -= requests.length;
+export async function runBatch(mode: 'batch' | 'sequence', req: RouteRequest, limits: BatchLimits): Promise<Buffer> {
+  const requests = readBatch(req.rawBody, limits, req.scope.budget);
+  req.scope.budget.remaining -= requests.length;
   const user: AuthenticatedUser | null = req.user;
   let responses: InnerResponse[];
   if (mode === 'batch') {

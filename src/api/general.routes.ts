@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { batchOnlyReads, readBatch, runBatch, type BatchLimits } from './batch';
+import { batchOnlyReads, runBatch, type BatchLimits } from './batch';
 import type { InnerRequest } from './inner-request';
 import { InnerReply, route, type InnerRoute, type RouteSource } from './route';
 
@@ -32,8 +32,8 @@ export class GeneralRoutes implements RouteSource {
           return InnerReply.json(result.missing ? 412 : 200, result);
         },
       }),
-      route({ method: 'POST', path: '/batch', readOnly, handle: async (req) => InnerReply.json(200, await runBatch(readBatch(req.rawBody, this.limits), 'batch', req)) }),
-      route({ method: 'POST', path: '/sequence', readOnly, handle: async (req) => InnerReply.json(200, await runBatch(readBatch(req.rawBody, this.limits), 'sequence', req)) }),
+      route({ method: 'POST', path: '/batch', readOnly, handle: async (req) => InnerReply.json(200, await runBatch('batch', req, this.limits)) }),
+      route({ method: 'POST', path: '/sequence', readOnly, handle: async (req) => InnerReply.json(200, await runBatch('sequence', req, this.limits)) }),
     ];
   }
 

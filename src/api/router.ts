@@ -15,6 +15,7 @@ import { parseJsonBody } from '../core/json-body';
 import { logRequest } from '../logging/request-logging';
 import { MetricsService } from '../metrics/metrics.service';
 import { RoomsService, type RoomAccess } from '../rooms/rooms.service';
+import { AdmissionControl } from './admission';
 import { decodeV4Reply, encodeV4Reply, type InnerRequest, type InnerResponse } from './inner-request';
 import { InnerReply, type ErrorStyle, type InnerRoute, type QueryParams, type RequestScope, type RouteRequest } from './route';
 
@@ -23,6 +24,22 @@ export const INNER_ROUTES = Symbol('INNER_ROUTES');
 
 /** The metrics and log label of a request no route matches (its path is never a label). */
 const UNMATCHED = 'unmatched';
+
+/** The label of requests refused before matching: over capacity, or past their onion request's deadline. */
+const REFUSED = 'refused';
+
+/** Clients may try again in a second: overload passes as fast as the load that caused it. */
+const OVERLOADED: InnerResponse = {
+  code: 503,
+  headers: { 'content-type': ERROR_CONTENT_TYPE, 'retry-after': '1' },
+  body: Buffer.from('Server is at capacity; try again shortly'),
+};
+
+const DEADLINE_PASSED: InnerResponse = {
+  code: 503,
+  headers: { 'content-type': ERROR_CONTENT_TYPE, 'retry-after': '1' },
+  body: Buffer.from('Request deadline passed before this sub-request could run; try again'),
+};
 
 const noHandler = (): void => undefined;
 
@@ -37,6 +54,7 @@ const noHandler = (): void => undefined;
 export class InnerRouter {
   private readonly routes = FindMyWay({ maxParamLength: 1024 });
   private readonly errorLogger = new Logger('HttpError');
+  private readonly admission: AdmissionControl;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -48,6 +66,11 @@ export class InnerRouter {
     private readonly metrics: MetricsService,
   ) {
     for (const route of routes) this.routes.on(route.method, route.path, noHandler, route);
+    this.admission = new AdmissionControl({
+      maxInFlight: config.ADMISSION_MAX_IN_FLIGHT,
+      maxQueue: config.ADMISSION_MAX_QUEUE,
+      queueTimeoutMs: config.ADMISSION_QUEUE_TIMEOUT * 1000,
+    });
   }
 
   /**
@@ -55,14 +78,27 @@ export class InnerRouter {
    * write gets the original's kept reply), and what it changed is in this process's caches before
    * the reply leaves (read-your-writes). `log`: the outer HTTP request's logger.
    */
-  handle(inner: InnerRequest, log?: FastifyBaseLogger): Promise<InnerResponse> {
-    const scope: RequestScope = { log, budget: { limit: this.config.BATCH_MAX_REQUESTS, remaining: this.config.BATCH_MAX_REQUESTS }, deadline: Number.POSITIVE_INFINITY };
-    return this.dispatch(inner, scope);
+  async handle(inner: InnerRequest, log?: FastifyBaseLogger): Promise<InnerResponse> {
+    const queueFull = this.admission.waiting >= this.config.ADMISSION_MAX_QUEUE;
+    const release = await this.admission.acquire();
+    if (!release) {
+      this.metrics.admissionRefusals.inc({ reason: queueFull ? 'queue_full' : 'queue_timeout' });
+      return this.refuse(inner, log, OVERLOADED);
+    }
+    try {
+      const limit = this.config.BATCH_MAX_REQUESTS;
+      const deadline = performance.now() + this.config.REQUEST_DEADLINE * 1000;
+      return await this.dispatch(inner, { log, budget: { limit, remaining: limit }, deadline });
+    } finally {
+      release();
+    }
   }
 
   /** Runs one request in `scope` (a sub-request's scope carries the outer request's user). */
   readonly dispatch = async (inner: InnerRequest, scope: RequestScope): Promise<InnerResponse> => {
     const started = performance.now();
+    // A sub-request not started before its onion request's deadline no longer runs.
+    if (started > scope.deadline) return this.refuse(inner, scope.log, DEADLINE_PASSED);
     const found = this.routes.find(inner.method as HTTPMethod, inner.target);
     let res: InnerResponse;
     let label = UNMATCHED;
@@ -84,7 +120,8 @@ export class InnerRouter {
     const outer = scope.inheritedUser === undefined;
     // A GET has no body (as HTTP servers read it): none is signed or handed on.
     const body = inner.method === 'GET' ? undefined : (inner.body ?? Buffer.alloc(0));
-    const readOnly = route.readOnly ? route.readOnly(inner) : inner.method === 'GET';
+    // Only an outer request's nonce is spent and its reply kept; a sub-request is part of it.
+    const readOnly = outer && (route.readOnly ? route.readOnly(inner) : inner.method === 'GET');
     let signed: SignedRequestInfo | undefined;
     let res: InnerResponse;
     try {
@@ -122,6 +159,13 @@ export class InnerRouter {
       return kept ? decodeV4Reply(kept) : res;
     }
     if (signed && !readOnly) void this.retries.settle(signed, res.code, encodeV4Reply(res));
+    return res;
+  }
+
+  /** A request refused before it runs (over capacity, past its deadline): counted and logged like any other. */
+  private refuse(inner: InnerRequest, log: FastifyBaseLogger | undefined, res: InnerResponse): InnerResponse {
+    this.metrics.observeRequest(inner.method, REFUSED, res.code, 0);
+    if (log) logRequest(log, inner.method, REFUSED, res.code, 0);
     return res;
   }
 

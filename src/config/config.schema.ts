@@ -47,10 +47,19 @@ export const configSchema = z.object({
 
   // --- onion gateway (spec §4) and batches (spec §6.1)
   ONION_MAX_BODY: int(10_485_760, 1),
+  /** Sub-requests of one onion request, across every nesting level of /batch and /sequence. */
   BATCH_MAX_REQUESTS: int(128, 1),
   BATCH_MAX_BYTES: int(10_485_760, 1),
   JSON_MAX_DEPTH: int(64, 1),
   /** How long the reply of an authenticated request is kept so an identical retry gets it back. */
+  /** Seconds one onion request may run: sub-requests of a batch not started by then answer 503. */
+  REQUEST_DEADLINE: num(5, 0.1),
+  /** Onion requests served at once per process (0 = no admission control); more wait, see below. */
+  ADMISSION_MAX_IN_FLIGHT: int(64, 0),
+  /** Requests waiting for a slot; past this they are refused at once with 503. */
+  ADMISSION_MAX_QUEUE: int(1024, 0),
+  /** Seconds a request may wait for a slot before it is refused with 503 and Retry-After. */
+  ADMISSION_QUEUE_TIMEOUT: num(0.5, 0),
   RETRY_REPLY_WINDOW: int(120, 0),
   /** Replies larger than this are not kept for retries (the retry then gets the reference 425). */
   RETRY_REPLY_MAX_BYTES: int(262_144, 0),

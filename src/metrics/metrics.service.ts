@@ -58,6 +58,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly admissionRefusals = new Counter({
+    name: 'scs_admission_refusals_total',
+    help: 'Onion requests answered 503 at once because the process was at capacity, by reason (queue_full, queue_timeout)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobFailures = new Counter({
     name: 'scs_job_failures_total',
     help: 'Background job attempts that failed, by queue and job name',

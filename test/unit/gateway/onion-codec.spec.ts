@@ -30,8 +30,8 @@ describe('v4 inner request (spec §4.4)', () => {
     expect(req.headers['content-type']).toBe('application/json');
   });
 
-  it('drops framing headers and the in-process dispatch marker', () => {
-    const req = decode4(v4({ method: 'GET', endpoint: '/x', headers: { 'Content-Length': '5', 'X-SOGS-Dispatch': 'forged', Host: 'h' } }))!;
+  it('drops framing headers', () => {
+    const req = decode4(v4({ method: 'GET', endpoint: '/x', headers: { 'Content-Length': '5', Host: 'h' } }))!;
     expect(Object.keys(req.headers)).toEqual(['content-type']);
   });
 
