@@ -104,7 +104,8 @@ export class AuthService {
     }
     const signed: SignedRequestInfo = { nonceHex, retry: false };
     if (user.banned) throw new AuthFailure('banned', 403, 'Banned', signed);
-    await this.dependency(() => this.limiter.consume('user', user.sessionId));
+    // Per user row: a blinded key and its negated twin share one budget (issue 19 item 7).
+    await this.dependency(() => this.limiter.consume('user', String(user.id)));
     return { user, signed };
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { Room } from '../generated/prisma/client';
+import { canonicalSessionId } from '../users/session-id';
 
 export interface RoomStats {
   messages: number;
@@ -83,7 +84,7 @@ export class CliRepository {
   }
 
   async userBySessionId(sessionId: string): Promise<{ id: number } | null> {
-    return this.prisma.user.findUnique({ where: { sessionId }, select: { id: true } });
+    return this.prisma.user.findUnique({ where: { canonicalId: canonicalSessionId(sessionId) }, select: { id: true } });
   }
 
   /** Live (not yet expired) room files matching the filter, oldest first. */

@@ -30,6 +30,8 @@ export interface SogsClientOptions {
   seed?: Uint8Array;
   /** true (default): 15 blinded key; false: 00 unblinded key */
   blind?: boolean;
+  /** Sign with the negated blinded key −kA (the twin id a user could switch to); tests of ban evasion. */
+  negatedBlindKey?: boolean;
   onion?: OnionVersion;
   encType?: EncType;
   /** outer HTTP timeout, default 30 s */
@@ -107,10 +109,11 @@ export class SogsClient {
       this.authPubkey = null;
       this.signer = null;
     } else if (this.blind) {
-      const id = SESSION_ID_PREFIX.blinded + bytesToHex(blind15KeyPair(this.seed, this.serverPubkey).publicKey);
+      const negated = opts.negatedBlindKey ?? false;
+      const id = SESSION_ID_PREFIX.blinded + bytesToHex(blind15KeyPair(this.seed, this.serverPubkey, negated).publicKey);
       this.sessionId = id;
       this.authPubkey = id;
-      this.signer = blind15Signer(this.seed, this.serverPubkey);
+      this.signer = blind15Signer(this.seed, this.serverPubkey, negated);
     } else {
       const pub = ed25519PublicKey(this.seed);
       this.sessionId = sessionIdFromEd25519Pub(pub);

@@ -34,8 +34,13 @@ export interface Blind15KeyPair {
   scalar: bigint;
 }
 
-export function blind15KeyPair(seed: Uint8Array, serverPk: Uint8Array): Blind15KeyPair {
-  const scalar = (blindingFactor(serverPk) * ed25519Scalar(seed)) % L;
+/**
+ * `negated`: −ka and −kA instead, the twin key anyone holding ka can sign with (same 05 id, the
+ * sign bit of kA flipped); the server treats both as one user (canonicalSessionId).
+ */
+export function blind15KeyPair(seed: Uint8Array, serverPk: Uint8Array, negated = false): Blind15KeyPair {
+  const ka = (blindingFactor(serverPk) * ed25519Scalar(seed)) % L;
+  const scalar = negated ? (L - ka) % L : ka;
   return { publicKey: EdPoint.BASE.multiply(scalar).toBytes(), scalar };
 }
 
@@ -64,7 +69,10 @@ export function blind15IdsFromSessionId(sid05hex: string, serverPk: Uint8Array):
   return { abs: SESSION_ID_PREFIX.blinded + bytesToHex(abs), neg: SESSION_ID_PREFIX.blinded + bytesToHex(neg) };
 }
 
-/** The "abs" form of a 15 id: bit 7 of the last byte cleared (needs_blinding key, spec §2.4). */
+/**
+ * The "abs" form of a 15 id: bit 7 of the last byte cleared (needs_blinding key, spec §2.4). kA and
+ * −kA differ only in that bit, so this is also the one identity behind both (canonicalSessionId).
+ */
 export function blindedAbs(id15: string): string {
   const lastByte = parseInt(id15.slice(-2), 16) & 0x7f;
   return id15.slice(0, -2).toLowerCase() + lastByte.toString(16).padStart(2, '0');
@@ -75,8 +83,8 @@ export function blindedAbs(id15: string): string {
  * The server only verifies; this is for the project's client and tests. The returned signer keeps
  * ka and kA so a client signing many requests pays for the key derivation once.
  */
-export function blind15Signer(seed: Uint8Array, serverPk: Uint8Array): (message: Uint8Array) => Uint8Array {
-  const { publicKey: kA, scalar: ka } = blind15KeyPair(seed, serverPk);
+export function blind15Signer(seed: Uint8Array, serverPk: Uint8Array, negated = false): (message: Uint8Array) => Uint8Array {
+  const { publicKey: kA, scalar: ka } = blind15KeyPair(seed, serverPk, negated);
   const hRh = sha512(seed).slice(32, 64);
   return (message) => {
     const r = bytesToNumberLE(sha512(concatBytes(hRh, kA, message))) % L;

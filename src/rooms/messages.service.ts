@@ -129,6 +129,7 @@ export class MessagesService {
     const result = await this.repo.postMessage({
       roomId: room.id,
       userId: user.id,
+      signedAs: user.sessionId,
       posted: at,
       data: msg.data,
       signature: msg.signature,
@@ -175,7 +176,7 @@ export class MessagesService {
       if (!m || m.data === null) throw new NotFoundException('No such message');
       if (m.userId !== user.id) throw new ForbiddenException('Only the author can edit a message');
       const at = this.clock.seconds();
-      await this.repo.replaceData(id, edit.data, edit.signature, seqno, at, tx);
+      await this.repo.replaceData(id, edit.data, edit.signature, user.sessionId, seqno, at, tx);
       await this.repo.attachFiles(room.id, user.id, id, this.filesToAttach(edit.files, at), tx);
     });
   }
@@ -201,7 +202,7 @@ export class MessagesService {
     const seqno = await this.repo.advanceSequence(roomId, removed, tx);
     if (removed > 0) await this.repo.setReactionsSeqno(m.id, seqno - 1, tx);
     const at = this.clock.seconds();
-    await this.repo.replaceData(m.id, null, null, seqno, at, tx);
+    await this.repo.replaceData(m.id, null, null, null, seqno, at, tx);
     await this.rooms.unpinIn(roomId, m.id, tx);
     await this.repo.setMessageFilesExpiry([m.id], { at }, tx);
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { queryPrepared } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
+import { canonicalSessionId } from '../users/session-id';
 import { SYSTEM_USER_ID } from '../users/system-user';
 import type { ReactionRow } from './message-view';
 
@@ -39,6 +40,8 @@ export interface FilesToAttach {
 export interface NewPostRow {
   roomId: number;
   userId: number;
+  /** The session id the post was signed as: the user's own or its negated blinded twin. */
+  signedAs: string;
   posted: number;
   data: Uint8Array;
   signature: Uint8Array;
@@ -77,7 +80,7 @@ const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.descript
   r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
   r.read, r.accessible, r.write, r.upload`;
 
-const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", u.session_id AS "sessionId", m.posted, m.edited,
+const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.edited,
   m.seqno, m.seqno_data AS "seqnoData", m.seqno_reactions AS "seqnoReactions", m.seqno_creation AS "seqnoCreation",
   m.data, m.signature, m.filtered, m.whisper AS "whisperToId", w.session_id AS "whisperTo", m.whisper_mods AS "whisperMods"
   FROM messages m JOIN users u ON u.id = m."user" LEFT JOIN users w ON w.id = m.whisper`;
@@ -305,7 +308,7 @@ export class RoomsRepository {
    * the earlier message, takes the seqno and inserts; the files are attached in the same statement.
    */
   async postMessage(p: NewPostRow): Promise<PostOutcome> {
-    const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer,
+    const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer, ${p.signedAs}::text,
       ${p.posted}::double precision, ${Buffer.from(p.data)}::bytea, ${Buffer.from(p.signature)}::bytea, ${p.filtered}::boolean,
       ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision)`;
     // A prepared statement: posting is hot (issue 7) and the statement text is one of two.
@@ -321,14 +324,19 @@ export class RoomsRepository {
     return rows[0];
   }
 
-  /** Keeps the current version in message_history, then replaces it (spec §6.3 edit, §8). */
-  async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, seqno: number, at: number, db: Tx): Promise<void> {
+  /**
+   * Keeps the current version in message_history, then replaces it (spec §6.3 edit, §8). `signedAs`:
+   * the id an edit was signed as (the message then shows it); null (a deletion) keeps it.
+   */
+  async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, signedAs: string | null, seqno: number, at: number, db: Tx): Promise<void> {
     await db.$executeRaw`
       INSERT INTO message_history (message, replaced, data, data_size, signature)
       SELECT id, ${at}, data, data_size, signature FROM messages WHERE id = ${id}`;
     await db.$executeRaw`
       UPDATE messages SET data = ${data === null ? null : Buffer.from(data)}, data_size = ${data?.length ?? null},
-        signature = ${signature === null ? null : Buffer.from(signature)}, edited = ${at}, seqno_data = ${seqno}, seqno = ${seqno}
+        signature = ${signature === null ? null : Buffer.from(signature)}, edited = ${at}, seqno_data = ${seqno}, seqno = ${seqno},
+        signed_as = CASE WHEN ${signedAs}::text IS NULL THEN signed_as
+          ELSE NULLIF(${signedAs}::text, (SELECT u.session_id FROM users u WHERE u.id = messages."user")) END
       WHERE id = ${id}`;
   }
 
@@ -448,8 +456,9 @@ export class RoomsRepository {
 
   // ---- users
 
+  /** The user of a session id or of its negated blinded twin. */
   async userIdBySessionId(sessionId: string): Promise<number | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE session_id = ${sessionId}`;
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE canonical_id = ${canonicalSessionId(sessionId)}`;
     return rows[0]?.id ?? null;
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { Prisma, User } from '../generated/prisma/client';
+import { canonicalSessionId } from './session-id';
 import { SYSTEM_USER_ID } from './system-user';
 
 type Db = PrismaService | Prisma.TransactionClient;
@@ -8,6 +9,7 @@ type Db = PrismaService | Prisma.TransactionClient;
 interface UserRow {
   id: number;
   session_id: string;
+  canonical_id: string;
   created: number;
   last_active: number;
   banned: boolean;
@@ -20,6 +22,7 @@ function fromRow(r: UserRow): User {
   return {
     id: r.id,
     sessionId: r.session_id,
+    canonicalId: r.canonical_id,
     created: r.created,
     lastActive: r.last_active,
     banned: r.banned,
@@ -34,25 +37,24 @@ function fromRow(r: UserRow): User {
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** The user of a session id or of its negated blinded twin (one row for both, canonicalSessionId). */
   findBySessionId(sessionId: string, db: Db = this.prisma): Promise<User | null> {
-    return db.user.findUnique({ where: { sessionId } });
+    return db.user.findUnique({ where: { canonicalId: canonicalSessionId(sessionId) } });
   }
 
   findById(id: number, db: Db = this.prisma): Promise<User | null> {
     return db.user.findUnique({ where: { id } });
   }
 
-  /** First existing user among the given ids (the abs/neg pair of a try_blinding lookup). */
-  findFirstBySessionIds(sessionIds: string[]): Promise<User | null> {
-    return this.prisma.user.findFirst({ where: { sessionId: { in: sessionIds } }, orderBy: { id: 'asc' } });
-  }
-
-  /** Insert-or-read in one statement, so concurrent first requests of one user cannot collide. */
+  /**
+   * Insert-or-read in one statement, so concurrent first requests of one user (under either of its
+   * blinded ids) cannot collide: the row of the id first seen is the one returned.
+   */
   async upsert(sessionId: string, db: Db = this.prisma): Promise<User> {
     const rows = await db.$queryRaw<UserRow[]>`
       INSERT INTO users (session_id) VALUES (${sessionId})
-      ON CONFLICT (session_id) DO UPDATE SET session_id = EXCLUDED.session_id
-      RETURNING id, session_id, created, last_active, banned, moderator, admin, visible_mod`;
+      ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
+      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod`;
     return fromRow(rows[0]);
   }
 
@@ -80,7 +82,7 @@ export class UsersRepository {
     return this.prisma.$transaction(async (tx) => {
       const claimed = await tx.$queryRaw<{ user: number }[]>`
         DELETE FROM needs_blinding WHERE blinded_abs = ${abs} RETURNING "user"`;
-      const existing = await tx.user.findUnique({ where: { sessionId } });
+      const existing = await this.findBySessionId(sessionId, tx);
       if (claimed.length === 0 || existing) return existing ?? this.upsert(sessionId, tx);
       const from = await tx.user.findUnique({ where: { id: claimed[0].user } });
       if (!from) return this.upsert(sessionId, tx);

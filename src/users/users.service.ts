@@ -7,15 +7,16 @@ import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto';
 import type { Prisma, User } from '../generated/prisma/client';
-import { isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
+import { canonicalSessionId, isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
 import { SYSTEM_USER_ID, systemSessionId } from './system-user';
 import { UsersRepository } from './users.repository';
 
 /** users.last_active is rewritten at most this often per user (it is touched on every request). */
 const TOUCH_INTERVAL_SECONDS = 10;
 
-export function toAuthenticated(u: User): AuthenticatedUser {
-  return { id: u.id, sessionId: u.sessionId, banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod };
+/** `signedAs`: the id the request was signed with, the row's own or its negated blinded twin. */
+export function toAuthenticated(u: User, signedAs: string = u.sessionId): AuthenticatedUser {
+  return { id: u.id, sessionId: signedAs, banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod };
 }
 
 /**
@@ -32,7 +33,7 @@ export interface ResolvedTarget {
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
-  /** Users by session id, tagged by row id; absence is not kept (a new user is not announced). */
+  /** Users by canonical session id, tagged by row id; absence is not kept (a new user is not announced). */
   private readonly authCache: ChangeCache<User | null>;
 
   constructor(
@@ -77,20 +78,24 @@ export class UsersService implements OnApplicationBootstrap {
   async getOrCreateAuthenticated(sessionId: string): Promise<AuthenticatedUser> {
     const id = normaliseSessionId(sessionId);
     const t = this.clock.seconds();
-    // Served from the change-notified cache: a known user costs no query (issue 7).
-    const existing = await this.authCache.get(id, () => this.repo.findBySessionId(id));
+    // Served from the change-notified cache: a known user costs no query (issue 7). Both blinded
+    // twins of a user are one entry, as they are one row.
+    const existing = await this.authCache.get(canonicalSessionId(id), () => this.repo.findBySessionId(id));
     if (existing) {
       if (existing.lastActive < t - TOUCH_INTERVAL_SECONDS) {
         // last_active is not announced; the kept row is advanced here so the touch stays throttled.
         existing.lastActive = t;
         await this.repo.touch(existing.id, t, t - TOUCH_INTERVAL_SECONDS);
       }
-      return toAuthenticated(existing);
+      return toAuthenticated(existing, id);
     }
-    return toAuthenticated(await this.getOrCreate(id));
+    return toAuthenticated(await this.getOrCreate(id), id);
   }
 
-  /** The user row for an id, created if absent; a new 15 user imports a pending 05 user (spec §2.4). */
+  /**
+   * The user row for an id (or its blinded twin's: one row for both), created if absent; a new 15
+   * user imports a pending 05 user (spec §2.4), whichever of the twins comes first.
+   */
   async getOrCreate(sessionId: string): Promise<User> {
     const id = normaliseSessionId(sessionId);
     const existing = await this.repo.findBySessionId(id);
@@ -99,7 +104,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   findBySessionId(sessionId: string): Promise<User | null> {
-    return this.repo.findBySessionId(normaliseSessionId(sessionId));
+    return this.repo.findBySessionId(sessionId);
   }
 
   findById(id: number): Promise<User | null> {
@@ -114,7 +119,7 @@ export class UsersService implements OnApplicationBootstrap {
     const id = normaliseSessionId(sessionId);
     const blinded = this.blindedCandidates(id);
     if (blinded) {
-      const found = await this.repo.findFirstBySessionIds([blinded.abs, blinded.neg]);
+      const found = await this.repo.findBySessionId(blinded.abs);
       if (found) return found;
     }
     return this.repo.findBySessionId(id);
@@ -128,7 +133,7 @@ export class UsersService implements OnApplicationBootstrap {
     const id = normaliseSessionId(sessionId);
     const blinded = this.blindedCandidates(id);
     if (blinded) {
-      const found = await this.repo.findFirstBySessionIds([blinded.abs, blinded.neg]);
+      const found = await this.repo.findBySessionId(blinded.abs);
       if (found) return { user: found, pendingBlindedAbs: null };
     }
     return { user: await this.getOrCreate(id), pendingBlindedAbs: blinded?.abs ?? null };
@@ -138,11 +143,14 @@ export class UsersService implements OnApplicationBootstrap {
     if (target.pendingBlindedAbs) await this.repo.recordNeedsBlinding(target.user.id, target.pendingBlindedAbs, db);
   }
 
-  /** Both blinded forms of a 05 id when blinding is required; null otherwise (spec §2.3). */
-  private blindedCandidates(id: string): { abs: string; neg: string } | null {
+  /**
+   * The blinded id of a 05 id when blinding is required, null otherwise (spec §2.3): its "abs"
+   * form, which is also the canonical id of both blinded twins.
+   */
+  private blindedCandidates(id: string): { abs: string } | null {
     if (!this.config.REQUIRE_BLIND_KEYS || !isUnblindedId(id)) return null;
     try {
-      return blind15IdsFromSessionId(id, this.serverKey.publicKey);
+      return { abs: blind15IdsFromSessionId(id, this.serverKey.publicKey).abs };
     } catch (err) {
       // A 05 id whose key is not a curve point has no blinded form: nobody can ever sign as it.
       if (err instanceof InvalidKeyError) return null;

@@ -52,12 +52,15 @@ export interface ImportedFile {
 export class ImportRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Our id of the user with this session id, created with the source's flags when absent. */
+  /**
+   * Our id of the user with this session id, created with the source's flags when absent. The
+   * negated blinded twin of a user is that user (issue 19 item 7): a ban of either holds for both.
+   */
   async upsertUser(u: { sessionId: string; created: number; lastActive: number; banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean }): Promise<number> {
     const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
       INSERT INTO users (session_id, created, last_active, banned, moderator, admin, visible_mod)
       VALUES (${u.sessionId}, ${u.created}, ${u.lastActive}, ${u.banned}, ${u.moderator}, ${u.admin}, ${u.visibleMod})
-      ON CONFLICT (session_id) DO UPDATE SET session_id = EXCLUDED.session_id
+      ON CONFLICT (canonical_id) DO UPDATE SET banned = users.banned OR (EXCLUDED.banned AND users.session_id <> EXCLUDED.session_id)
       RETURNING id`;
     return rows[0].id;
   }

@@ -137,6 +137,7 @@ describe('posting a message in one statement', () => {
     const outcome = await repo.postMessage({
       roomId: 2_000_000_000,
       userId: u.id,
+      signedAs: u.sessionId,
       posted: Date.now() / 1000,
       data: new Uint8Array(8),
       signature: new Uint8Array(64),
