@@ -9,6 +9,7 @@ import { type AppConfig } from './config/config';
 import { loadOrCreateServerKey, type ServerKey } from './config/server-key';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
+import { installBodyBudget } from './core/body-budget';
 import type { Clock } from './core/clock';
 import { installRawBodyParser } from './core/http-setup';
 import { answerAdminQueries, startAdminServer } from './admin/admin-server';
@@ -54,6 +55,14 @@ export async function startServer(
     AppModule.register(config, serverKey, options.clock),
     new FastifyAdapter({
       bodyLimit: config.ONION_MAX_BODY,
+      // Slow or stalled clients (slowloris) are ended by deadlines instead of holding sockets and
+      // buffers forever; node enforces them on each check of its connections, hence the interval.
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT * 1000,
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT * 1000,
+      http: {
+        headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT, config.HTTP_REQUEST_TIMEOUT) * 1000,
+        connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT * 500),
+      },
       routerOptions: { maxParamLength: 1024 },
       loggerInstance: pino,
       // Our own onResponse line replaces Fastify's two per-request lines (logging/request-logging.ts).
@@ -65,6 +74,8 @@ export async function startServer(
   );
   const fastify = app.getHttpAdapter().getInstance();
   installRawBodyParser(fastify, config.ONION_MAX_BODY);
+  installBodyBudget(fastify, config.HTTP_MAX_PENDING_BODY_BYTES);
+  fastify.server.maxConnections = config.HTTP_MAX_CONNECTIONS;
   installRequestMetrics(fastify, app.get(MetricsService));
   if (pino) installRequestLogging(fastify);
   app.enableShutdownHooks();

@@ -26,6 +26,19 @@ export const configSchema = z.object({
   BASE_URL: z.string().url().optional(),
   SHUTDOWN_TIMEOUT: num(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * The public listener's deadlines (seconds) and caps. Every client arrives from a service node's
+   * address, so none is per address: a deadline ends a slow client, a cap is shared by all.
+   */
+  HTTP_HEADERS_TIMEOUT: num(10, 0.1),
+  /** From the connection's first byte to the whole body received; past it the request gets 408. */
+  HTTP_REQUEST_TIMEOUT: num(30, 0.1),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT: num(30, 0.1),
+  /** Open connections per process; more are closed at once. */
+  HTTP_MAX_CONNECTIONS: int(1024, 1),
+  /** Bytes of request bodies still being received, per process; a body that would pass it gets 503. */
+  HTTP_MAX_PENDING_BODY_BYTES: int(67_108_864, 1),
   /** Debug only: lets inner routes answer plain HTTP requests that did not come through the gateway. */
   ALLOW_DIRECT_ROUTES: bool.default(false),
 

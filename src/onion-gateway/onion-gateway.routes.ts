@@ -97,6 +97,8 @@ export class OnionGatewayRoutes implements OnModuleInit {
       );
       return reply.code(400).header('content-type', TEXT).send(reason);
     }
+    // The process is receiving too many bodies at once (core/body-budget.ts): the client may retry.
+    if (err.statusCode === 503) return reply.code(503).header('content-type', TEXT).send(err.message);
     this.logger.error(err.stack ?? err.message);
     return reply.code(500).header('content-type', TEXT).send('Internal server error');
   }
