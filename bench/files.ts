@@ -143,6 +143,10 @@ async function runDriver(driver: 'fs' | 's3', s3Endpoint: string, log: (line: st
       STORAGE_DIR: join(dir, 'files'),
       UPLOAD_CONCURRENCY: String(CONCURRENT * 2),
       FILE_SERVER_MAX_SIZE: String(10 * MB),
+      // It uploads as fast as one machine can: the server-wide upload rate on, but out of reach.
+      FILE_SERVER_UPLOAD_BYTES_RATE: String(1_000_000 * MB),
+      FILE_SERVER_UPLOAD_RATE: '1000000',
+      UPLOAD_QUOTA_BYTES: String(1_000_000 * MB),
       ...(driver === 's3'
         ? { S3_ENDPOINT: s3Endpoint, S3_BUCKET: `bench-${run.replace(/_/g, '-')}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' }
         : {}),

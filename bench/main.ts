@@ -264,6 +264,7 @@ async function startServer(env: Env): Promise<ServerProcess> {
     DM_RATE_LIMIT: '1000000',
     REACTION_RATE_LIMIT: '1000000',
     UPLOAD_QUOTA_BYTES: '1000000000000',
+    FILE_SERVER_UPLOAD_BYTES_RATE: '1000000000000',
   };
   // API_WORKERS from this environment reaches the server too (startProcess passes process.env on).
   log(`starting server on ${url}${process.env.API_WORKERS ? ` with API_WORKERS=${process.env.API_WORKERS}` : ''}`);

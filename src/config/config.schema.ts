@@ -154,6 +154,13 @@ export const configSchema = z.object({
   /** Largest X-FS-TTL honoured; 0 = the header is ignored (spec §12.1). */
   FILE_SERVER_MAX_TTL: int(0, 0),
   FILE_SERVER_CONTENT_IDS: bool.default(true),
+  /**
+   * File-server uploads (anonymous, all arriving from service nodes) across the whole server per
+   * window: one budget for everyone, bounding how fast storage and write work can grow (0 = off).
+   */
+  FILE_SERVER_UPLOAD_RATE: int(600, 0),
+  FILE_SERVER_UPLOAD_BYTES_RATE: int(300_000_000, 0),
+  FILE_SERVER_UPLOAD_RATE_WINDOW: int(60, 1),
   UPLOAD_QUOTA_BYTES: int(1_000_000_000, 0),
   UPLOAD_QUOTA_WINDOW: int(DAY, 1),
   UPLOAD_CONCURRENCY: int(16, 1),

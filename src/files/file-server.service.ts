@@ -7,12 +7,15 @@ import { fileServerContentId } from '../crypto/content-id';
 import { FileExpiryService } from './file-expiry.service';
 import { FilesRepository } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
 /** spec §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
 const COMPAT_ID_TRIES = 25;
 /** Modern clients can only extend 44-character content ids (spec §12.4). */
 const CONTENT_ID_LENGTH = 44;
+/** Subject of the file server's rate rules: one budget for the whole server. */
+const SERVER_WIDE = 'all';
 
 export interface ServerFileInfo {
   size: number;
@@ -30,36 +33,68 @@ export class FileServerService {
     private readonly expiry: FileExpiryService,
     private readonly limits: UploadLimits,
     private readonly clock: Clock,
+    private readonly limiter: RateLimiter,
   ) {}
 
-  /** POST /file. Identical bytes under content ids are stored once: uploaded = now, expiry = max (spec §12.1). */
+  /**
+   * POST /file. Identical bytes under content ids are stored once: uploaded = now, expiry = max
+   * (spec §12.1). Within the server-wide upload rate: every upload counts, its bytes only when
+   * they are new (a known content id costs none); a failed upload counts nothing.
+   */
   async upload(body: Buffer, ttlHeader: string | undefined): Promise<{ id: string; expires: number }> {
     if (body.length === 0 || body.length > this.config.FILE_SERVER_MAX_SIZE) {
       throw new PayloadTooLargeException(`File must be 1 to ${this.config.FILE_SERVER_MAX_SIZE} bytes`);
     }
     const ttl = this.ttl(ttlHeader);
     return this.limits.withUploadSlot(async () => {
-      const uploaded = this.clock.seconds();
-      const expiry = uploaded + ttl;
-      if (this.config.FILE_SERVER_CONTENT_IDS) {
-        const id = fileServerContentId(body);
-        const known = await this.repo.touchServerFile(id, uploaded, expiry);
-        if (known) return this.scheduled(id, known.expiry);
+      const upload = await this.limiter.consume('file-server-uploads', SERVER_WIDE);
+      try {
+        return await this.store(body, ttl);
+      } catch (err) {
+        await this.limiter.refund(upload);
+        throw err;
+      }
+    });
+  }
+
+  private async store(body: Buffer, ttl: number): Promise<{ id: string; expires: number }> {
+    const uploaded = this.clock.seconds();
+    const expiry = uploaded + ttl;
+    if (this.config.FILE_SERVER_CONTENT_IDS) {
+      const id = fileServerContentId(body);
+      const known = await this.repo.touchServerFile(id, uploaded, expiry);
+      if (known) return this.scheduled(id, known.expiry);
+      return this.withNewBytes(body.length, async () => {
         const objectKey = await this.objects.write(body, null);
-        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return this.scheduled(id, expiry);
+        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return { ...(await this.scheduled(id, expiry)), stored: true };
         // A concurrent upload of the same bytes won the insert: keep its object, drop ours.
         await this.objects.collect(objectKey);
         const raced = await this.repo.touchServerFile(id, uploaded, expiry);
-        return this.scheduled(id, raced?.expiry ?? expiry);
-      }
+        return { ...(await this.scheduled(id, raced?.expiry ?? expiry)), stored: false };
+      });
+    }
+    return this.withNewBytes(body.length, async () => {
       const objectKey = await this.objects.write(body, null);
       for (let i = 0; i < COMPAT_ID_TRIES; i++) {
         const id = (randomBytes(8).readBigUInt64BE() >> 11n).toString();
-        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return this.scheduled(id, expiry);
+        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return { ...(await this.scheduled(id, expiry)), stored: true };
       }
       await this.objects.collect(objectKey);
       throw new HttpException('Could not allocate a file id', HttpStatus.INSUFFICIENT_STORAGE);
     });
+  }
+
+  /** Runs `write` within the server-wide byte rate; the bytes are given back when it stores none (a lost race, a failure). */
+  private async withNewBytes(size: number, write: () => Promise<{ id: string; expires: number; stored: boolean }>): Promise<{ id: string; expires: number }> {
+    const bytes = await this.limiter.consume('file-server-bytes', SERVER_WIDE, size);
+    try {
+      const { id, expires, stored } = await write();
+      if (!stored) await this.limiter.refund(bytes);
+      return { id, expires };
+    } catch (err) {
+      await this.limiter.refund(bytes);
+      throw err;
+    }
   }
 
   /** GET /file/:id: the bytes and the expiry (404 once expired, spec §12.2). */

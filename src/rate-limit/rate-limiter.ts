@@ -44,6 +44,20 @@ export function rateRules(config: AppConfig) {
       window: 'fixed',
       refusal: `Upload quota exceeded: at most ${config.UPLOAD_QUOTA_BYTES} bytes per ${config.UPLOAD_QUOTA_WINDOW} seconds`,
     },
+    // The file server's uploads are anonymous and every client arrives from a service node, so its
+    // rate is one budget for the whole server (subject 'all'): uploads handled, and bytes newly stored.
+    'file-server-uploads': {
+      points: config.FILE_SERVER_UPLOAD_RATE,
+      windowSeconds: config.FILE_SERVER_UPLOAD_RATE_WINDOW,
+      window: 'fixed',
+      refusal: `Too many file uploads on this server: at most ${config.FILE_SERVER_UPLOAD_RATE} per ${config.FILE_SERVER_UPLOAD_RATE_WINDOW} seconds; try again later`,
+    },
+    'file-server-bytes': {
+      points: config.FILE_SERVER_UPLOAD_BYTES_RATE,
+      windowSeconds: config.FILE_SERVER_UPLOAD_RATE_WINDOW,
+      window: 'fixed',
+      refusal: `Too many bytes uploaded to this server: at most ${config.FILE_SERVER_UPLOAD_BYTES_RATE} per ${config.FILE_SERVER_UPLOAD_RATE_WINDOW} seconds; try again later`,
+    },
   } satisfies Record<string, RateRule>;
 }
 

@@ -73,6 +73,8 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
     DM_RATE_LIMIT: 100_000,
     REACTION_RATE_LIMIT: 100_000,
     UPLOAD_QUOTA_BYTES: 100_000_000_000,
+    FILE_SERVER_UPLOAD_RATE: 100_000,
+    FILE_SERVER_UPLOAD_BYTES_RATE: 100_000_000_000,
     ...(wantsS3
       ? {
           S3_ENDPOINT: s3Endpoint,

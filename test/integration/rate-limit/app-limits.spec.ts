@@ -1,5 +1,6 @@
 // Rate limits through the real app (onion requests, PostgreSQL, Redis): the rules of the one
 // limiter as clients meet them. Limits are set small here; the defaults are in config.schema.ts.
+import { randomBytes } from 'node:crypto';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, post } from '../../support/rooms-fixtures';
 
@@ -26,5 +27,33 @@ describe('rate limits through the app', () => {
     const stored = await ctx.prisma.userReaction.count({ where: { reaction: { messageId: m.id } } });
     expect(stored).toBe(2); // b and c (a was removed); d was refused before the transaction
     expectStatus(await react(bob, 'd'), 200); // per user
+  });
+});
+
+describe('the file server\'s server-wide upload rate (issue 19 item 6)', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext({ config: { FILE_SERVER_UPLOAD_RATE: 3, FILE_SERVER_UPLOAD_BYTES_RATE: 1000, FILE_SERVER_UPLOAD_RATE_WINDOW: 60 } });
+  });
+  afterAll(() => ctx?.close());
+
+  const refusals = async (rule: string) => {
+    const text = await (await fetch(`${ctx.adminUrl}/metrics`)).text();
+    return Number(new RegExp(`^scs_rate_limited_total\\{rule="${rule}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  it('counts uploads and newly stored bytes across all clients; 429 {"status_code": 429} past either, nothing stored', async () => {
+    // Anonymous uploads from different clients share one budget: no client is told apart.
+    const upload = (body: Buffer) => ctx.anon().request({ method: 'POST', path: '/file', body });
+    const a = randomBytes(600);
+    expect((await upload(a)).code).toBe(200);
+    expect((await upload(a)).code).toBe(200); // the same bytes are stored once: they cost no bytes again
+    const tooMany = await upload(randomBytes(500)); // 600 + 500 bytes > 1000
+    expect([tooMany.code, tooMany.json()]).toEqual([429, { status_code: 429 }]);
+    expect((await upload(randomBytes(400))).code).toBe(200); // the refused one used up no upload either
+    const fourth = await upload(randomBytes(1));
+    expect([fourth.code, fourth.json()]).toEqual([429, { status_code: 429 }]);
+    expect(await ctx.prisma.serverFile.count()).toBe(2);
+    expect([await refusals('file-server-bytes'), await refusals('file-server-uploads')]).toEqual([1, 1]);
   });
 });
