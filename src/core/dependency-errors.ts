@@ -46,7 +46,7 @@ export function dependencyFailure(error: unknown): string | null {
     if (name === 'S3Error' && S3_CODES.has(code)) return 'storage';
     if (NETWORK_CODES.has(code) || MESSAGES.some((m) => m.test(message))) which = 'network';
     queue.push(err.cause, (err.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
-    if (Array.isArray(err.errors)) queue.push(...err.errors);
+    if (Array.isArray(err.errors)) queue.push(...(err.errors as unknown[]));
   }
   return which;
 }

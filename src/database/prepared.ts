@@ -21,6 +21,6 @@ function statementName(text: string): string {
  * float8, bool, text, bytea as Buffer); int8 would come back as a string.
  */
 export async function queryPrepared<T>(pool: Pool, sql: Prisma.Sql): Promise<T[]> {
-  const result = await pool.query({ name: statementName(sql.text), text: sql.text, values: sql.values as unknown[] });
+  const result = await pool.query({ name: statementName(sql.text), text: sql.text, values: sql.values });
   return result.rows as T[];
 }

@@ -2,12 +2,13 @@
 export interface ReadinessCheck {
   name: string;
   /** Resolves when the dependency answered; rejects (or hangs past the timeout) when it did not. */
-  check(): Promise<unknown>;
+  check: () => Promise<unknown>;
 }
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, 'ok' | string>;
+  /** 'ok', or why the check failed. */
+  checks: Record<string, string>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

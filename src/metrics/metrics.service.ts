@@ -98,7 +98,7 @@ export class MetricsService {
         await Promise.all(
           [...queues].map(async ([queue, source]) => {
             // A queue that cannot be read (Redis down) reports nothing rather than failing the scrape.
-            const counts = await source().catch(() => ({}) as Record<string, number>);
+            const counts = await source().catch(() => ({}));
             for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
           }),
         );

@@ -55,7 +55,7 @@ export class OnionGatewayRoutes implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     for (const [path, version] of ROUTES) {
-      fastify.post(path, { bodyLimit: this.config.ONION_MAX_BODY, errorHandler: (err, _req, reply) => this.refuse(err, reply) }, (req, reply) =>
+      fastify.post(path, { bodyLimit: this.config.ONION_MAX_BODY, errorHandler: (err, _req, reply) => void this.refuse(err, reply) }, (req, reply) =>
         this.serve(version, req, reply),
       );
     }

@@ -104,7 +104,8 @@ export function profanityMatcher(words: readonly string[]): (text: string) => bo
 export const ALPHABETS: Record<string, RegExp> = {
   arabic: /[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]/u,
   persian: /[\u067e\u0686\u0698\u06a9\u06af\u06cc]/u,
-  cyrillic: /[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]/u,
+  // The combining range comes first: after another character the linter reads it as one combined character.
+  cyrillic: /[\u2de0-\u2dff\u0400-\u052f\u1c80-\u1c8f\ua640-\ua69f]/u,
 };
 
 /** The first configured alphabet the text uses, or null. */

@@ -68,7 +68,7 @@ export function buildReactions(rows: readonly ReactionRow[], reactors: number): 
   const byMessage = new Map<number, Map<number, { reaction: string; info: ReactionInfo }>>();
   for (const row of rows) {
     let reactions = byMessage.get(row.message);
-    if (!reactions) byMessage.set(row.message, (reactions = new Map()));
+    if (!reactions) byMessage.set(row.message, (reactions = new Map<number, { reaction: string; info: ReactionInfo }>()));
     let entry = reactions.get(row.reactionId);
     if (!entry) {
       const info: ReactionInfo = { index: 0, count: row.count };

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
-import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionUpdateJson } from './message-view';
+import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionsBlock, type ReactionUpdateJson } from './message-view';
 import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
 import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
 import { PostRules } from './post-rules';
@@ -97,7 +97,7 @@ export class MessagesService {
 
   private async reactionsOf(rows: readonly MessageRow[], reactors: number, user: AuthenticatedUser | null) {
     const ids = rows.filter((m) => m.data !== null).map((m) => m.id);
-    if (ids.length === 0) return new Map();
+    if (ids.length === 0) return new Map<number, ReactionsBlock>();
     return buildReactions(await this.repo.reactions(ids, reactors, user?.id ?? null), reactors);
   }
 

@@ -13,7 +13,7 @@ export class PostRules {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : (badwords.array as string[]);
+    const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : (badwords.array);
     this.profane = config.PROFANITY_FILTER ? profanityMatcher(words) : null;
     this.alphabets = config.ALPHABET_FILTERS.split(/[\s,]+/).filter(Boolean);
   }

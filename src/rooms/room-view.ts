@@ -31,7 +31,7 @@ export function moderatorLists(roomMods: readonly ModeratorEntry[], globalMods: 
     if (m.visible) (m.admin ? lists.admins : lists.moderators).push(m.sessionId);
     else (m.admin ? lists.hiddenAdmins : lists.hiddenModerators).push(m.sessionId);
   }
-  for (const list of Object.values(lists)) list.sort();
+  for (const list of [lists.moderators, lists.admins, lists.hiddenModerators, lists.hiddenAdmins]) list.sort();
   return lists;
 }
 

@@ -2,7 +2,9 @@ import type * as QRCodeLib from 'qrcode';
 import type * as PngLib from 'pngjs';
 
 // Required on first use (Node caches them): most processes never draw a QR code; the web page and the CLI do.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
 const qrcode = () => require('qrcode') as typeof QRCodeLib;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
 const pngjs = () => require('pngjs') as typeof PngLib;
 
 // Medium error correction: readable from a phone screen at a glance, still a small symbol.

@@ -41,7 +41,7 @@ describe('schema drift between prisma/schema.prisma and prisma/migrations', () =
   });
 
   it('reports a changed type, nullability and default', async () => {
-    const drift = await driftWith((s) => s.replace(/(model File \{[^}]*?\n  size +)Int\n/, '$1BigInt? @default(7)\n'));
+    const drift = await driftWith((s) => s.replace(/(model File \{[^}]*?\n {2}size +)Int\n/, '$1BigInt? @default(7)\n'));
     expect(drift.join('\n')).toMatch(/column files\.size: type bigint in schema\.prisma, integer in the database/);
     expect(drift.join('\n')).toMatch(/column files\.size: nullable in schema\.prisma, NOT NULL in the database/);
     expect(drift.join('\n')).toMatch(/column files\.size: default 7 in schema\.prisma, \(none\) in the database/);

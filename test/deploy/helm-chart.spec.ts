@@ -62,6 +62,8 @@ function kubernetesErrors(sets: Record<string, RenderedChart>): Record<string, V
 interface Doc {
   [key: string]: Json;
 }
+// An interface, not a type alias, so that Json can refer to itself.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 interface JsonList extends Array<Json> {}
 type Json = Doc & JsonList & string;
 const find = (r: RenderedChart, kind: string, nameEnd: string): Doc => {
@@ -125,7 +127,7 @@ beforeAll(() => {
 describe('the chart rendered with the default values', () => {
 
   it('renders the expected resources', () => {
-    const kinds = rendered.manifests.map((m) => `${m.doc.kind}/${(m.doc.metadata as Doc).name}`).sort();
+    const kinds = rendered.manifests.map((m) => `${String(m.doc.kind)}/${String((m.doc.metadata as Doc).name)}`).sort();
     expect(kinds).toEqual(
       [
         'ConfigMap/scs-session-community-server-config',

@@ -255,7 +255,7 @@ it('a worker that dies mid-job: the job goes back to the queue and another worke
     }, { connection: { url: ${JSON.stringify(redis.url)}, maxRetriesPerRequest: null }, prefix: ${JSON.stringify(prefix)}, lockDuration: 1000, skipStalledCheck: true });
     w.on('error', () => {});`;
   const doomed = spawn(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  const claimed = new Promise<void>((resolve) => doomed.stdout!.on('data', (d: Buffer) => d.toString().includes('claimed') && resolve()));
+  const claimed = new Promise<void>((resolve) => doomed.stdout.on('data', (d: Buffer) => d.toString().includes('claimed') && resolve()));
   await queue.add(JobName.FileExpiry, { kind: 'room', id: String(fileId) }, { jobId, attempts: 3 });
   await claimed;
   const killed = new Promise((r) => doomed.once('exit', r));

@@ -13,7 +13,10 @@ export async function eventually(check: () => boolean | void | Promise<boolean |
     } catch (err) {
       failure = err;
     }
-    if (Date.now() - start > ms) throw failure ?? new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() - start > ms) {
+      const error: unknown = failure ?? new Error(`timed out after ${ms} ms waiting for ${what}`);
+      throw error;
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -53,12 +53,12 @@ class PostgresSource implements PysogsSource {
     return new PostgresSource(client);
   }
   async hasTable(table: string): Promise<boolean> {
-    const { rows } = await this.client.query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+    const { rows } = await this.client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
     return rows[0].present === true;
   }
   async count(table: string): Promise<number> {
-    const { rows } = await this.client.query(`SELECT count(*)::int AS n FROM ${ident(table)}`);
-    return rows[0].n as number;
+    const { rows } = await this.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(table)}`);
+    return rows[0].n;
   }
   async *pages(table: string, orderBy: string, pageSize: number): AsyncIterable<Row[]> {
     for (let offset = 0; ; offset += pageSize) {

@@ -27,7 +27,10 @@ export function bytes(value: unknown): Buffer | null {
 }
 
 export function text(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') throw new Error('expected text');
+  return String(value);
 }
 
 /**

@@ -9,6 +9,7 @@ export function createObjectStorage(config: AppConfig): ObjectStorage {
     throw new Error('STORAGE_DRIVER=s3 needs S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY');
   }
   // Loaded only for s3: the minio client and its XML and lodash stack are ≈ 6 MB of heap in every process otherwise.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
   const { S3ObjectStorage } = require('./s3-storage') as typeof import('./s3-storage');
   return new S3ObjectStorage({
     endpoint: config.S3_ENDPOINT,

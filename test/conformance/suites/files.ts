@@ -39,7 +39,7 @@ export function filesSuite(): void {
         const body = jsonOf<{ id: unknown }>(res, 201);
         expect(keysOf(body)).toEqual(['id']);
         expect(typeof body.id).toBe('number');
-        const dl = await dGet(alice, `/room/pics/file/${body.id}`);
+        const dl = await dGet(alice, `/room/pics/file/${String(body.id)}`);
         expect(dl.code).toBe(200);
         expect(dl.body.equals(bytes)).toBe(true);
         expect(dl.headers['content-type']).toBe('application/octet-stream');
@@ -48,7 +48,7 @@ export function filesSuite(): void {
         const uploaded = httpDate(dl.headers.date);
         const expires = httpDate(dl.headers.expires);
         expect(Math.abs(expires - uploaded - 3600)).toBeLessThanOrEqual(2);
-        const suffixed = await dGet(ctx.anon(), `/room/pics/file/${body.id}/whatever.bin`);
+        const suffixed = await dGet(ctx.anon(), `/room/pics/file/${String(body.id)}/whatever.bin`);
         expect(suffixed.body.equals(bytes)).toBe(true);
       });
 
@@ -110,15 +110,15 @@ export function filesSuite(): void {
         expect(keysOf(up)).toEqual(['expires', 'id']);
         expect(typeof up.id).toBe('string');
         expect(up.expires - Date.now() / 1000).toBeGreaterThan(21 * 86400 - 60);
-        const dl = await dGet(client, `/file/${up.id}`);
+        const dl = await dGet(client, `/file/${String(up.id)}`);
         expect(dl.code).toBe(200);
         expect(dl.headers['content-type']).toBe('application/octet-stream');
         expect(dl.body.equals(bytes)).toBe(true);
-        const info = jsonOf<Record<string, number>>(await dGet(client, `/file/${up.id}/info`), 200);
+        const info = jsonOf<Record<string, number>>(await dGet(client, `/file/${String(up.id)}/info`), 200);
         expect(keysOf(info)).toEqual(['expires', 'size', 'uploaded']);
         expect(info.size).toBe(2000);
         expectTimestamp(info.uploaded);
-        const ext = await client.request({ method: 'POST', path: `/file/${up.id}/extend` });
+        const ext = await client.request({ method: 'POST', path: `/file/${String(up.id)}/extend` });
         if ((up.id as string).length >= 44) {
           expect(keysOf(jsonOf(ext, 200))).toEqual(['expires', 'size', 'uploaded']);
         } else {

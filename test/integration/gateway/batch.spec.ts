@@ -46,7 +46,7 @@ describe('test_routes_general: POST /batch', () => {
     expect(typeof res.items[4].body).toBe('string');
     expect(Buffer.from(res.items[4].body as string, 'base64').toString()).toMatch(/no\/such\/route/);
     const inbox = await bob.get('/inbox');
-    expect((inbox.json() as Array<{ message: string }>).map((m) => Buffer.from(m.message, 'base64').toString()).sort()).toEqual(['one', 'three', 'two']);
+    expect(inbox.json<Array<{ message: string }>>().map((m) => Buffer.from(m.message, 'base64').toString()).sort()).toEqual(['one', 'three', 'two']);
   });
 
   it('rejects the whole batch (400) before running anything when one element is invalid', async () => {
@@ -114,7 +114,7 @@ describe('test_auth_batch', () => {
     expect(anon.items[0].code).toBe(401);
     // the DM sent by alice's batch is from alice, whatever the inner headers say
     await alice.batch([{ method: 'POST', path: dm, json: { message: b64('hi') }, headers: bobs }]);
-    const [msg] = (await bob.get('/inbox')).json() as Array<{ sender: string }>;
+    const [msg] = (await bob.get('/inbox')).json<Array<{ sender: string }>>();
     expect(msg.sender).toBe(alice.sessionId);
   });
 });

@@ -158,6 +158,7 @@ describe('change notifications reach the caches', () => {
     // warning itself does not reach a jest sandbox's process, so every query of the app is watched.
     const running = new Map<Client, number>();
     const overlaps: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the patched client's `this` below
     const query = Client.prototype.query;
     Client.prototype.query = function (this: Client, ...args: unknown[]) {
       const n = running.get(this) ?? 0;

@@ -149,7 +149,7 @@ describe('test_user_routes', () => {
     // tokens are case-insensitive
     r = await c.user2.post(mod(u1), { rooms: ['ROOM2'], moderator: false });
     expect(r.code).toBe(200);
-    expect(r.json()).toEqual({ info_updates: { room2: ++iu2 } });
+    expect(r.json()).toEqual({ info_updates: { room2: iu2 + 1 } });
     expect(await isRoomModerator(ctx, 'room2', c.user)).toEqual({ moderator: false, admin: false });
     // all-default rows are deleted
     expect(await overrideRow(ctx, 'room2', c.user)).toBeNull();
@@ -169,7 +169,7 @@ describe('test_user_routes', () => {
     await c.admin.post(mod(u1), { rooms: ['test-room'], admin: true });
     ++iu;
     r = await c.admin.post(mod(u1), { rooms: ['test-room'], admin: false, moderator: true });
-    expect(r.json()).toEqual({ info_updates: { 'test-room': ++iu } });
+    expect(r.json()).toEqual({ info_updates: { 'test-room': iu + 1 } });
     expect(await isRoomModerator(ctx, 'test-room', c.user)).toEqual({ moderator: true, admin: false });
 
     expect((await c.admin.post(mod(u1), { rooms: ['test-room'], admin: true, moderator: false })).code).toBe(400);

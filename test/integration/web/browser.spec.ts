@@ -13,7 +13,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED: browser test needs Debian's chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 }
 const describeBrowser = haveChromium ? describe : describe.skip;
