@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: the one test command (README, .ci/run). Starts PostgreSQL and Redis where installed and
-# stopped, builds (prisma generate + tsc), type-checks the tests too, runs the real migrate command
+# stopped, builds (prisma generate + tsc), type-checks the tests too, lints, runs the real migrate command
 # on a scratch database, then every jest test (global setup starts s3rver and the template DB).
 # Ends with one line "N passed, N failed" and a non-zero exit on any failure.
 set -uo pipefail
@@ -38,6 +38,9 @@ npm run -s build || status=1
 step "type-check (src and test)"
 npx tsc --noEmit -p tsconfig.json || status=1
 
+step "lint (eslint, prettier --check)"
+npm run -s lint || status=1
+
 step "migrate command on a fresh database"
 migrate_db="scs_t_cli_$$"
 migrate_url="${TEST_DATABASE_URL%/*}/$migrate_db"
@@ -66,6 +69,6 @@ else
 fi
 [ "$failed" -gt 0 ] && status=1
 [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ] && { echo "jest ran no test"; failed=1; status=1; }
-[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && { echo "build, type-check or migrate failed (see above)"; failed=1; }
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && { echo "build, type-check, lint or migrate failed (see above)"; failed=1; }
 echo "$passed passed, $failed failed"
 exit "$status"
