@@ -1,0 +1,60 @@
+// Small stand-ins for the I/O a service is constructed with, so its rules run without a database,
+// Redis or a server. Each fake implements the methods the service calls, with their real signatures.
+import { loadConfig, type AppConfig } from '../../../src/config/config';
+import { Clock } from '../../../src/core/clock';
+import type { Tx } from '../../../src/rooms/rooms.repository';
+import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+
+/**
+ * A fake typed as the class it replaces: every member it has is checked against the real one (a
+ * fake class also declares `implements Pick<Real, …>`); the cast drops what the fake leaves out,
+ * the real class's private members and the methods the service under test never calls.
+ */
+export function asFake<T>(fake: Partial<T>): T {
+  return fake as T;
+}
+
+/** The transaction handle a fake repository hands to its callers; fakes never read it. */
+export const FAKE_TX = {} as Tx;
+
+/** A clock that stands still unless moved. */
+export class FixedClock extends Clock {
+  constructor(private ms = 1_800_000_000_000) {
+    super();
+  }
+
+  now(): number {
+    return this.ms;
+  }
+
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** The defaults of every setting, with `overrides`; the required DATABASE_URL names nothing (no connection is made). */
+export function unitConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return loadConfig({}, { DATABASE_URL: 'postgresql://unit-test.invalid/none', ...overrides });
+}
+
+/** Rate-limit points in memory, per key; `refunded` lists what was given back. */
+export class MemoryRateLimitStore implements Pick<RateLimitStore, 'key' | 'consume' | 'refund'> {
+  readonly used = new Map<string, number>();
+  readonly refunded: StoredPlace[] = [];
+
+  key(rule: string, subject: string): string {
+    return `${rule}:${subject}`;
+  }
+
+  async consume(place: StoredPlace, limit: number): Promise<ConsumeOutcome> {
+    const used = this.used.get(place.key) ?? 0;
+    if (used + place.points > limit) return { allowed: false, used, retryMs: 1000 };
+    this.used.set(place.key, used + place.points);
+    return { allowed: true, used: used + place.points, retryMs: null };
+  }
+
+  async refund(place: StoredPlace): Promise<void> {
+    this.refunded.push(place);
+    this.used.set(place.key, (this.used.get(place.key) ?? 0) - place.points);
+  }
+}
