@@ -57,12 +57,16 @@ function build(job: DriverJob): BuiltOnionRequest[] {
   return built;
 }
 
-/** null when the reply is what the scenario expects, else why not. */
+/** The reply is a valid refusal of a server at capacity (an overload run allows these). */
+const REFUSED = 'refused';
+
+/** null when the reply is what the scenario expects, REFUSED for an allowed refusal, else why not. */
 function check(expect: Expectation, built: BuiltOnionRequest, status: number, body: Buffer): string | null {
   if (status !== 200) return `outer ${status}: ${body.subarray(0, 120).toString('utf8')}`;
   const res = built.decodeReply(body, status);
   switch (expect.kind) {
     case 'batch': {
+      if (expect.refusals && res.code === 503 && res.headers['retry-after'] !== undefined) return REFUSED;
       if (res.code !== 200) return `batch ${res.code}: ${res.body.subarray(0, 120).toString('utf8')}`;
       const items = res.json<Array<{ code: number; body: unknown }>>();
       const bad = items.find((item) => item.code !== 200 && item.code !== 304);
@@ -80,6 +84,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   const latencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
+  let refused = 0;
   let next = 0;
   const start = performance.now();
   const deadline = start + job.durationMs;
@@ -93,6 +98,10 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
       why = check(job.expect, req, status, body);
     } catch (err) {
       why = (err as Error).message;
+    }
+    if (why === REFUSED) {
+      refused++;
+      return;
     }
     latencies.push(performance.now() - scheduled);
     if (why !== null) {
@@ -130,7 +139,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   }
   const elapsedMs = performance.now() - start;
   agent.destroy();
-  return { latencies, completed: latencies.length, errors, errorSamples, elapsedMs, buildMs };
+  return { latencies, completed: latencies.length, errors, refused, errorSamples, elapsedMs, buildMs };
 }
 
 function reply(message: DriverMessage): void {

@@ -17,8 +17,11 @@ export interface RequestTemplate {
 
 /** How a reply counts as a success; anything else is an error. */
 export type Expectation =
-  /** v4 code 200 and every batch sub-response 200 or 304 ("nothing new"). */
-  | { kind: 'batch' }
+  /**
+   * v4 code 200 and every batch sub-response 200 or 304 ("nothing new"). `refusals`: an inner 503
+   * with Retry-After (the server at capacity) is counted as a refusal, not an error (overload runs).
+   */
+  | { kind: 'batch'; refusals?: boolean }
   /** v4 code equals `code`. */
   | { kind: 'status'; code: number };
 
@@ -50,6 +53,8 @@ export interface DriverResult {
   latencies: number[];
   completed: number;
   errors: number;
+  /** Valid replies refusing the request (inner 503 with Retry-After), when the expectation allows them; not in `latencies`. */
+  refused: number;
   /** A few error descriptions (status and body start) for the report. */
   errorSamples: string[];
   elapsedMs: number;

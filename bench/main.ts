@@ -54,6 +54,8 @@ interface Row {
   rss_mb: number;
   mb_per_s?: number;
   rss_growth_mb?: number;
+  /** Overload runs: valid 503 refusals (not errors, not in the latencies). */
+  refused?: number;
 }
 
 const rows = new Map<string, Row>();
@@ -173,6 +175,7 @@ async function drive(
   const completed = parts.reduce((n, r) => n + r.completed, 0);
   const elapsed = Math.max(...parts.map((r) => r.elapsedMs));
   const errors = parts.reduce((n, r) => n + r.errors, 0);
+  const refused = parts.reduce((n, r) => n + r.refused, 0);
   const row: Row = {
     // throughput counts answered-as-expected requests only
     rps: round((completed - errors) / (elapsed / 1000), 1),
@@ -181,14 +184,15 @@ async function drive(
     p99_ms: round(percentile(latencies, 99)),
     errors,
     rss_mb: round(rssPeak, 1),
+    ...(spec.expect.kind === 'batch' && spec.expect.refusals ? { refused } : {}),
   };
   rows.set(name, row);
-  cpuPerRequest.set(name, completed ? round((cpuSeconds * 1000) / completed, 3) : 0);
+  cpuPerRequest.set(name, completed + refused ? round((cpuSeconds * 1000) / (completed + refused), 3) : 0);
   const samples = parts.flatMap((r) => r.errorSamples).slice(0, 3);
   const buildS = Math.max(...parts.map((r) => r.buildMs)) / 1000;
   const ranOut = completed >= spec.count && elapsed < spec.durationMs * 0.9;
   log(
-    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors, RSS ${row.rss_mb} MB, server CPU ${cpuPerRequest.get(name)} ms/request ` +
+    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${cpuPerRequest.get(name)} ms/request ` +
       `(${completed} requests in ${(elapsed / 1000).toFixed(1)} s; pre-built in ${buildS.toFixed(1)} s${ranOut ? '; used every pre-built request' : ''})` +
       (samples.length ? `\n        errors: ${samples.join(' | ')}` : ''),
   );
@@ -202,7 +206,7 @@ function countFor(name: string, durationMs: number, minimumRps: number): number 
 }
 
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
-const SERVER_SCENARIOS = ['idle_poll', 'busy_poll', 'post', ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`))];
+const SERVER_SCENARIOS = ['idle_poll', 'busy_poll', 'post', 'room_info', 'reaction', 'busy_poll_capacity', 'overload_2x', 'overload_5x', ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`))];
 
 function pollBatch(rooms: RoomState[], since: (r: RoomState) => number): RequestTemplate {
   const json = [
@@ -222,6 +226,41 @@ async function pollScenario(name: string, server: ServerProcess, pubkey: string,
   if (!wanted(name)) return;
   const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, name === 'floor' ? 1500 : 300);
   await drive(name, server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
+}
+
+/** One signed request per send, answered with `code`, closed loop. */
+async function statusScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, code: number): Promise<void> {
+  if (!wanted(name)) return;
+  await drive(name, server, pubkey, { templates: [template], expect: { kind: 'status', code }, shape: CLOSED, durationMs: POLL_MS, count: countFor(name, POLL_MS, 300) });
+}
+
+/**
+ * Overload (hardening): the capacity of the 3-room busy poll in a closed loop, then open loops at 2×
+ * and 5× that rate. Goodput should stay near capacity, answered requests fast, RSS bounded, and
+ * every refusal a valid 503 reply (the drivers count them apart from errors).
+ */
+async function overloadScenarios(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+  if (!['busy_poll_capacity', 'overload_2x', 'overload_5x'].some(wanted)) return;
+  const capacity = await drive('busy_poll_capacity', server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape: CLOSED, durationMs: POLL_MS, count: countFor('busy_poll_capacity', POLL_MS, 300) });
+  for (const factor of [2, 5]) {
+    const name = `overload_${factor}x`;
+    if (!wanted(name)) continue;
+    const rate = Math.max(50, capacity.rps * factor);
+    await drive(name, server, pubkey, {
+      templates: [template],
+      expect: { kind: 'batch', refusals: true },
+      shape: { kind: 'open', rate, maxInFlight: 4000 },
+      durationMs: POLL_MS,
+      count: Math.ceil((rate * POLL_MS) / 1000),
+    });
+    const row = rows.get(name);
+    if (row) {
+      notes.push(
+        `${name} (${Math.round(rate)}/s offered): goodput ${round(row.rps / capacity.rps, 2)}× capacity (target ≥ 0.9), ` +
+          `p99 ${row.p99_ms} ms = ${round(row.p99_ms / capacity.p99_ms, 1)}× unloaded (target ≤ 4×), ${row.refused ?? 0} refused, ${row.errors} errors, RSS ${row.rss_mb} MB`,
+      );
+    }
+  }
 }
 
 /** Not reported: JIT, connection pools, and the first-sight user rows of every signing user. */
@@ -397,6 +436,12 @@ async function main(): Promise<void> {
       await pollScenario('busy_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], busy));
       await pollScenario('idle_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), latest));
       await pollScenario('busy_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), busy));
+      // Routes that once took the full road (injection and the Nest pipeline), not the poll's fast one (issue 13).
+      const lobby = polled(1)[0];
+      await statusScenario('room_info', server, pubkey, { method: 'GET', path: `/room/${lobby.token}` }, 200);
+      // Each user adds the same reaction again and again: after its first, a write that finds it there.
+      await statusScenario('reaction', server, pubkey, { method: 'PUT', path: `/room/${lobby.token}/reaction/${lobby.newestMessage}/%F0%9F%91%8D` }, 200);
+      await overloadScenarios(server, pubkey, pollBatch(polled(3), busy));
       if (wanted('post')) {
         const templates = Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
         await drive('post', server, pubkey, {

@@ -34,6 +34,8 @@ export interface RoomState {
   messageSequence: number;
   /** The seqno a client had before the newest NEW_MESSAGES messages and their reactions. */
   busySince: number;
+  /** The id of the room's newest message (0 when it has none). */
+  newestMessage: number;
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -158,13 +160,14 @@ export async function prepareDatabase(adminUrl: string, seedDb: string, runDb: s
 
 export async function roomStates(url: string): Promise<Map<string, RoomState>> {
   return withClient(url, async (c) => {
-    const { rows } = await c.query<{ token: string; info_updates: number; message_sequence: number; busy_since: number | null }>(
+    const { rows } = await c.query<{ token: string; info_updates: number; message_sequence: number; busy_since: number | null; newest: number | null }>(
       `SELECT r.token::text AS token, r.info_updates, r.message_sequence,
-         (SELECT max(seqno_creation) FROM messages m WHERE m.room = r.id) - ${NEW_MESSAGES} AS busy_since
+         (SELECT max(seqno_creation) FROM messages m WHERE m.room = r.id) - ${NEW_MESSAGES} AS busy_since,
+         (SELECT max(id) FROM messages m WHERE m.room = r.id) AS newest
        FROM rooms r`,
     );
     return new Map(
-      rows.map((r) => [r.token, { token: r.token, infoUpdates: Number(r.info_updates), messageSequence: Number(r.message_sequence), busySince: Math.max(0, Number(r.busy_since ?? 0)) }]),
+      rows.map((r) => [r.token, { token: r.token, infoUpdates: Number(r.info_updates), messageSequence: Number(r.message_sequence), busySince: Math.max(0, Number(r.busy_since ?? 0)), newestMessage: Number(r.newest ?? 0) }]),
     );
   });
 }
