@@ -92,11 +92,11 @@ export class AuthService {
     const fingerprint = requestFingerprint(creds);
     const [claim, user] = await this.dependency(() =>
       Promise.all([
-        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), req.readOnly ? 0 : this.config.RETRY_REPLY_WINDOW),
+        this.store.claimNonce(nonceHex, fingerprint, this.nonceTtl(creds.timestamp), this.config.RETRY_REPLY_WINDOW, req.readOnly),
         this.users.getOrCreateAuthenticated(creds.sessionId),
       ]),
     );
-    // A retry of a read runs again: reading twice is what a kept reply would stand for.
+    // A retry of a read (within RETRY_REPLY_WINDOW) runs again: reading twice is what a kept reply would stand for.
     if (claim === 'reused' || (claim === 'retry' && !req.readOnly)) {
       // A write's retry is answered with the original's kept reply where there is one, else this 425.
       const retry: SignedRequestInfo | undefined = claim === 'retry' ? { nonceHex, retry: true } : undefined;

@@ -5,14 +5,19 @@ import { RedisService } from '../redis/redis.service';
 /** Outcome of spending a nonce (spec §3.2 step 11, issue 9 item 5). */
 export type NonceClaim = 'fresh' | 'retry' | 'reused';
 
-// Spends a nonce atomically. KEYS: nonce, reply. ARGV: request fingerprint, nonce TTL, reply TTL.
-// A fresh nonce also marks its reply as pending so a retry can tell "still running" from "gone".
+// Spends a nonce atomically. KEYS: nonce, reply, read-retry. ARGV: request fingerprint, nonce TTL,
+// retry window, '1' for a read. A fresh nonce opens its retry window: a write marks its reply as
+// pending (so a retry can tell "still running" from "gone"), a read (nothing is kept) a marker of
+// its own. The same request again is a retry only while the window is open; after it, a reuse
+// (hardening: a retried read was answered again for as long as its nonce was remembered, ≈ a day).
 const CLAIM_NONCE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], 'p', 'EX', ARGV[3]) end
+  if tonumber(ARGV[3]) > 0 then
+    if ARGV[4] == '1' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) else redis.call('SET', KEYS[2], 'p', 'EX', ARGV[3]) end
+  end
   return 1
 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return 2 end
 return 0`;
 
 const PENDING = 0x70; // 'p'
@@ -31,11 +36,13 @@ export class AuthStore {
   constructor(private readonly redis: RedisService) {}
 
   /**
-   * Records the nonce with a fingerprint of the signed request. The same fingerprint again is a
-   * retry of that request; anything else under the same nonce is a reuse.
+   * Records the nonce with a fingerprint of the signed request. The same fingerprint again within
+   * `retryWindow` seconds is a retry of that request; anything else under the same nonce is a reuse.
+   * `read`: nothing will be kept for its retries (they run again).
    */
-  async claimNonce(nonceHex: string, fingerprint: Buffer, nonceTtl: number, replyTtl: number): Promise<NonceClaim> {
-    const result = await this.script(CLAIM_NONCE, [this.nonceKey(nonceHex), this.replyKey(nonceHex)], [fingerprint, nonceTtl, replyTtl]);
+  async claimNonce(nonceHex: string, fingerprint: Buffer, nonceTtl: number, retryWindow: number, read: boolean): Promise<NonceClaim> {
+    const keys = [this.nonceKey(nonceHex), this.replyKey(nonceHex), this.redis.key('readretry', nonceHex)];
+    const result = await this.script(CLAIM_NONCE, keys, [fingerprint, nonceTtl, retryWindow, read ? '1' : '0']);
     return result === 1 ? 'fresh' : result === 2 ? 'retry' : 'reused';
   }
 

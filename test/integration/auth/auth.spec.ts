@@ -295,6 +295,22 @@ describe('limits (USER_RATE_LIMIT, AUTH_FAILURE_LIMIT, RETRY_REPLY_MAX_BYTES)', 
     expect((await victim.get('/capabilities')).code).toBe(200);
   });
 
+  it('accepts a retried read only within RETRY_REPLY_WINDOW: after it, the same request is a 425 (hardening)', async () => {
+    const short = await createTestContext({ config: { RETRY_REPLY_WINDOW: 1 } });
+    try {
+      const alice = short.newUser();
+      const get = { method: 'GET' as const, path: '/capabilities', nonce: nonce(), timestamp: now() };
+      expect((await alice.request(get)).code).toBe(200);
+      expect((await alice.request(get)).code).toBe(200);
+      // The window lives in Redis (a key's TTL), so this waits for real time to pass.
+      await new Promise((r) => setTimeout(r, 1100));
+      const late = await alice.request(get);
+      expect([late.code, late.text()]).toEqual([425, 'Invalid authentication: X-SOGS-Nonce cannot be reused']);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('does not keep replies over RETRY_REPLY_MAX_BYTES: the retry gets the 425', async () => {
     const [gina, hal] = [limited.newUser(), limited.newUser()];
     await hal.get('/inbox');
