@@ -14,6 +14,7 @@ import { ERROR_CONTENT_TYPE, errorReply } from '../core/http-exception.filter';
 import { parseJsonBody } from '../core/json-body';
 import { logRequest } from '../logging/request-logging';
 import { MetricsService } from '../metrics/metrics.service';
+import { RateLimitedException } from '../rate-limit/rate-limiter';
 import { RoomsService, type RoomAccess } from '../rooms/rooms.service';
 import { AdmissionControl } from './admission';
 import { decodeV4Reply, encodeV4Reply, type InnerRequest, type InnerResponse } from './inner-request';
@@ -188,6 +189,8 @@ function replyOf(value: unknown, status: number): InnerResponse {
 /** Errors as the route's style: plain text with the status (protocol §5), or the file server's `{"status_code": N}`. */
 function errorResponse(err: unknown, style: ErrorStyle, logger: Logger): InnerResponse {
   const { status, body } = errorReply(err, logger);
-  if (style === 'status-json') return InnerReply.json(status, { status_code: status }).response;
-  return { code: status, headers: { 'content-type': ERROR_CONTENT_TYPE }, body: Buffer.from(body) };
+  const res = style === 'status-json' ? InnerReply.json(status, { status_code: status }).response : { code: status, headers: { 'content-type': ERROR_CONTENT_TYPE }, body: Buffer.from(body) };
+  // A rate limit knows when its window frees enough: Retry-After in seconds (RFC 9110 §10.2.3).
+  if (err instanceof RateLimitedException && err.retryAfter !== null) res.headers['retry-after'] = String(err.retryAfter);
+  return res;
 }

@@ -24,6 +24,9 @@ describe('rate limits through the app', () => {
     expectStatus(await react(alice, 'c'), 200);
     const refused = await react(alice, 'd');
     expect([refused.code, refused.text()]).toEqual([429, 'Rate limited: at most 3 reactions added per 60 seconds']);
+    // When to come back: the fixed window began with the first add, at most 60 s ago.
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     const stored = await ctx.prisma.userReaction.count({ where: { reaction: { messageId: m.id } } });
     expect(stored).toBe(2); // b and c (a was removed); d was refused before the transaction
     expectStatus(await react(bob, 'd'), 200); // per user
@@ -53,6 +56,7 @@ describe('the file server\'s server-wide upload rate (issue 19 item 6)', () => {
     expect((await upload(randomBytes(400))).code).toBe(200); // the refused one used up no upload either
     const fourth = await upload(randomBytes(1));
     expect([fourth.code, fourth.json()]).toEqual([429, { status_code: 429 }]);
+    expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
     expect(await ctx.prisma.serverFile.count()).toBe(2);
     expect([await refusals('file-server-bytes'), await refusals('file-server-uploads')]).toEqual([1, 1]);
   });
