@@ -23,11 +23,9 @@ function esmPackages(dir) {
 }
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const esm = esmPackages(path.join(__dirname, 'node_modules')).map(escape);
-/** @type {import('jest').Config} */
-module.exports = {
+/** Options every tier shares. */
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts'],
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', {
       jsc: {
@@ -40,8 +38,27 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+/*
+ * Two tiers. `unit` is pure (no database, Redis, S3 or server), so it needs no global setup and
+ * reports in seconds; scripts/test.sh runs it first. `integration` is everything else and gets the
+ * harness: the template database and s3rver (test/support/README.md). `npx jest <path>` picks the
+ * tier by path; `--selectProjects unit` runs one tier.
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', roots: ['<rootDir>/test/unit'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      roots: ['<rootDir>/src', '<rootDir>/test'],
+      testMatch: ['**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
   maxWorkers: 2,
   testTimeout: 30000,
 };
