@@ -58,7 +58,9 @@ export function installBodyBudget(fastify: FastifyInstance, maxBytes: number): B
   fastify.addHook('preParsing', async (_request, reply, payload) => {
     const meter = budget.meter();
     // A refused body is left unread: the connection cannot carry another request after it.
-    meter.once('error', () => reply.header('connection', 'close'));
+    meter.once('error', () => {
+      reply.header('connection', 'close');
+    });
     // A client gone mid-body (deadline, reset) hands its bytes back.
     payload.once('close', () => {
       if (!payload.readableEnded) meter.destroy();
