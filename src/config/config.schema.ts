@@ -161,6 +161,11 @@ export const configSchema = z.object({
   FILE_SERVER_UPLOAD_RATE: int(600, 0),
   FILE_SERVER_UPLOAD_BYTES_RATE: int(300_000_000, 0),
   FILE_SERVER_UPLOAD_RATE_WINDOW: int(60, 1),
+  /**
+   * Bytes the file server may hold in all (its uploads are anonymous); past it uploads get 507.
+   * 10 GiB: about 1,700 maximum-size uploads over the 21-day expiry. 0 = unlimited.
+   */
+  FILE_SERVER_MAX_STORAGE: int(10 * 1024 ** 3, 0),
   UPLOAD_QUOTA_BYTES: int(1_000_000_000, 0),
   UPLOAD_QUOTA_WINDOW: int(DAY, 1),
   UPLOAD_CONCURRENCY: int(16, 1),

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { fileServerContentId } from '../crypto/content-id';
 import { FileExpiryService } from './file-expiry.service';
-import { FilesRepository } from './files.repository';
+import { FilesRepository, type Tx } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
@@ -16,6 +16,9 @@ const COMPAT_ID_TRIES = 25;
 const CONTENT_ID_LENGTH = 44;
 /** Subject of the file server's rate rules: one budget for the whole server. */
 const SERVER_WIDE = 'all';
+
+/** Thrown inside an upload's transaction to roll it back when it would pass FILE_SERVER_MAX_STORAGE. */
+class StorageFull extends Error {}
 
 export interface ServerFileInfo {
   size: number;
@@ -84,8 +87,13 @@ export class FileServerService {
     });
   }
 
-  /** Runs `write` within the server-wide byte rate; the bytes are given back when it stores none (a lost race, a failure). */
+  /**
+   * Runs `write` of new bytes (known bytes take no new storage, so they are served even when the
+   * file server is full) within the storage cap and the server-wide byte rate; the bytes are given
+   * back when it stores none (a lost race, a failure).
+   */
   private async withNewBytes(size: number, write: () => Promise<{ id: string; expires: number; stored: boolean }>): Promise<{ id: string; expires: number }> {
+    await this.requireStorage(size);
     const bytes = await this.limiter.consume('file-server-bytes', SERVER_WIDE, size);
     try {
       const { id, expires, stored } = await write();
@@ -136,12 +144,42 @@ export class FileServerService {
     return ttl;
   }
 
-  private insert(row: { id: string; size: number; uploaded: number; expiry: number; objectKey: string }): Promise<boolean> {
-    return this.repo.transaction(async (tx) => {
-      if (!(await this.repo.insertServerFile(tx, row))) return false;
-      await this.repo.addRef(tx, row.objectKey);
-      return true;
-    });
+  /**
+   * Inserts the row with its object reference, unless that passes FILE_SERVER_MAX_STORAGE: then
+   * the object goes and the answer is 507. The check reads the total the insert's own trigger
+   * wrote, holding the counter row, so concurrent uploads cannot pass the cap together.
+   */
+  private async insert(row: { id: string; size: number; uploaded: number; expiry: number; objectKey: string }): Promise<boolean> {
+    try {
+      return await this.repo.transaction(async (tx) => {
+        if (!(await this.repo.insertServerFile(tx, row))) return false;
+        if (this.config.FILE_SERVER_MAX_STORAGE > 0 && this.overCap(await this.storedBytes(tx), 0)) throw new StorageFull();
+        await this.repo.addRef(tx, row.objectKey);
+        return true;
+      });
+    } catch (err) {
+      if (!(err instanceof StorageFull)) throw err;
+      await this.objects.collect(row.objectKey);
+      throw this.fullError();
+    }
+  }
+
+  /** A cheap early refusal before the bytes are sealed and written (insert makes the exact check). */
+  private async requireStorage(size: number): Promise<void> {
+    if (this.config.FILE_SERVER_MAX_STORAGE > 0 && this.overCap(await this.storedBytes(), size)) throw this.fullError();
+  }
+
+  private overCap(stored: number, adding: number): boolean {
+    const cap = this.config.FILE_SERVER_MAX_STORAGE;
+    return cap > 0 && stored + adding > cap;
+  }
+
+  private async storedBytes(tx?: Tx): Promise<number> {
+    return (await this.repo.storageUsage(tx)).find((u) => u.kind === 'file_server')?.bytes ?? 0;
+  }
+
+  private fullError(): HttpException {
+    return new HttpException(`File server storage is full (FILE_SERVER_MAX_STORAGE ${this.config.FILE_SERVER_MAX_STORAGE} bytes)`, HttpStatus.INSUFFICIENT_STORAGE);
   }
 
   private async scheduled(id: string, expires: number): Promise<{ id: string; expires: number }> {

@@ -4,6 +4,13 @@ import type { Prisma } from '../generated/prisma/client';
 
 export type Tx = Prisma.TransactionClient;
 
+/** What storage_usage counts: room files, file-server files. */
+export interface StorageUsage {
+  kind: 'room' | 'file_server';
+  bytes: number;
+  files: number;
+}
+
 /** What is needed to read a stored object back. */
 export interface StoredObjectRef {
   key: string;
@@ -177,6 +184,15 @@ export class FilesRepository {
       UPDATE server_files SET expiry = GREATEST(expiry, ${expiry}::double precision)
       WHERE id = ${id} AND expiry > ${now}::double precision RETURNING size, uploaded, expiry`;
     return rows[0] ?? null;
+  }
+
+  /**
+   * Bytes and files stored, by kind (storage_usage, kept by triggers). Inside a transaction that
+   * inserted a file row this is the total with that file, exact: the trigger holds the kind's row.
+   */
+  async storageUsage(db: Tx | PrismaService = this.prisma): Promise<StorageUsage[]> {
+    const rows = await db.storageUsage.findMany({ orderBy: { kind: 'asc' } });
+    return rows.map((r) => ({ kind: r.kind === 'room' ? 'room' : 'file_server', bytes: Number(r.bytes), files: r.files }));
   }
 
   /** Inserts a new file-server row; false when the id is taken (collision or a concurrent upload). */

@@ -41,6 +41,7 @@ export class ObjectStore implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.storage.init();
+    this.metrics.trackStorage(() => this.repo.storageUsage());
   }
 
   healthCheck(): Promise<void> {

@@ -5,6 +5,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
 export type QueueDepthSource = () => Promise<Record<string, number>>;
 
+/** Bytes and files stored, by kind (room files, file-server files). */
+export type StorageUsageSource = () => Promise<Array<{ kind: string; bytes: number; files: number }>>;
+
 /** Connection pool use: open connections, idle ones, and callers waiting for one. */
 export interface DbPoolStats {
   total: number;
@@ -16,7 +19,7 @@ export interface DbPoolStats {
  * Every Prometheus series of the process, in one registry per application instance (tests run
  * several servers in one process). Other modules inject this service and count their own events:
  * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `jobFailures`
- * and `trackQueue`, and the database pool of PrismaService is read at each scrape. Served on the admin port at /metrics.
+ * and `trackQueue`, files `trackStorage`, and the database pool of PrismaService is read at each scrape. Served on the admin port at /metrics.
  */
 @Injectable()
 export class MetricsService {
@@ -80,6 +83,7 @@ export class MetricsService {
   });
 
   private readonly queues = new Map<string, QueueDepthSource>();
+  private storage: StorageUsageSource | null = null;
   private readonly dbPool: (() => DbPoolStats) | undefined;
 
   constructor(@Optional() prisma?: PrismaService) {
@@ -104,6 +108,25 @@ export class MetricsService {
         );
       },
     });
+    // Storage that cannot be read (database down) reports nothing rather than failing the scrape.
+    const storageUsage = () => (this.storage?.() ?? Promise.resolve([])).catch(() => []);
+    for (const [name, help, field] of [
+      ['scs_storage_bytes', 'Bytes stored, by kind (room files, file_server files)', 'bytes'],
+      ['scs_storage_files', 'Files stored, by kind (room files, file_server files)', 'files'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['kind'] as const,
+        registers: [this.registry],
+        // Shared storage: every API worker reports the same totals.
+        aggregator: 'max',
+        async collect() {
+          this.reset();
+          for (const u of await storageUsage()) this.set({ kind: u.kind }, u[field]);
+        },
+      });
+    }
     const pool = () => this.dbPool?.();
     new Gauge({
       name: 'scs_db_pool_connections',
@@ -125,6 +148,11 @@ export class MetricsService {
   /** Reports the depth of a queue at each scrape. */
   trackQueue(queue: string, source: QueueDepthSource): void {
     this.queues.set(queue, source);
+  }
+
+  /** Reports what is stored at each scrape. */
+  trackStorage(source: StorageUsageSource): void {
+    this.storage = source;
   }
 
   /** Records one answered HTTP request; `route` is the route pattern, never the raw URL. */
