@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { databaseTimeouts } from '../database/prisma.service';
 
 /** The channel the database triggers announce changes on (migration 20261129090000). */
 export const CHANGE_CHANNEL = 'scs_changes';
@@ -148,7 +149,9 @@ export class ChangeFeed implements OnModuleDestroy {
     this.retryTimer = null;
     if (this.closed) return;
     // Named, so an admin can tell it apart in pg_stat_activity.
-    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: CHANGE_FEED_APPLICATION });
+    // No statement timeout: LISTEN waits by design; a barrier sent on it gives up after its own timeout.
+    const { connectionTimeoutMillis, keepAlive } = databaseTimeouts(this.config);
+    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: CHANGE_FEED_APPLICATION, connectionTimeoutMillis, keepAlive });
     this.client = client;
     this.sending = Promise.resolve();
     let failed = false;

@@ -45,8 +45,21 @@ export const configSchema = z.object({
   // --- dependencies
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (postgresql://user@host:5432/db)'),
   DATABASE_POOL_SIZE: int(10, 1, 1000),
+  /**
+   * A database that stops answering fails requests (503) within these instead of hanging them
+   * (seconds). Connect: opening a connection, and waiting for a free one of the pool.
+   */
+  DATABASE_CONNECT_TIMEOUT: num(3, 0.1),
+  /** Longest statement (server-side statement_timeout; the client gives up half a second later). */
+  DATABASE_STATEMENT_TIMEOUT: num(4, 0.1),
+  DATABASE_LOCK_TIMEOUT: num(3, 0.1),
+  /** A transaction left idle this long is ended by the server (a stuck request cannot hold its locks). */
+  DATABASE_IDLE_TRANSACTION_TIMEOUT: num(10, 0.1),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().default('scs:'),
+  /** A Redis command (or job enqueue) not answered by then fails (503); connecting likewise (seconds). */
+  REDIS_COMMAND_TIMEOUT: num(1.5, 0.05),
+  REDIS_CONNECT_TIMEOUT: num(5, 0.1),
   /**
    * Poll-path caches (rooms, permission overrides, users, latest DM ids) kept in each process and
    * emptied by the database's change notifications; seconds an entry may live at most. 0 = no caching
@@ -142,6 +155,8 @@ export const configSchema = z.object({
   S3_SECRET_KEY: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_PATH_STYLE: bool.default(true),
+  /** An S3 request whose connection stays silent this long fails (seconds; minio tries twice). */
+  S3_REQUEST_TIMEOUT: num(2.5, 0.1),
   /** Master key file(s) wrapping per-object keys: first is current, the rest stay readable (rotation). */
   MASTER_KEY_FILE: z.string().default('./data/master_key'),
   MASTER_KEY_OLD_FILES: z.string().default(''),

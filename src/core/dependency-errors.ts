@@ -10,6 +10,8 @@ const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P203
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 /** PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown). */
 const PG_STATE = /^(08|57P0[1-3])/;
+/** statement_timeout (57014 query_canceled) and lock_timeout (55P03): the database is too slow now. */
+const PG_TIMEOUT_STATES = new Set(['57014', '55P03']);
 /** Messages of pg, ioredis and BullMQ connection failures that carry no code. */
 const MESSAGES = [
   /Connection terminated/i,
@@ -21,6 +23,12 @@ const MESSAGES = [
   /Can't reach database server/i,
   /Server has closed the connection/i,
   /socket hang up/i,
+];
+/** Timeouts this server sets (issue 19 item 3), by the dependency that did not answer in time. */
+const TIMEOUTS: Array<[RegExp, string]> = [
+  [/^Query read timeout$/, 'database'],
+  [/^Command timed out/, 'redis'],
+  [/^S3 request timed out/, 'storage'],
 ];
 /** S3 answers that mean "the store is overloaded or down", not "your request is wrong". */
 const S3_CODES = new Set(['InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout']);
@@ -41,7 +49,9 @@ export function dependencyFailure(error: unknown): string | null {
     const name = typeof err.name === 'string' ? err.name : '';
     const message = typeof err.message === 'string' ? err.message : '';
     if (PRISMA_CODES.has(code) || name === 'PrismaClientInitializationError' || (typeof err.kind === 'string' && ADAPTER_KINDS.has(err.kind))) return 'database';
-    if (typeof err.kind === 'string' && err.kind === 'postgres' && PG_STATE.test(code)) return 'database';
+    if (typeof err.kind === 'string' && err.kind === 'postgres' && (PG_STATE.test(code) || PG_TIMEOUT_STATES.has(code))) return 'database';
+    const timeout = TIMEOUTS.find(([m]) => m.test(message));
+    if (timeout) return timeout[1];
     if (name === 'MaxRetriesPerRequestError') return 'redis';
     if (name === 'S3Error' && S3_CODES.has(code)) return 'storage';
     if (NETWORK_CODES.has(code) || MESSAGES.some((m) => m.test(message))) which = 'network';

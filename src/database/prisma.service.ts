@@ -1,8 +1,25 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, type PoolConfig } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+
+/**
+ * Bounds on every connection to PostgreSQL (DATABASE_*_TIMEOUT), so a database that stops
+ * answering fails requests with a 503 instead of hanging them: the server cancels a slow statement
+ * or lock wait itself; the client gives up a moment later on one that never answers (black hole).
+ */
+export function databaseTimeouts(config: AppConfig): Pick<PoolConfig, 'connectionTimeoutMillis' | 'query_timeout' | 'statement_timeout' | 'lock_timeout' | 'idle_in_transaction_session_timeout' | 'keepAlive'> {
+  const ms = (seconds: number) => Math.round(seconds * 1000);
+  return {
+    connectionTimeoutMillis: ms(config.DATABASE_CONNECT_TIMEOUT),
+    statement_timeout: ms(config.DATABASE_STATEMENT_TIMEOUT),
+    query_timeout: ms(config.DATABASE_STATEMENT_TIMEOUT + 0.5),
+    lock_timeout: ms(config.DATABASE_LOCK_TIMEOUT),
+    idle_in_transaction_session_timeout: ms(config.DATABASE_IDLE_TRANSACTION_TIMEOUT),
+    keepAlive: true,
+  };
+}
 
 /** Prisma Client over the `pg` driver adapter (no native query engine, nothing downloaded). */
 @Injectable()
@@ -11,7 +28,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   readonly pool: Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+    const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, ...databaseTimeouts(config) });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => undefined);
     super({ adapter: new PrismaPg(pool) });

@@ -105,7 +105,19 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
   }
 
   async add<N extends JobName>(name: N, data: JobData[N], options: { jobId?: string; delayMs?: number } = {}): Promise<void> {
-    await this.queue(JOB_QUEUE[name]).add(name, data, { jobId: options.jobId, delay: Math.max(0, options.delayMs ?? 0) });
+    await this.bounded(this.queue(JOB_QUEUE[name]).add(name, data, { jobId: options.jobId, delay: Math.max(0, options.delayMs ?? 0) }));
+  }
+
+  /**
+   * The queues' connection waits for Redis to come back (workers need that), so a request that
+   * enqueues must not wait on it: past REDIS_COMMAND_TIMEOUT it fails like a timed-out command (503).
+   */
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Command timed out (job queue)')), this.config.REDIS_COMMAND_TIMEOUT * 1000);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -117,7 +129,7 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
     const queue = this.queue(QueueName.Files);
     const jobId = fileExpiryJobId(data);
     try {
-      await queue.remove(jobId);
+      await this.bounded(queue.remove(jobId));
     } catch (err) {
       // A running job cannot be removed; it re-reads the expiry itself.
       this.logger.debug?.(`expiry job ${jobId} not replaced: ${(err as Error).message}`);

@@ -14,7 +14,15 @@ export class RedisService implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.prefix = config.REDIS_PREFIX;
     // Auto-pipelining sends the commands of one event-loop turn (many concurrent polls' nonces) in one write.
-    this.client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false, enableAutoPipelining: true });
+    // A Redis that stops answering fails commands after REDIS_COMMAND_TIMEOUT (503) instead of hanging them.
+    this.client = new Redis(config.REDIS_URL, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+      enableAutoPipelining: true,
+      commandTimeout: config.REDIS_COMMAND_TIMEOUT * 1000,
+      connectTimeout: config.REDIS_CONNECT_TIMEOUT * 1000,
+    });
     // Errors surface on the commands that fail; without a listener ioredis would print each retry.
     this.client.on('error', () => undefined);
   }

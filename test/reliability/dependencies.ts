@@ -86,13 +86,19 @@ export class OwnS3 {
 }
 
 /**
- * A TCP proxy to PostgreSQL. `cut()` drops every open connection and refuses new ones (what a
- * database crash or a network partition looks like to the app); `restore()` lets them through again.
+ * A TCP proxy to PostgreSQL (or any TCP service). `cut()` drops every open connection and refuses
+ * new ones (what a database crash or a network partition looks like to the app); `blackhole()`
+ * keeps connections open and accepts new ones but forwards nothing (a hung server, a silent
+ * network); `restore()` lets everything through again, what was held back included.
  */
 export class TcpProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pipes = new Set<[Socket, Socket]>();
+  /** Connections accepted while black-holed: their upstream is opened on restore. */
+  private readonly held = new Set<Socket>();
   private down = false;
+  private silent = false;
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {
@@ -101,17 +107,47 @@ export class TcpProxy {
         client.destroy();
         return;
       }
-      const upstream = createConnection(this.targetPort, this.targetHost);
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-        this.sockets.add(a);
-        a.on('error', () => b.destroy());
-        a.on('close', () => {
-          this.sockets.delete(a);
-          b.destroy();
-        });
-        a.pipe(b);
+      this.sockets.add(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => {
+        this.sockets.delete(client);
+        this.held.delete(client);
+      });
+      if (this.silent) {
+        client.pause();
+        this.held.add(client);
+        return;
       }
+      this.forward(client);
     });
+  }
+
+  private forward(client: Socket): void {
+    const upstream = createConnection(this.targetPort, this.targetHost);
+    this.sockets.add(upstream);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      const pair: [Socket, Socket] = [a, b];
+      this.pipes.add(pair);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        this.pipes.delete(pair);
+        b.destroy();
+      });
+      a.pipe(b);
+      if (this.silent) {
+        a.unpipe(b);
+        a.pause();
+      }
+    }
+  }
+
+  blackhole(): void {
+    this.silent = true;
+    for (const [a, b] of this.pipes) {
+      a.unpipe(b);
+      a.pause();
+    }
   }
 
   async start(): Promise<void> {
@@ -126,6 +162,11 @@ export class TcpProxy {
 
   restore(): void {
     this.down = false;
+    if (!this.silent) return;
+    this.silent = false;
+    for (const [a, b] of this.pipes) a.pipe(b);
+    for (const client of this.held) this.forward(client);
+    this.held.clear();
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,12 @@ it.each([
   ['ioredis offline', new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'network'],
   ['minio S3 down', new AggregateError([err({ code: 'ECONNREFUSED' })], 'fetch failed'), 'network'],
   ['S3 InternalError', err({ name: 'S3Error', code: 'InternalError' }), 'storage'],
+  ['pg query_timeout (black hole)', new Error('Query read timeout'), 'database'],
+  ['statement_timeout (57014)', err({ cause: { kind: 'postgres', code: '57014' } }), 'database'],
+  ['lock_timeout (55P03)', err({ cause: { kind: 'postgres', code: '55P03' } }), 'database'],
+  ['ioredis commandTimeout', new Error('Command timed out'), 'redis'],
+  ['job enqueue timeout', new Error('Command timed out (job queue)'), 'redis'],
+  ['S3 request timeout', err({ code: 'ETIMEDOUT' }, 'S3 request timed out after 2500 ms'), 'storage'],
 ])('%s is a dependency failure', (_what, error, which) => {
   expect(dependencyFailure(error)).toBe(which);
 });

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { Client } from 'minio';
+import { Client, type ClientOptions } from 'minio';
+
+type Transport = NonNullable<ClientOptions['transport']>;
 import { assertSafeKey, ObjectNotFoundError, type ObjectBody, type ObjectStorage } from './object-storage';
 
 export interface S3Settings {
@@ -12,6 +16,19 @@ export interface S3Settings {
   accessKey: string;
   secretKey: string;
   pathStyle: boolean;
+  /** Milliseconds a request's connection may stay silent before the request fails. */
+  timeoutMs: number;
+}
+
+/** S3 requests that fail when the store stops answering (minio has no timeout of its own). */
+function timedTransport(useSSL: boolean, timeoutMs: number): Transport {
+  const base = useSSL ? https : http;
+  const request = (options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+    const req = base.request(options, callback);
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`S3 request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    return req;
+  };
+  return { request: request as Transport['request'] };
 }
 
 function isNotFound(err: unknown): boolean {
@@ -51,6 +68,7 @@ export class S3ObjectStorage implements ObjectStorage {
       accessKey: settings.accessKey,
       secretKey: settings.secretKey,
       pathStyle: settings.pathStyle,
+      transport: timedTransport(useSSL, settings.timeoutMs),
     });
     this.bucket = settings.bucket;
     this.region = settings.region;

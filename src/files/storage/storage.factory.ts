@@ -18,5 +18,6 @@ export function createObjectStorage(config: AppConfig): ObjectStorage {
     accessKey: config.S3_ACCESS_KEY,
     secretKey: config.S3_SECRET_KEY,
     pathStyle: config.S3_PATH_STYLE,
+    timeoutMs: config.S3_REQUEST_TIMEOUT * 1000,
   });
 }
