@@ -11,10 +11,9 @@ import {
   type OverridePatch,
   type PermissionFlagsPatch,
 } from '../../../src/moderation/moderation.repository';
-import type { Tx } from '../../../src/rooms/rooms.repository';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { SYSTEM_USER_ID } from '../../../src/users/system-user';
-import { FAKE_TX } from '../support/fakes';
+import { InMemoryRows } from '../support/fakes';
 
 type ModerationUsed =
   | 'transaction'
@@ -55,11 +54,11 @@ interface State {
 
 const key = (roomId: number, userId: number) => `${roomId}:${userId}`;
 
-export class FakeModerationData implements Pick<ModerationRepository, ModerationUsed>, Pick<UsersRepository, UsersUsed> {
-  private state: State = { users: new Map(), rooms: new Map(), overrides: new Map(), banFutures: [], permissionFutures: [], activityDeleted: [] };
+export class FakeModerationData extends InMemoryRows<State> implements Pick<ModerationRepository, ModerationUsed>, Pick<UsersRepository, UsersUsed> {
   private nextId = 1;
 
   constructor() {
+    super({ users: new Map(), rooms: new Map(), overrides: new Map(), banFutures: [], permissionFutures: [], activityDeleted: [] });
     this.addUser('ff'.repeat(33), {}, SYSTEM_USER_ID);
     this.updateUser(SYSTEM_USER_ID, { moderator: true, admin: true });
   }
@@ -101,16 +100,6 @@ export class FakeModerationData implements Pick<ModerationRepository, Moderation
   }
 
   // ---- ModerationRepository
-
-  async transaction<T>(fn: (db: Tx) => Promise<T>): Promise<T> {
-    const before = structuredClone(this.state);
-    try {
-      return await fn(FAKE_TX);
-    } catch (err) {
-      this.state = before;
-      throw err;
-    }
-  }
 
   async roomsByTokens(tokens: string[]): Promise<Room[]> {
     const wanted = new Set(tokens.map((t) => t.toLowerCase()));

@@ -1,9 +1,9 @@
 // RoomsRepository in memory: the message_sequence counter of each room, message rows with their
 // three seqnos, reactions and pins, with the contracts of the SQL behind them (scs_post_message,
-// UPDATE … RETURNING). A transaction that throws is rolled back, as PostgreSQL would.
+// UPDATE … RETURNING).
 import type { UserPermissionOverride } from '../../../src/generated/prisma/client';
-import type { FilesToAttach, MessageRow, NewPostRow, PostOutcome, RoomsRepository, Tx } from '../../../src/rooms/rooms.repository';
-import { FAKE_TX } from '../support/fakes';
+import type { FilesToAttach, MessageRow, NewPostRow, PostOutcome, RoomsRepository } from '../../../src/rooms/rooms.repository';
+import { InMemoryRows } from '../support/fakes';
 
 type Used =
   | 'transaction'
@@ -42,23 +42,17 @@ interface State {
   expiredUploads: Array<{ roomId: number; userId: number; at: number }>;
 }
 
-export class FakeRoomsRepository implements Pick<RoomsRepository, Used> {
-  private state: State = {
-    sequence: new Map(),
-    infoUpdates: new Map(),
-    messages: new Map(),
-    reactions: new Map(),
-    pins: new Map(),
-    fileExpiries: [],
-    attached: [],
-    expiredUploads: [],
-  };
+export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<RoomsRepository, Used> {
   private nextId = 1;
   /** Known users: session id → user id (and moderator/admin flags). */
   readonly users = new Map<string, { id: number; moderator: boolean; admin: boolean }>();
   readonly overrides = new Map<string, UserPermissionOverride>();
   /** Every post row handed to scs_post_message. */
   readonly posts: NewPostRow[] = [];
+
+  constructor() {
+    super({ sequence: new Map(), infoUpdates: new Map(), messages: new Map(), reactions: new Map(), pins: new Map(), fileExpiries: [], attached: [], expiredUploads: [] });
+  }
 
   addRoom(roomId: number, sequence = 0): void {
     this.state.sequence.set(roomId, sequence);
@@ -147,16 +141,6 @@ export class FakeRoomsRepository implements Pick<RoomsRepository, Used> {
   }
 
   // ---- the repository's methods
-
-  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const before = structuredClone(this.state);
-    try {
-      return await work(FAKE_TX);
-    } catch (err) {
-      this.state = before;
-      throw err;
-    }
-  }
 
   async advanceSequence(roomId: number, by: number): Promise<number> {
     return this.bump(roomId, by);

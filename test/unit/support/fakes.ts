@@ -15,7 +15,22 @@ export function asFake<T>(fake: Partial<T>): T {
 }
 
 /** The transaction handle a fake repository hands to its callers; fakes never read it. */
-export const FAKE_TX = {} as Tx;
+const FAKE_TX = {} as Tx;
+
+/** In-memory rows of a fake repository; a transaction that throws is rolled back, as PostgreSQL would. */
+export abstract class InMemoryRows<S> {
+  constructor(protected state: S) {}
+
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const before = structuredClone(this.state);
+    try {
+      return await work(FAKE_TX);
+    } catch (err) {
+      this.state = before;
+      throw err;
+    }
+  }
+}
 
 /** A clock that stands still unless moved. */
 export class FixedClock extends Clock {
