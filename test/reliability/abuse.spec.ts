@@ -90,7 +90,9 @@ it('USER_RATE_LIMIT: requests per blinded id per window, counted in Redis; other
   expect(codes.slice(0, LIMITS.USER_RATE_LIMIT).every((c) => c === 200)).toBe(true);
   expect(codes.slice(LIMITS.USER_RATE_LIMIT).every((c) => c === 429)).toBe(true);
   expect((await bystander.get('/room/abuse/messages/recent')).code).toBe(200);
-  expect(await redisKeys(`*${flooder.sessionId}*`)).not.toEqual([]);
+  // Counted per user row (both signs of a blinded key are one user, issue 19 item 7).
+  const { id } = await ctx.prisma.user.findUniqueOrThrow({ where: { sessionId: flooder.sessionId! } });
+  expect(await redisKeys(`rl:user:${id}`)).not.toEqual([]);
   report.push(`USER_RATE_LIMIT=${LIMITS.USER_RATE_LIMIT}: flooder got ${codes.join(',')}; another blinded id → 200; counter in Redis`);
 });
 
