@@ -63,7 +63,7 @@ export function messageBody(text = `hello ${randomBytes(4).toString('hex')}`): {
 }
 
 /**
- * A padded Session `Content { dataMessage { body, profile { displayName }? } }` protobuf (spec §7.5),
+ * A padded Session `Content { dataMessage { body, profile { displayName }? } }` protobuf (protocol §7.5),
  * what the posting filters parse, with a random signature.
  */
 export function sessionMessage(body: string, displayName?: string): { data: string; signature: string } {

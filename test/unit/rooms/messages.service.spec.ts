@@ -1,5 +1,5 @@
 // MessagesService without a database: the seqnos it assigns when posting, editing, deleting and
-// reacting (spec §7.1), and what it decides around scs_post_message (whispers, repeats, the
+// reacting (protocol §7.1), and what it decides around scs_post_message (whispers, repeats, the
 // post rate limit, file attachment). RoomsRepository is FakeRoomsRepository.
 import { ForbiddenException, HttpException, NotFoundException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
