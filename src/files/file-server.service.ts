@@ -14,6 +14,12 @@ import { UploadLimits } from './upload-limits';
 const COMPAT_ID_TRIES = 25;
 /** Modern clients can only extend 44-character content ids (spec §12.4). */
 const CONTENT_ID_LENGTH = 44;
+/**
+ * What an id can hold: digits (compat ids) or base64url (content ids). Anything else (a NUL, which
+ * PostgreSQL text cannot hold, a space, a slash) is bad input, answered 400 before any lookup.
+ */
+const FILE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const INVALID_FILE_ID = 'Invalid file id';
 /** Subject of the file server's rate rules: one budget for the whole server. */
 const SERVER_WIDE = 'all';
 
@@ -107,6 +113,7 @@ export class FileServerService {
 
   /** GET /file/:id: the bytes and the expiry (404 once expired, spec §12.2). */
   async download(id: string): Promise<{ size: number; expires: number; body: Readable }> {
+    checkId(id);
     const file = await this.repo.findServerFile(id);
     if (!file || file.expiry <= this.clock.seconds()) throw new NotFoundException(FILE_NOT_FOUND);
     return { size: file.size, expires: file.expiry, body: await this.objects.read(file.object) };
@@ -114,6 +121,7 @@ export class FileServerService {
 
   /** GET /file/:id/info (spec §12.3). */
   async info(id: string): Promise<ServerFileInfo> {
+    checkId(id);
     const file = await this.repo.findServerFile(id);
     if (!file || file.expiry <= this.clock.seconds()) throw new NotFoundException(FILE_NOT_FOUND);
     return { size: file.size, uploaded: file.uploaded, expires: file.expiry };
@@ -121,6 +129,7 @@ export class FileServerService {
 
   /** POST /file/:id/extend: expiry = max(expiry, now + ttl), never shortened (spec §12.4). */
   async extend(id: string, ttlHeader: string | undefined): Promise<ServerFileInfo> {
+    checkId(id);
     if (id.length < CONTENT_ID_LENGTH) throw new NotFoundException(FILE_NOT_FOUND);
     const ttl = this.ttl(ttlHeader);
     const now = this.clock.seconds();
@@ -186,4 +195,8 @@ export class FileServerService {
     await this.expiry.schedule('server', id, expires);
     return { id, expires };
   }
+}
+
+function checkId(id: string): void {
+  if (!FILE_ID.test(id)) throw new BadRequestException(INVALID_FILE_ID);
 }

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { SogsClient } from '../../../src/client';
+import { createLogger } from '../../../src/logging/logger';
+import { startServer, type RunningServer } from '../../../src/server';
 import { fileServerContentId } from '../../../src/crypto/content-id';
 import type { AppConfig } from '../../../src/config/config';
 import { createTestContext, type TestContext } from '../../support/context';
@@ -158,5 +162,31 @@ describe.each(['fs', 's3'] as const)('file server API (spec §12) on the %s driv
     const missing = await client.post('/files', { nope: 1 });
     expect(missing.code).toBe(400);
     expect(missing.json()).toEqual({ status_code: 400 });
+  });
+});
+
+describe('file-server ids that no id can be (issue 19 item 10)', () => {
+  let ctx: TestContext;
+  let server: RunningServer;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    const out = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), done()) });
+    server = await startServer({ ...ctx.config, LOG_LEVEL: 'info' }, { logger: createLogger({ LOG_LEVEL: 'info' }, out) });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await ctx?.close();
+  });
+
+  it('a NUL (or any character outside an id) answers 400 on download, info, extend and /files, and logs no error', async () => {
+    const client = new SogsClient({ baseUrl: server.url, serverPubkey: server.serverKey.publicKey });
+    const nul44 = `${'A'.repeat(43)}%00`;
+    const codes = [];
+    for (const path of ['/file/%00', '/file/%00/info', '/files/%00', '/file/a%20b', '/file/..%2Fx']) codes.push([path, (await client.get(path)).code]);
+    codes.push([`POST /file/${nul44}/extend`, (await client.post(`/file/${nul44}/extend`, undefined)).code]);
+    expect(codes).toEqual(codes.map(([path]) => [path, 400]));
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg?: string }).filter((l) => l.level >= 50);
+    expect(errors).toEqual([]);
   });
 });
