@@ -3,12 +3,12 @@ import type { AppConfig } from '../config/config';
 import type { ServerKey } from '../config/server-key';
 import { CoreModule } from '../core/core.module';
 import { FilesModule } from '../files/files.module';
+import { InboxModule } from '../inbox/inbox.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { UsersModule } from '../users/users.module';
-import { CliRepository } from './cli.repository';
 import { ImportRepository } from './import/import.repository';
 
 /**
@@ -20,8 +20,8 @@ export class CliModule {
   static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, JobsModule],
-      providers: [CliRepository, ImportRepository],
+      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, JobsModule],
+      providers: [ImportRepository],
     };
   }
 }

@@ -36,6 +36,24 @@ export interface ServerFileRow {
   object: StoredObjectRef;
 }
 
+export interface RoomFileListing {
+  id: number;
+  room: string | null;
+  uploader: string | null;
+  size: number;
+  uploaded: number;
+  expiry: number | null;
+  filename: string | null;
+  message: number | null;
+}
+
+export interface RoomFileFilter {
+  roomId?: number;
+  uploaderId?: number;
+  /** Uploaded before this unix time. */
+  before?: number;
+}
+
 const OBJECT_REF = { select: { key: true, keyId: true, wrappedKey: true } } as const;
 
 /**
@@ -130,9 +148,34 @@ export class FilesRepository {
     await tx.file.update({ where: { id }, data: { expiry } });
   }
 
-  async roomImageId(tx: Tx, roomId: number): Promise<number | null> {
-    const room = await tx.room.findUnique({ where: { id: roomId }, select: { imageId: true } });
-    return room?.imageId ?? null;
+  /** Live (not yet expired) room files matching the filter, oldest first. */
+  async liveRoomFiles(filter: RoomFileFilter, now: number): Promise<RoomFileListing[]> {
+    const rows = await this.prisma.file.findMany({
+      where: {
+        roomId: filter.roomId ?? { not: null },
+        ...(filter.uploaderId !== undefined ? { uploaderId: filter.uploaderId } : {}),
+        ...(filter.before !== undefined ? { uploaded: { lt: filter.before } } : {}),
+        OR: [{ expiry: null }, { expiry: { gt: now } }],
+      },
+      select: { id: true, size: true, uploaded: true, expiry: true, filename: true, messageId: true, room: { select: { token: true } }, uploader: { select: { sessionId: true } } },
+      orderBy: { uploaded: 'asc' },
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      room: r.room?.token ?? null,
+      uploader: r.uploader?.sessionId ?? null,
+      size: r.size,
+      uploaded: r.uploaded,
+      expiry: r.expiry,
+      filename: r.filename,
+      message: r.messageId,
+    }));
+  }
+
+  /** Sets the files' expiry to now (spec §9.3 "deleted"); returns how many there were. */
+  async expireRoomFiles(tx: Tx, ids: number[], now: number): Promise<number> {
+    const { count } = await tx.file.updateMany({ where: { id: { in: ids } }, data: { expiry: now } });
+    return count;
   }
 
   /** Due room files: expiry reached, or the room is gone (spec §8 `files.room` SET NULL). */

@@ -1,13 +1,14 @@
-import { Inject, Injectable, NotAcceptableException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { filenameFromContentDisposition } from './content-disposition';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
-import { FilesRepository, type RoomFileRow, type Tx } from './files.repository';
+import { FilesRepository, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
+import { RoomsService } from '../rooms/rooms.service';
 import { UploadLimits } from './upload-limits';
 
 export interface RoomFileDownload {
@@ -37,6 +38,7 @@ export class FilesService {
     private readonly limits: UploadLimits,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
+    private readonly rooms: RoomsService,
   ) {}
 
   /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
@@ -80,29 +82,21 @@ export class FilesService {
     return { size: file.size, uploaded: file.uploaded, expiry: file.expiry, filename: file.filename, body };
   }
 
+  /** Live room files matching the filter, oldest first (CLI). */
+  listRoomFiles(filter: RoomFileFilter, now: number): Promise<RoomFileListing[]> {
+    return this.repo.liveRoomFiles(filter, now);
+  }
+
   /**
-   * Room image (spec §6.2 PUT /room/:token `image`, §9.3): the file must belong to this room and
-   * not be expired (else 406); it becomes permanent and the previous image expires now. The
-   * caller sets `rooms.image` and bumps `info_updates` in the same transaction. Without `tx` this
-   * runs its own transaction and schedules the old image's deletion; with `tx` the sweep does.
+   * Deletes room files (CLI): they expire now, so reads 404 at once and the sweep removes rows and
+   * objects (spec §9.3); a room image among them is cleared from its room first. Returns how many.
    */
-  async setRoomImage(roomId: number, fileId: number, tx?: Tx): Promise<{ previousImageId: number | null }> {
-    const now = this.clock.seconds();
-    const apply = async (t: Tx) => {
-      const file = await this.repo.findRoomFile(fileId, t);
-      if (!file || file.roomId !== roomId || isExpired(file, now)) {
-        throw new NotAcceptableException('The image must be a file uploaded to this room that has not expired');
-      }
-      const previous = await this.repo.roomImageId(t, roomId);
-      await this.repo.setRoomFileExpiry(t, fileId, null);
-      if (previous !== null && previous !== fileId) await this.repo.setRoomFileExpiry(t, previous, now);
-      return { previousImageId: previous !== fileId ? previous : null };
-    };
-    if (tx) return apply(tx);
-    const result = await this.repo.transaction(apply);
-    await this.expiry.schedule('room', fileId, null);
-    if (result.previousImageId !== null) await this.expiry.schedule('room', result.previousImageId, now);
-    return result;
+  async expireRoomFiles(ids: number[], now: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.repo.transaction(async (tx) => {
+      await this.rooms.clearImages(ids, tx);
+      return this.repo.expireRoomFiles(tx, ids, now);
+    });
   }
 
   /**

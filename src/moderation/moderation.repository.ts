@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
+import type { Prisma, UserPermissionOverride } from '../generated/prisma/client';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
@@ -49,8 +49,8 @@ export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride
 }
 
 /**
- * I/O of moderation state: permission overrides, permission and ban futures, global flags and the
- * info_updates counters they move (spec §7.3, §8).
+ * I/O of moderation state: permission overrides, permission and ban futures and global flags
+ * (spec §8). Rooms and their info_updates belong to RoomsService.
  */
 @Injectable()
 export class ModerationRepository {
@@ -58,24 +58,6 @@ export class ModerationRepository {
 
   transaction<T>(fn: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(fn, { timeout: 30_000 });
-  }
-
-  /** Rooms by token, case-insensitively (tokens are citext, spec §5). */
-  roomsByTokens(tokens: string[], db: Db = this.prisma): Promise<Room[]> {
-    if (tokens.length === 0) return Promise.resolve([]);
-    return db.$queryRaw<Room[]>`
-      SELECT id, token::text AS token, name, description, image AS "imageId", created,
-        message_sequence AS "messageSequence", info_updates AS "infoUpdates", active_users AS "activeUsers",
-        read, accessible, write, upload
-      FROM rooms WHERE token = ANY(${tokens}::citext[])`;
-  }
-
-  allRooms(db: Db = this.prisma): Promise<Room[]> {
-    return db.room.findMany({ orderBy: { token: 'asc' } });
-  }
-
-  roomById(id: number, db: Db = this.prisma): Promise<Room | null> {
-    return db.room.findUnique({ where: { id } });
   }
 
   override(roomId: number, userId: number, db: Db = this.prisma): Promise<UserPermissionOverride | null> {
@@ -150,14 +132,6 @@ export class ModerationRepository {
     await db.roomUser.deleteMany({ where: { roomId, userId } });
   }
 
-  async bumpInfoUpdates(roomIds: number[], db: Db): Promise<void> {
-    if (roomIds.length) await db.room.updateMany({ where: { id: { in: roomIds } }, data: { infoUpdates: { increment: 1 } } });
-  }
-
-  async bumpAllRooms(db: Db): Promise<void> {
-    await db.room.updateMany({ data: { infoUpdates: { increment: 1 } } });
-  }
-
   /** Locks and returns the user's global flags for a change. */
   async lockUser(userId: number, db: Prisma.TransactionClient): Promise<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean } | null> {
     const rows = await db.$queryRaw<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean }[]>`
@@ -221,9 +195,5 @@ export class ModerationRepository {
 
   async deleteBanFutures(ids: number[], db: Db): Promise<void> {
     if (ids.length) await db.userBanFuture.deleteMany({ where: { id: { in: ids } } });
-  }
-
-  async setRoomDefaults(roomId: number, defaults: { read?: boolean; accessible?: boolean; write?: boolean; upload?: boolean }): Promise<void> {
-    await this.prisma.room.update({ where: { id: roomId }, data: defaults });
   }
 }

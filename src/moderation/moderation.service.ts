@@ -2,7 +2,8 @@ import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundEx
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
-import { effectivePermissions, hasPermission, type PermissionNeed } from '../rooms/permissions';
+import { hasPermission, type PermissionNeed } from '../rooms/permissions';
+import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
@@ -83,6 +84,7 @@ export class ModerationService {
     private readonly repo: ModerationRepository,
     private readonly users: UsersService,
     private readonly clock: Clock,
+    private readonly rooms: RoomsService,
   ) {}
 
   // ---- moderators (spec §6.8 POST /user/:sid/moderator)
@@ -113,10 +115,10 @@ export class ModerationService {
         if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod || next.banned !== before.banned) {
           await this.repo.updateUserFlags(userId, next, db);
           // Global mod changes show in every room's moderator lists (spec §7.3).
-          if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod) await this.repo.bumpAllRooms(db);
+          if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod) await this.rooms.bumpInfoUpdatesOf(null, db);
         }
         await this.users.commitTarget(target, db);
-        const rooms = await this.repo.allRooms(db);
+        const rooms = await this.rooms.allRooms(db);
         return { info_updates: Object.fromEntries(rooms.map((r) => [r.token, r.infoUpdates])) };
       });
     }
@@ -134,10 +136,10 @@ export class ModerationService {
           result = await this.repo.writeOverride(room.id, userId, patch, db);
         }
         // Room-level mod/admin changes bump that room; visibility alone does not (spec §7.3).
-        if (modFlags(result.before) !== modFlags(result.after)) await this.repo.bumpInfoUpdates([room.id], db);
+        if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
       }
       await this.users.commitTarget(target, db);
-      const fresh = await this.repo.roomsByTokens(rooms.map((r) => r.token), db);
+      const fresh = await this.rooms.roomsByTokens(rooms.map((r) => r.token), db);
       return { info_updates: Object.fromEntries(fresh.map((r) => [r.token, r.infoUpdates])) };
     });
   }
@@ -178,7 +180,7 @@ export class ModerationService {
     }
     await this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
-      const actorPerms = await this.permissionsIn(actor, rooms, db);
+      const actorPerms = await this.rooms.permissionsIn(actor, rooms, db);
       const targetOverrides = new Map((await this.repo.overridesOfUser(userId, rooms.map((r) => r.id), db)).map((o) => [o.roomId, o]));
       for (const room of rooms) {
         const o = targetOverrides.get(room.id);
@@ -186,7 +188,7 @@ export class ModerationService {
       }
       for (const room of rooms) {
         const result = await this.repo.writeOverride(room.id, userId, { banned: true, moderator: false, admin: false }, db);
-        if (modFlags(result.before) !== modFlags(result.after)) await this.repo.bumpInfoUpdates([room.id], db);
+        if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
         await this.repo.deleteRoomActivity(room.id, userId, db);
         await this.repo.replaceBanFutures(room.id, userId, unbanAt, db);
       }
@@ -288,12 +290,17 @@ export class ModerationService {
   /** Room default permissions (CLI `--add-perms/--remove-perms` without users, spec §10.1). */
   async setRoomDefaults(room: Room, defaults: RoomDefaultsChange): Promise<void> {
     if (Object.keys(defaults).length === 0) throw new BadRequestException('No permission changes given');
-    await this.repo.setRoomDefaults(room.id, defaults);
+    await this.rooms.updateRoom(room, {
+      default_read: defaults.read,
+      default_accessible: defaults.accessible,
+      default_write: defaults.write,
+      default_upload: defaults.upload,
+    });
   }
 
   /** Looks a room up by token for admin callers (CLI); 404 if unknown. */
   async roomByToken(token: string): Promise<Room> {
-    const [room] = await this.repo.roomsByTokens([token]);
+    const [room] = await this.rooms.roomsByTokens([token]);
     if (!room) throw new NotFoundException(`No such room: ${token}`);
     return room;
   }
@@ -313,7 +320,7 @@ export class ModerationService {
         const due = await this.repo.duePermissionFutures(at, FUTURES_BATCH, db);
         const rooms = new Map<number, Room | null>();
         for (const f of due) {
-          if (!rooms.has(f.roomId)) rooms.set(f.roomId, await this.repo.roomById(f.roomId, db));
+          if (!rooms.has(f.roomId)) rooms.set(f.roomId, await this.rooms.roomById(f.roomId, db));
           const room = rooms.get(f.roomId);
           if (!room) continue;
           const current = await this.repo.override(f.roomId, f.userId, db);
@@ -348,24 +355,18 @@ export class ModerationService {
     const message = need === 'admin' ? 'Admin permission required in every listed room' : 'Moderator permission required in every listed room';
     const all = tokens[0] === '*';
     const unique = [...new Set(tokens.map((t) => t.toLowerCase()))];
-    const rooms = all ? await this.repo.allRooms(db) : await this.repo.roomsByTokens(unique, db);
+    const rooms = all ? await this.rooms.allRooms(db) : await this.rooms.roomsByTokens(unique, db);
     if (!all && rooms.length !== unique.length) throw new ForbiddenException(message);
-    const perms = await this.permissionsIn(actor, rooms, db);
+    const perms = await this.rooms.permissionsIn(actor, rooms, db);
     const allowed = rooms.filter((r) => hasPermission(perms.get(r.id)!, need));
     if (allowed.length === 0 || (!all && allowed.length !== rooms.length)) throw new ForbiddenException(message);
     return allowed;
   }
 
-  private async permissionsIn(actor: AuthenticatedUser, rooms: Room[], db: Prisma.TransactionClient) {
-    const overrides = new Map((await this.repo.overridesOfUser(actor.id, rooms.map((r) => r.id), db)).map((o) => [o.roomId, o]));
-    return new Map(rooms.map((r) => [r.id, effectivePermissions(r, actor, overrides.get(r.id) ?? null)]));
-  }
-
   /** Room moderator check for callers that did not come through the route guard (the CLI). */
   private async requireRoomModerator(room: Room, by?: AuthenticatedUser): Promise<void> {
     if (!by) return;
-    const override = await this.repo.override(room.id, by.id);
-    if (!hasPermission(effectivePermissions(room, by, override), 'moderator')) {
+    if (!hasPermission(await this.rooms.permissionsFor(room, by), 'moderator')) {
       throw new ForbiddenException('This endpoint requires moderator room permissions');
     }
   }

@@ -5,7 +5,7 @@ import { Clock } from '../core/clock';
 import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionsBlock, type ReactionUpdateJson } from './message-view';
-import { effectivePermissions, hasPermission, type RoomPermissions } from './permissions';
+import type { RoomPermissions } from './permissions';
 import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
 import { PostRules } from './post-rules';
 import { RoomsRepository, type FilesToAttach, type MessageRow, type Tx, type Viewer } from './rooms.repository';
@@ -225,9 +225,7 @@ export class MessagesService {
     const targetId = await this.repo.userIdBySessionId(sessionId.toLowerCase());
     if (targetId === null) throw new NotFoundException('No such user');
     const result = { total: 0, rooms: {} as Record<string, number> };
-    for (const { room, override } of await this.repo.allRoomsWithOverrides(user.id)) {
-      const permissions = effectivePermissions(room, user, override);
-      if (!hasPermission(permissions, 'accessible')) continue;
+    for (const { room, permissions } of await this.rooms.accessibleRooms(user)) {
       try {
         await this.requireDeleteAll(room, permissions, user, targetId);
       } catch (err) {
@@ -245,8 +243,8 @@ export class MessagesService {
     if (targetId === user.id) return;
     if (!permissions.moderator) throw new ForbiddenException("Only moderators can delete other users' messages");
     if (permissions.admin) return;
-    const [flags, override] = await Promise.all([this.repo.userFlags(targetId), this.repo.override(room.id, targetId)]);
-    const target = effectivePermissions(room, flags && { banned: false, ...flags }, override);
+    const flags = await this.repo.userFlags(targetId);
+    const target = await this.rooms.permissionsFor(room, flags && { id: targetId, banned: false, ...flags });
     if (target.admin) throw new ForbiddenException("Only admins can delete an admin's messages");
   }
 

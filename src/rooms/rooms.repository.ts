@@ -70,6 +70,16 @@ export interface ModeratorRow {
   visible: boolean;
 }
 
+export interface RoomStats {
+  messages: number;
+  messageBytes: number;
+  deleted: number;
+  files: number;
+  fileBytes: number;
+  /** Users active within 1, 7, 14 and 30 days (spec §10.1 `--list-rooms`). */
+  active: { d1: number; d7: number; d14: number; d30: number };
+}
+
 export interface PinRow {
   id: number;
   pinnedAt: number;
@@ -149,6 +159,54 @@ export class RoomsRepository {
     return db.room.findUnique({ where: { id } });
   }
 
+  /** Rooms by token, case-insensitively (tokens are citext, spec §5). */
+  roomsByTokens(tokens: string[], db: Db = this.prisma): Promise<Room[]> {
+    if (tokens.length === 0) return Promise.resolve([]);
+    return db.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.token = ANY(${tokens}::citext[])`;
+  }
+
+  /** Every room, ordered by token case-insensitively. */
+  allRooms(db: Db = this.prisma): Promise<Room[]> {
+    return db.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY lower(r.token::text), r.id`;
+  }
+
+  /** A new room with the spec §8 defaults (everyone may read, access, write, upload). */
+  createRoom(token: string, name: string): Promise<Room> {
+    return this.prisma.room.create({ data: { token, name } });
+  }
+
+  /**
+   * Deletes the room; messages, reactions, pins, overrides and activity cascade, and its files lose
+   * their room (spec §8 SET NULL), which makes them due for the files sweep at once (§9.3).
+   */
+  async deleteRoom(roomId: number): Promise<void> {
+    await this.prisma.room.delete({ where: { id: roomId } });
+  }
+
+  /** Message, file and activity figures of one room (spec §10.1 `--list-rooms`). */
+  async roomStats(roomId: number, now: number): Promise<RoomStats> {
+    const [messages] = await this.prisma.$queryRaw<Array<{ n: bigint; bytes: bigint | null; deleted: bigint }>>`
+      SELECT count(*) FILTER (WHERE data IS NOT NULL) AS n, sum(coalesce(data_size, length(data))) AS bytes,
+             count(*) FILTER (WHERE data IS NULL) AS deleted
+      FROM messages WHERE room = ${roomId}`;
+    const [files] = await this.prisma.$queryRaw<Array<{ n: bigint; bytes: bigint | null }>>`
+      SELECT count(*) AS n, sum(size) AS bytes FROM files WHERE room = ${roomId} AND (expiry IS NULL OR expiry > ${now}::double precision)`;
+    const [active] = await this.prisma.$queryRaw<Array<{ d1: bigint; d7: bigint; d14: bigint; d30: bigint }>>`
+      SELECT count(*) FILTER (WHERE last_active > ${now - 86400}::double precision) AS d1,
+             count(*) FILTER (WHERE last_active > ${now - 7 * 86400}::double precision) AS d7,
+             count(*) FILTER (WHERE last_active > ${now - 14 * 86400}::double precision) AS d14,
+             count(*) FILTER (WHERE last_active > ${now - 30 * 86400}::double precision) AS d30
+      FROM room_users WHERE room = ${roomId}`;
+    return {
+      messages: Number(messages.n),
+      messageBytes: Number(messages.bytes ?? 0),
+      deleted: Number(messages.deleted),
+      files: Number(files.n),
+      fileBytes: Number(files.bytes ?? 0),
+      active: { d1: Number(active.d1), d7: Number(active.d7), d14: Number(active.d14), d30: Number(active.d30) },
+    };
+  }
+
   /** Every room with the user's override (null when none), ordered by token case-insensitively. */
   async allRoomsWithOverrides(userId: number | null): Promise<Array<{ room: Room; override: UserPermissionOverride | null }>> {
     const [rooms, overrides] = await Promise.all([
@@ -178,6 +236,17 @@ export class RoomsRepository {
       SELECT p.message AS id, p.pinned_at AS "pinnedAt", u.session_id AS "pinnedBy"
       FROM pinned_messages p JOIN users u ON u.id = p.pinned_by
       WHERE p.room = ${roomId} ORDER BY p.pinned_at, p.message`;
+  }
+
+  /** One more info_updates in each listed room, or in every room (null). */
+  async bumpInfoUpdatesOf(roomIds: number[] | null, db: Db): Promise<void> {
+    if (roomIds === null) await db.$executeRaw`UPDATE rooms SET info_updates = info_updates + 1`;
+    else if (roomIds.length) await db.$executeRaw`UPDATE rooms SET info_updates = info_updates + 1 WHERE id = ANY(${roomIds}::int[])`;
+  }
+
+  /** Rooms whose image is one of the files lose it, with one more info_updates each (spec §7.3). */
+  async clearImages(fileIds: number[], db: Tx): Promise<void> {
+    await db.$executeRaw`UPDATE rooms SET image = NULL, info_updates = info_updates + 1 WHERE image = ANY(${fileIds}::int[])`;
   }
 
   async bumpInfoUpdates(roomId: number, by: number, db: Db): Promise<number> {
@@ -466,7 +535,11 @@ export class RoomsRepository {
     return this.prisma.user.findUnique({ where: { id: userId }, select: { moderator: true, admin: true } });
   }
 
-  override(roomId: number, userId: number): Promise<UserPermissionOverride | null> {
-    return this.prisma.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+  override(roomId: number, userId: number, db: Db = this.prisma): Promise<UserPermissionOverride | null> {
+    return db.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+  }
+
+  overridesOfUser(userId: number, roomIds: number[], db: Db = this.prisma): Promise<UserPermissionOverride[]> {
+    return db.userPermissionOverride.findMany({ where: { userId, roomId: { in: roomIds } } });
   }
 }

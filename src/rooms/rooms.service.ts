@@ -6,12 +6,12 @@ import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
-import { effectivePermissions, hasPermission, type PermissionNeed, type RoomPermissions } from './permissions';
+import { effectivePermissions, hasPermission, type GlobalFlags, type PermissionNeed, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { RoomsRepository, type Tx } from './rooms.repository';
+import { RoomsRepository, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (spec §6.2). */
 export interface RoomUpdate {
@@ -50,8 +50,10 @@ const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
 
 /**
  * Rooms (spec §6.2), their permissions (§3.5), pins (§6.5), info_updates (§7.3) and activity
- * (§9.4). The face other modules use: findByToken, permissionsFor, access, bumpInfoUpdates, and
- * the periodic jobs refreshActiveUsers/pruneHistory.
+ * (§9.4): the one owner of room state. Creating, changing (the room image included) and deleting
+ * rooms, every info_updates bump and every "may this user see/read/write this room" go through
+ * here (access, permissionsFor, permissionsIn, accessibleRooms), for the API, the CLI and the
+ * web page alike. refreshActiveUsers and pruneHistory are periodic jobs.
  */
 @Injectable()
 export class RoomsService {
@@ -90,10 +92,72 @@ export class RoomsService {
     return (await this.repo.roomWithOverride(token, null))?.room ?? null;
   }
 
-  /** The requester's effective permissions in the room (spec §3.5); null user = anonymous. */
-  async permissionsFor(room: Room, user: AuthenticatedUser | null): Promise<RoomPermissions> {
-    const override = user ? await this.repo.override(room.id, user.id) : null;
+  /**
+   * The user's effective permissions in the room (spec §3.5); null user = anonymous. `db`: read
+   * inside the caller's transaction.
+   */
+  async permissionsFor(room: Room, user: (GlobalFlags & { id: number }) | null, db?: Tx): Promise<RoomPermissions> {
+    const override = user ? await this.repo.override(room.id, user.id, db) : null;
     return effectivePermissions(room, user, override);
+  }
+
+  /** The user's effective permissions in each of the rooms, by room id. */
+  async permissionsIn(user: AuthenticatedUser, rooms: Room[], db?: Tx): Promise<Map<number, RoomPermissions>> {
+    const overrides = new Map((await this.repo.overridesOfUser(user.id, rooms.map((r) => r.id), db)).map((o) => [o.roomId, o]));
+    return new Map(rooms.map((r) => [r.id, effectivePermissions(r, user, overrides.get(r.id) ?? null)]));
+  }
+
+  /** The rooms the user can access (accessible-or-read, not banned), by token, with the user's permissions. */
+  async accessibleRooms(user: AuthenticatedUser | null): Promise<RoomAccess[]> {
+    const rooms = await this.repo.allRoomsWithOverrides(user?.id ?? null);
+    return rooms
+      .map(({ room, override }) => ({ room, permissions: effectivePermissions(room, user, override) }))
+      .filter(({ permissions }) => hasPermission(permissions, 'accessible'));
+  }
+
+  roomById(id: number, db?: Tx): Promise<Room | null> {
+    return this.repo.roomById(id, db);
+  }
+
+  /** Rooms by token, case-insensitively; unknown tokens are left out. */
+  roomsByTokens(tokens: string[], db?: Tx): Promise<Room[]> {
+    return this.repo.roomsByTokens(tokens, db);
+  }
+
+  /** Every room, by token case-insensitively. */
+  allRooms(db?: Tx): Promise<Room[]> {
+    return this.repo.allRooms(db);
+  }
+
+  roomStats(room: Room, at: number): Promise<RoomStats> {
+    return this.repo.roomStats(room.id, at);
+  }
+
+  // ---- creating and deleting rooms
+
+  /**
+   * A new room with the spec §8 default permissions, named after its token; a given name or
+   * description then goes through updateRoom's rules. Null when the token is taken.
+   */
+  async createRoom(token: string, fields: { name?: string; description?: string } = {}): Promise<Room | null> {
+    if (!ROOM_TOKEN.test(token)) throw new BadRequestException(`Invalid room token '${token}'`);
+    if (await this.findByToken(token)) return null;
+    let room: Room;
+    try {
+      room = await this.repo.createRoom(token, token);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') return null;
+      throw err;
+    }
+    if ((fields.name !== undefined && fields.name !== token) || fields.description !== undefined) {
+      await this.updateRoom(room, { name: fields.name, description: fields.description });
+    }
+    return room;
+  }
+
+  /** Deletes the room and everything in it; its files become due for the files sweep at once (spec §9.3). */
+  deleteRoom(room: Room): Promise<void> {
+    return this.repo.deleteRoom(room.id);
   }
 
   /**
@@ -147,6 +211,16 @@ export class RoomsService {
     return { room, permissions: effectivePermissions(room, user, override) };
   }
 
+  /** One more info_updates (spec §7.3) in each listed room, or in every room (null), inside the caller's transaction. */
+  bumpInfoUpdatesOf(roomIds: number[] | null, tx: Tx): Promise<void> {
+    return this.repo.bumpInfoUpdatesOf(roomIds, tx);
+  }
+
+  /** Files about to be deleted stop being room images (one more info_updates for each such room). */
+  clearImages(fileIds: number[], tx: Tx): Promise<void> {
+    return fileIds.length ? this.repo.clearImages(fileIds, tx) : Promise.resolve();
+  }
+
   /** Adds `by` to the room's info_updates (spec §7.3) inside the caller's transaction; returns the new value. */
   bumpInfoUpdates(roomId: number, tx?: Prisma.TransactionClient, by = 1): Promise<number> {
     if (tx) return this.repo.bumpInfoUpdates(roomId, by, tx);
@@ -168,10 +242,7 @@ export class RoomsService {
 
   /** GET /rooms: the rooms the requester can access (accessible-or-read, not banned), by token. */
   async listRooms(user: AuthenticatedUser | null): Promise<RoomJson[]> {
-    const rooms = await this.repo.allRoomsWithOverrides(user?.id ?? null);
-    const visible = rooms
-      .map(({ room, override }) => ({ room, permissions: effectivePermissions(room, user, override) }))
-      .filter(({ permissions }) => hasPermission(permissions, 'accessible'));
+    const visible = await this.accessibleRooms(user);
     return Promise.all(visible.map(({ room, permissions }) => this.roomObject(room, permissions)));
   }
 

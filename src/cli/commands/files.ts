@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { FilesService } from '../../files/files.service';
-import { CliRepository, type FileFilter } from '../cli.repository';
+import type { RoomFileFilter } from '../../files/files.repository';
+import { UsersService } from '../../users/users.service';
 import type { CliContext } from '../context';
 import { formatBytes, table, UsageError } from '../io';
 import { parseDuration, parseId, parseSessionId } from '../parse';
@@ -19,11 +20,11 @@ function filterOptions(cmd: Command): Command {
     .option('--older-than <duration>', 'uploaded longer ago than this (e.g. 7d, 12h)');
 }
 
-async function filterOf(ctx: CliContext, opts: FilterOptions, now: number): Promise<FileFilter | null> {
-  const filter: FileFilter = {};
-  if (opts.room) filter.room = await roomOrFail(ctx, opts.room);
+async function filterOf(ctx: CliContext, opts: FilterOptions, now: number): Promise<RoomFileFilter | null> {
+  const filter: RoomFileFilter = {};
+  if (opts.room) filter.roomId = (await roomOrFail(ctx, opts.room)).id;
   if (opts.user) {
-    const user = await (await ctx.get(CliRepository)).userBySessionId(parseSessionId(opts.user));
+    const user = await (await ctx.get(UsersService)).findBySessionId(parseSessionId(opts.user));
     if (!user) return null; // never seen: no files
     filter.uploaderId = user.id;
   }
@@ -40,7 +41,7 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: FilterOptions & { json?: boolean }) => {
       const now = Date.now() / 1000;
       const filter = await filterOf(ctx, opts, now);
-      const rows = filter ? await (await ctx.get(CliRepository)).files(filter, now) : [];
+      const rows = filter ? await (await ctx.get(FilesService)).listRoomFiles(filter, now) : [];
       if (opts.json) return ctx.json(rows);
       if (rows.length === 0) return ctx.out('No files');
       const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ');
@@ -61,7 +62,7 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'required when deleting by filter')
     .action(async (ids: string[], opts: FilterOptions & { yes?: boolean }) => {
       const now = Date.now() / 1000;
-      const repo = await ctx.get(CliRepository);
+      const service = await ctx.get(FilesService);
       let targets: number[];
       if (ids.length > 0) {
         if (opts.room || opts.user || opts.olderThan) throw new UsageError('Give file ids or filters, not both');
@@ -69,12 +70,12 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
       } else {
         if (!opts.room && !opts.user && !opts.olderThan) throw new UsageError('Give file ids, or at least one of --room, --user, --older-than');
         const filter = await filterOf(ctx, opts, now);
-        targets = filter ? (await repo.files(filter, now)).map((f) => f.id) : [];
+        targets = filter ? (await service.listRoomFiles(filter, now)).map((f) => f.id) : [];
         if (targets.length > 0 && !opts.yes) throw new UsageError(`${targets.length} file(s) match; run again with --yes to delete them`);
       }
-      const expired = await repo.expireFiles(targets, now);
+      const expired = await service.expireRoomFiles(targets, now);
       // Deleted = expired now (spec §9.3): downloads 404 at once; the sweep removes rows and objects.
-      await (await ctx.get(FilesService)).sweep();
+      await service.sweep();
       ctx.out(`Deleted ${expired} file(s)`);
     });
 }

@@ -3,10 +3,10 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { FilesService } from '../../files/files.service';
 import type { Room } from '../../generated/prisma/client';
+import type { RoomStats } from '../../rooms/rooms.repository';
 import { RoomsService } from '../../rooms/rooms.service';
 import { UsersService } from '../../users/users.service';
 import { joinUrl } from '../../web/join-url';
-import { CliRepository, type RoomStats } from '../cli.repository';
 import type { CliContext } from '../context';
 import { CliError, formatBytes, UsageError } from '../io';
 import { parseRoomToken } from '../parse';
@@ -56,19 +56,9 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .option('-d, --description <text>', 'description (\\n for a new line)')
     .action(async (token: string, opts: { name?: string; description?: string }) => {
       parseRoomToken(token);
-      const service = await ctx.get(RoomsService);
-      if (await service.findByToken(token)) throw new CliError(`Room ${token} already exists`);
-      let room: Room;
-      try {
-        room = await (await ctx.get(CliRepository)).createRoom(token, token);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw new CliError(`Room ${token} already exists`);
-        throw err;
-      }
-      // Name and description go through the API's own rules (control characters stripped, spec §6.2).
-      if ((opts.name !== undefined && opts.name !== token) || opts.description !== undefined) {
-        await service.updateRoom(room, { name: opts.name, description: opts.description === undefined ? undefined : unescapeDescription(opts.description) });
-      }
+      const description = opts.description === undefined ? undefined : unescapeDescription(opts.description);
+      const room = await (await ctx.get(RoomsService)).createRoom(token, { name: opts.name, description });
+      if (!room) throw new CliError(`Room ${token} already exists`);
       ctx.out(`Created room ${token}`);
       ctx.out(`Join URL: ${joinUrl(ctx.config(), token, ctx.serverKey().publicKeyHex)}`);
     });
@@ -95,7 +85,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .action(async (token: string, opts: { yes?: boolean }) => {
       const room = await roomOrFail(ctx, token);
       if (!opts.yes) throw new UsageError(`Deleting ${room.token} removes all its messages and files; run again with --yes to confirm`);
-      await (await ctx.get(CliRepository)).deleteRoom(room.id);
+      await (await ctx.get(RoomsService)).deleteRoom(room);
       // The room's files are due now (spec §9.3); delete them rather than wait for the next sweep.
       await (await ctx.get(FilesService)).sweep();
       ctx.out(`Deleted room ${room.token}`);
@@ -107,16 +97,15 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .argument('[tokens...]', 'only these rooms')
     .option('--json', 'print JSON')
     .action(async (tokens: string[], opts: { json?: boolean }) => {
-      const repo = await ctx.get(CliRepository);
       const service = await ctx.get(RoomsService);
       const system = await (await ctx.get(UsersService)).getSystemUser();
-      const all = tokens.length ? await Promise.all(tokens.map((t) => roomOrFail(ctx, t))) : await repo.allRooms();
+      const all = tokens.length ? await Promise.all(tokens.map((t) => roomOrFail(ctx, t))) : await service.allRooms();
       const now = Date.now() / 1000;
       const listings: RoomListing[] = [];
       for (const room of all) {
         // Seen as the system user (a global admin) so hidden moderators are listed too.
         const object = await service.roomObject(room, await service.permissionsFor(room, system));
-        const stats = await repo.roomStats(room.id, now);
+        const stats = await service.roomStats(room, now);
         const list = (key: string) => (Array.isArray(object[key]) ? (object[key] as string[]) : []);
         listings.push({
           token: room.token,

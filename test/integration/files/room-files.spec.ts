@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SogsClient } from '../../../src/client';
 import type { AppConfig } from '../../../src/config/config';
 import { FilesService } from '../../../src/files/files.service';
+import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { RunningServer } from '../../../src/server';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';
@@ -183,20 +184,20 @@ describe.each(['fs', 's3'] as const)('room files (spec §6.6, §9.3) on the %s d
     expect(await fileRow(img2)).not.toBeNull();
   });
 
-  it('FilesService.setRoomImage: 406 for a foreign or expired file; the new image is permanent, the old expires now', async () => {
+  it('the room image rule (RoomsService.updateRoom): 406 for a foreign or expired file; the new image is permanent, the old expires now', async () => {
     await start();
-    const files = ctx.server.app.get(FilesService, { strict: false });
-    const room = await ctx.prisma.room.findFirstOrThrow({ where: { token: 'test-room' } });
+    const rooms = ctx.server.app.get(RoomsService, { strict: false });
+    const room = () => ctx.prisma.room.findFirstOrThrow({ where: { token: 'test-room' } });
     const foreign = await upload(c.user, 'room2', randomBytes(10));
-    await expect(files.setRoomImage(room.id, foreign)).rejects.toMatchObject({ status: 406 });
+    await expect(rooms.updateRoom(await room(), { image: foreign })).rejects.toMatchObject({ status: 406 });
     const [a, b] = [await upload(c.user, 'test-room', randomBytes(11)), await upload(c.user, 'test-room', randomBytes(12))];
-    await files.setRoomImage(room.id, a);
-    await ctx.prisma.room.update({ where: { id: room.id }, data: { imageId: a } });
+    await rooms.updateRoom(await room(), { image: a });
+    expect((await room()).imageId).toBe(a);
     expect((await fileRow(a))!.expiry).toBeNull();
-    const { previousImageId } = await files.setRoomImage(room.id, b);
-    expect(previousImageId).toBe(a);
+    await rooms.updateRoom(await room(), { image: b });
+    expect((await room()).imageId).toBe(b);
     expect((await fileRow(a))!.expiry!).toBeLessThanOrEqual(Date.now() / 1000);
-    await expect(files.setRoomImage(room.id, a)).rejects.toMatchObject({ status: 406 });
+    await expect(rooms.updateRoom(await room(), { image: a })).rejects.toMatchObject({ status: 406 });
   });
 
   it('per-user upload quota: 429 with a reason once UPLOAD_QUOTA_BYTES is used up in the window', async () => {
