@@ -1,4 +1,5 @@
-// The moderation state in memory, as ModerationRepository and UsersRepository see it: users with
+// The moderation state in memory, as ModerationRepository, UsersRepository and (for rooms and their
+// info_updates) RoomsRepository see it: users with
 // their global flags, rooms, per-room overrides and scheduled (un)bans and permission changes. An
 // override that says nothing beyond the room defaults is deleted, as the real repository does.
 import type { Room, User, UserPermissionOverride } from '../../../src/generated/prisma/client';
@@ -11,22 +12,17 @@ import {
   type OverridePatch,
   type PermissionFlagsPatch,
 } from '../../../src/moderation/moderation.repository';
+import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { SYSTEM_USER_ID } from '../../../src/users/system-user';
 import { InMemoryRows } from '../support/fakes';
 
 type ModerationUsed =
   | 'transaction'
-  | 'roomsByTokens'
-  | 'allRooms'
-  | 'roomById'
   | 'override'
-  | 'overridesOfUser'
   | 'writeOverride'
   | 'updateOverrideIfExists'
   | 'deleteRoomActivity'
-  | 'bumpInfoUpdates'
-  | 'bumpAllRooms'
   | 'lockUser'
   | 'updateUserFlags'
   | 'replaceBanFutures'
@@ -37,6 +33,7 @@ type ModerationUsed =
   | 'dueBanFutures'
   | 'deletePermissionFutures'
   | 'deleteBanFutures';
+type RoomsUsed = 'roomsByTokens' | 'allRooms' | 'roomById' | 'override' | 'overridesOfUser' | 'bumpInfoUpdatesOf';
 type UsersUsed = 'findBySessionId' | 'findById' | 'upsert' | 'importOrCreateBlinded' | 'recordNeedsBlinding';
 
 type BanFuture = DueBanFuture & { at: number };
@@ -54,7 +51,7 @@ interface State {
 
 const key = (roomId: number, userId: number) => `${roomId}:${userId}`;
 
-export class FakeModerationData extends InMemoryRows<State> implements Pick<ModerationRepository, ModerationUsed>, Pick<UsersRepository, UsersUsed> {
+export class FakeModerationData extends InMemoryRows<State> implements Pick<ModerationRepository, ModerationUsed>, Pick<RoomsRepository, RoomsUsed>, Pick<UsersRepository, UsersUsed> {
   private nextId = 1;
 
   constructor() {
@@ -101,6 +98,8 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
 
   // ---- ModerationRepository
 
+  // ---- RoomsRepository (rooms, overrides as access reads them, info_updates); override is shared
+
   async roomsByTokens(tokens: string[]): Promise<Room[]> {
     const wanted = new Set(tokens.map((t) => t.toLowerCase()));
     return [...this.state.rooms.values()].filter((r) => wanted.has(r.token.toLowerCase())).map((r) => ({ ...r }));
@@ -126,6 +125,8 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
       return o ? [{ ...o }] : [];
     });
   }
+
+  // ---- ModerationRepository again
 
   /** Room moderator/admin rights (fixtures). */
   grant(roomId: number, userId: number, flags: { moderator?: boolean; admin?: boolean }): void {
@@ -157,12 +158,8 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
     this.state.activityDeleted.push(key(roomId, userId));
   }
 
-  async bumpInfoUpdates(roomIds: number[]): Promise<void> {
-    for (const id of roomIds) this.state.rooms.get(id)!.infoUpdates++;
-  }
-
-  async bumpAllRooms(): Promise<void> {
-    for (const room of this.state.rooms.values()) room.infoUpdates++;
+  async bumpInfoUpdatesOf(roomIds: number[] | null): Promise<void> {
+    for (const room of this.state.rooms.values()) if (roomIds === null || roomIds.includes(room.id)) room.infoUpdates++;
   }
 
   async lockUser(userId: number): Promise<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean } | null> {

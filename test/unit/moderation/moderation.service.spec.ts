@@ -1,12 +1,15 @@
 // ModerationService without a database: who may ban whom and where, what a ban writes (override,
 // info_updates, scheduled unban), moderator grants, and the periodic job applying what is due.
-// ModerationRepository and UsersRepository are FakeModerationData; UsersService is the real one.
+// ModerationRepository, RoomsRepository and UsersRepository are FakeModerationData; UsersService and
+// RoomsService are the real ones.
 import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import type { ChangeFeed } from '../../../src/cache/change-feed';
 import type { ServerKey } from '../../../src/config/server-key';
 import type { User } from '../../../src/generated/prisma/client';
 import type { ModerationRepository } from '../../../src/moderation/moderation.repository';
 import { ModerationService } from '../../../src/moderation/moderation.service';
+import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
+import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { toAuthenticated, UsersService } from '../../../src/users/users.service';
@@ -21,7 +24,8 @@ function setup() {
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
   const clock = new FixedClock();
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
-  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock);
+  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock);
+  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms);
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));
   const [mod, roomAdmin, target, plain, globalMod] = [make(1), make(2), make(3), make(4), make(5, { moderator: true })];
