@@ -35,7 +35,14 @@ export class InboxRepository {
       take: limit,
       include: withParties,
     });
-    return rows.map((r) => ({ id: r.id, postedAt: r.postedAt, expiry: r.expiry, sender: r.sender.sessionId, recipient: r.recipient.sessionId, body: r.body }));
+    return rows.map((r) => ({
+      id: r.id,
+      postedAt: r.postedAt,
+      expiry: r.expiry,
+      sender: r.senderSessionId ?? r.sender.sessionId,
+      recipient: r.recipientSessionId ?? r.recipient.sessionId,
+      body: r.body,
+    }));
   }
 
   /** The newest DM ids to and from a user (0 when none), expired or not. */
@@ -46,9 +53,10 @@ export class InboxRepository {
     return rows[0];
   }
 
-  async insert(senderId: number, recipientId: number, body: Uint8Array, postedAt: number, expiry: number): Promise<{ id: number }> {
+  /** `sender` / `recipient`: the users' rows and the session ids the DM was signed as and addressed to. */
+  async insert(sender: { id: number; sessionId: string }, recipient: { id: number; sessionId: string }, body: Uint8Array, postedAt: number, expiry: number): Promise<{ id: number }> {
     return this.prisma.inboxMessage.create({
-      data: { senderId, recipientId, body: Buffer.from(body), postedAt, expiry },
+      data: { senderId: sender.id, senderSessionId: sender.sessionId, recipientId: recipient.id, recipientSessionId: recipient.sessionId, body: Buffer.from(body), postedAt, expiry },
       select: { id: true },
     });
   }

@@ -8,6 +8,7 @@ import { Clock } from '../core/clock';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
+import { normaliseSessionId } from '../users/session-id';
 import { UsersService } from '../users/users.service';
 import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
@@ -69,8 +70,10 @@ export class InboxService {
     await this.limiter.consume('dm', String(sender.id));
     const postedAt = this.clock.seconds();
     const expiry = postedAt + this.config.DM_EXPIRY;
-    const { id } = await this.repo.insert(sender.id, recipient.id, body, postedAt, expiry);
-    return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: recipient.sessionId, body }, false);
+    // The ids as used (signed as, addressed to), not the rows' own: a blinded twin is the same user.
+    const to = { id: recipient.id, sessionId: normaliseSessionId(recipientSessionId) };
+    const { id } = await this.repo.insert(sender, to, body, postedAt, expiry);
+    return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: to.sessionId, body }, false);
   }
 
   /** Deletes every message to the user; returns how many. */

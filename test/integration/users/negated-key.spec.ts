@@ -86,6 +86,21 @@ describe('the negated blinded key is the same user (issue 19 item 7)', () => {
     expectStatus(await twinOf(mod).delete(`/room/${token}/message/${victim}`), 200);
   });
 
+  it('a DM keeps the ids it was signed as and addressed to; both twins read one inbox', async () => {
+    const [alice, bob] = [ctx.newUser(), ctx.newUser()];
+    expectStatus(await bob.get('/inbox'), 200); // bob exists
+    const message = Buffer.from('sealed').toString('base64');
+    expectStatus(await twinOf(alice).post(`/inbox/${twinOf(bob).sessionId}`, { message }), 201);
+    expectStatus(await alice.post(`/inbox/${bob.sessionId}`, { message }), 201);
+    const parties = (dms: Array<{ sender: string; recipient: string }>) => dms.map((m) => [m.sender, m.recipient]);
+    const sent = [[twinOf(alice).sessionId, twinOf(bob).sessionId], [alice.sessionId, bob.sessionId]];
+    const inbox = await bob.get('/inbox');
+    expectStatus(inbox, 200);
+    expect(parties(inbox.json())).toEqual(sent);
+    expect(parties((await twinOf(bob).get('/inbox')).json())).toEqual(sent);
+    expect(parties((await alice.get('/outbox')).json())).toEqual(sent);
+  });
+
   it('the post rate limit counts both ids together', async () => {
     const token = await room();
     const alice = ctx.newUser();
