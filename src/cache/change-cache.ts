@@ -1,3 +1,5 @@
+import type { Clock } from '../core/clock';
+
 /** What a cache needs of the change feed (ChangeFeed). */
 export interface FeedState {
   /** True while changes are being heard. */
@@ -9,6 +11,8 @@ export interface FeedState {
 export interface ChangeCacheOptions<V> {
   /** How long an entry may be served without a change notification (ms): a safety net, not the mechanism. */
   ttlMs: number;
+  /** What `ttlMs` is measured on. */
+  clock: Clock;
   /** Entries kept at most; the cache starts over when full. */
   maxEntries: number;
   /** A second name for an entry (e.g. the row id of an entry keyed by token), for deleteTag. */
@@ -41,7 +45,7 @@ export class ChangeCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V> {
     if (!this.feed.live) return load();
     const hit = this.entries.get(key);
-    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.value);
+    if (hit && hit.expires > this.options.clock.now()) return Promise.resolve(hit.value);
     const pending = this.loading.get(key);
     if (pending && !pending.stale) return pending.promise;
     const epoch = this.feed.epoch;
@@ -64,7 +68,7 @@ export class ChangeCache<V> {
   /** The kept value of a key, if any (to update it in place after a write this process made). */
   peek(key: string): V | undefined {
     const hit = this.entries.get(key);
-    return hit && hit.expires > Date.now() ? hit.value : undefined;
+    return hit && hit.expires > this.options.clock.now() ? hit.value : undefined;
   }
 
   delete(key: string): void {
@@ -101,7 +105,7 @@ export class ChangeCache<V> {
       this.entries.clear();
       this.tags.clear();
     }
-    this.entries.set(key, { value, expires: Date.now() + this.options.ttlMs });
+    this.entries.set(key, { value, expires: this.options.clock.now() + this.options.ttlMs });
     const tag = this.options.tagOf?.(value);
     if (tag) this.tags.set(tag, key);
   }

@@ -42,7 +42,7 @@ export class InboxService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
   ) {
-    this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES });
+    this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock });
     feed.subscribe((change) => {
       if (change.kind === 'inbox') {
         this.latest.delete(String(change.recipientId));

@@ -69,7 +69,7 @@ export class RoomsService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
   ) {
-    const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES };
+    const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
     this.overrideCache = new ChangeCache(feed, limits);
     feed.subscribe((change) => {

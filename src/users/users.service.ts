@@ -46,6 +46,7 @@ export class UsersService implements OnApplicationBootstrap {
     this.authCache = new ChangeCache(feed, {
       ttlMs: config.CACHE_TTL * 1000,
       maxEntries: config.CACHE_MAX_ENTRIES,
+      clock,
       tagOf: (user) => (user ? String(user.id) : null),
       keep: (user) => user !== null,
     });

@@ -1,5 +1,6 @@
 import { ChangeCache, type FeedState } from '../../../src/cache/change-cache';
 import { parseChange } from '../../../src/cache/change-feed';
+import { FixedClock } from '../support/fakes';
 
 /** A feed whose state the test sets. */
 class TestFeed implements FeedState {
@@ -13,7 +14,7 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-const options = { ttlMs: 60_000, maxEntries: 100 };
+const options = { ttlMs: 60_000, maxEntries: 100, clock: new FixedClock() };
 
 describe('ChangeCache', () => {
   it('loads once and serves the kept value until the key is deleted', async () => {
@@ -100,9 +101,10 @@ describe('ChangeCache', () => {
   });
 
   it('expires entries after ttlMs and starts over when full', async () => {
-    const cache = new ChangeCache<number>(new TestFeed(), { ttlMs: 20, maxEntries: 2 });
+    const clock = new FixedClock();
+    const cache = new ChangeCache<number>(new TestFeed(), { ttlMs: 20, maxEntries: 2, clock });
     await cache.get('a', async () => 1);
-    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(30);
     expect(cache.peek('a')).toBeUndefined();
     expect(await cache.get('a', async () => 2)).toBe(2);
     await cache.get('b', async () => 3);
