@@ -12,6 +12,8 @@ export interface SweepResult {
   roomFiles: number;
   serverFiles: number;
   objects: number;
+  /** Partial writes a crash left behind (see ObjectStore.sweepAbandonedWrites). */
+  abandonedWrites: number;
 }
 
 /**
@@ -66,7 +68,7 @@ export class FileExpiryService {
   @OnJob(JobName.FileSweep, { every: 'FILE_SWEEP_INTERVAL' })
   async sweep(): Promise<SweepResult> {
     const now = this.clock.seconds();
-    const result: SweepResult = { roomFiles: 0, serverFiles: 0, objects: 0 };
+    const result: SweepResult = { roomFiles: 0, serverFiles: 0, objects: 0, abandonedWrites: 0 };
     for (;;) {
       const ids = await this.repo.dueRoomFileIds(now, SWEEP_BATCH);
       for (const id of ids) if (await this.deleteRoomFile(id, now)) result.roomFiles++;
@@ -78,6 +80,7 @@ export class FileExpiryService {
       if (ids.length < SWEEP_BATCH) break;
     }
     result.objects = await this.objects.collectDue(now);
+    result.abandonedWrites = await this.objects.sweepAbandonedWrites();
     if (result.roomFiles || result.serverFiles || result.objects) {
       this.logger.log(`sweep deleted ${result.roomFiles} room files, ${result.serverFiles} file-server files, ${result.objects} objects`);
     }

@@ -30,6 +30,7 @@ const PENDING_WRITE_GRACE = 3600;
 @Injectable()
 export class ObjectStore implements OnModuleInit {
   private readonly logger = new Logger('ObjectStore');
+  private abandonedSweptAt = -Infinity;
 
   constructor(
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
@@ -42,6 +43,22 @@ export class ObjectStore implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.storage.init();
     this.metrics.trackStorage(() => this.repo.storageUsage());
+    // A crash (kill -9) mid-write is followed by a start: its partial files go now, not never.
+    await this.sweepAbandonedWrites();
+  }
+
+  /**
+   * Deletes partial writes older than any upload takes (PENDING_WRITE_GRACE), so only those a
+   * crash abandoned; returns how many. At start-up, then from the periodic sweep once per grace
+   * period (it walks the whole store).
+   */
+  async sweepAbandonedWrites(): Promise<number> {
+    const now = this.clock.seconds();
+    if (now - this.abandonedSweptAt < PENDING_WRITE_GRACE) return 0;
+    this.abandonedSweptAt = now;
+    const removed = await this.storage.sweepAbandonedWrites(PENDING_WRITE_GRACE);
+    if (removed) this.logger.log(`removed ${removed} partial writes left by a crash`);
+    return removed;
   }
 
   healthCheck(): Promise<void> {

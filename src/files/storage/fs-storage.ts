@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertSafeKey, ObjectNotFoundError, type ObjectBody, type ObjectStorage } from './object-storage';
+
+/** The temporary file of a write in progress (see put): `<key>.<12 hex>.tmp`, next to its key. */
+const TEMP_FILE = /\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * Local-disk driver (the embedded default). Writes go to a temporary file in the same directory
@@ -64,6 +67,24 @@ export class FsObjectStorage implements ObjectStorage {
     } catch {
       return false;
     }
+  }
+
+  async sweepAbandonedWrites(olderThanSeconds: number): Promise<number> {
+    const before = Date.now() - olderThanSeconds * 1000;
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.isFile() && TEMP_FILE.test(entry.name)) {
+          const info = await stat(path).catch(() => null);
+          // Another process may finish (rename) or remove it meanwhile: that is fine.
+          if (info && info.mtimeMs < before && (await rm(path, { force: true }).then(() => true, () => false))) removed++;
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
   }
 
   async healthCheck(): Promise<void> {

@@ -20,6 +20,12 @@ export interface ObjectStorage {
   /** Idempotent: deleting a missing object succeeds. */
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Deletes partial writes a crash left behind (kill -9 mid-upload) that are older than
+   * `olderThanSeconds`; returns how many. The fs driver's temporary files; S3 has none (a PUT is
+   * all or nothing).
+   */
+  sweepAbandonedWrites(olderThanSeconds: number): Promise<number>;
   /** Resolves when the backend answers (readiness). */
   healthCheck(): Promise<void>;
 }

@@ -134,6 +134,10 @@ export class S3ObjectStorage implements ObjectStorage {
     }
   }
 
+  async sweepAbandonedWrites(): Promise<number> {
+    return 0;
+  }
+
   async healthCheck(): Promise<void> {
     if (!(await this.client.bucketExists(this.bucket))) throw new Error(`bucket ${this.bucket} does not exist`);
   }
