@@ -64,6 +64,32 @@ export interface BatchLimits {
   maxRequests: number;
   /** JSON_MAX_DEPTH */
   jsonMaxDepth: number;
+  /** BATCH_REPLY_MAX_BYTES: the sub-replies' bodies of one batch, together. */
+  maxReplyBytes: number;
+}
+
+/** A sub-request whose reply no longer fits its batch's reply budget: the client asks again (its next poll goes on from what it got). */
+const REPLY_BUDGET_SPENT: InnerResponse = {
+  code: 503,
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' },
+  body: Buffer.from("This reply would make the batch's reply larger than its limit; ask for it again"),
+};
+
+/**
+ * Keeps the sub-replies, in request order, while their bodies fit `maxBytes` together; the ones
+ * after that are replaced by REPLY_BUDGET_SPENT (hardening: no request can make the server send a
+ * reply larger than the cap; each list is capped by REPLY_MAX_BYTES too).
+ */
+class ReplyBudget {
+  private used = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  admit(res: InnerResponse): InnerResponse {
+    if (this.used + res.body.length > this.maxBytes) return REPLY_BUDGET_SPENT;
+    this.used += res.body.length;
+    return res;
+  }
 }
 
 /** The whole batch as inner requests; any invalid element rejects all of it (400). */
@@ -109,15 +135,16 @@ export async function runBatch(mode: 'batch' | 'sequence', req: RouteRequest, li
   const requests = readBatch(req.rawBody, limits, req.scope.budget);
   req.scope.budget.remaining -= requests.length;
   const user: AuthenticatedUser | null = req.user;
+  const replies = new ReplyBudget(limits.maxReplyBytes);
   let responses: InnerResponse[];
   if (mode === 'batch') {
     const scope: RequestScope = { ...req.scope, inheritedUser: user, batchReads: new Map() };
-    responses = await Promise.all(requests.map((r) => req.dispatch(r, scope)));
+    responses = (await Promise.all(requests.map((r) => req.dispatch(r, scope)))).map((res) => replies.admit(res));
   } else {
     const scope: RequestScope = { ...req.scope, inheritedUser: user, batchReads: undefined };
     responses = [];
     for (const r of requests) {
-      const res = await req.dispatch(r, scope);
+      const res = replies.admit(await req.dispatch(r, scope));
       responses.push(res);
       if (res.code < 200 || res.code >= 300) break;
     }

@@ -18,7 +18,12 @@ export class GeneralRoutes implements RouteSource {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Clients sign blinded only when `blind` is advertised (protocol §3.6).
     this.capabilities = [...(config.REQUIRE_BLIND_KEYS ? ['blind'] : []), 'reactions', 'sogs'].sort();
-    this.limits = { maxBytes: config.BATCH_MAX_BYTES, maxRequests: config.BATCH_MAX_REQUESTS, jsonMaxDepth: config.JSON_MAX_DEPTH };
+    this.limits = {
+      maxBytes: config.BATCH_MAX_BYTES,
+      maxRequests: config.BATCH_MAX_REQUESTS,
+      jsonMaxDepth: config.JSON_MAX_DEPTH,
+      maxReplyBytes: config.BATCH_REPLY_MAX_BYTES,
+    };
   }
 
   routes(): InnerRoute[] {

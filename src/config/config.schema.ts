@@ -76,6 +76,8 @@ export const configSchema = z.object({
   /** Sub-requests of one onion request, across every nesting level of /batch and /sequence. */
   BATCH_MAX_REQUESTS: int(128, 1),
   BATCH_MAX_BYTES: int(10_485_760, 1),
+  /** The bodies of one batch's sub-replies together; later sub-requests past it answer 503. */
+  BATCH_REPLY_MAX_BYTES: int(8_388_608, 1),
   JSON_MAX_DEPTH: int(64, 1),
   /** How long the reply of an authenticated request is kept so an identical retry gets it back. */
   /** Seconds one onion request may run: sub-requests of a batch not started by then answer 503. */

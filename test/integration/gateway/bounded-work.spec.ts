@@ -71,3 +71,26 @@ describe('admission control', () => {
     expect(metrics).toMatch(/^scs_admission_refusals_total\{reason="queue_full"\} [1-9]/m);
   });
 });
+
+describe("a batch's sub-replies share one reply budget", () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    // {"capabilities":["blind","reactions","sogs"]} is 47 bytes: two fit, the third does not.
+    ctx = await createTestContext({ config: { BATCH_REPLY_MAX_BYTES: 100 } });
+  });
+  afterAll(() => ctx.close());
+
+  const caps = { method: 'GET', path: '/capabilities' } as const;
+
+  it('keeps sub-replies in request order while they fit; the rest answer 503 with Retry-After', async () => {
+    const res = await ctx.anon().batch([caps, caps, caps, caps]);
+    expect(res.code).toBe(200);
+    expect(res.items.map((i) => i.code)).toEqual([200, 200, 503, 503]);
+    expect(res.items[2].headers['retry-after']).toBe('1');
+  });
+
+  it('a sequence stops at the first sub-reply that no longer fits', async () => {
+    const res = await ctx.anon().sequence([caps, caps, caps, caps]);
+    expect(res.items.map((i) => i.code)).toEqual([200, 200, 503]);
+  });
+});
