@@ -9,11 +9,11 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { UsersModule } from '../users/users.module';
-import { ImportRepository } from './import/import.repository';
 
 /**
- * The domain services without HTTP: the CLI acts through the same RoomsService, ModerationService
- * and FilesService as the API, so every rule (and every cache invalidation) is the API's.
+ * The domain services without HTTP: the CLI commands and the pysogs import act through the same
+ * RoomsService, ModerationService, UsersService, InboxService and FilesService as the API, so every
+ * rule (and every cache invalidation) is the API's. The CLI has no repository of its own.
  */
 @Module({})
 export class CliModule {
@@ -21,7 +21,6 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, JobsModule],
-      providers: [ImportRepository],
     };
   }
 }

@@ -39,4 +39,16 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     await this.$disconnect();
     await this.pool.end().catch(() => undefined);
   }
+
+  /**
+   * Moves each table's id sequence past its highest id, so rows written with ids of their own (an
+   * import keeping the source's ids) never collide with new ones.
+   */
+  async resetIdSequences(tables: readonly string[]): Promise<void> {
+    for (const table of tables) {
+      await this.$executeRawUnsafe(
+        `SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), GREATEST((SELECT max(id) FROM "${table}"), 1), (SELECT max(id) FROM "${table}") IS NOT NULL)`,
+      );
+    }
+  }
 }

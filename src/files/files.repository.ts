@@ -56,6 +56,17 @@ export interface RoomFileFilter {
 
 const OBJECT_REF = { select: { key: true, keyId: true, wrappedKey: true } } as const;
 
+export interface ImportedFile {
+  id: number;
+  roomId: number;
+  uploaderId: number | null;
+  messageId: number | null;
+  size: number;
+  uploaded: number;
+  expiry: number | null;
+  filename: string | null;
+}
+
 /**
  * Postgres I/O of files (spec §8 `files`, §12 `server_files`) and of the refcounted encrypted
  * objects behind them (`storage_objects`). Reference counts change only in the same transaction
@@ -258,5 +269,24 @@ export class FilesRepository {
     if (!rows.length) return { deleted: false, releasedKey: null };
     const key = rows[0].object_key;
     return { deleted: true, releasedKey: (await this.release(tx, key, now)) ? key : null };
+  }
+
+  // ---- import from another server
+
+  async roomFileExists(id: number): Promise<boolean> {
+    return (await this.prisma.file.count({ where: { id } })) > 0;
+  }
+
+  /**
+   * The file row with its id, taking the first reference to the object just written (refs + 1 clears
+   * the pending-deletion deadline).
+   */
+  async insertImportedRoomFile(f: ImportedFile, objectKey: string): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await this.addRef(tx, objectKey);
+      await tx.$executeRaw`
+        INSERT INTO files (id, room, uploader, message, size, uploaded, expiry, filename, object_key)
+        VALUES (${f.id}, ${f.roomId}, ${f.uploaderId}, ${f.messageId}, ${f.size}, ${f.uploaded}, ${f.expiry}, ${f.filename}, ${objectKey})`;
+    });
   }
 }

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { filenameFromContentDisposition } from './content-disposition';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
-import { FilesRepository, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
+import { FilesRepository, type ImportedFile, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { RoomsService } from '../rooms/rooms.service';
@@ -120,5 +120,21 @@ export class FilesService {
 
   healthCheck(): Promise<void> {
     return this.objects.healthCheck();
+  }
+
+  // ---- import from another server (CLI `import pysogs`)
+
+  roomFileExists(id: number): Promise<boolean> {
+    return this.repo.roomFileExists(id);
+  }
+
+  /**
+   * A room file with the source's id and metadata: the bytes are stored (encrypted) like an upload,
+   * and its deletion is scheduled at its expiry like any other file (spec §9.3).
+   */
+  async importRoomFile(f: ImportedFile, content: Buffer): Promise<void> {
+    const objectKey = await this.objects.write(content, null);
+    await this.repo.insertImportedRoomFile(f, objectKey);
+    await this.expiry.schedule('room', f.id, f.expiry);
   }
 }

@@ -22,6 +22,14 @@ const withParties = {
   recipient: { select: { sessionId: true } },
 } as const;
 
+export interface ImportedDirectMessage {
+  recipientId: number;
+  senderId: number;
+  body: Buffer;
+  postedAt: number;
+  expiry: number;
+}
+
 /** inbox table I/O (spec §8 inbox). Expired rows are never returned, even before the sweep. */
 @Injectable()
 export class InboxRepository {
@@ -67,5 +75,13 @@ export class InboxRepository {
 
   async deleteExpired(now: number): Promise<number> {
     return (await this.prisma.inboxMessage.deleteMany({ where: { expiry: { lt: now } } })).count;
+  }
+
+  /** A DM from another server's database, unless one of the same sender, recipient and time exists. */
+  async importMessage(m: ImportedDirectMessage): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO inbox (recipient, sender, body, posted_at, expiry)
+      SELECT ${m.recipientId}, ${m.senderId}, ${m.body}, ${m.postedAt}, ${m.expiry}
+      WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE recipient = ${m.recipientId} AND sender = ${m.senderId} AND posted_at = ${m.postedAt})`;
   }
 }

@@ -10,7 +10,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { normaliseSessionId } from '../users/session-id';
 import { UsersService } from '../users/users.service';
-import { InboxRepository, type DirectMessage, type LatestDirectMessageIds } from './inbox.repository';
+import { InboxRepository, type DirectMessage, type ImportedDirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
 /** DM JSON (spec §6.9); `message` is the base64 of the opaque stored bytes. */
 export interface DirectMessageObject {
@@ -85,5 +85,10 @@ export class InboxService {
   @OnJob(JobName.ExpireDms, { every: 'CLEANUP_INTERVAL' })
   expireMessages(): Promise<number> {
     return this.repo.deleteExpired(this.clock.seconds());
+  }
+
+  /** A DM imported from another server (CLI `import pysogs`); returns 0 when it is already there. */
+  importMessage(m: ImportedDirectMessage): Promise<number> {
+    return this.repo.importMessage(m);
   }
 }

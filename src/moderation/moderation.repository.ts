@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { Prisma, UserPermissionOverride } from '../generated/prisma/client';
+import type { OverrideFlags } from './permission-object';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
@@ -195,5 +196,28 @@ export class ModerationRepository {
 
   async deleteBanFutures(ids: number[], db: Db): Promise<void> {
     if (ids.length) await db.userBanFuture.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  // ---- import from another server (insert-if-absent)
+
+  async importOverride(o: OverrideFlags & { roomId: number; userId: number }): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO user_permission_overrides (room, "user", banned, read, accessible, write, upload, moderator, admin, visible_mod)
+      VALUES (${o.roomId}, ${o.userId}, ${o.banned}, ${o.read}, ${o.accessible}, ${o.write}, ${o.upload}, ${o.moderator}, ${o.admin}, ${o.visibleMod})
+      ON CONFLICT DO NOTHING`;
+  }
+
+  async importPermissionFuture(f: { roomId: number; userId: number; at: number; read: boolean | null; write: boolean | null; upload: boolean | null }): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO user_permission_futures (room, "user", at, read, write, upload)
+      SELECT ${f.roomId}, ${f.userId}, ${f.at}, ${f.read}, ${f.write}, ${f.upload}
+      WHERE NOT EXISTS (SELECT 1 FROM user_permission_futures WHERE room = ${f.roomId} AND "user" = ${f.userId} AND at = ${f.at})`;
+  }
+
+  async importBanFuture(f: { roomId: number | null; userId: number; at: number; banned: boolean }): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO user_ban_futures (room, "user", at, banned)
+      SELECT ${f.roomId}, ${f.userId}, ${f.at}, ${f.banned}
+      WHERE NOT EXISTS (SELECT 1 FROM user_ban_futures WHERE room IS NOT DISTINCT FROM ${f.roomId} AND "user" = ${f.userId} AND at = ${f.at})`;
   }
 }

@@ -8,7 +8,7 @@ import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { ModerationRepository, type OverridePatch } from './moderation.repository';
-import { futureObject, futureValue, permissionObject, type FutureObject, type PermissionObject } from './permission-object';
+import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 
 /** Where a moderator/ban change applies (spec §6.8): listed rooms, `['*']`, or the whole server. */
@@ -369,5 +369,19 @@ export class ModerationService {
     if (!hasPermission(await this.rooms.permissionsFor(room, by), 'moderator')) {
       throw new ForbiddenException('This endpoint requires moderator room permissions');
     }
+  }
+
+  // ---- import from another server (CLI `import pysogs`): insert-if-absent, as the source had them
+
+  importOverride(o: OverrideFlags & { roomId: number; userId: number }): Promise<number> {
+    return this.repo.importOverride(o);
+  }
+
+  importPermissionFuture(f: { roomId: number; userId: number; at: number; read: boolean | null; write: boolean | null; upload: boolean | null }): Promise<number> {
+    return this.repo.importPermissionFuture(f);
+  }
+
+  importBanFuture(f: { roomId: number | null; userId: number; at: number; banned: boolean }): Promise<number> {
+    return this.repo.importBanFuture(f);
   }
 }

@@ -122,6 +122,23 @@ type OverrideColumns = {
   oVisibleMod: boolean | null;
 };
 
+export interface ImportedRoom {
+  token: string;
+  name: string;
+  description: string | null;
+  created: number;
+  messageSequence: number;
+  infoUpdates: number;
+  activeUsers: number;
+  read: boolean;
+  accessible: boolean;
+  write: boolean;
+  upload: boolean;
+}
+
+/** A message row of another server's database, with its own id and seqnos. */
+export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data' | 'signature'> & { data: Buffer | null; signature: Buffer | null };
+
 /**
  * Postgres I/O of rooms, messages, reactions, pins and room activity (spec §8). Counter changes
  * (`message_sequence`, `info_updates`) are single UPDATE … RETURNING statements: the room row
@@ -541,5 +558,77 @@ export class RoomsRepository {
 
   overridesOfUser(userId: number, roomIds: number[], db: Db = this.prisma): Promise<UserPermissionOverride[]> {
     return db.userPermissionOverride.findMany({ where: { userId, roomId: { in: roomIds } } });
+  }
+
+  // ---- import from another server (rows keep their source's ids and seqnos; a re-run changes nothing)
+
+  /** Our id of the room with this token; an existing room keeps its state (a re-run). */
+  async importRoom(r: ImportedRoom): Promise<number> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
+      INSERT INTO rooms (token, name, description, created, message_sequence, info_updates, active_users, read, accessible, write, upload)
+      VALUES (${r.token}, ${r.name}, ${r.description}, ${r.created}, ${r.messageSequence}, ${r.infoUpdates}, ${r.activeUsers}, ${r.read}, ${r.accessible}, ${r.write}, ${r.upload})
+      ON CONFLICT (token) DO UPDATE SET message_sequence = GREATEST(rooms.message_sequence, EXCLUDED.message_sequence)
+      RETURNING id`;
+    return rows[0].id;
+  }
+
+  async importMessages(messages: ImportedMessage[]): Promise<number> {
+    let inserted = 0;
+    await this.prisma.$transaction(async (tx) => {
+      for (const m of messages) {
+        inserted += await tx.$executeRaw`
+          INSERT INTO messages (id, room, "user", posted, edited, seqno, seqno_data, seqno_reactions, seqno_creation, data, data_size, signature, filtered, whisper, whisper_mods)
+          VALUES (${m.id}, ${m.roomId}, ${m.userId}, ${m.posted}, ${m.edited}, ${m.seqno}, ${m.seqnoData}, ${m.seqnoReactions}, ${m.seqnoCreation},
+                  ${m.data}, ${m.data?.length ?? null}, ${m.signature}, ${m.filtered}, ${m.whisperToId}, ${m.whisperMods})
+          ON CONFLICT (id) DO NOTHING`;
+      }
+    });
+    return inserted;
+  }
+
+  async messageExists(id: number): Promise<boolean> {
+    return (await this.prisma.message.count({ where: { id } })) > 0;
+  }
+
+  async importHistory(rows: Array<{ messageId: number; replaced: number; data: Buffer | null; signature: Buffer | null }>): Promise<number> {
+    let inserted = 0;
+    await this.prisma.$transaction(async (tx) => {
+      for (const h of rows) {
+        inserted += await tx.$executeRaw`
+          INSERT INTO message_history (message, replaced, data, data_size, signature)
+          SELECT ${h.messageId}, ${h.replaced}, ${h.data}, ${h.data?.length ?? null}, ${h.signature}
+          WHERE NOT EXISTS (SELECT 1 FROM message_history WHERE message = ${h.messageId} AND replaced = ${h.replaced})`;
+      }
+    });
+    return inserted;
+  }
+
+  /** Our reaction id for (message, reaction), created when absent. */
+  async importReaction(messageId: number, reaction: string): Promise<number> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
+      INSERT INTO reactions (message, reaction) VALUES (${messageId}, ${reaction})
+      ON CONFLICT (message, reaction) DO UPDATE SET reaction = EXCLUDED.reaction
+      RETURNING id`;
+    return rows[0].id;
+  }
+
+  async importUserReaction(reactionId: number, userId: number, at: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO user_reactions (reaction, "user", at) VALUES (${reactionId}, ${userId}, ${at}) ON CONFLICT DO NOTHING`;
+  }
+
+  async importPin(roomId: number, messageId: number, pinnedBy: number, pinnedAt: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO pinned_messages (room, message, pinned_by, pinned_at) VALUES (${roomId}, ${messageId}, ${pinnedBy}, ${pinnedAt}) ON CONFLICT DO NOTHING`;
+  }
+
+  async importRoomActivity(roomId: number, userId: number, lastActive: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      INSERT INTO room_users (room, "user", last_active) VALUES (${roomId}, ${userId}, ${lastActive}) ON CONFLICT DO NOTHING`;
+  }
+
+  /** The source's room image, kept as it was there (its expiry was imported with the file). */
+  async importImage(roomId: number, fileId: number): Promise<void> {
+    await this.prisma.$executeRaw`UPDATE rooms SET image = ${fileId} WHERE id = ${roomId} AND image IS DISTINCT FROM ${fileId}`;
   }
 }

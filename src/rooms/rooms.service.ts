@@ -11,7 +11,7 @@ import { moderatorLists, permissionFields, roomJson, type RoomJson } from './roo
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { RoomsRepository, type RoomStats, type Tx } from './rooms.repository';
+import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (spec §6.2). */
 export interface RoomUpdate {
@@ -364,5 +364,46 @@ export class RoomsService {
   @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
   pruneHistory(): Promise<number> {
     return this.repo.pruneHistory(this.clock.seconds() - this.config.HISTORY_PRUNE_THRESHOLD);
+  }
+
+  // ---- import from another server (CLI `import pysogs`): rows keep their ids and seqnos, insert-if-absent
+
+  /** Our id of the room with this token; an existing room keeps its state (a re-run). */
+  importRoom(r: ImportedRoom): Promise<number> {
+    return this.repo.importRoom(r);
+  }
+
+  importMessages(messages: ImportedMessage[]): Promise<number> {
+    return this.repo.importMessages(messages);
+  }
+
+  messageExists(id: number): Promise<boolean> {
+    return this.repo.messageExists(id);
+  }
+
+  importHistory(rows: Array<{ messageId: number; replaced: number; data: Buffer | null; signature: Buffer | null }>): Promise<number> {
+    return this.repo.importHistory(rows);
+  }
+
+  /** Our reaction id for (message, reaction), created when absent. */
+  importReaction(messageId: number, reaction: string): Promise<number> {
+    return this.repo.importReaction(messageId, reaction);
+  }
+
+  importUserReaction(reactionId: number, userId: number, at: number): Promise<number> {
+    return this.repo.importUserReaction(reactionId, userId, at);
+  }
+
+  importPin(roomId: number, messageId: number, pinnedBy: number, pinnedAt: number): Promise<number> {
+    return this.repo.importPin(roomId, messageId, pinnedBy, pinnedAt);
+  }
+
+  importRoomActivity(roomId: number, userId: number, lastActive: number): Promise<number> {
+    return this.repo.importRoomActivity(roomId, userId, lastActive);
+  }
+
+  /** The source's room image as it was there: no info_updates bump, no expiry change (both came with the rows). */
+  importImage(roomId: number, fileId: number): Promise<void> {
+    return this.repo.importImage(roomId, fileId);
   }
 }

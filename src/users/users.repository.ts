@@ -32,6 +32,16 @@ function fromRow(r: UserRow): User {
   };
 }
 
+export interface ImportedUser {
+  sessionId: string;
+  created: number;
+  lastActive: number;
+  banned: boolean;
+  moderator: boolean;
+  admin: boolean;
+  visibleMod: boolean;
+}
+
 /** Users table I/O and the 05→15 needs_blinding bookkeeping (spec §2.4, §8). */
 @Injectable()
 export class UsersRepository {
@@ -121,5 +131,17 @@ export class UsersRepository {
           OR EXISTS (SELECT 1 FROM user_permission_overrides o WHERE o."user" = u.id)
           OR EXISTS (SELECT 1 FROM user_permission_futures f WHERE f."user" = u.id)
           OR EXISTS (SELECT 1 FROM user_ban_futures b WHERE b."user" = u.id))`;
+  }
+
+  // ---- import from another server (rows keep their source's flags; a re-run changes nothing)
+
+  /** Our id of the user with this session id, created with the given flags when absent. */
+  async importUser(u: ImportedUser): Promise<number> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
+      INSERT INTO users (session_id, created, last_active, banned, moderator, admin, visible_mod)
+      VALUES (${u.sessionId}, ${u.created}, ${u.lastActive}, ${u.banned}, ${u.moderator}, ${u.admin}, ${u.visibleMod})
+      ON CONFLICT (session_id) DO UPDATE SET session_id = EXCLUDED.session_id
+      RETURNING id`;
+    return rows[0].id;
   }
 }

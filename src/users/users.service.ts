@@ -9,7 +9,7 @@ import { blind15IdsFromSessionId, blindedAbs, InvalidKeyError } from '../crypto'
 import type { Prisma, User } from '../generated/prisma/client';
 import { canonicalSessionId, isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
 import { SYSTEM_USER_ID, systemSessionId } from './system-user';
-import { UsersRepository } from './users.repository';
+import { UsersRepository, type ImportedUser } from './users.repository';
 
 /** users.last_active is rewritten at most this often per user (it is touched on every request). */
 const TOUCH_INTERVAL_SECONDS = 10;
@@ -170,5 +170,17 @@ export class UsersService implements OnApplicationBootstrap {
       if (blinded) await this.repo.recordNeedsBlinding(u.id, blinded.abs);
     }
     if (pending.length) this.logger.log(`${pending.length} unblinded user(s) recorded for the 05→15 transition`);
+  }
+
+  // ---- import from another server (CLI `import pysogs`)
+
+  /** Our id of the user with this session id, created with the source's flags when absent. */
+  importUser(u: ImportedUser): Promise<number> {
+    return this.repo.importUser(u);
+  }
+
+  /** A source's pending 05→15 move (spec §2.4), kept as is. */
+  importNeedsBlinding(abs: string, userId: number): Promise<void> {
+    return this.repo.recordNeedsBlinding(userId, abs);
   }
 }

@@ -2,11 +2,14 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'no
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { constantTimeEqual } from '../../crypto';
+import { PrismaService } from '../../database/prisma.service';
 import { FilesService } from '../../files/files.service';
-import { ObjectStore } from '../../files/object-store.service';
+import { InboxService } from '../../inbox/inbox.service';
+import { ModerationService } from '../../moderation/moderation.service';
+import { RoomsService } from '../../rooms/rooms.service';
+import { UsersService } from '../../users/users.service';
 import type { CliContext } from '../context';
 import { CliError } from '../io';
-import { ImportRepository } from '../import/import.repository';
 import { PysogsImporter } from '../import/pysogs-import';
 import { openPysogsSource } from '../import/pysogs-source';
 
@@ -63,7 +66,15 @@ export function registerImportCommands(program: Command, ctx: CliContext): void 
         throw new CliError(`Cannot open ${opts.db}: ${(err as Error).message}`);
       }
       try {
-        const importer = new PysogsImporter(source, await ctx.get(ImportRepository), await ctx.get(ObjectStore), await ctx.get(FilesService), {
+        const into = {
+          users: await ctx.get(UsersService),
+          rooms: await ctx.get(RoomsService),
+          moderation: await ctx.get(ModerationService),
+          inbox: await ctx.get(InboxService),
+          files: await ctx.get(FilesService),
+          prisma: await ctx.get(PrismaService),
+        };
+        const importer = new PysogsImporter(source, into, {
           uploadsDir,
           baseDir,
           progress: (line) => ctx.out(line),

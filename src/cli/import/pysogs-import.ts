@@ -1,14 +1,31 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import type { PrismaService } from '../../database/prisma.service';
 import type { FilesService } from '../../files/files.service';
-import type { ObjectStore } from '../../files/object-store.service';
-import { ImportRepository, type ImportedMessage } from './import.repository';
+import type { InboxService } from '../../inbox/inbox.service';
+import type { ModerationService } from '../../moderation/moderation.service';
+import type { ImportedMessage } from '../../rooms/rooms.repository';
+import type { RoomsService } from '../../rooms/rooms.service';
+import type { UsersService } from '../../users/users.service';
 import type { PysogsSource, Row } from './pysogs-source';
 import { bool, bytes, nullableBool, nullableNum, num, repad, text } from './pysogs-values';
 import { SESSION_ID_PREFIX } from '../../protocol/constants';
 import { SYSTEM_USER_ID } from '../../users/system-user';
 
 const PAGE = 1000;
+
+/** Tables whose rows the import writes with the source's ids. */
+const IMPORTED_TABLES = ['users', 'rooms', 'messages', 'message_history', 'files', 'reactions', 'user_permission_futures', 'user_ban_futures', 'inbox'] as const;
+
+/** The services the import writes through: each table is written by the module that owns it. */
+export interface ImportTargets {
+  users: UsersService;
+  rooms: RoomsService;
+  moderation: ModerationService;
+  inbox: InboxService;
+  files: FilesService;
+  prisma: PrismaService;
+}
 
 export interface ImportOptions {
   /** Where pysogs kept uploads (its `[files] uploads_dir`); file paths in the DB are tried against it. */
@@ -40,9 +57,7 @@ export class PysogsImporter {
 
   constructor(
     private readonly source: PysogsSource,
-    private readonly repo: ImportRepository,
-    private readonly objects: ObjectStore,
-    private readonly files: FilesService,
+    private readonly into: ImportTargets,
     private readonly options: ImportOptions,
   ) {}
 
@@ -65,11 +80,11 @@ export class PysogsImporter {
     await this.importHistory();
     summary.reactions = await this.importReactions();
     summary.pins = await this.each('pinned_messages', 'room, message', async (r) =>
-      this.repo.insertPin(this.room(r.room), num(r.message), this.user(r.pinned_by), num(r.pinned_at)),
+      this.into.rooms.importPin(this.room(r.room), num(r.message), this.user(r.pinned_by), num(r.pinned_at)),
     );
     summary.permissions = await this.importPermissions();
     summary.files = await this.importFiles();
-    await this.repo.resetSequences();
+    await this.into.prisma.resetIdSequences(IMPORTED_TABLES);
     this.options.progress('sequences: moved past the imported ids');
     return summary;
   }
@@ -108,7 +123,7 @@ export class PysogsImporter {
         this.users.set(num(u.id), SYSTEM_USER_ID);
         return 0;
       }
-      const id = await this.repo.upsertUser({
+      const id = await this.into.users.importUser({
         sessionId,
         created: num(u.created),
         lastActive: num(u.last_active),
@@ -125,7 +140,7 @@ export class PysogsImporter {
   private async importRooms(): Promise<number> {
     return this.each('rooms', 'id', async (r) => {
       const token = String(r.token);
-      const id = await this.repo.upsertRoom({
+      const id = await this.into.rooms.importRoom({
         token,
         name: text(r.name) ?? token,
         description: text(r.description),
@@ -167,7 +182,7 @@ export class PysogsImporter {
           whisperMods: bool(m.whisper_mods),
         };
       });
-      inserted += await this.repo.insertMessages(batch);
+      inserted += await this.into.rooms.importMessages(batch);
       read += page.length;
       this.options.progress(`messages: ${read}/${total}`);
     }
@@ -178,7 +193,7 @@ export class PysogsImporter {
     if (!(await this.source.hasTable('message_history'))) return 0;
     let inserted = 0;
     for await (const page of this.source.pages('message_history', 'message, replaced', PAGE)) {
-      inserted += await this.repo.insertHistory(
+      inserted += await this.into.rooms.importHistory(
         page.map((h) => {
           const data = bytes(h.data);
           return { messageId: num(h.message), replaced: num(h.replaced), data: data && repad(data, nullableNum(h.data_size)), signature: bytes(h.signature) };
@@ -193,19 +208,19 @@ export class PysogsImporter {
     if (!(await this.source.hasTable('reactions'))) return 0;
     const reactions = new Map<number, number>();
     await this.each('reactions', 'id', async (r) => {
-      reactions.set(num(r.id), await this.repo.upsertReaction(num(r.message), String(r.reaction)));
+      reactions.set(num(r.id), await this.into.rooms.importReaction(num(r.message), String(r.reaction)));
       return 1;
     });
     return this.each('user_reactions', 'reaction, "user"', async (ur) => {
       const reaction = reactions.get(num(ur.reaction));
       if (reaction === undefined) return 0;
-      return this.repo.insertUserReaction(reaction, this.user(ur.user), num(ur.at));
+      return this.into.rooms.importUserReaction(reaction, this.user(ur.user), num(ur.at));
     });
   }
 
   private async importPermissions(): Promise<number> {
     let n = await this.each('user_permission_overrides', 'room, "user"', async (o) =>
-      this.repo.insertOverride({
+      this.into.moderation.importOverride({
         roomId: this.room(o.room),
         userId: this.user(o.user),
         banned: bool(o.banned),
@@ -219,7 +234,7 @@ export class PysogsImporter {
       }),
     );
     n += await this.each('user_permission_futures', 'at', async (f) =>
-      this.repo.insertPermissionFuture({
+      this.into.moderation.importPermissionFuture({
         roomId: this.room(f.room),
         userId: this.user(f.user),
         at: num(f.at),
@@ -229,12 +244,15 @@ export class PysogsImporter {
       }),
     );
     n += await this.each('user_ban_futures', 'at', async (f) =>
-      this.repo.insertBanFuture({ roomId: f.room === null ? null : this.room(f.room), userId: this.user(f.user), at: num(f.at), banned: bool(f.banned) }),
+      this.into.moderation.importBanFuture({ roomId: f.room === null ? null : this.room(f.room), userId: this.user(f.user), at: num(f.at), banned: bool(f.banned) }),
     );
-    await this.each('room_users', 'room, "user"', async (ru) => this.repo.insertRoomUser(this.room(ru.room), this.user(ru.user), num(ru.last_active)));
-    await this.each('needs_blinding', 'blinded_abs', async (nb) => this.repo.insertNeedsBlinding(String(nb.blinded_abs), this.user(nb.user)));
+    await this.each('room_users', 'room, "user"', async (ru) => this.into.rooms.importRoomActivity(this.room(ru.room), this.user(ru.user), num(ru.last_active)));
+    await this.each('needs_blinding', 'blinded_abs', async (nb) => {
+      await this.into.users.importNeedsBlinding(String(nb.blinded_abs), this.user(nb.user));
+      return 1;
+    });
     await this.each('inbox', 'id', async (m) =>
-      this.repo.insertInbox({ recipientId: this.user(m.recipient), senderId: this.user(m.sender), body: bytes(m.body)!, postedAt: num(m.posted_at), expiry: num(m.expiry) }),
+      this.into.inbox.importMessage({ recipientId: this.user(m.recipient), senderId: this.user(m.sender), body: bytes(m.body)!, postedAt: num(m.posted_at), expiry: num(m.expiry) }),
     );
     return n;
   }
@@ -267,7 +285,7 @@ export class PysogsImporter {
           result.expired++;
           continue;
         }
-        if (!(await this.repo.fileExists(id))) {
+        if (!(await this.into.files.roomFileExists(id))) {
           const found = this.locate(String(f.path));
           if (!found) {
             result.missing++;
@@ -275,27 +293,24 @@ export class PysogsImporter {
             continue;
           }
           const content = readFileSync(found);
-          const objectKey = await this.objects.write(content, null);
           const messageId = nullableNum(f.message);
-          await this.repo.insertFile(
+          await this.into.files.importRoomFile(
             {
               id,
               roomId: this.room(f.room),
               uploaderId: f.uploader === null || f.uploader === undefined ? null : this.user(f.uploader),
-              messageId: messageId !== null && (await this.repo.messageExists(messageId)) ? messageId : null,
+              messageId: messageId !== null && (await this.into.rooms.messageExists(messageId)) ? messageId : null,
               size: content.length,
               uploaded: num(f.uploaded),
               expiry,
               filename: text(f.filename),
             },
-            objectKey,
+            content,
           );
-          // The files module deletes it at its expiry like any other file (spec §9.3).
-          await this.files.scheduleExpiry(id, expiry);
           result.imported++;
         }
         const imageOf = images.get(id);
-        if (imageOf !== undefined) await this.repo.setRoomImage(imageOf, id);
+        if (imageOf !== undefined) await this.into.rooms.importImage(imageOf, id);
       }
       this.options.progress(`files: ${result.read}/${total}`);
     }
