@@ -17,6 +17,7 @@ export function readinessChecks(context: INestApplicationContext): ReadinessChec
   return [
     { name: 'postgres', check: () => prisma.$queryRaw`SELECT 1` },
     { name: 'redis', check: () => redis.client.ping() },
+    { name: 'redis_persistence', advisory: true, check: () => redis.checkPersistence() },
     // Resolved per check so a process built without the files module reports it instead of failing to start.
     { name: 'storage', check: () => context.get(FilesService, { strict: false }).healthCheck() },
   ];

@@ -3,6 +3,8 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves when the dependency answered; rejects (or hangs past the timeout) when it did not. */
   check: () => Promise<unknown>;
+  /** A warning, not a dependency: its failure is reported but leaves the process ready. */
+  advisory?: boolean;
 }
 
 export interface ReadinessReport {
@@ -25,14 +27,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutMs: number): Promise<ReadinessReport> {
   const results = await Promise.all(
-    checks.map(async ({ name, check }) => {
+    checks.map(async ({ name, check, advisory = false }) => {
       try {
         await withTimeout(Promise.resolve().then(check), timeoutMs);
-        return [name, 'ok'] as const;
+        return [name, 'ok', advisory] as const;
       } catch (err) {
-        return [name, err instanceof Error ? err.message : String(err)] as const;
+        return [name, err instanceof Error ? err.message : String(err), advisory] as const;
       }
     }),
   );
-  return { ready: results.every(([, r]) => r === 'ok'), checks: Object.fromEntries(results) };
+  return { ready: results.every(([, r, advisory]) => advisory || r === 'ok'), checks: Object.fromEntries(results.map(([name, r]) => [name, r])) };
 }

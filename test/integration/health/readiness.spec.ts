@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../../../bench/server-process';
 import { createTestContext, type TestContext } from '../../support/context';
 import { eventually } from '../../support/eventually';
@@ -7,7 +10,8 @@ import { eventually } from '../../support/eventually';
 
 /** A private redis-server (never the shared one: the test stops it). */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // In a directory of its own: a test turns persistence on, and Redis writes into its working directory.
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'scs-redis-')) });
   await eventually(async () => {
     const { Redis } = await import('ioredis');
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -53,7 +57,8 @@ describe('admin port: health, readiness and metrics', () => {
 
   test('/readyz is ready when Postgres, Redis and storage answer', async () => {
     const { status, body } = await readyz(ctx);
-    expect(body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', storage: 'ok' } });
+    // redis_persistence is advisory (a warning when the shared test Redis keeps nothing; see below).
+    expect(body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', storage: 'ok', redis_persistence: expect.any(String) } });
     expect(status).toBe(200);
   });
 
@@ -124,4 +129,23 @@ describe('/readyz follows Redis', () => {
     await eventually(async () => (await readyz(ctx)).status === 200, 15_000);
     expect((await readyz(ctx)).body.checks.redis).toBe('ok');
   }, 40_000);
+
+  test('warns, and stays ready, while Redis keeps neither AOF nor RDB (a restart would forget nonces) (issue 19 item 10)', async () => {
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      // startRedis runs it with --save '' --appendonly no.
+      await eventually(async () => (await readyz(ctx)).body.checks.redis === 'ok', 15_000);
+      const bare = await readyz(ctx);
+      expect(bare.status).toBe(200);
+      expect(bare.body.checks.redis_persistence).toMatch(/neither AOF nor RDB/);
+      await admin.config('SET', 'appendonly', 'yes');
+      expect((await readyz(ctx)).body.checks.redis_persistence).toBe('ok');
+      await admin.config('SET', 'appendonly', 'no');
+      await admin.config('SET', 'save', '3600 1');
+      expect((await readyz(ctx)).body.checks.redis_persistence).toBe('ok');
+    } finally {
+      admin.disconnect();
+    }
+  });
 });
