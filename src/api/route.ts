@@ -55,7 +55,7 @@ export class InnerReply {
   }
 
   /** JSON already encoded (a batch's reply array, spliced from its sub-replies), or a JSON value with a status of its own. */
-  static json(code: number, json: Buffer | unknown): InnerReply {
+  static json(code: number, json: unknown): InnerReply {
     const body = Buffer.isBuffer(json) ? json : Buffer.from(JSON.stringify(json) ?? '');
     return new InnerReply({ code, headers: { 'content-type': 'application/json' }, body });
   }
@@ -150,7 +150,7 @@ export function route<A extends AuthNeed = 'optional', R extends PermissionNeed 
     errors: spec.errors ?? 'text',
     readOnly: spec.readOnly,
     // The router hands each handler exactly the request its declaration describes.
-    handle: spec.handle as (req: RouteRequest) => unknown,
+    handle: (req) => spec.handle(req as Parameters<typeof spec.handle>[0]),
   };
 }
 

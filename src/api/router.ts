@@ -109,7 +109,9 @@ export class InnerRouter {
     } else {
       const route = found.store as InnerRoute;
       label = route.path;
-      res = await this.run(route, found.params as Record<string, string>, found.searchParams as QueryParams, inner, scope);
+      const params: Record<string, string> = {};
+      for (const [name, value] of Object.entries(found.params)) if (value !== undefined) params[name] = value;
+      res = await this.run(route, params, found.searchParams, inner, scope);
     }
     const elapsed = performance.now() - started;
     this.metrics.observeRequest(inner.method, label, res.code, elapsed / 1000);

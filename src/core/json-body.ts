@@ -1,10 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 
 /** Parses a raw JSON body. Empty means `{}` (desktop sends JSON content-type on body-less PUTs, spec §11). */
-export function parseJsonBody(raw: unknown, maxDepth = 64): unknown {
-  if (raw === undefined || raw === null) return {};
-  const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
-  if (buf.length === 0) return {};
+export function parseJsonBody(buf: Buffer | undefined, maxDepth = 64): unknown {
+  if (buf === undefined || buf.length === 0) return {};
   let value: unknown;
   try {
     value = JSON.parse(buf.toString('utf8'));
@@ -17,11 +15,11 @@ export function parseJsonBody(raw: unknown, maxDepth = 64): unknown {
 
 function depthExceeds(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, d] = next;
     if (v === null || typeof v !== 'object') continue;
     if (d > max) return true;
-    for (const child of Object.values(v as object)) stack.push([child, d + 1]);
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return false;
 }
