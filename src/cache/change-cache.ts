@@ -1,5 +1,3 @@
-import type { Clock } from '../core/clock';
-
 /** What a cache needs of the change feed (ChangeFeed). */
 export interface FeedState {
   /** True while changes are being heard. */
@@ -11,8 +9,8 @@ export interface FeedState {
 export interface ChangeCacheOptions<V> {
   /** How long an entry may be served without a change notification (ms): a safety net, not the mechanism. */
   ttlMs: number;
-  /** What `ttlMs` is measured on. */
-  clock: Clock;
+  /** What `ttlMs` is measured on (the services' Clock; only its reading is needed, so cache/ stays below core/). */
+  clock: { now(): number };
   /** Entries kept at most; the cache starts over when full. */
   maxEntries: number;
   /** A second name for an entry (e.g. the row id of an entry keyed by token), for deleteTag. */
