@@ -7,6 +7,7 @@ import { SogsClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { ChangeFeed } from '../../src/cache/change-feed';
 import { PrismaService } from '../../src/database/prisma.service';
+import type { Logger as PinoLogger } from 'pino';
 import { startServer, type RunningServer } from '../../src/server';
 import { TestClock } from './clock';
 import { createDatabase, databaseUrl, dropDatabases, REDIS_URL, runId, templateName } from './db';
@@ -39,9 +40,10 @@ let contexts = 0;
 /**
  * A running app on its own database (cloned from the migrated template of global-setup), its own
  * Redis key prefix, server key and storage; `config` overrides any setting. With STORAGE_DRIVER
- * 's3' it stores into its own bucket on the run's s3rver.
+ * 's3' it stores into its own bucket on the run's s3rver. `logger` captures the main server's log
+ * lines (silent otherwise).
  */
-export async function createTestContext(options: { config?: Partial<AppConfig> } = {}): Promise<TestContext> {
+export async function createTestContext(options: { config?: Partial<AppConfig>; logger?: PinoLogger } = {}): Promise<TestContext> {
   const run = runId();
   const id = `${process.env.JEST_WORKER_ID ?? '0'}_${++contexts}_${randomBytes(3).toString('hex')}`;
   const database = `scs_t_${run}_${id}`;
@@ -94,7 +96,7 @@ export async function createTestContext(options: { config?: Partial<AppConfig> }
   const clock = new TestClock();
   try {
     config = loadConfig({}, overrides);
-    server = await startServer(config, { logger: false, clock });
+    server = await startServer(config, { logger: options.logger ?? false, clock });
     servers.push(server);
   } catch (err) {
     await dropDatabases([database]);
