@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { fileServerContentId } from '../crypto/content-id';
+import { FILE_SERVER_FILE_ID } from '../protocol/constants';
 import { FileExpiryService } from './file-expiry.service';
 import { FilesRepository, type Tx } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
@@ -14,11 +15,6 @@ import { UploadLimits } from './upload-limits';
 const COMPAT_ID_TRIES = 25;
 /** Modern clients can only extend 44-character content ids (spec §12.4). */
 const CONTENT_ID_LENGTH = 44;
-/**
- * What an id can hold: digits (compat ids) or base64url (content ids). Anything else (a NUL, which
- * PostgreSQL text cannot hold, a space, a slash) is bad input, answered 400 before any lookup.
- */
-const FILE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const INVALID_FILE_ID = 'Invalid file id';
 /** Subject of the file server's rate rules: one budget for the whole server. */
 const SERVER_WIDE = 'all';
@@ -198,5 +194,5 @@ export class FileServerService {
 }
 
 function checkId(id: string): void {
-  if (!FILE_ID.test(id)) throw new BadRequestException(INVALID_FILE_ID);
+  if (!FILE_SERVER_FILE_ID.test(id)) throw new BadRequestException(INVALID_FILE_ID);
 }
