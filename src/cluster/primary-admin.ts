@@ -75,7 +75,8 @@ export class PrimaryAdmin {
     for (const report of reports) {
       for (const [name, result] of Object.entries(report.checks)) if (checks[name] === undefined || checks[name] === 'ok') checks[name] = result;
     }
-    return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+    // Each worker has judged its own checks (an advisory one, such as Redis persistence, leaves it ready).
+    return { ready: checks.api_workers === 'ok' && reports.every((r) => r.ready), checks };
   }
 
   /** The group's metrics; a worker that does not answer (dying, restarting) is left out of this scrape. */
