@@ -11,7 +11,7 @@ export interface RequestTemplate {
   path: string;
   /** JSON body sent as is. */
   json?: unknown;
-  /** A message post (spec §6.3): random `data` of this many bytes and a random 64-byte signature per request. */
+  /** A message post (protocol §6.3): random `data` of this many bytes and a random 64-byte signature per request. */
   postBytes?: number;
 }
 

@@ -295,7 +295,7 @@ async function startServer(env: Env): Promise<ServerProcess> {
     KEY_FILE: env.keyFile,
     MASTER_KEY_FILE: join(env.dir, 'master_key'),
     STORAGE_DIR: join(env.dir, 'files'),
-    // The bench posts far faster than the reference per-user limit allows (spec §9.2); 0 = off.
+    // The bench posts far faster than the reference per-user limit allows (protocol §9.2); 0 = off.
     RATE_LIMIT_POSTS: '0',
     // Its users also poll and react faster than any client: the per-user limits stay on (their cost is
     // part of every request) but out of reach.

@@ -80,8 +80,8 @@ async function insertMessages(c: Client, roomId: number, count: number, firstPos
 /**
  * Reaction changes after the last poll: each of the NEW_MESSAGES newest messages gets 👍 from
  * three users and ❤️ from two; the NEW_MESSAGES before them get one 👍 each (so a poll since
- * `busySince` returns 10 full messages and 10 reaction-only updates, spec §7.2). Every
- * user-reaction takes the next seqno, as the server assigns them (spec §7.1).
+ * `busySince` returns 10 full messages and 10 reaction-only updates, protocol §7.2). Every
+ * user-reaction takes the next seqno, as the server assigns them (protocol §7.1).
  */
 async function insertReactions(c: Client, roomId: number, count: number, firstPoster: number): Promise<void> {
   const { rows } = await c.query<{ id: number; seqno_creation: number }>(

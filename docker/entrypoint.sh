@@ -19,7 +19,7 @@ case "${1:-all}" in
     exec node "$APP/database/migrate-cli.js"
     ;;
   init-keys)
-    # The server's own create-if-absent code, so the key formats stay the app's (spec §2.1).
+    # The server's own create-if-absent code, so the key formats stay the app's (protocol §2.1).
     exec node -e '
       const { loadOrCreateServerKey } = require(process.argv[1] + "/config/server-key.js");
       const { loadOrCreateMasterKey } = require(process.argv[1] + "/files/encryption/master-keys.js");

@@ -1,16 +1,16 @@
 import { bdecodeList, bencodeList } from '../crypto';
 
-/** A request dispatched inside the app: from an onion request (spec §4.4, §4.6) or a batch (§6.1). */
+/** A request dispatched inside the app: from an onion request (protocol §4.4, §4.6) or a batch (§6.1). */
 export interface InnerRequest {
   method: string;
-  /** Path and query exactly as the client wrote (and signed) them (spec §3.3). */
+  /** Path and query exactly as the client wrote (and signed) them (protocol §3.3). */
   target: string;
   /** Lower-case names. */
   headers: Record<string, string>;
   body?: Buffer;
 }
 
-/** What a dispatched request produced, with headers already shaped as spec §4.5 requires. */
+/** What a dispatched request produced, with headers already shaped as protocol §4.5 requires. */
 export interface InnerResponse {
   code: number;
   /** Lower-case names, `content-type` always present (JSON exactly `application/json`). */
@@ -26,7 +26,7 @@ const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
 
-/** Headers a client may not set on an inner request: framing is ours (body length comes from the bencoded/JSON body, spec §4.4). */
+/** Headers a client may not set on an inner request: framing is ours (body length comes from the bencoded/JSON body, protocol §4.4). */
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'host']);
 
 /**

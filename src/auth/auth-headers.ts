@@ -1,11 +1,11 @@
 /*
- * X-SOGS-* request authentication: the wire format (spec §3.1–§3.3).
+ * X-SOGS-* request authentication: the wire format (protocol §3.1–§3.3).
  *
  * A request is signed by sending four headers (names are case-insensitive, also inside onion and
  * batch sub-requests):
  *
  *   X-SOGS-Pubkey      33 bytes = one prefix byte + a 32-byte Ed25519 public key.
- *                        0x15  the key is the user's blinded key kA for this server (spec §2.3);
+ *                        0x15  the key is the user's blinded key kA for this server (protocol §2.3);
  *                              the user is "15" + hex(kA).
  *                        0x00  the user's own Ed25519 key; the user is "05" + hex of its X25519
  *                              form. Accepted only when REQUIRE_BLIND_KEYS is off.
@@ -29,9 +29,9 @@
  *   BLAKE2b-512 (unkeyed, 64 bytes) of the raw body — only when the body is non-empty
  *
  * Zero headers (absent or empty) means an anonymous request. Anything in between is checked in the
- * order of spec §3.2, each failure with its exact status and text; this file holds the steps that
+ * order of protocol §3.2, each failure with its exact status and text; this file holds the steps that
  * need no I/O (1–9). The signature is verified before the nonce is spent or a user row is touched
- * (spec §13: the reference did it the other way round). Onion requests carry these headers inside
+ * (protocol §13: the reference did it the other way round). Onion requests carry these headers inside
  * the encrypted inner request; /batch and /sequence sub-requests inherit the outer user and their
  * own X-SOGS-* headers are ignored.
  */
@@ -40,11 +40,11 @@ import { bytesToHex, decodeHexOrBase64, ed25519PubToX25519, isValidEd25519Point 
 import { SESSION_ID_PREFIX } from '../protocol/constants';
 import type { SignedRequestInfo } from './auth.types';
 
-/** 425 Too Early: clients read it as "clock out of sync" (spec §3.2). */
+/** 425 Too Early: clients read it as "clock out of sync" (protocol §3.2). */
 export const TOO_EARLY = 425;
 
 /**
- * A refused authentication: the status and exact text of spec §3.2, and a short metrics label.
+ * A refused authentication: the status and exact text of protocol §3.2, and a short metrics label.
  * `signed`: the request's nonce was spent before it was refused (its reply is kept for retries).
  */
 export class AuthFailure extends HttpException {
@@ -87,7 +87,7 @@ const invalid = (reason: string, what: string) => new AuthFailure(reason, 400, `
 const TIMESTAMP_RE = /^[+-]?[0-9]+$/;
 
 /**
- * Steps 1–9 of spec §3.2 on lower-cased header names. Returns null for an anonymous request, the
+ * Steps 1–9 of protocol §3.2 on lower-cased header names. Returns null for an anonymous request, the
  * decoded credentials otherwise; throws the step's HttpException.
  */
 export function parseAuthHeaders(headers: HeaderBag, policy: AuthHeaderPolicy): SogsCredentials | null {

@@ -33,7 +33,7 @@ export interface Authentication {
   signed?: SignedRequestInfo;
 }
 
-/** Request authentication of spec §3.2 (steps 10–13 and the rate limits; 1–9 in auth-headers.ts). */
+/** Request authentication of protocol §3.2 (steps 10–13 and the rate limits; 1–9 in auth-headers.ts). */
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger('Auth');

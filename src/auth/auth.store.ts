@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 
-/** Outcome of spending a nonce (spec §3.2 step 11, issue 9 item 5). */
+/** Outcome of spending a nonce (protocol §3.2 step 11, issue 9 item 5). */
 export type NonceClaim = 'fresh' | 'retry' | 'reused';
 
 // Spends a nonce atomically. KEYS: nonce, reply, read-retry. ARGV: request fingerprint, nonce TTL,

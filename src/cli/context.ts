@@ -34,7 +34,7 @@ export class CliContext {
     return this.cachedConfig;
   }
 
-  /** The server key from KEY_FILE (created on first use, as the server does; spec §2.1). Needs no database. */
+  /** The server key from KEY_FILE (created on first use, as the server does; protocol §2.1). Needs no database. */
   serverKey(): ServerKey {
     if (!this.cachedKey) {
       let keyFile: string;

@@ -20,13 +20,13 @@ function positive(seconds: number, text: string): number {
   return seconds;
 }
 
-/** A 05 (unblinded) or 15 (blinded) Session id, lower-cased (spec §2.2). */
+/** A 05 (unblinded) or 15 (blinded) Session id, lower-cased (protocol §2.2). */
 export function parseSessionId(text: string): string {
   if (!ANY_SESSION_ID.test(text)) throw new UsageError(`Invalid Session id '${text}': expected 05 or 15 followed by 64 hex digits`);
   return normaliseSessionId(text);
 }
 
-/** Room tokens: 1–64 of [A-Za-z0-9_-] (spec §9.1). */
+/** Room tokens: 1–64 of [A-Za-z0-9_-] (protocol §9.1). */
 export function parseRoomToken(text: string): string {
   if (!ROOM_TOKEN.test(text)) throw new UsageError(`Invalid room token '${text}': 1 to 64 letters, digits, '_' or '-'`);
   return text;

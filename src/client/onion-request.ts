@@ -14,7 +14,7 @@ import {
 import { SogsClientError, SogsResponse } from './sogs-response';
 
 /*
- * Client side of the onion layer (spec §4): wraps one inner request for the server key with a
+ * Client side of the onion layer (protocol §4): wraps one inner request for the server key with a
  * fresh ephemeral X25519 key, and decodes the reply with the same symmetric key.
  */
 
@@ -53,7 +53,7 @@ function innerPlaintext(inner: InnerRequest, onion: OnionVersion): Buffer {
     if (inner.body !== undefined) items.push(Buffer.from(inner.body));
     return bencodeList(items);
   }
-  // v3 carries the body as a JSON string (spec §4.6), so it must be text.
+  // v3 carries the body as a JSON string (protocol §4.6), so it must be text.
   const body = inner.body === undefined ? undefined : utf8Strict.decode(inner.body);
   return Buffer.from(JSON.stringify(body === undefined ? meta : { ...meta, body }), 'utf8');
 }
@@ -80,7 +80,7 @@ function decodeV4Reply(plaintext: Uint8Array, outerStatus: number): SogsResponse
   return new SogsResponse(meta.code, headers, items[1], outerStatus);
 }
 
-/** v3 replies carry only the body on 2xx, else `{"status_code": N}` (spec §4.6). */
+/** v3 replies carry only the body on 2xx, else `{"status_code": N}` (protocol §4.6). */
 function decodeV3Reply(plaintext: Uint8Array, outerStatus: number): SogsResponse {
   const body = Buffer.from(plaintext);
   let code = 200;

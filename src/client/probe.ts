@@ -12,7 +12,7 @@ export interface ProbeResult {
 }
 
 /**
- * Splits a join URL `http://host[/prefix]/<token>?public_key=<hex>` (spec §2.1) into its server base
+ * Splits a join URL `http://host[/prefix]/<token>?public_key=<hex>` (protocol §2.1) into its server base
  * and key; a plain base URL is returned as is with the key given separately.
  */
 export function parseServerUrl(url: string, serverPubkeyHex?: string): { baseUrl: string; serverPubkey: string } {

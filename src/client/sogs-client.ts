@@ -16,8 +16,8 @@ import { BatchResponse, type SogsResponse } from './sogs-response';
 
 /*
  * A Session-client double for tests, benchmarks and `probe`: signs requests with X-SOGS-* headers
- * (spec §3.1, §3.3; blinded 15 keys or unblinded 00 keys), wraps them in v4 or v3 onion frames
- * (spec §4) and decodes the replies, exactly as stock clients do.
+ * (protocol §3.1, §3.3; blinded 15 keys or unblinded 00 keys), wraps them in v4 or v3 onion frames
+ * (protocol §4) and decodes the replies, exactly as stock clients do.
  */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -57,7 +57,7 @@ export interface SogsRequest extends SignOptions {
   headers?: Record<string, string>;
 }
 
-/** One sub-request of /batch or /sequence (spec §6.1). */
+/** One sub-request of /batch or /sequence (protocol §6.1). */
 export interface BatchSubRequest {
   method: HttpMethod;
   path: string;
@@ -128,7 +128,7 @@ export class SogsClient {
   }
 
   /**
-   * The four X-SOGS-* headers for a request (spec §3.1/§3.3); {} when anonymous. Nonce is base64
+   * The four X-SOGS-* headers for a request (protocol §3.1/§3.3); {} when anonymous. Nonce is base64
    * with padding and the pubkey hex, as clients send them.
    */
   signHeaders(method: string, pathWithQuery: string, body?: Uint8Array, opts: SignOptions = {}): Record<string, string> {
@@ -208,12 +208,12 @@ export class SogsClient {
     return this.request({ ...opts, method: 'DELETE', path });
   }
 
-  /** Signed POST /batch (spec §6.1): sub-requests run independently. */
+  /** Signed POST /batch (protocol §6.1): sub-requests run independently. */
   async batch(requests: BatchSubRequest[], opts: SignOptions = {}): Promise<BatchResponse> {
     return new BatchResponse(await this.request({ ...opts, method: 'POST', path: '/batch', json: requests }));
   }
 
-  /** Signed POST /sequence (spec §6.1): stops after the first non-2xx. */
+  /** Signed POST /sequence (protocol §6.1): stops after the first non-2xx. */
   async sequence(requests: BatchSubRequest[], opts: SignOptions = {}): Promise<BatchResponse> {
     return new BatchResponse(await this.request({ ...opts, method: 'POST', path: '/sequence', json: requests }));
   }

@@ -1,4 +1,4 @@
-/** A decoded inner reply (spec §4.5); `code` is the outer status when the gateway refused the frame. */
+/** A decoded inner reply (protocol §4.5); `code` is the outer status when the gateway refused the frame. */
 export class SogsResponse {
   constructor(
     readonly code: number,
@@ -18,7 +18,7 @@ export class SogsResponse {
   }
 }
 
-/** One element of a /batch or /sequence reply (spec §6.1). */
+/** One element of a /batch or /sequence reply (protocol §6.1). */
 export interface BatchSubResponse {
   code: number;
   headers: Record<string, string>;

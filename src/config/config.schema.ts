@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Every setting of the server, read from the environment (spec §10.2 for the reference defaults).
+// Every setting of the server, read from the environment (protocol §10.2 for the reference defaults).
 // Durations are seconds, sizes are bytes. Sections are grouped by the module that reads them.
 
 const bool = z
@@ -68,10 +68,10 @@ export const configSchema = z.object({
   CACHE_TTL: int(300, 0),
   CACHE_MAX_ENTRIES: int(100_000, 1),
 
-  // --- server identity (spec §2.1)
+  // --- server identity (protocol §2.1)
   KEY_FILE: z.string().default('./data/key_x25519'),
 
-  // --- onion gateway (spec §4) and batches (spec §6.1)
+  // --- onion gateway (protocol §4) and batches (protocol §6.1)
   ONION_MAX_BODY: int(10_485_760, 1),
   /** Sub-requests of one onion request, across every nesting level of /batch and /sequence. */
   BATCH_MAX_REQUESTS: int(128, 1),
@@ -94,7 +94,7 @@ export const configSchema = z.object({
   /** How long a retry waits for the original request to finish before it gets the 425. */
   RETRY_REPLY_WAIT: num(10, 0),
 
-  // --- authentication (spec §3)
+  // --- authentication (protocol §3)
   REQUIRE_BLIND_KEYS: bool.default(true),
   AUTH_TIMESTAMP_WINDOW: int(DAY, 1),
   /**
@@ -107,7 +107,7 @@ export const configSchema = z.object({
   AUTH_FAILURE_LIMIT: int(10, 0),
   AUTH_FAILURE_WINDOW: int(60, 1),
 
-  // --- rooms and messages (spec §6.2–6.5, §7, §9.2)
+  // --- rooms and messages (protocol §6.2–6.5, §7, §9.2)
   ACTIVE_THRESHOLD: int(7 * DAY, 1),
   ACTIVE_PRUNE_THRESHOLD: int(60 * DAY, 1),
   HISTORY_PRUNE_THRESHOLD: int(30 * DAY, 0),
@@ -143,12 +143,12 @@ export const configSchema = z.object({
   ALPHABET_SILENT: bool.default(true),
   FILTER_MODS: bool.default(false),
 
-  // --- direct messages (spec §6.9)
+  // --- direct messages (protocol §6.9)
   DM_EXPIRY: int(15 * DAY, 1),
   DM_RATE_LIMIT: int(30, 0),
   DM_RATE_WINDOW: int(60, 1),
 
-  // --- files (spec §6.6, §9.1, §9.3, §12)
+  // --- files (protocol §6.6, §9.1, §9.3, §12)
   STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
   STORAGE_DIR: z.string().default('./data/files'),
   S3_ENDPOINT: z.string().optional(),
@@ -164,11 +164,11 @@ export const configSchema = z.object({
   MASTER_KEY_OLD_FILES: z.string().default(''),
   FILE_MAX_SIZE: int(10_000_000, 1),
   FILE_UPLOAD_EXPIRY: int(3600, 1),
-  /** Expiry of attached files; 0 = never expire (spec §10.2 `files.expiry`). */
+  /** Expiry of attached files; 0 = never expire (protocol §10.2 `files.expiry`). */
   FILE_EXPIRY: int(15 * DAY, 0),
   FILE_SERVER_MAX_SIZE: int(6_000_000, 1),
   FILE_SERVER_EXPIRY: int(21 * DAY, 1),
-  /** Largest X-FS-TTL honoured; 0 = the header is ignored (spec §12.1). */
+  /** Largest X-FS-TTL honoured; 0 = the header is ignored (protocol §12.1). */
   FILE_SERVER_MAX_TTL: int(0, 0),
   FILE_SERVER_CONTENT_IDS: bool.default(true),
   /**
@@ -187,7 +187,7 @@ export const configSchema = z.object({
   UPLOAD_QUOTA_WINDOW: int(DAY, 1),
   UPLOAD_CONCURRENCY: int(16, 1),
 
-  // --- periodic work (spec §9.4)
+  // --- periodic work (protocol §9.4)
   CLEANUP_INTERVAL: num(10, 1),
   FILE_SWEEP_INTERVAL: num(60, 1),
   /**
@@ -200,7 +200,7 @@ export const configSchema = z.object({
   /** Longest wait for each dependency (Postgres, Redis, storage) in /readyz, in seconds. */
   READY_CHECK_TIMEOUT: num(2, 0.05),
 
-  // --- web page (spec §6.10)
+  // --- web page (protocol §6.10)
   WEB_SHOW_INDEX: bool.default(true),
   WEB_SHOW_RECENT: bool.default(false),
 });

@@ -32,7 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return parsed.data;
 }
 
-/** The public URL clients join with (spec §6.10); defaults to this machine's public port. */
+/** The public URL clients join with (protocol §6.10); defaults to this machine's public port. */
 export function baseUrl(config: AppConfig): string {
   return (config.BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
 }

@@ -13,7 +13,7 @@ export interface ServerKey {
 
 /**
  * Reads the server's X25519 key from KEY_FILE (raw 32 bytes, as pysogs writes it), creating it with
- * owner-only permissions on first start (spec §2.1).
+ * owner-only permissions on first start (protocol §2.1).
  */
 export function loadOrCreateServerKey(path: string): ServerKey {
   let privateKey: Uint8Array;

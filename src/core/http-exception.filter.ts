@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { dependencyFailure } from './dependency-errors';
 
 /**
- * Errors travel as plain text with their status (spec §5: clients look only at the status; auth
- * errors have exact texts, spec §3.2). A dependency that is away (database, Redis, S3) is a 503 with
+ * Errors travel as plain text with their status (protocol §5: clients look only at the status; auth
+ * errors have exact texts, protocol §3.2). A dependency that is away (database, Redis, S3) is a 503 with
  * a reason, so clients retry; anything else that is not an HttpException is a bug: it is logged and
  * answered 500 without detail.
  */

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 
-/** Parses a raw JSON body. Empty means `{}` (desktop sends JSON content-type on body-less PUTs, spec §11). */
+/** Parses a raw JSON body. Empty means `{}` (desktop sends JSON content-type on body-less PUTs, protocol §11). */
 export function parseJsonBody(buf: Buffer | undefined, maxDepth = 64): unknown {
   if (buf === undefined || buf.length === 0) return {};
   let value: unknown;

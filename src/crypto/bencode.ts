@@ -1,7 +1,7 @@
 import { toBuffer } from './bytes';
 
 /*
- * The bencode subset of v4 onion requests (spec §4.4/§4.5): a list of byte strings only,
+ * The bencode subset of v4 onion requests (protocol §4.4/§4.5): a list of byte strings only,
  * `l <len>:<bytes> … e`. Anything else is refused.
  */
 

@@ -5,7 +5,7 @@ import { EdPoint, InvalidKeyError, L, ed25519PubToX25519, x25519PubToEd25519 } f
 import { PREFIXED_ID, SESSION_ID_PREFIX, UNBLINDED_SESSION_ID, type SessionIdPrefix } from '../protocol/constants';
 
 /*
- * "15" blinding of spec §2.3. k = reduce512(BLAKE2b-512(server X25519 pubkey)); a user's blinded
+ * "15" blinding of protocol §2.3. k = reduce512(BLAKE2b-512(server X25519 pubkey)); a user's blinded
  * key is kA = (k·a mod L)·G, which equals k·A, so the server can compute it (up to sign) from a
  * 05 id without the user's secret.
  */
@@ -49,7 +49,7 @@ export function blind15IdFromSeed(seed: Uint8Array, serverPk: Uint8Array): strin
 }
 
 /**
- * Both blinded ids a 05 id may correspond to (spec §2.3): abs has bit 7 of the last byte clear,
+ * Both blinded ids a 05 id may correspond to (protocol §2.3): abs has bit 7 of the last byte clear,
  * neg has it set. Throws InvalidKeyError if the id is malformed or its key is not on the curve.
  */
 export function blind15IdsFromSessionId(sid05hex: string, serverPk: Uint8Array): { abs: string; neg: string } {
@@ -70,7 +70,7 @@ export function blind15IdsFromSessionId(sid05hex: string, serverPk: Uint8Array):
 }
 
 /**
- * The "abs" form of a 15 id: bit 7 of the last byte cleared (needs_blinding key, spec §2.4). kA and
+ * The "abs" form of a 15 id: bit 7 of the last byte cleared (needs_blinding key, protocol §2.4). kA and
  * −kA differ only in that bit, so this is also the one identity behind both (canonicalSessionId).
  */
 export function blindedAbs(id15: string): string {
@@ -79,7 +79,7 @@ export function blindedAbs(id15: string): string {
 }
 
 /**
- * Signs under kA as Session clients do (spec §2.3, pysogs/desktop nonce from the 32-byte seed).
+ * Signs under kA as Session clients do (protocol §2.3, pysogs/desktop nonce from the 32-byte seed).
  * The server only verifies; this is for the project's client and tests. The returned signer keeps
  * ka and kA so a client signing many requests pays for the key derivation once.
  */
@@ -114,7 +114,7 @@ export function sessionIdPrefix(id: string): SessionIdPrefix | null {
 }
 
 /**
- * Whether X-SOGS-Pubkey may carry this prefix (spec §3.2 step 3): only 00 and 15. 25 (blind25)
+ * Whether X-SOGS-Pubkey may carry this prefix (protocol §3.2 step 3): only 00 and 15. 25 (blind25)
  * and 07 (file-server version key) are recognised ids but are refused by SOGS auth.
  */
 export function isSogsAuthPrefix(prefix: number | string): boolean {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
-// Standard alphabet only, with at most two '=' of padding at the end (spec §3.1 "strict").
+// Standard alphabet only, with at most two '=' of padding at the end (protocol §3.1 "strict").
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Decodes an even-length hex string (either case); throws on anything else. */
@@ -37,7 +37,7 @@ export function decodeBase64Strict(s: string): Uint8Array | null {
 }
 
 /**
- * Binary X-SOGS header decoding (spec §3.1): exactly 2×size chars → hex; a length between the
+ * Binary X-SOGS header decoding (protocol §3.1): exactly 2×size chars → hex; a length between the
  * unpadded and padded base64 lengths → base64 that must decode to exactly `size` bytes.
  */
 export function decodeHexOrBase64(s: string, size: number): Uint8Array | null {

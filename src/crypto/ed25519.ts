@@ -37,7 +37,7 @@ function isCanonicalEncoding(enc: Uint8Array): boolean {
 const validPoints = new BoundedCache<boolean>(100_000);
 
 /**
- * libsodium `crypto_core_ed25519_is_valid_point` (spec §3.2 step 4): canonical encoding, on the
+ * libsodium `crypto_core_ed25519_is_valid_point` (protocol §3.2 step 4): canonical encoding, on the
  * curve, not small order, and in the prime-order subgroup. Memoised: the torsion check costs a
  * full scalar multiplication and the same users authenticate on every poll.
  */
@@ -74,7 +74,7 @@ function edPublicKeyObject(pub: Uint8Array): KeyObject {
 }
 
 /**
- * Ed25519 verification with libsodium's `crypto_sign_verify_detached` semantics (spec §3.3):
+ * Ed25519 verification with libsodium's `crypto_sign_verify_detached` semantics (protocol §3.3):
  * S < L, R and A not small order, A canonical, then the cofactorless equation compared on the
  * encoding of R. The prechecks are libsodium's; OpenSSL (node:crypto) performs the same
  * cofactorless byte comparison, natively. Never throws.
@@ -120,7 +120,7 @@ export function ed25519PubToX25519(pub: Uint8Array): Uint8Array {
 }
 
 /**
- * XEd25519 public-key conversion (spec §2.3): y = (u−1)/(u+1) mod p, sign bit 0. The result is
+ * XEd25519 public-key conversion (protocol §2.3): y = (u−1)/(u+1) mod p, sign bit 0. The result is
  * A or −A for the user's real Ed25519 key; whether it is on the curve is checked by whoever
  * decodes it. Throws InvalidKeyError when u = −1 (no such y).
  */

@@ -21,12 +21,12 @@ export function blake2b(data: Uint8Array, opts: Blake2bOptions): Uint8Array {
   });
 }
 
-/** Unkeyed BLAKE2b-512 (body hashes of spec §3.3, the blinding factor of §2.3): OpenSSL is native. */
+/** Unkeyed BLAKE2b-512 (body hashes of protocol §3.3, the blinding factor of §2.3): OpenSSL is native. */
 export function blake2b512(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('blake2b512').update(data).digest());
 }
 
-/** Unkeyed BLAKE2b with a 32-byte digest (XChaCha onion key of spec §4.3). */
+/** Unkeyed BLAKE2b with a 32-byte digest (XChaCha onion key of protocol §4.3). */
 export function blake2b256(data: Uint8Array): Uint8Array {
   return nobleBlake2b(data, { dkLen: 32 });
 }

@@ -5,7 +5,7 @@ import { blake2b256 } from './hash';
 import { x25519SharedSecret } from './x25519';
 
 /*
- * Onion request layer as SOGS receives it (spec §4.2, §4.3): the outer frame, the per-request
+ * Onion request layer as SOGS receives it (protocol §4.2, §4.3): the outer frame, the per-request
  * symmetric key and the two ciphers. Replies reuse the request's key and cipher.
  */
 
@@ -46,14 +46,14 @@ function decodeBase32z(s: string, size: number): Uint8Array | null {
   return pos === size ? out : null;
 }
 
-/** `ephemeral_key`: 64 hex, 43/44 base64 or 52 base32z chars encoding 32 bytes (spec §4.2). */
+/** `ephemeral_key`: 64 hex, 43/44 base64 or 52 base32z chars encoding 32 bytes (protocol §4.2). */
 export function parseEphemeralKey(v: unknown): Uint8Array | null {
   if (typeof v !== 'string') return null;
   if (v.length === 52) return decodeBase32z(v, 32);
   return decodeHexOrBase64(v, 32);
 }
 
-/** The symmetric key of spec §4.3 for a request from `clientPub` to this server. */
+/** The symmetric key of protocol §4.3 for a request from `clientPub` to this server. */
 export function onionSharedKey(
   encType: EncType,
   serverPriv: Uint8Array,
@@ -69,7 +69,7 @@ export function onionSharedKey(
   return onionKeyFromSecret(encType, secret, clientPub, serverPub);
 }
 
-/** Key derivation from the X25519 secret; `clientPub`/`serverPub` are A and B of spec §4.3. */
+/** Key derivation from the X25519 secret; `clientPub`/`serverPub` are A and B of protocol §4.3. */
 export function onionKeyFromSecret(
   encType: EncType,
   secret: Uint8Array,
@@ -130,7 +130,7 @@ export function onionDecrypt(encType: EncType, key: Uint8Array, data: Uint8Array
 }
 
 /**
- * Encrypts with a fresh random IV/nonce (layouts of spec §4.3). `nonce` is only for reproducing
+ * Encrypts with a fresh random IV/nonce (layouts of protocol §4.3). `nonce` is only for reproducing
  * fixed test vectors.
  */
 export function onionEncrypt(encType: EncType, key: Uint8Array, plaintext: Uint8Array, nonce?: Uint8Array): Buffer {
@@ -158,7 +158,7 @@ export interface OnionFrame {
   meta: Record<string, unknown>;
 }
 
-/** `N (u32 LE) || ciphertext[N] || JSON object` (spec §4.2). */
+/** `N (u32 LE) || ciphertext[N] || JSON object` (protocol §4.2). */
 export function parseOnionFrame(body: Uint8Array): OnionFrame {
   if (body.length < 4) throw new OnionFrameError('Invalid onion request: body shorter than 4 bytes');
   const buf = toBuffer(body);

@@ -4,7 +4,7 @@ import { blake2b512 } from './hash';
 const HEX_DIGIT = /^[0-9a-fA-F]{2}$/;
 
 /**
- * The path bytes that are signed (spec §3.3): `%XX` percent-decoded to raw bytes, `+` kept, other
+ * The path bytes that are signed (protocol §3.3): `%XX` percent-decoded to raw bytes, `+` kept, other
  * characters (including raw UTF-8) kept as their UTF-8 bytes. A `%` not followed by two hex
  * digits is kept literally.
  */
@@ -39,7 +39,7 @@ export interface SogsSignedMessageInput {
   body?: Uint8Array;
 }
 
-/** SERVER_PUBKEY || NONCE || TIMESTAMP || METHOD || PATH [|| "?" QUERY] [|| BLAKE2b-512(body)] (spec §3.3). */
+/** SERVER_PUBKEY || NONCE || TIMESTAMP || METHOD || PATH [|| "?" QUERY] [|| BLAKE2b-512(body)] (protocol §3.3). */
 export function sogsSignedMessage(input: SogsSignedMessageInput): Uint8Array {
   const parts: Uint8Array[] = [
     input.serverPubkey,

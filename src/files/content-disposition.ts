@@ -1,5 +1,5 @@
 /**
- * Upload filenames (spec §6.6): `Content-Disposition: attachment; filename="x"` or
+ * Upload filenames (protocol §6.6): `Content-Disposition: attachment; filename="x"` or
  * `filename*=UTF-8''<percent-encoded>` (the extended form wins). NUL and `/` become U+FFFD.
  */
 export function filenameFromContentDisposition(header: string | undefined): string | null {
@@ -13,7 +13,7 @@ export function filenameFromContentDisposition(header: string | undefined): stri
   return name.replace(/[\0/]/g, '\uFFFD');
 }
 
-/** `attachment` or `attachment; filename*=UTF-8''<pct>` with only A–Z a–z 0–9 _ . - ~ left bare (spec §6.6). */
+/** `attachment` or `attachment; filename*=UTF-8''<pct>` with only A–Z a–z 0–9 _ . - ~ left bare (protocol §6.6). */
 export function contentDispositionFor(filename: string | null): string {
   if (!filename) return 'attachment';
   let pct = '';

@@ -17,7 +17,7 @@ export interface SweepResult {
 }
 
 /**
- * Expiry of room and file-server files (spec §9.3, §12.7; DESIGN "Files"): a delayed job per file
+ * Expiry of room and file-server files (protocol §9.3, §12.7; DESIGN "Files"): a delayed job per file
  * at its expiry, and a repeatable sweep for everything else (missed jobs, expiries changed by
  * another module, deletions cut short by a crash). Reads check the expiry themselves, so neither
  * needs to be punctual for correctness.

@@ -11,9 +11,9 @@ import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
-/** spec §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
+/** protocol §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
 const COMPAT_ID_TRIES = 25;
-/** Modern clients can only extend 44-character content ids (spec §12.4). */
+/** Modern clients can only extend 44-character content ids (protocol §12.4). */
 const CONTENT_ID_LENGTH = 44;
 export const INVALID_FILE_ID = 'Invalid file id';
 /** Subject of the file server's rate rules: one budget for the whole server. */
@@ -28,7 +28,7 @@ export interface ServerFileInfo {
   expires: number;
 }
 
-/** The Session file server (spec §12): anonymous uploads with their own size limit and expiry. */
+/** The Session file server (protocol §12): anonymous uploads with their own size limit and expiry. */
 @Injectable()
 export class FileServerService {
   constructor(
@@ -43,7 +43,7 @@ export class FileServerService {
 
   /**
    * POST /file. Identical bytes under content ids are stored once: uploaded = now, expiry = max
-   * (spec §12.1). Within the server-wide upload rate: every upload counts, its bytes only when
+   * (protocol §12.1). Within the server-wide upload rate: every upload counts, its bytes only when
    * they are new (a known content id costs none); a failed upload counts nothing.
    */
   async upload(body: Buffer, ttlHeader: string | undefined): Promise<{ id: string; expires: number }> {
@@ -107,7 +107,7 @@ export class FileServerService {
     }
   }
 
-  /** GET /file/:id: the bytes and the expiry (404 once expired, spec §12.2). */
+  /** GET /file/:id: the bytes and the expiry (404 once expired, protocol §12.2). */
   async download(id: string): Promise<{ size: number; expires: number; body: Readable }> {
     checkId(id);
     const file = await this.repo.findServerFile(id);
@@ -115,7 +115,7 @@ export class FileServerService {
     return { size: file.size, expires: file.expiry, body: await this.objects.read(file.object) };
   }
 
-  /** GET /file/:id/info (spec §12.3). */
+  /** GET /file/:id/info (protocol §12.3). */
   async info(id: string): Promise<ServerFileInfo> {
     checkId(id);
     const file = await this.repo.findServerFile(id);
@@ -123,7 +123,7 @@ export class FileServerService {
     return { size: file.size, uploaded: file.uploaded, expires: file.expiry };
   }
 
-  /** POST /file/:id/extend: expiry = max(expiry, now + ttl), never shortened (spec §12.4). */
+  /** POST /file/:id/extend: expiry = max(expiry, now + ttl), never shortened (protocol §12.4). */
   async extend(id: string, ttlHeader: string | undefined): Promise<ServerFileInfo> {
     checkId(id);
     if (id.length < CONTENT_ID_LENGTH) throw new NotFoundException(FILE_NOT_FOUND);
@@ -136,7 +136,7 @@ export class FileServerService {
   }
 
   /**
-   * X-FS-TTL (spec §12.1): honoured only when FILE_SERVER_MAX_TTL > 0; then a non-integer,
+   * X-FS-TTL (protocol §12.1): honoured only when FILE_SERVER_MAX_TTL > 0; then a non-integer,
    * negative or too large value is a 400. Otherwise the default FILE_SERVER_EXPIRY.
    */
   private ttl(header: string | undefined): number {

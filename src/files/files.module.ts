@@ -14,7 +14,7 @@ import { createObjectStorage } from './storage/storage.factory';
 import { UploadLimits } from './upload-limits';
 
 /**
- * Room files (spec §6.6), the file server (§12), encrypted object storage and file expiry (§9.3).
+ * Room files (protocol §6.6), the file server (§12), encrypted object storage and file expiry (§9.3).
  * FilesService is the face other modules use (room images, expiry scheduling, sweep, rewrap).
  */
 @Module({

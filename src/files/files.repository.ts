@@ -68,7 +68,7 @@ export interface ImportedFile {
 }
 
 /**
- * Postgres I/O of files (spec §8 `files`, §12 `server_files`) and of the refcounted encrypted
+ * Postgres I/O of files (protocol §8 `files`, §12 `server_files`) and of the refcounted encrypted
  * objects behind them (`storage_objects`). Reference counts change only in the same transaction
  * as the rows that hold the references.
  */
@@ -141,7 +141,7 @@ export class FilesRepository {
     await this.prisma.storageObject.updateMany({ where: { key, keyId: fromKeyId }, data: { keyId, wrappedKey: Buffer.from(wrappedKey) } });
   }
 
-  // --- room files (spec §6.6)
+  // --- room files (protocol §6.6)
 
   async insertRoomFile(tx: Tx, data: { roomId: number; uploaderId: number; size: number; uploaded: number; expiry: number | null; filename: string | null; objectKey: string }): Promise<number> {
     const row = await tx.file.create({ data, select: { id: true } });
@@ -183,13 +183,13 @@ export class FilesRepository {
     }));
   }
 
-  /** Sets the files' expiry to now (spec §9.3 "deleted"); returns how many there were. */
+  /** Sets the files' expiry to now (protocol §9.3 "deleted"); returns how many there were. */
   async expireRoomFiles(tx: Tx, ids: number[], now: number): Promise<number> {
     const { count } = await tx.file.updateMany({ where: { id: { in: ids } }, data: { expiry: now } });
     return count;
   }
 
-  /** Due room files: expiry reached, or the room is gone (spec §8 `files.room` SET NULL). */
+  /** Due room files: expiry reached, or the room is gone (protocol §8 `files.room` SET NULL). */
   async dueRoomFileIds(now: number, limit: number): Promise<number[]> {
     const rows = await this.prisma.file.findMany({
       where: { OR: [{ expiry: { lte: now } }, { roomId: null }] },
@@ -208,7 +208,7 @@ export class FilesRepository {
     return { deleted: true, releasedKey: (await this.release(tx, key, now)) ? key : null };
   }
 
-  // --- file-server files (spec §12)
+  // --- file-server files (protocol §12)
 
   async findServerFile(id: string): Promise<ServerFileRow | null> {
     return this.prisma.serverFile.findUnique({
@@ -222,7 +222,7 @@ export class FilesRepository {
   }
 
   /**
-   * Re-upload of known content (spec §12.1): uploaded = now, expiry = max(old, new). Returns the
+   * Re-upload of known content (protocol §12.1): uploaded = now, expiry = max(old, new). Returns the
    * row, or null if there is none (or it was deleted meanwhile).
    */
   async touchServerFile(id: string, now: number, expiry: number): Promise<{ expiry: number } | null> {
@@ -232,7 +232,7 @@ export class FilesRepository {
     return rows[0] ?? null;
   }
 
-  /** spec §12.4: expiry = max(expiry, new) on a live file; null if unknown or expired. */
+  /** protocol §12.4: expiry = max(expiry, new) on a live file; null if unknown or expired. */
   async extendServerFile(id: string, now: number, expiry: number): Promise<{ size: number; uploaded: number; expiry: number } | null> {
     const rows = await this.prisma.$queryRaw<Array<{ size: number; uploaded: number; expiry: number }>>`
       UPDATE server_files SET expiry = GREATEST(expiry, ${expiry}::double precision)

@@ -24,7 +24,7 @@ function isExpired(file: Pick<RoomFileRow, 'roomId' | 'expiry'>, now: number): b
 }
 
 /**
- * Room attachments and images (spec §6.6, §9.3). Files arrive whole (the onion request carries
+ * Room attachments and images (protocol §6.6, §9.3). Files arrive whole (the onion request carries
  * them), are sealed as they stream to storage, and are deduplicated per room by keyed content
  * hash; expiry follows §9.3, with the per-file job scheduled here.
  */
@@ -74,7 +74,7 @@ export class FilesService {
     });
   }
 
-  /** GET /room/:token/file/:id: the file if it belongs to the room and has not expired (spec §6.6), else 404. */
+  /** GET /room/:token/file/:id: the file if it belongs to the room and has not expired (protocol §6.6), else 404. */
   async download(roomId: number, fileId: number): Promise<RoomFileDownload> {
     const file = await this.repo.findRoomFile(fileId);
     if (!file || file.roomId !== roomId || isExpired(file, this.clock.seconds())) throw new NotFoundException(FILE_NOT_FOUND);
@@ -89,7 +89,7 @@ export class FilesService {
 
   /**
    * Deletes room files (CLI): they expire now, so reads 404 at once and the sweep removes rows and
-   * objects (spec §9.3); a room image among them is cleared from its room first. Returns how many.
+   * objects (protocol §9.3); a room image among them is cleared from its room first. Returns how many.
    */
   async expireRoomFiles(ids: number[], now: number): Promise<number> {
     if (ids.length === 0) return 0;
@@ -101,7 +101,7 @@ export class FilesService {
 
   /**
    * For modules that change a room file's expiry in their own transaction (attach, pin, unpin,
-   * delete; spec §9.3): call after commit so the deletion job runs at the new time. Optional —
+   * delete; protocol §9.3): call after commit so the deletion job runs at the new time. Optional —
    * the sweep deletes due files within FILE_SWEEP_INTERVAL, and reads never serve them.
    */
   scheduleExpiry(fileId: number, at: number | null): Promise<void> {
@@ -130,7 +130,7 @@ export class FilesService {
 
   /**
    * A room file with the source's id and metadata: the bytes are stored (encrypted) like an upload,
-   * and its deletion is scheduled at its expiry like any other file (spec §9.3).
+   * and its deletion is scheduled at its expiry like any other file (protocol §9.3).
    */
   async importRoomFile(f: ImportedFile, content: Buffer): Promise<void> {
     const objectKey = await this.objects.write(content, null);

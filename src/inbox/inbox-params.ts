@@ -1,4 +1,4 @@
-// Path and query parameters of the DM routes (spec §6.9). Pure.
+// Path and query parameters of the DM routes (protocol §6.9). Pure.
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 

@@ -4,7 +4,7 @@ import { UsersModule } from '../users/users.module';
 import { InboxRepository } from './inbox.repository';
 import { InboxService } from './inbox.service';
 
-/** Blinded direct messages (spec §6.9). InboxService.expireMessages is a periodic job (`@OnJob`). */
+/** Blinded direct messages (protocol §6.9). InboxService.expireMessages is a periodic job (`@OnJob`). */
 @Module({
   imports: [UsersModule, RateLimitModule],
   providers: [InboxRepository, InboxService],

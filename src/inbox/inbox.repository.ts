@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 
-/** A stored DM with both parties' session ids (spec §6.9). */
+/** A stored DM with both parties' session ids (protocol §6.9). */
 export interface DirectMessage {
   id: number;
   postedAt: number;
@@ -30,7 +30,7 @@ export interface ImportedDirectMessage {
   expiry: number;
 }
 
-/** inbox table I/O (spec §8 inbox). Expired rows are never returned, even before the sweep. */
+/** inbox table I/O (protocol §8 inbox). Expired rows are never returned, even before the sweep. */
 @Injectable()
 export class InboxRepository {
   constructor(private readonly prisma: PrismaService) {}

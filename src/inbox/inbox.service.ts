@@ -12,7 +12,7 @@ import { normaliseSessionId } from '../users/session-id';
 import { UsersService } from '../users/users.service';
 import { InboxRepository, type DirectMessage, type ImportedDirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
-/** DM JSON (spec §6.9); `message` is the base64 of the opaque stored bytes. */
+/** DM JSON (protocol §6.9); `message` is the base64 of the opaque stored bytes. */
 export interface DirectMessageObject {
   id: number;
   posted_at: number;
@@ -28,7 +28,7 @@ function toObject(m: DirectMessage, withBody: boolean): DirectMessageObject {
   return out;
 }
 
-/** Blinded direct messages (spec §6.9). The server stores and relays bytes it cannot read. */
+/** Blinded direct messages (protocol §6.9). The server stores and relays bytes it cannot read. */
 @Injectable()
 export class InboxService {
   /** Newest DM ids per user id, dropped when a DM to or from the user is stored. */
@@ -81,7 +81,7 @@ export class InboxService {
     return this.repo.deleteTo(user.id);
   }
 
-  /** Periodic job (spec §9.4 step 3): deletes expired DMs; returns how many. */
+  /** Periodic job (protocol §9.4 step 3): deletes expired DMs; returns how many. */
   @OnJob(JobName.ExpireDms, { every: 'CLEANUP_INTERVAL' })
   expireMessages(): Promise<number> {
     return this.repo.deleteExpired(this.clock.seconds());

@@ -2,7 +2,7 @@
 export enum QueueName {
   /** Per-file expiry and the sweep (DESIGN "Files"). */
   Files = 'files',
-  /** The periodic cleanup of spec §9.4, one job per domain step. */
+  /** The periodic cleanup of protocol §9.4, one job per domain step. */
   Maintenance = 'maintenance',
 }
 
@@ -12,13 +12,13 @@ export enum JobName {
   FileExpiry = 'file-expiry',
   /** Repeatable (FILE_SWEEP_INTERVAL): deletes every due file and finishes half-done deletions. */
   FileSweep = 'file-sweep',
-  /** Repeatable (CLEANUP_INTERVAL): drops old edit history (spec §9.4 step 2). */
+  /** Repeatable (CLEANUP_INTERVAL): drops old edit history (protocol §9.4 step 2). */
   PruneHistory = 'prune-history',
-  /** Repeatable (CLEANUP_INTERVAL): deletes expired DMs (spec §9.4 step 3). */
+  /** Repeatable (CLEANUP_INTERVAL): deletes expired DMs (protocol §9.4 step 3). */
   ExpireDms = 'expire-dms',
-  /** Repeatable (CLEANUP_INTERVAL): recounts rooms' active users (spec §9.4 step 4). */
+  /** Repeatable (CLEANUP_INTERVAL): recounts rooms' active users (protocol §9.4 step 4). */
   RefreshActiveUsers = 'refresh-active-users',
-  /** Repeatable (CLEANUP_INTERVAL): applies due permission futures and (un)bans (spec §9.4 step 5). */
+  /** Repeatable (CLEANUP_INTERVAL): applies due permission futures and (un)bans (protocol §9.4 step 5). */
   ApplyFutures = 'apply-futures',
 }
 

@@ -10,7 +10,7 @@ type Handler = (data: unknown, job: Job) => Promise<unknown>;
 
 /**
  * A handler's way to say "not yet": the job goes back to the delayed set until `at` (unix ms)
- * without counting as a failure (a file whose expiry moved later, spec §9.3).
+ * without counting as a failure (a file whose expiry moved later, protocol §9.3).
  */
 export class JobNotDue extends Error {
   constructor(readonly at: number) {

@@ -49,7 +49,7 @@ export class MetricsService {
 
   readonly authFailures = new Counter({
     name: 'scs_auth_failures_total',
-    help: 'Requests refused by X-SOGS-* authentication, by reason (spec §3.2)',
+    help: 'Requests refused by X-SOGS-* authentication, by reason (protocol §3.2)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

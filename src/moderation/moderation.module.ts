@@ -5,7 +5,7 @@ import { RoomsModule } from '../rooms/rooms.module';
 import { UsersModule } from '../users/users.module';
 
 /**
- * Moderators, bans, permission overrides and futures (spec §6.7, §6.8). Separate from UsersModule
+ * Moderators, bans, permission overrides and futures (protocol §6.7, §6.8). Separate from UsersModule
  * (identity, which auth needs) so that this one may depend on rooms without an import cycle.
  * ModerationService is the face the CLI and the jobs use.
  */

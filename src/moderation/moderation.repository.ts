@@ -5,7 +5,7 @@ import type { OverrideFlags } from './permission-object';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
-/** The override columns a change may set (spec §8 user_permission_overrides). */
+/** The override columns a change may set (protocol §8 user_permission_overrides). */
 export type OverridePatch = Partial<Pick<UserPermissionOverride, 'banned' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>>;
 
 export interface PermissionFlagsPatch {
@@ -14,7 +14,7 @@ export interface PermissionFlagsPatch {
   upload?: boolean | null;
 }
 
-/** One scheduled change as the futurePermissions endpoints list it (spec §6.7). */
+/** One scheduled change as the futurePermissions endpoints list it (protocol §6.7). */
 export interface FutureRow {
   sessionId: string;
   at: number;
@@ -44,14 +44,14 @@ export interface DueBanFuture {
   banned: boolean;
 }
 
-/** An override row that says nothing beyond the room defaults is deleted (spec §8). */
+/** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
   return !o.banned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
 }
 
 /**
  * I/O of moderation state: permission overrides, permission and ban futures and global flags
- * (spec §8). Rooms and their info_updates belong to RoomsService.
+ * (protocol §8). Rooms and their info_updates belong to RoomsService.
  */
 @Injectable()
 export class ModerationRepository {
@@ -150,7 +150,7 @@ export class ModerationRepository {
     if (unbanAt !== null) await db.userBanFuture.create({ data: { roomId, userId, at: unbanAt, banned: false } });
   }
 
-  /** Clears the named flags of every scheduled change and drops changes left empty (spec §13). */
+  /** Clears the named flags of every scheduled change and drops changes left empty (protocol §13). */
   async clearPermissionFutures(roomId: number, userId: number, flags: Array<'read' | 'write' | 'upload'>, db: Db): Promise<void> {
     if (!flags.length) return;
     const data: PermissionFlagsPatch = {};

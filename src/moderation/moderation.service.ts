@@ -11,10 +11,10 @@ import { ModerationRepository, type OverridePatch } from './moderation.repositor
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 
-/** Where a moderator/ban change applies (spec §6.8): listed rooms, `['*']`, or the whole server. */
+/** Where a moderator/ban change applies (protocol §6.8): listed rooms, `['*']`, or the whole server. */
 export type ModerationScope = { global: true } | { rooms: string[] };
 
-/** spec §6.8 moderator flags; null = leave unchanged. */
+/** protocol §6.8 moderator flags; null = leave unchanged. */
 export interface ModeratorChange {
   moderator?: boolean | null;
   admin?: boolean | null;
@@ -24,24 +24,24 @@ export interface ModeratorChange {
 type PermissionFlag = 'read' | 'accessible' | 'write' | 'upload';
 type FutureFlag = 'read' | 'write' | 'upload';
 
-/** spec §6.7 POST permissions body. */
+/** protocol §6.7 POST permissions body. */
 export type PermissionChange = Partial<Record<PermissionFlag, boolean | null>> &
   Partial<Record<`default_${PermissionFlag}`, boolean | null>> & { unschedule?: boolean | null };
 
 export type FuturePermissionChange = Partial<Record<FutureFlag, boolean | null>>;
 
-/** Room defaults as the CLI sets them (spec §10.1 `--add-perms/--remove-perms`). */
+/** Room defaults as the CLI sets them (protocol §10.1 `--add-perms/--remove-perms`). */
 export type RoomDefaultsChange = Partial<Record<PermissionFlag, boolean>>;
 
 const PERMISSION_FLAGS: PermissionFlag[] = ['read', 'accessible', 'write', 'upload'];
 const FUTURE_FLAGS: FutureFlag[] = ['read', 'write', 'upload'];
-/** `in` of futurePermissions and ban `timeout` must be below this many seconds (spec §6.7). */
+/** `in` of futurePermissions and ban `timeout` must be below this many seconds (protocol §6.7). */
 const MAX_DELAY_SECONDS = 1e9;
 /** Due futures applied per transaction by the periodic job. */
 const FUTURES_BATCH = 500;
 
 /**
- * Validates the common `rooms`/`global` body fields (spec §6.8): exactly one of a non-empty token
+ * Validates the common `rooms`/`global` body fields (protocol §6.8): exactly one of a non-empty token
  * list (or `["*"]` alone) and `global: true`.
  */
 export function parseScope(body: { rooms?: string[] | null; global?: boolean | null }): ModerationScope {
@@ -73,7 +73,7 @@ function delaySeconds(value: number, field: string): number {
 }
 
 /**
- * Moderators, bans, per-room permission overrides and their timed changes (spec §6.7, §6.8, §9.4
+ * Moderators, bans, per-room permission overrides and their timed changes (protocol §6.7, §6.8, §9.4
  * step 5). Every method takes the acting user; CLI callers omit it and act as the system user.
  */
 @Injectable()
@@ -87,9 +87,9 @@ export class ModerationService {
     private readonly rooms: RoomsService,
   ) {}
 
-  // ---- moderators (spec §6.8 POST /user/:sid/moderator)
+  // ---- moderators (protocol §6.8 POST /user/:sid/moderator)
 
-  /** Grants/removes moderator or admin status; returns the affected rooms' info_updates (spec §7.3). */
+  /** Grants/removes moderator or admin status; returns the affected rooms' info_updates (protocol §7.3). */
   async setModerator(sessionId: string, scope: ModerationScope, change: ModeratorChange, by?: AuthenticatedUser): Promise<{ info_updates: Record<string, number> }> {
     let admin = change.admin ?? null;
     let moderator = change.moderator ?? null;
@@ -114,7 +114,7 @@ export class ModerationService {
         else Object.assign(next, { moderator: true, admin: admin ?? before.admin, visibleMod: visible, banned: false });
         if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod || next.banned !== before.banned) {
           await this.repo.updateUserFlags(userId, next, db);
-          // Global mod changes show in every room's moderator lists (spec §7.3).
+          // Global mod changes show in every room's moderator lists (protocol §7.3).
           if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod) await this.rooms.bumpInfoUpdatesOf(null, db);
         }
         await this.users.commitTarget(target, db);
@@ -135,7 +135,7 @@ export class ModerationService {
           if (admin !== null) patch.admin = admin;
           result = await this.repo.writeOverride(room.id, userId, patch, db);
         }
-        // Room-level mod/admin changes bump that room; visibility alone does not (spec §7.3).
+        // Room-level mod/admin changes bump that room; visibility alone does not (protocol §7.3).
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
       }
       await this.users.commitTarget(target, db);
@@ -144,17 +144,17 @@ export class ModerationService {
     });
   }
 
-  /** CLI form (spec §10.1 `--add-moderators [--admin] [--visible|--hidden]`). */
+  /** CLI form (protocol §10.1 `--add-moderators [--admin] [--visible|--hidden]`). */
   addModerator(sessionId: string, scope: ModerationScope, opts: { admin?: boolean; visible?: boolean } = {}, by?: AuthenticatedUser) {
     return this.setModerator(sessionId, scope, opts.admin ? { admin: true, visible: opts.visible } : { moderator: true, visible: opts.visible }, by);
   }
 
-  /** CLI form (spec §10.1 `--delete-moderators`): removes moderator and admin status. */
+  /** CLI form (protocol §10.1 `--delete-moderators`): removes moderator and admin status. */
   removeModerator(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser) {
     return this.setModerator(sessionId, scope, { moderator: false }, by);
   }
 
-  // ---- bans (spec §6.8 POST /user/:sid/ban and /unban)
+  // ---- bans (protocol §6.8 POST /user/:sid/ban and /unban)
 
   /**
    * Bans in the listed rooms or globally. `timeoutSeconds` null = permanent; otherwise it must be
@@ -196,7 +196,7 @@ export class ModerationService {
     });
   }
 
-  /** Lifts the ban at that level only, with any unban scheduled there (spec §6.8). */
+  /** Lifts the ban at that level only, with any unban scheduled there (protocol §6.8). */
   async unban(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser): Promise<void> {
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
@@ -218,7 +218,7 @@ export class ModerationService {
     });
   }
 
-  // ---- per-room overrides and futures (spec §6.7)
+  // ---- per-room overrides and futures (protocol §6.7)
 
   /** Every override row of the room, keyed by session id. */
   async roomPermissions(room: Room): Promise<Record<string, PermissionObject>> {
@@ -226,7 +226,7 @@ export class ModerationService {
     return Object.fromEntries(rows.map((o) => [o.sessionId, permissionObject(o)]));
   }
 
-  /** One user's override (`{}` when none; 05 ids resolve to a known blinded user, spec §2.4). */
+  /** One user's override (`{}` when none; 05 ids resolve to a known blinded user, protocol §2.4). */
   async userPermissions(room: Room, sessionId: string): Promise<PermissionObject> {
     const user = await this.users.findTarget(sessionId);
     return user ? permissionObject(await this.repo.override(room.id, user.id)) : {};
@@ -273,7 +273,7 @@ export class ModerationService {
     return this.userFutures(room, target.user.id);
   }
 
-  /** Scheduled permission changes and room (un)bans, by time (spec §6.7). */
+  /** Scheduled permission changes and room (un)bans, by time (protocol §6.7). */
   async roomFutures(room: Room): Promise<FutureObject[]> {
     return (await this.repo.futures(room.id)).map((f) => futureObject(f, true));
   }
@@ -287,7 +287,7 @@ export class ModerationService {
     return (await this.repo.futures(room.id, userId)).map((f) => futureObject(f, false));
   }
 
-  /** Room default permissions (CLI `--add-perms/--remove-perms` without users, spec §10.1). */
+  /** Room default permissions (CLI `--add-perms/--remove-perms` without users, protocol §10.1). */
   async setRoomDefaults(room: Room, defaults: RoomDefaultsChange): Promise<void> {
     if (Object.keys(defaults).length === 0) throw new BadRequestException('No permission changes given');
     await this.rooms.updateRoom(room, {
@@ -305,7 +305,7 @@ export class ModerationService {
     return room;
   }
 
-  // ---- periodic work (spec §9.4 step 5)
+  // ---- periodic work (protocol §9.4 step 5)
 
   /**
    * Applies due permission futures and (un)bans, then deletes them. Rows are claimed with SKIP
@@ -349,7 +349,7 @@ export class ModerationService {
 
   /**
    * The rooms a scope names, each requiring `need` of the actor: listed tokens must all exist and
-   * pass (else 403, spec §13); `*` means every room where the actor passes (none → 403).
+   * pass (else 403, protocol §13); `*` means every room where the actor passes (none → 403).
    */
   private async roomsFor(actor: AuthenticatedUser, tokens: string[], need: PermissionNeed, db: Prisma.TransactionClient): Promise<Room[]> {
     const message = need === 'admin' ? 'Admin permission required in every listed room' : 'Moderator permission required in every listed room';

@@ -1,4 +1,4 @@
-// JSON shapes of the moderation endpoints (spec §6.7). Pure.
+// JSON shapes of the moderation endpoints (protocol §6.7). Pure.
 import type { RoomOverride } from '../rooms/permissions';
 
 /** An override row as stored: the flags permissions are computed from, plus visibility. */
@@ -10,7 +10,7 @@ export type PermissionObject = Partial<Record<'banned' | 'read' | 'accessible' |
 
 /**
  * A user's override as clients see it: only set flags, `banned` only when true, one of
- * `admin`/`moderator` for room mods, `hidden` for hidden ones; `{}` without a row (spec §6.7).
+ * `admin`/`moderator` for room mods, `hidden` for hidden ones; `{}` without a row (protocol §6.7).
  */
 export function permissionObject(o: OverrideFlags | null): PermissionObject {
   if (!o) return {};
@@ -48,7 +48,7 @@ export function futureObject(f: FutureEntry, withSessionId: boolean): FutureObje
 }
 
 /**
- * The override value a due future sets (spec §6.7): null leaves the current value, a value equal to
+ * The override value a due future sets (protocol §6.7): null leaves the current value, a value equal to
  * the room default clears the override, anything else is set.
  */
 export function futureValue(future: boolean | null, current: boolean | null, roomDefault: boolean): boolean | null {

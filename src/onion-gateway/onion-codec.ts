@@ -2,8 +2,8 @@ import { bdecodeList } from '../crypto';
 import { encodeV4Reply, INNER_METHODS, innerHeaders, validTarget, type InnerRequest } from '../api/inner-request';
 
 /*
- * Plaintexts inside onion requests: v4 (bencoded, spec §4.4/§4.5) and the deprecated v3 (JSON,
- * spec §4.6). Pure functions; the gateway service decrypts, dispatches and encrypts around them.
+ * Plaintexts inside onion requests: v4 (bencoded, protocol §4.4/§4.5) and the deprecated v3 (JSON,
+ * protocol §4.6). Pure functions; the gateway service decrypts, dispatches and encrypts around them.
  */
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
@@ -37,7 +37,7 @@ export function decodeV4Request(plaintext: Uint8Array): InnerRequest | null {
   return { method: meta.method, target: meta.endpoint, headers, body: items[1] ?? Buffer.alloc(0) };
 }
 
-/** The reply to a plaintext that is not a v4 request (spec §4.5), still encrypted and outer 200. */
+/** The reply to a plaintext that is not a v4 request (protocol §4.5), still encrypted and outer 200. */
 export const INVALID_V4_REPLY: Buffer = encodeV4Reply({
   code: 400,
   headers: { 'content-type': 'text/plain; charset=utf-8' },
@@ -45,7 +45,7 @@ export const INVALID_V4_REPLY: Buffer = encodeV4Reply({
 });
 
 /**
- * v3 inner request (spec §4.6): a JSON object; header names lower-cased; body a string, only on
+ * v3 inner request (protocol §4.6): a JSON object; header names lower-cased; body a string, only on
  * POST/PUT (GET/DELETE tolerate "" and the literal "null"); Content-Type forced to JSON. An
  * endpoint without a leading `/` is a legacy call under /legacy/ with `auth_code` as Authorization.
  */
@@ -69,7 +69,7 @@ export function decodeV3Request(plaintext: Uint8Array): InnerRequest | null {
   return { method: req.method, target, headers };
 }
 
-/** v3 reply plaintext (spec §4.6): the body on 2xx, else `{"status_code": N}`. */
+/** v3 reply plaintext (protocol §4.6): the body on 2xx, else `{"status_code": N}`. */
 export function v3ReplyBody(code: number, body: Buffer): Buffer {
   return code >= 200 && code < 300 ? body : Buffer.from(JSON.stringify({ status_code: code }));
 }

@@ -17,8 +17,8 @@ export type OnionOutcome = { ok: true; payload: Buffer | string } | OnionRefusal
 type Refusal = [label: string, reason: string];
 
 /**
- * Onion requests as SOGS receives them (spec §4): cheap frame checks first, then X25519 and the
- * decrypt; every error of the inner request travels encrypted with outer status 200 (spec §11:
+ * Onion requests as SOGS receives them (protocol §4): cheap frame checks first, then X25519 and the
+ * decrypt; every error of the inner request travels encrypted with outer status 200 (protocol §11:
  * any other outer status makes clients drop the path).
  */
 @Injectable()
@@ -70,7 +70,7 @@ export class OnionGatewayService {
       const res = await this.router.handle(inner, log);
       reply = v3ReplyBody(res.code, res.body);
     }
-    // v3 replies travel base64-encoded (spec §4.6).
+    // v3 replies travel base64-encoded (protocol §4.6).
     return { ok: true, payload: onionEncrypt(encType, key, reply).toString('base64') };
   }
 }

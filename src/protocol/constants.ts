@@ -1,16 +1,16 @@
-// The shapes of SOGS identifiers (spec §2.2, §4.1), in one place for every layer. Pure constants:
+// The shapes of SOGS identifiers (protocol §2.2, §4.1), in one place for every layer. Pure constants:
 // this module imports nothing, so even crypto/ may use it.
 
 /** A room token: 1 to 64 of A-Z a-z 0-9 _ - */
 export const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * A file-server file id (spec §12): digits (compat ids) or base64url (content ids). Anything else
+ * A file-server file id (protocol §12): digits (compat ids) or base64url (content ids). Anything else
  * (a NUL, which PostgreSQL text cannot hold, a space, a slash) is bad input, answered 400 before any lookup.
  */
 export const FILE_SERVER_FILE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Session id prefixes (spec §2.2): the first byte of a 33-byte id, as two lowercase hex digits. */
+/** Session id prefixes (protocol §2.2): the first byte of a 33-byte id, as two lowercase hex digits. */
 export const SESSION_ID_PREFIX = {
   /** An account's X25519 key: the unblinded Session id. */
   unblinded: '05',

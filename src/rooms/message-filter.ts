@@ -1,4 +1,4 @@
-// Optional posting filters (spec §9.2). Pure: Session message parsing, Unicode folding, matching.
+// Optional posting filters (protocol §9.2). Pure: Session message parsing, Unicode folding, matching.
 import { remove as removeConfusables } from 'confusables';
 
 /** The text a filter looks at: the message body and the sender's profile display name. */
@@ -7,7 +7,7 @@ export interface SessionText {
   displayName: string;
 }
 
-/** Session padding (spec §7.5): trailing 0x00s, then one 0x80, are not part of the message. */
+/** Session padding (protocol §7.5): trailing 0x00s, then one 0x80, are not part of the message. */
 export function unpad(data: Uint8Array): Uint8Array {
   let end = data.length;
   while (end > 0 && data[end - 1] === 0) end--;
@@ -100,7 +100,7 @@ export function profanityMatcher(words: readonly string[]): (text: string) => bo
   return (text) => re.test(foldText(text));
 }
 
-/** Alphabet filters of spec §9.2 (`persian` is the letters Persian adds to Arabic). */
+/** Alphabet filters of protocol §9.2 (`persian` is the letters Persian adds to Arabic). */
 export const ALPHABETS: Record<string, RegExp> = {
   arabic: /[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]/u,
   persian: /[\u067e\u0686\u0698\u06a9\u06af\u06cc]/u,

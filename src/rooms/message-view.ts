@@ -1,4 +1,4 @@
-// JSON shapes of messages and their reactions (spec §6.3, §7.2). Pure: rows in, objects out.
+// JSON shapes of messages and their reactions (protocol §6.3, §7.2). Pure: rows in, objects out.
 
 /** One (reaction, reactor) row as the repository returns it, ordered by message, reaction id, rank. */
 export interface ReactionRow {
@@ -59,7 +59,7 @@ export interface ReactionUpdateJson {
 }
 
 /**
- * Reactions blocks per message (spec §6.3): `index` in order of the reaction row's creation (a
+ * Reactions blocks per message (protocol §6.3): `index` in order of the reaction row's creation (a
  * reaction removed entirely and re-added gets a new row, so it moves to the end), `count`, the
  * first `reactors` reactors by time (the key is omitted when `reactors` is 0), `you` only when set.
  * Messages without reactions get no entry (callers default to `{}`).
@@ -94,7 +94,7 @@ export function buildReactions(rows: readonly ReactionRow[], reactors: number): 
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
-/** The full message object, or its tombstone when deleted (spec §6.3, §7.2). */
+/** The full message object, or its tombstone when deleted (protocol §6.3, §7.2). */
 export function messageJson(m: MessageFields, reactions: ReactionsBlock | undefined): MessageJson {
   const json: MessageJson = { id: m.id, session_id: m.sessionId, posted: m.posted, seqno: m.seqno, data: null };
   if (m.edited !== null) json.edited = m.edited;
@@ -114,7 +114,7 @@ export function messageJson(m: MessageFields, reactions: ReactionsBlock | undefi
 }
 
 /**
- * One row of a `since` poll from seqno `after` (spec §7.2): a reaction-only update when only the
+ * One row of a `since` poll from seqno `after` (protocol §7.2): a reaction-only update when only the
  * reactions changed since then, else the full message (or tombstone).
  */
 export function sinceRowJson(m: MessageFields, after: number, reactions: ReactionsBlock | undefined): MessageJson | ReactionUpdateJson {

@@ -32,7 +32,7 @@ export interface ListOptions {
 
 /** Thrown inside a transaction to roll it back when the request changes nothing (no seqno is used up). */
 class NoChange extends Error {}
-/** The 201 body of a post (spec §6.3): `filtered` only for silently filtered posts. */
+/** The 201 body of a post (protocol §6.3): `filtered` only for silently filtered posts. */
 type PostedJson = MessageJson & { filtered?: true };
 
 const NO_RECIPIENT = 'No such whisper recipient';
@@ -42,7 +42,7 @@ function viewerOf(user: AuthenticatedUser | null, permissions: RoomPermissions):
 }
 
 /**
- * Messages and reactions of a room (spec §6.3, §6.4, §7). Every change to message_sequence and
+ * Messages and reactions of a room (protocol §6.3, §6.4, §7). Every change to message_sequence and
  * the message seqnos runs in one transaction that starts by locking the room row (by advancing the
  * room's counter; a post's single statement locks it before its checks): writers of one room
  * serialise on it across replicas, and a change that turns out to be none uses up no seqno.
@@ -60,9 +60,9 @@ export class MessagesService {
 
   // ---- reads
 
-  /** GET …/messages/since/:seqno (spec §7.2). */
+  /** GET …/messages/since/:seqno (protocol §7.2). */
   async since(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, after: number, withReactions: boolean, opts: ListOptions): Promise<Array<MessageJson | ReactionUpdateJson>> {
-    // Every seqno is at most the room's message_sequence (spec §7.1), read with the room by the
+    // Every seqno is at most the room's message_sequence (protocol §7.1), read with the room by the
     // permission guard: a client already there gets [] without a query (the idle poll, issue 7).
     if (after >= room.messageSequence) {
       await this.rooms.recordActivity(room, user);
@@ -101,7 +101,7 @@ export class MessagesService {
     return buildReactions(await this.repo.reactions(ids, reactors, user?.id ?? null), reactors);
   }
 
-  // ---- posting (spec §6.3, §9.2)
+  // ---- posting (protocol §6.3, §9.2)
 
   /**
    * POST …/message: 201 body. One statement stores it (RoomsRepository.postMessage); a repeat of a
@@ -155,7 +155,7 @@ export class MessagesService {
     throw new NotFoundException(result.outcome === 'no_recipient' ? NO_RECIPIENT : 'No such room');
   }
 
-  /** The 201 shape of spec §6.3 for an earlier message, as it is now. */
+  /** The 201 shape of protocol §6.3 for an earlier message, as it is now. */
   private async postedMessage(roomId: number, id: number): Promise<PostedJson> {
     const m = (await this.repo.message(roomId, id))!;
     const json: PostedJson = messageJson(m, {});
@@ -163,12 +163,12 @@ export class MessagesService {
     return json;
   }
 
-  /** spec §6.3 `files`, §9.3: recent own uploads of this room get the attached expiry. */
+  /** protocol §6.3 `files`, §9.3: recent own uploads of this room get the attached expiry. */
   private filesToAttach(ids: number[], at: number): FilesToAttach {
     return { ids, uploadedSince: at - this.config.FILE_UPLOAD_EXPIRY, expiry: this.config.FILE_EXPIRY > 0 ? at + this.config.FILE_EXPIRY : null };
   }
 
-  /** PUT …/message/:id: only the author; keeps `posted`, sets `edited`, new seqno (spec §6.3). */
+  /** PUT …/message/:id: only the author; keeps `posted`, sets `edited`, new seqno (protocol §6.3). */
   async edit(room: Room, user: AuthenticatedUser, id: number, edit: MessageEdit): Promise<void> {
     await this.repo.transaction(async (tx) => {
       const seqno = await this.repo.advanceSequence(room.id, 1, tx);
@@ -181,7 +181,7 @@ export class MessagesService {
     });
   }
 
-  /** DELETE …/message/:id: own message, or any as a moderator (spec §6.3). */
+  /** DELETE …/message/:id: own message, or any as a moderator (protocol §6.3). */
   async remove(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number): Promise<void> {
     await this.repo.transaction(async (tx) => {
       await this.repo.advanceSequence(room.id, 1, tx);
@@ -194,7 +194,7 @@ export class MessagesService {
 
   /**
    * Tombstones a message whose room is locked by this transaction, which has already advanced the
-   * sequence by one for it: each removed user-reaction takes one more seqno (spec §7.1); the
+   * sequence by one for it: each removed user-reaction takes one more seqno (protocol §7.1); the
    * message is unpinned and its files expire now (§9.3).
    */
   private async deleteLocked(roomId: number, m: MessageRow, tx: Tx): Promise<void> {
@@ -208,7 +208,7 @@ export class MessagesService {
   }
 
   /**
-   * DELETE /room/:token/all/:session_id: all the user's messages in the room (spec §6.3). Own posts,
+   * DELETE /room/:token/all/:session_id: all the user's messages in the room (protocol §6.3). Own posts,
    * or a moderator's; an admin's posts need an admin. Nothing deleted → 404.
    */
   async deleteAllInRoom(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, sessionId: string): Promise<number> {
@@ -265,7 +265,7 @@ export class MessagesService {
     });
   }
 
-  // ---- reactions (spec §6.4)
+  // ---- reactions (protocol §6.4)
 
   /** PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it adds one. */
   async addReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
@@ -303,7 +303,7 @@ export class MessagesService {
     }).then(({ changed, seqno }) => ({ removed: changed > 0, seqno }));
   }
 
-  /** Moderator clear of one reaction or all: one seqno per removed user-reaction (spec §6.4). */
+  /** Moderator clear of one reaction or all: one seqno per removed user-reaction (protocol §6.4). */
   async clearReactions(room: Room, id: number, reaction: string | undefined): Promise<{ removed: number; seqno: number }> {
     let removed = 0;
     const { seqno } = await this.reactionChange(room, id, async (tx, first) => {
@@ -343,7 +343,7 @@ export class MessagesService {
     return rows.map((r) => [r.sessionId, r.at]);
   }
 
-  /** spec §6.4: 1–REACTION_MAX_CODEPOINTS code points. */
+  /** protocol §6.4: 1–REACTION_MAX_CODEPOINTS code points. */
   validReaction(reaction: string): string {
     const length = [...reaction].length;
     if (length < 1 || length > this.config.REACTION_MAX_CODEPOINTS) {

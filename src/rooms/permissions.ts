@@ -1,4 +1,4 @@
-// Effective room permissions (spec §3.5). Pure: callers load the room defaults, the user's global
+// Effective room permissions (protocol §3.5). Pure: callers load the room defaults, the user's global
 // flags and their room override row, and ask.
 
 export interface RoomDefaults {
@@ -42,7 +42,7 @@ export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | nul
     return { banned: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
   }
   const banned = user.banned || (override?.banned ?? false);
-  // users.admin implies users.moderator (spec §3.5), so a global admin is also a global moderator.
+  // users.admin implies users.moderator (protocol §3.5), so a global admin is also a global moderator.
   const globalModerator = user.moderator || user.admin;
   if (globalModerator) {
     return {

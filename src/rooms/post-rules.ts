@@ -4,7 +4,7 @@ import badwords from 'badwords-list';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { alphabetHit, profanityMatcher, sessionText } from './message-filter';
 
-/** Posting filters of spec §9.2 (the rate limit is the `post` rule of the RateLimiter). */
+/** Posting filters of protocol §9.2 (the rate limit is the `post` rule of the RateLimiter). */
 @Injectable()
 export class PostRules {
   private readonly profane: ((text: string) => boolean) | null;

@@ -1,4 +1,4 @@
-// Integer query and path parameters (spec §5). Pure.
+// Integer query and path parameters (protocol §5). Pure.
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import type { ListOptions } from './messages.service';
@@ -35,7 +35,7 @@ export function intPath(value: string, opts: { clamp?: boolean } = {}): number {
 
 type ListLimits = Pick<AppConfig, 'MESSAGE_LIMIT_DEFAULT' | 'MESSAGE_LIMIT_MAX' | 'REACTORS_DEFAULT' | 'REACTORS_MAX'>;
 
-/** `limit` and `reactors` of the message lists (spec §7.2). */
+/** `limit` and `reactors` of the message lists (protocol §7.2). */
 export function listOptions(q: Record<string, unknown>, c: ListLimits): ListOptions {
   return {
     limit: intQuery(q.limit, 'limit', c.MESSAGE_LIMIT_DEFAULT, 1, c.MESSAGE_LIMIT_MAX),
@@ -43,7 +43,7 @@ export function listOptions(q: Record<string, unknown>, c: ListLimits): ListOpti
   };
 }
 
-/** messages/since: `t=r` asks for reaction updates too (spec §7.2). */
+/** messages/since: `t=r` asks for reaction updates too (protocol §7.2). */
 export function wantsReactions(q: Record<string, unknown>): boolean {
   return typeof q.t === 'string' && q.t.includes('r');
 }

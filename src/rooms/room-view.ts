@@ -1,4 +1,4 @@
-// JSON shape of a room (spec §6.2) and of pollInfo. Pure.
+// JSON shape of a room (protocol §6.2) and of pollInfo. Pure.
 import type { Room } from '../generated/prisma/client';
 import { hasPermission, type RoomPermissions } from './permissions';
 
@@ -16,7 +16,7 @@ export interface ModeratorLists {
 }
 
 /**
- * Merges room-level and global moderators (spec §6.2): admin at either level lists as admin;
+ * Merges room-level and global moderators (protocol §6.2): admin at either level lists as admin;
  * visibility comes from the room row when there is one, else from the global flag.
  */
 export function moderatorLists(roomMods: readonly ModeratorEntry[], globalMods: readonly ModeratorEntry[]): ModeratorLists {
@@ -43,7 +43,7 @@ export interface PinnedJson {
 
 export type RoomJson = Record<string, unknown>;
 
-/** The requester's own permission fields, shared by the room object and pollInfo (spec §6.2). */
+/** The requester's own permission fields, shared by the room object and pollInfo (protocol §6.2). */
 export function permissionFields(room: Room, p: RoomPermissions): Record<string, boolean> {
   const fields: Record<string, boolean> = {
     read: hasPermission(p, 'read'),

@@ -6,7 +6,7 @@ import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
 /**
- * Rooms, messages, reactions and pins (spec §6.2–6.5, §7). RoomsService (room access included)
+ * Rooms, messages, reactions and pins (protocol §6.2–6.5, §7). RoomsService (room access included)
  * and MessagesService are the public face; their routes are declared in api/.
  */
 @Module({

@@ -29,7 +29,7 @@ export interface MessageRow {
   whisperMods: boolean;
 }
 
-/** Files named by a post or edit (spec §6.3, §9.3): which may attach, and the expiry they then get (null = keep). */
+/** Files named by a post or edit (protocol §6.3, §9.3): which may attach, and the expiry they then get (null = keep). */
 export interface FilesToAttach {
   ids: number[];
   uploadedSince: number;
@@ -58,7 +58,7 @@ export type PostOutcome =
   | { outcome: 'repeated'; id: number; seqno: null }
   | { outcome: 'no_recipient' | 'no_room'; id: null; seqno: null };
 
-/** Who is asking: decides which whispers are visible (spec §7.4). */
+/** Who is asking: decides which whispers are visible (protocol §7.4). */
 export interface Viewer {
   userId: number | null;
   moderator: boolean;
@@ -76,7 +76,7 @@ export interface RoomStats {
   deleted: number;
   files: number;
   fileBytes: number;
-  /** Users active within 1, 7, 14 and 30 days (spec §10.1 `--list-rooms`). */
+  /** Users active within 1, 7, 14 and 30 days (protocol §10.1 `--list-rooms`). */
   active: { d1: number; d7: number; d14: number; d30: number };
 }
 
@@ -95,20 +95,20 @@ const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "
   m.data, m.signature, m.filtered, m.whisper AS "whisperToId", w.session_id AS "whisperTo", m.whisper_mods AS "whisperMods"
   FROM messages m JOIN users u ON u.id = m."user" LEFT JOIN users w ON w.id = m.whisper`;
 
-/** spec §7.4 as a WHERE fragment. */
+/** protocol §7.4 as a WHERE fragment. */
 function visibleTo(viewer: Viewer): Prisma.Sql {
   if (viewer.userId === null) return Prisma.sql`m.whisper IS NULL AND NOT m.whisper_mods`;
   if (viewer.moderator) return Prisma.sql`(m.whisper_mods OR m.whisper IS NULL OR m.whisper = ${viewer.userId} OR m."user" = ${viewer.userId})`;
   return Prisma.sql`(m.whisper = ${viewer.userId} OR (m.whisper IS NULL AND NOT m.whisper_mods))`;
 }
 
-/** spec §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
+/** protocol §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
 function attachable(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
   return Prisma.sql`files.id = ANY(${files.ids}::int[]) AND files.room = ${roomId} AND files.uploader = ${userId}
     AND files.message IS NULL AND files.uploaded >= ${files.uploadedSince} AND files.expiry IS NOT NULL`;
 }
 
-/** A regular message (spec §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
+/** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
 const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
 
 type OverrideColumns = {
@@ -140,7 +140,7 @@ export interface ImportedRoom {
 export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data' | 'signature'> & { data: Buffer | null; signature: Buffer | null };
 
 /**
- * Postgres I/O of rooms, messages, reactions, pins and room activity (spec §8). Counter changes
+ * Postgres I/O of rooms, messages, reactions, pins and room activity (protocol §8). Counter changes
  * (`message_sequence`, `info_updates`) are single UPDATE … RETURNING statements: the room row
  * lock they take is held to commit, so concurrent writers on any replica serialise per room and
  * seqnos become visible in order.
@@ -155,7 +155,7 @@ export class RoomsRepository {
 
   // ---- rooms
 
-  /** The room (token compared as citext, spec §5) and the user's override row, in one query. */
+  /** The room (token compared as citext, protocol §5) and the user's override row, in one query. */
   async roomWithOverride(token: string, userId: number | null): Promise<{ room: Room; override: UserPermissionOverride | null } | null> {
     const rows = await this.prisma.$queryRaw<Array<Room & OverrideColumns>>`
       SELECT ${ROOM_COLUMNS}, o.banned AS "oBanned", o.read AS "oRead", o.accessible AS "oAccessible", o.write AS "oWrite",
@@ -176,7 +176,7 @@ export class RoomsRepository {
     return db.room.findUnique({ where: { id } });
   }
 
-  /** Rooms by token, case-insensitively (tokens are citext, spec §5). */
+  /** Rooms by token, case-insensitively (tokens are citext, protocol §5). */
   roomsByTokens(tokens: string[], db: Db = this.prisma): Promise<Room[]> {
     if (tokens.length === 0) return Promise.resolve([]);
     return db.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.token = ANY(${tokens}::citext[])`;
@@ -187,20 +187,20 @@ export class RoomsRepository {
     return db.$queryRaw<Room[]>`SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY lower(r.token::text), r.id`;
   }
 
-  /** A new room with the spec §8 defaults (everyone may read, access, write, upload). */
+  /** A new room with the protocol §8 defaults (everyone may read, access, write, upload). */
   createRoom(token: string, name: string): Promise<Room> {
     return this.prisma.room.create({ data: { token, name } });
   }
 
   /**
    * Deletes the room; messages, reactions, pins, overrides and activity cascade, and its files lose
-   * their room (spec §8 SET NULL), which makes them due for the files sweep at once (§9.3).
+   * their room (protocol §8 SET NULL), which makes them due for the files sweep at once (§9.3).
    */
   async deleteRoom(roomId: number): Promise<void> {
     await this.prisma.room.delete({ where: { id: roomId } });
   }
 
-  /** Message, file and activity figures of one room (spec §10.1 `--list-rooms`). */
+  /** Message, file and activity figures of one room (protocol §10.1 `--list-rooms`). */
   async roomStats(roomId: number, now: number): Promise<RoomStats> {
     const [messages] = await this.prisma.$queryRaw<Array<{ n: bigint; bytes: bigint | null; deleted: bigint }>>`
       SELECT count(*) FILTER (WHERE data IS NOT NULL) AS n, sum(coalesce(data_size, length(data))) AS bytes,
@@ -234,7 +234,7 @@ export class RoomsRepository {
     return rooms.map((room) => ({ room, override: byRoom.get(room.id) ?? null }));
   }
 
-  /** Room and global moderators of a room, system user excluded (spec §6.2). */
+  /** Room and global moderators of a room, system user excluded (protocol §6.2). */
   async moderators(roomId: number): Promise<{ room: ModeratorRow[]; global: ModeratorRow[] }> {
     const [room, global] = await Promise.all([
       this.prisma.$queryRaw<ModeratorRow[]>`
@@ -261,7 +261,7 @@ export class RoomsRepository {
     else if (roomIds.length) await db.$executeRaw`UPDATE rooms SET info_updates = info_updates + 1 WHERE id = ANY(${roomIds}::int[])`;
   }
 
-  /** Rooms whose image is one of the files lose it, with one more info_updates each (spec §7.3). */
+  /** Rooms whose image is one of the files lose it, with one more info_updates each (protocol §7.3). */
   async clearImages(fileIds: number[], db: Tx): Promise<void> {
     await db.$executeRaw`UPDATE rooms SET image = NULL, info_updates = info_updates + 1 WHERE image = ANY(${fileIds}::int[])`;
   }
@@ -282,7 +282,7 @@ export class RoomsRepository {
     return rows[0];
   }
 
-  // ---- activity (spec §9.4 step 4)
+  // ---- activity (protocol §9.4 step 4)
 
   async recordActivity(roomId: number, userId: number, at: number): Promise<void> {
     await this.prisma.$executeRaw`
@@ -303,9 +303,9 @@ export class RoomsRepository {
     return this.prisma.$executeRaw`DELETE FROM message_history WHERE replaced < ${before}`;
   }
 
-  // ---- message reads (spec §6.3, §7.2)
+  // ---- message reads (protocol §6.3, §7.2)
 
-  /** spec §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */
+  /** protocol §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */
   since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer): Promise<MessageRow[]> {
     const dataChanged = withReactions ? Prisma.empty : Prisma.sql`AND m.seqno_data > ${after}`;
     return queryPrepared<MessageRow>(
@@ -371,7 +371,7 @@ export class RoomsRepository {
       ORDER BY ur.at, ur."user" ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
   }
 
-  // ---- message writes (inside a transaction, or one statement that is its own; spec §7.1)
+  // ---- message writes (inside a transaction, or one statement that is its own; protocol §7.1)
 
   /** Advances the room's message_sequence by `by`, returning the new value (locks the room row). */
   async advanceSequence(roomId: number, by: number, db: Tx): Promise<number> {
@@ -411,7 +411,7 @@ export class RoomsRepository {
   }
 
   /**
-   * Keeps the current version in message_history, then replaces it (spec §6.3 edit, §8). `signedAs`:
+   * Keeps the current version in message_history, then replaces it (protocol §6.3 edit, §8). `signedAs`:
    * the id an edit was signed as (the message then shows it); null (a deletion) keeps it.
    */
   async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, signedAs: string | null, seqno: number, at: number, db: Tx): Promise<void> {
@@ -437,7 +437,7 @@ export class RoomsRepository {
     return rows.map((r) => r.id);
   }
 
-  // ---- reactions (spec §6.4)
+  // ---- reactions (protocol §6.4)
 
   /** Adds the user's reaction; false when they already had it. */
   /** How many different reactions a message has, and whether `reaction` is one of them. */
@@ -458,7 +458,7 @@ export class RoomsRepository {
 
   /**
    * Removes user-reactions of a message (one user's, or everyone's; one reaction or all) and any
-   * reaction rows left without users (spec §8). Returns how many user-reactions went.
+   * reaction rows left without users (protocol §8). Returns how many user-reactions went.
    */
   async removeReactions(messageId: number, filter: { reaction?: string; userId?: number }, db: Tx): Promise<number> {
     const reaction = filter.reaction === undefined ? Prisma.empty : Prisma.sql`AND r.reaction = ${filter.reaction}`;
@@ -481,7 +481,7 @@ export class RoomsRepository {
     return rows[0].n;
   }
 
-  // ---- pins (spec §6.5)
+  // ---- pins (protocol §6.5)
 
   async pin(roomId: number, messageId: number, userId: number, at: number, db: Tx): Promise<void> {
     await db.$executeRaw`
@@ -496,11 +496,11 @@ export class RoomsRepository {
     return rows.map((r) => r.message);
   }
 
-  // ---- file expiry effects (spec §9.3); storage and the expiry job belong to the files module
+  // ---- file expiry effects (protocol §9.3); storage and the expiry job belong to the files module
 
   /**
    * Attaches the poster's recent, unattached, expiring uploads of this room to a message and gives
-   * them the attached expiry (null = keep). Other ids are ignored (spec §6.3).
+   * them the attached expiry (null = keep). Other ids are ignored (protocol §6.3).
    */
   async attachFiles(roomId: number, userId: number, messageId: number, files: FilesToAttach, db: Tx): Promise<number> {
     if (files.ids.length === 0) return 0;
@@ -521,7 +521,7 @@ export class RoomsRepository {
     await db.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE message = ANY(${messageIds}::int[])`;
   }
 
-  /** spec §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
+  /** protocol §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
   async expireUploadsOf(roomId: number, userId: number, at: number, db: Tx): Promise<void> {
     await db.$executeRaw`
       UPDATE files SET expiry = ${at}
@@ -529,7 +529,7 @@ export class RoomsRepository {
         AND (expiry IS NULL OR expiry > ${at})`;
   }
 
-  /** A file of this room that has not expired (room image candidates, spec §6.2). */
+  /** A file of this room that has not expired (room image candidates, protocol §6.2). */
   async liveRoomFile(roomId: number, fileId: number, at: number, db: Tx): Promise<boolean> {
     const rows = await db.$queryRaw<unknown[]>`
       SELECT 1 FROM files WHERE id = ${fileId} AND room = ${roomId} AND (expiry IS NULL OR expiry > ${at}) FOR UPDATE`;

@@ -13,7 +13,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
-/** PUT /room/:token body after validation (spec §6.2). */
+/** PUT /room/:token body after validation (protocol §6.2). */
 export interface RoomUpdate {
   name?: string | null;
   description?: string | null;
@@ -42,14 +42,14 @@ const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> =
 const ACTIVITY_RESOLUTION = 60;
 const ACTIVITY_MEMORY = 100_000;
 
-// spec §6.2: control characters are stripped from names, and from descriptions except tab and newline.
+// protocol §6.2: control characters are stripped from names, and from descriptions except tab and newline.
 // eslint-disable-next-line no-control-regex
 const NAME_CONTROL = /[\u0000-\u001f]/g;
 // eslint-disable-next-line no-control-regex
 const DESCRIPTION_CONTROL = /[\u0000-\u0008\u000b-\u001f]/g;
 
 /**
- * Rooms (spec §6.2), their permissions (§3.5), pins (§6.5), info_updates (§7.3) and activity
+ * Rooms (protocol §6.2), their permissions (§3.5), pins (§6.5), info_updates (§7.3) and activity
  * (§9.4): the one owner of room state. Creating, changing (the room image included) and deleting
  * rooms, every info_updates bump and every "may this user see/read/write this room" go through
  * here (access, permissionsFor, permissionsIn, accessibleRooms), for the API, the CLI and the
@@ -85,15 +85,15 @@ export class RoomsService {
 
   // ---- look-ups and permissions
 
-  /** The room by token, case-insensitively (spec §5); null when unknown. */
+  /** The room by token, case-insensitively (protocol §5); null when unknown. */
   async findByToken(token: string): Promise<Room | null> {
-    // spec §9.1: no room has another token, and text such as NUL must not reach a query (a 500 in PostgreSQL).
+    // protocol §9.1: no room has another token, and text such as NUL must not reach a query (a 500 in PostgreSQL).
     if (!ROOM_TOKEN.test(token)) return null;
     return (await this.repo.roomWithOverride(token, null))?.room ?? null;
   }
 
   /**
-   * The user's effective permissions in the room (spec §3.5); null user = anonymous. `db`: read
+   * The user's effective permissions in the room (protocol §3.5); null user = anonymous. `db`: read
    * inside the caller's transaction.
    */
   async permissionsFor(room: Room, user: (GlobalFlags & { id: number }) | null, db?: Tx): Promise<RoomPermissions> {
@@ -136,7 +136,7 @@ export class RoomsService {
   // ---- creating and deleting rooms
 
   /**
-   * A new room with the spec §8 default permissions, named after its token; a given name or
+   * A new room with the protocol §8 default permissions, named after its token; a given name or
    * description then goes through updateRoom's rules. Null when the token is taken.
    */
   async createRoom(token: string, fields: { name?: string; description?: string } = {}): Promise<Room | null> {
@@ -155,7 +155,7 @@ export class RoomsService {
     return room;
   }
 
-  /** Deletes the room and everything in it; its files become due for the files sweep at once (spec §9.3). */
+  /** Deletes the room and everything in it; its files become due for the files sweep at once (protocol §9.3). */
   deleteRoom(room: Room): Promise<void> {
     return this.repo.deleteRoom(room.id);
   }
@@ -168,7 +168,7 @@ export class RoomsService {
    */
   access(token: string, user: AuthenticatedUser | null, batchReads?: Map<string, Promise<unknown>>): Promise<RoomAccess | null> {
     // Reads of one /batch share the look-up: a poll asks pollInfo and messages/since of each room,
-    // and the sub-requests run concurrently with the same user anyway (spec §6.1).
+    // and the sub-requests run concurrently with the same user anyway (protocol §6.1).
     if (!batchReads) return this.loadAccess(token, user);
     const key = `room-access:${token.toLowerCase()}`;
     let access = batchReads.get(key) as Promise<RoomAccess | null> | undefined;
@@ -211,7 +211,7 @@ export class RoomsService {
     return { room, permissions: effectivePermissions(room, user, override) };
   }
 
-  /** One more info_updates (spec §7.3) in each listed room, or in every room (null), inside the caller's transaction. */
+  /** One more info_updates (protocol §7.3) in each listed room, or in every room (null), inside the caller's transaction. */
   bumpInfoUpdatesOf(roomIds: number[] | null, tx: Tx): Promise<void> {
     return this.repo.bumpInfoUpdatesOf(roomIds, tx);
   }
@@ -221,13 +221,13 @@ export class RoomsService {
     return fileIds.length ? this.repo.clearImages(fileIds, tx) : Promise.resolve();
   }
 
-  /** Adds `by` to the room's info_updates (spec §7.3) inside the caller's transaction; returns the new value. */
+  /** Adds `by` to the room's info_updates (protocol §7.3) inside the caller's transaction; returns the new value. */
   bumpInfoUpdates(roomId: number, tx?: Prisma.TransactionClient, by = 1): Promise<number> {
     if (tx) return this.repo.bumpInfoUpdates(roomId, by, tx);
     return this.repo.transaction((t) => this.repo.bumpInfoUpdates(roomId, by, t));
   }
 
-  // ---- room objects (spec §6.2)
+  // ---- room objects (protocol §6.2)
 
   async roomObject(room: Room, permissions: RoomPermissions): Promise<RoomJson> {
     const [mods, pins] = await Promise.all([this.repo.moderators(room.id), this.repo.pinned(room.id)]);
@@ -246,7 +246,7 @@ export class RoomsService {
     return Promise.all(visible.map(({ room, permissions }) => this.roomObject(room, permissions)));
   }
 
-  /** GET /room/:token/pollInfo/:info_updated (spec §6.2). */
+  /** GET /room/:token/pollInfo/:info_updated (protocol §6.2). */
   async pollInfo(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, infoUpdated: number): Promise<RoomJson> {
     await this.recordActivity(room, user);
     const json: RoomJson = { token: room.token, active_users: room.activeUsers, ...permissionFields(room, permissions) };
@@ -255,7 +255,7 @@ export class RoomsService {
   }
 
   /**
-   * PUT /room/:token (spec §6.2): each changed name, description or image adds one to
+   * PUT /room/:token (protocol §6.2): each changed name, description or image adds one to
    * info_updates; default permissions do not.
    */
   async updateRoom(room: Room, update: RoomUpdate): Promise<{ info_updates: number }> {
@@ -294,7 +294,7 @@ export class RoomsService {
     });
   }
 
-  /** spec §9.3: the new image becomes permanent, the old one expires now. */
+  /** protocol §9.3: the new image becomes permanent, the old one expires now. */
   private async replaceImage(room: Room, fileId: number, tx: Tx): Promise<void> {
     const at = this.clock.seconds();
     if (!(await this.repo.liveRoomFile(room.id, fileId, at, tx))) {
@@ -304,7 +304,7 @@ export class RoomsService {
     if (room.imageId !== null) await this.repo.setFileExpiry(room.imageId, at, tx);
   }
 
-  // ---- pins (spec §6.5)
+  // ---- pins (protocol §6.5)
 
   async pin(room: Room, messageId: number, user: AuthenticatedUser): Promise<{ info_updates: number }> {
     return this.repo.transaction(async (tx) => {
@@ -334,7 +334,7 @@ export class RoomsService {
     return ids.length;
   }
 
-  // ---- activity and maintenance (spec §9.4)
+  // ---- activity and maintenance (protocol §9.4)
 
   /** Records that an authenticated user polled the room (throttled per process). */
   async recordActivity(room: Room, user: AuthenticatedUser | null): Promise<void> {
@@ -353,14 +353,14 @@ export class RoomsService {
     }
   }
 
-  /** spec §9.4 step 4: prunes old activity rows and recounts every room's active_users. */
+  /** protocol §9.4 step 4: prunes old activity rows and recounts every room's active_users. */
   @OnJob(JobName.RefreshActiveUsers, { every: 'CLEANUP_INTERVAL' })
   async refreshActiveUsers(): Promise<void> {
     const at = this.clock.seconds();
     await this.repo.refreshActiveUsers(at - this.config.ACTIVE_THRESHOLD, at - this.config.ACTIVE_PRUNE_THRESHOLD);
   }
 
-  /** spec §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
+  /** protocol §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
   @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
   pruneHistory(): Promise<number> {
     return this.repo.pruneHistory(this.clock.seconds() - this.config.HISTORY_PRUNE_THRESHOLD);

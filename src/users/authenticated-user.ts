@@ -1,4 +1,4 @@
-/** The user an inner request is authenticated as (spec §3.2 step 13), or null when anonymous. */
+/** The user an inner request is authenticated as (protocol §3.2 step 13), or null when anonymous. */
 export interface AuthenticatedUser {
   id: number;
   /** "15…" blinded id (or "05…" when unblinded keys are allowed), lowercase hex. */

@@ -1,8 +1,8 @@
-// Session id helpers (spec §2.2, §2.4). Pure: no Nest, no I/O.
+// Session id helpers (protocol §2.2, §2.4). Pure: no Nest, no I/O.
 import { blindedAbs } from '../crypto/blinding';
 import { SESSION_ID_PREFIX } from '../protocol/constants';
 
-/** Ids are stored and compared lowercase so `05AB…` and `05ab…` are one user (spec §13). */
+/** Ids are stored and compared lowercase so `05AB…` and `05ab…` are one user (protocol §13). */
 export function normaliseSessionId(sessionId: string): string {
   return sessionId.toLowerCase();
 }

@@ -1,4 +1,4 @@
-// The system user (spec §2.1): `ff` + server pubkey, database id 0, a hidden global admin that CLI
+// The system user (protocol §2.1): `ff` + server pubkey, database id 0, a hidden global admin that CLI
 // actions run as. Moderator lists must leave it out.
 import { SESSION_ID_PREFIX } from '../protocol/constants';
 

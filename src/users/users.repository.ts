@@ -42,7 +42,7 @@ export interface ImportedUser {
   visibleMod: boolean;
 }
 
-/** Users table I/O and the 05→15 needs_blinding bookkeeping (spec §2.4, §8). */
+/** Users table I/O and the 05→15 needs_blinding bookkeeping (protocol §2.4, §8). */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -73,7 +73,7 @@ export class UsersRepository {
     await this.prisma.user.updateMany({ where: { id, lastActive: { lt: staleBefore } }, data: { lastActive: now } });
   }
 
-  /** The system user keeps id 0 and follows the current server key (spec §2.1). */
+  /** The system user keeps id 0 and follows the current server key (protocol §2.1). */
   async ensureSystemUser(sessionId: string): Promise<void> {
     await this.prisma.$executeRaw`
       INSERT INTO users (id, session_id, moderator, admin, visible_mod)
@@ -83,7 +83,7 @@ export class UsersRepository {
   }
 
   /**
-   * Import on first sight (spec §2.4): claims the needs_blinding row for `blindedAbs` and, if there
+   * Import on first sight (protocol §2.4): claims the needs_blinding row for `blindedAbs` and, if there
    * was one, creates the 15 user with the 05 user's global flags, clears them on the 05 row and
    * re-points overrides and futures. One transaction; the DELETE is the claim, so two concurrent
    * first requests import once. Returns the 15 user (imported or plain).
@@ -115,13 +115,13 @@ export class UsersRepository {
     });
   }
 
-  /** Remembers that a 05 user's permissions must move to `blindedAbs` when it appears (spec §2.4). */
+  /** Remembers that a 05 user's permissions must move to `blindedAbs` when it appears (protocol §2.4). */
   async recordNeedsBlinding(userId: number, abs: string, db: Db = this.prisma): Promise<void> {
     await db.$executeRaw`
       INSERT INTO needs_blinding (blinded_abs, "user") VALUES (${abs}, ${userId}) ON CONFLICT DO NOTHING`;
   }
 
-  /** 05 users holding anything that must follow them to their blinded id (spec §2.4 startup). */
+  /** 05 users holding anything that must follow them to their blinded id (protocol §2.4 startup). */
   async unblindedUsersNeedingBlinding(): Promise<{ id: number; sessionId: string }[]> {
     return this.prisma.$queryRaw<{ id: number; sessionId: string }[]>`
       SELECT u.id, u.session_id AS "sessionId" FROM users u

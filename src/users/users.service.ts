@@ -20,7 +20,7 @@ export function toAuthenticated(u: User, signedAs: string = u.sessionId): Authen
 }
 
 /**
- * The user a moderation action applies to (spec §2.4 try_blinding): `pendingBlindedAbs` is set when
+ * The user a moderation action applies to (protocol §2.4 try_blinding): `pendingBlindedAbs` is set when
  * the action lands on a 05 user whose blinded id is not known yet, so the caller records
  * needs_blinding once the change is made.
  */
@@ -29,7 +29,7 @@ export interface ResolvedTarget {
   pendingBlindedAbs: string | null;
 }
 
-/** User identity: rows, the system user and the 05→15 mapping of spec §2.4. */
+/** User identity: rows, the system user and the 05→15 mapping of protocol §2.4. */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
@@ -65,7 +65,7 @@ export class UsersService implements OnApplicationBootstrap {
     return systemSessionId(this.serverKey.publicKeyHex);
   }
 
-  /** The system user (spec §2.1) as an actor: what CLI actions run as. */
+  /** The system user (protocol §2.1) as an actor: what CLI actions run as. */
   async getSystemUser(): Promise<AuthenticatedUser> {
     const user = await this.repo.findById(SYSTEM_USER_ID);
     if (!user) throw new Error('system user missing: the users module did not start');
@@ -73,8 +73,8 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
-   * The user behind a verified request (spec §3.2 steps 10 and 13): created on first sight (with
-   * the needs_blinding import of spec §2.4 for 15 ids), last_active touched.
+   * The user behind a verified request (protocol §3.2 steps 10 and 13): created on first sight (with
+   * the needs_blinding import of protocol §2.4 for 15 ids), last_active touched.
    */
   async getOrCreateAuthenticated(sessionId: string): Promise<AuthenticatedUser> {
     const id = normaliseSessionId(sessionId);
@@ -95,7 +95,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * The user row for an id (or its blinded twin's: one row for both), created if absent; a new 15
-   * user imports a pending 05 user (spec §2.4), whichever of the twins comes first.
+   * user imports a pending 05 user (protocol §2.4), whichever of the twins comes first.
    */
   async getOrCreate(sessionId: string): Promise<User> {
     const id = normaliseSessionId(sessionId);
@@ -114,7 +114,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * Look-up without creating: a 05 id on a blinding server finds its known blinded user first
-   * (spec §2.4 try_blinding). For read-only endpoints.
+   * (protocol §2.4 try_blinding). For read-only endpoints.
    */
   async findTarget(sessionId: string): Promise<User | null> {
     const id = normaliseSessionId(sessionId);
@@ -127,7 +127,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
-   * The user a moderation change applies to, created if needed (spec §2.4 try_blinding). After
+   * The user a moderation change applies to, created if needed (protocol §2.4 try_blinding). After
    * making the change call `commitTarget` (in the change's transaction) so a 05 user is remembered in needs_blinding.
    */
   async resolveTarget(sessionId: string): Promise<ResolvedTarget> {
@@ -145,7 +145,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
-   * The blinded id of a 05 id when blinding is required, null otherwise (spec §2.3): its "abs"
+   * The blinded id of a 05 id when blinding is required, null otherwise (protocol §2.3): its "abs"
    * form, which is also the canonical id of both blinded twins.
    */
   private blindedCandidates(id: string): { abs: string } | null {
@@ -160,7 +160,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
-   * Startup with blinding required (spec §2.4): every 05 user holding moderator/ban/permission
+   * Startup with blinding required (protocol §2.4): every 05 user holding moderator/ban/permission
    * state gets a needs_blinding row, so that state moves to their 15 id when it first appears.
    */
   private async populateNeedsBlinding(): Promise<void> {
@@ -179,7 +179,7 @@ export class UsersService implements OnApplicationBootstrap {
     return this.repo.importUser(u);
   }
 
-  /** A source's pending 05→15 move (spec §2.4), kept as is. */
+  /** A source's pending 05→15 move (protocol §2.4), kept as is. */
   importNeedsBlinding(abs: string, userId: number): Promise<void> {
     return this.repo.recordNeedsBlinding(userId, abs);
   }

@@ -1,4 +1,4 @@
-// Static assets of the web page, kept as strings so the build needs no copy step (spec §6.10 /static/).
+// Static assets of the web page, kept as strings so the build needs no copy step (protocol §6.10 /static/).
 
 /** Mobile-first, no external fonts or images; follows the system light/dark preference. */
 export const STYLE_CSS = `:root{color-scheme:light dark;--bg:#f6f7f8;--fg:#16181a;--muted:#5d6670;--card:#fff;--line:#dde1e5;--accent:#00a36c}

@@ -18,7 +18,7 @@ export function qrSvg(text: string): Promise<string> {
 }
 
 /**
- * An exactly `size`×`size` PNG (spec §6.10 invite.png is 512×512): whole pixels per module so the
+ * An exactly `size`×`size` PNG (protocol §6.10 invite.png is 512×512): whole pixels per module so the
  * edges stay sharp for scanners, centred on a white square whose border is at least the quiet zone.
  */
 export function qrPng(text: string, size = 512): Buffer {

@@ -1,6 +1,6 @@
 import { html, trusted, type Html } from './html';
 
-/** What the public page shows of a room (spec §6.10): no ids of users, no permissions. */
+/** What the public page shows of a room (protocol §6.10): no ids of users, no permissions. */
 export interface WebRoom {
   token: string;
   name: string;

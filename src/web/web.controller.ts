@@ -31,7 +31,7 @@ function imageType(bytes: Buffer): string {
   return 'application/octet-stream';
 }
 
-/** The public, read-only web page (spec §6.10): reached directly, not through the onion gateway. */
+/** The public, read-only web page (protocol §6.10): reached directly, not through the onion gateway. */
 @Controller()
 export class WebController {
   constructor(private readonly web: WebService) {}
@@ -43,7 +43,7 @@ export class WebController {
     await secure(reply, 'text/html; charset=utf-8').send(rooms.length ? indexPage(rooms) : setupPage());
   }
 
-  /** GET /r/:token/ (spec §6.10; Nest drops the trailing slash, see WebModule for the exact form). */
+  /** GET /r/:token/ (protocol §6.10; Nest drops the trailing slash, see WebModule for the exact form). */
   @Get('/r/:token')
   async room(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
     const page = await this.web.roomPage(token);

@@ -6,7 +6,7 @@ import { RoomsModule } from '../rooms/rooms.module';
 import { WebController } from './web.controller';
 import { WebService } from './web.service';
 
-/** Public room index and room pages with join URL and QR code (spec §6.10). */
+/** Public room index and room pages with join URL and QR code (protocol §6.10). */
 @Module({
   imports: [RoomsModule, FilesModule],
   controllers: [WebController],

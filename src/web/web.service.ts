@@ -20,7 +20,7 @@ export interface WebRoomPage {
 }
 
 /**
- * What the public page may show (spec §6.10): exactly what an anonymous client could read through
+ * What the public page may show (protocol §6.10): exactly what an anonymous client could read through
  * the API, so the RoomsService and MessagesService rules decide, never this module.
  */
 @Injectable()
@@ -73,7 +73,7 @@ export class WebService {
     };
   }
 
-  /** The room image, for visitors who could download it through the API (read permission, spec §6.6). */
+  /** The room image, for visitors who could download it through the API (read permission, protocol §6.6). */
   async roomImage(token: string): Promise<RoomFileDownload | null> {
     const access = await this.rooms.access(token, null);
     if (!access || access.room.imageId === null || !hasPermission(access.permissions, 'read')) return null;

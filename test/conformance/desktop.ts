@@ -1,5 +1,5 @@
 // A black-box "stock client" view of the server for the conformance suite: every request goes
-// through the onion gateway with SogsClient, shaped the way session-desktop sends it (spec §11:
+// through the onion gateway with SogsClient, shaped the way session-desktop sends it (protocol §11:
 // Content-Type application/json on every JSON-API request, including GETs and body-less
 // PUT/DELETE). Setup that only an admin can do (the first admin) goes through the services, as the
 // CLI would; rooms come from the shared fixtures.
@@ -43,7 +43,7 @@ export function jsonOf<T = Record<string, unknown>>(res: SogsResponse, code: num
   return res.json<T>();
 }
 
-/** A float unix-seconds timestamp near now (spec §5). */
+/** A float unix-seconds timestamp near now (protocol §5). */
 export function expectTimestamp(v: unknown): void {
   expect(typeof v).toBe('number');
   expect(Math.abs((v as number) - Date.now() / 1000)).toBeLessThan(3600 * 24 * 30);
@@ -55,7 +55,7 @@ export function expectText(res: SogsResponse, code: number, text?: string): void
 }
 
 /**
- * Sends one v4 request and returns the decrypted reply plaintext itself (spec §4.5 framing), so the
+ * Sends one v4 request and returns the decrypted reply plaintext itself (protocol §4.5 framing), so the
  * bytes the server framed can be checked, not only what the client decoded.
  */
 export async function rawV4Reply(

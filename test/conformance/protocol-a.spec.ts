@@ -1,4 +1,4 @@
-// Black-box conformance, part A (spec §3-§7, §11): one test file per jest worker keeps the suite fast
+// Black-box conformance, part A (protocol §3-§7, §11): one test file per jest worker keeps the suite fast
 // (each file loads the whole app once); each suite runs its own server context.
 import { encodingsSuite } from './suites/encodings';
 import { generalSuite } from './suites/general';

@@ -230,7 +230,7 @@ function nastyCases(id: number): Nasty[] {
     { what: '10 MiB + 1 room upload', method: 'POST', path: '/room/fuzz/file', body: new Uint8Array(10 * MiB + 1), expect: '4xx' },
     { what: '10 MiB + 1 file-server upload', method: 'POST', path: '/file', body: new Uint8Array(10 * MiB + 1), expect: '4xx' },
     { what: '0-length message body', method: 'POST', path: '/room/fuzz/message', body: new Uint8Array(0), expect: '4xx' },
-    { what: '0-length room upload (allowed, spec §6.6 sets no minimum)', method: 'POST', path: '/room/fuzz/file', body: new Uint8Array(0), expect: 'any' },
+    { what: '0-length room upload (allowed, protocol §6.6 sets no minimum)', method: 'POST', path: '/room/fuzz/file', body: new Uint8Array(0), expect: 'any' },
     { what: '0-length file-server upload', method: 'POST', path: '/file', body: new Uint8Array(0), expect: '4xx' },
     { what: '0-length batch', method: 'POST', path: '/batch', body: new Uint8Array(0), expect: '4xx' },
     { what: `JSON nested JSON_MAX_DEPTH+1 deep (message)`, method: 'POST', path: '/room/fuzz/message', json: { ...messageBody(), extra: deep(ctx.config.JSON_MAX_DEPTH + 1) }, expect: '4xx' },

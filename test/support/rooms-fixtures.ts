@@ -1,4 +1,4 @@
-// Room-test fixtures (spec §14 pysogs conftest equivalents) written straight to the database, so
+// Room-test fixtures (protocol §14 pysogs conftest equivalents) written straight to the database, so
 // room tests do not depend on the moderation endpoints.
 import { randomBytes } from 'node:crypto';
 import type { SogsClient, SogsResponse } from '../../src/client';
@@ -41,7 +41,7 @@ export function grantRoom(ctx: TestContext, token: string, client: SogsClient, o
   return setOverride(ctx, token, client, { moderator: true, admin: opts.admin ?? false, visibleMod: opts.visible ?? true });
 }
 
-/** Global moderator (or admin); hidden unless told otherwise (spec §6.8 default). */
+/** Global moderator (or admin); hidden unless told otherwise (protocol §6.8 default). */
 export async function grantGlobal(ctx: TestContext, client: SogsClient, opts: { admin?: boolean; visible?: boolean } = {}) {
   const user = await userOf(ctx, client);
   await ctx.prisma.user.update({ where: { id: user.id }, data: { moderator: true, admin: opts.admin ?? false, visibleMod: opts.visible ?? false } });
@@ -56,7 +56,7 @@ export async function banGlobally(ctx: TestContext, client: SogsClient) {
   await ctx.prisma.user.update({ where: { id: user.id }, data: { banned: true } });
 }
 
-/** Padded Session-like message bytes (spec §7.5) and a random 64-byte "signature". */
+/** Padded Session-like message bytes (protocol §7.5) and a random 64-byte "signature". */
 export function messageBody(text = `hello ${randomBytes(4).toString('hex')}`): { data: string; signature: string } {
   const raw = Buffer.concat([Buffer.from(text), Buffer.from([0x80]), Buffer.alloc(7)]);
   return { data: raw.toString('base64'), signature: randomBytes(64).toString('base64') };

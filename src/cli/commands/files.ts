@@ -74,7 +74,7 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
         if (targets.length > 0 && !opts.yes) throw new UsageError(`${targets.length} file(s) match; run again with --yes to delete them`);
       }
       const expired = await service.expireRoomFiles(targets, now);
-      // Deleted = expired now (spec §9.3): downloads 404 at once; the sweep removes rows and objects.
+      // Deleted = expired now (protocol §9.3): downloads 404 at once; the sweep removes rows and objects.
       await service.sweep();
       ctx.out(`Deleted ${expired} file(s)`);
     });

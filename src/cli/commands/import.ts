@@ -14,7 +14,7 @@ import { PysogsImporter } from '../import/pysogs-import';
 import { openPysogsSource } from '../import/pysogs-source';
 
 /**
- * Adopts pysogs' `key_x25519` (spec §2.1) so join URLs and onion requests keep working: copied to
+ * Adopts pysogs' `key_x25519` (protocol §2.1) so join URLs and onion requests keep working: copied to
  * KEY_FILE when that does not exist yet, accepted when it holds the same key, refused otherwise.
  */
 function adoptKey(keyFile: string, pysogsKey: string): 'copied' | 'same' {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { qrTerminal } from '../../web/qr';
 import type { CliContext } from '../context';
 
-/** `keys show`: the server's X25519 public key (spec §2.1), as text, JSON or a terminal QR code. */
+/** `keys show`: the server's X25519 public key (protocol §2.1), as text, JSON or a terminal QR code. */
 export function registerKeysCommands(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('Server identity (the X25519 key clients encrypt to)');
   keys

@@ -6,7 +6,7 @@ import type { CliContext } from '../context';
 import { parseSessionId } from '../parse';
 import { roomOrFail } from './rooms';
 
-/** `messages purge USER [ROOM]`: spec §6.3 delete-all, in one room or in every room. */
+/** `messages purge USER [ROOM]`: protocol §6.3 delete-all, in one room or in every room. */
 export function registerMessageCommands(program: Command, ctx: CliContext): void {
   const messages = program.command('messages').description('Message moderation');
   messages

@@ -12,7 +12,7 @@ interface ScopeOptions {
   global?: boolean;
 }
 
-/** `--room T` (repeatable; `*` = every room) or `--global`, exactly one (spec §6.8 rooms/global). */
+/** `--room T` (repeatable; `*` = every room) or `--global`, exactly one (protocol §6.8 rooms/global). */
 function scopeOf(opts: ScopeOptions): ModerationScope {
   const rooms = opts.room ?? [];
   if (opts.global && rooms.length > 0) throw new UsageError('Give either --room or --global, not both');
@@ -33,7 +33,7 @@ function describeScope(scope: ModerationScope): string {
 
 type Flag = 'read' | 'accessible' | 'write' | 'upload';
 const FLAGS: Flag[] = ['read', 'accessible', 'write', 'upload'];
-/** Option names as admins type them (`--access` is spec §10.1's `a`). */
+/** Option names as admins type them (`--access` is protocol §10.1's `a`). */
 const FLAG_OPTION: Record<Flag, string> = { read: 'read', accessible: 'access', write: 'write', upload: 'upload' };
 
 type FlagOptions = Partial<Record<'read' | 'access' | 'write' | 'upload', boolean>>;
@@ -49,7 +49,7 @@ function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
 
 /**
  * `mods add|remove`, `bans add|remove`, `perms set|clear`: all through ModerationService, acting as
- * the system user (spec §2.1), with 05 ids resolved to known blinded ids (spec §2.4).
+ * the system user (protocol §2.1), with 05 ids resolved to known blinded ids (protocol §2.4).
  */
 export function registerModerationCommands(program: Command, ctx: CliContext): void {
   const moderation = () => ctx.get(ModerationService);

@@ -11,7 +11,7 @@ import type { CliContext } from '../context';
 import { CliError, formatBytes, UsageError } from '../io';
 import { parseRoomToken } from '../parse';
 
-/** `\n` and `\\` escapes in descriptions given on a command line (spec §10.1). */
+/** `\n` and `\\` escapes in descriptions given on a command line (protocol §10.1). */
 function unescapeDescription(text: string): string {
   return text.replace(/\\(n|\\)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
 }
@@ -44,7 +44,7 @@ interface RoomListing {
   message_sequence: number;
 }
 
-/** `rooms add|update|delete|list|image` (spec §10.1, plus the room image the reference CLI lacks). */
+/** `rooms add|update|delete|list|image` (protocol §10.1, plus the room image the reference CLI lacks). */
 export function registerRoomCommands(program: Command, ctx: CliContext): void {
   const rooms = program.command('rooms').description('Create, change, delete and list rooms');
 
@@ -86,7 +86,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       const room = await roomOrFail(ctx, token);
       if (!opts.yes) throw new UsageError(`Deleting ${room.token} removes all its messages and files; run again with --yes to confirm`);
       await (await ctx.get(RoomsService)).deleteRoom(room);
-      // The room's files are due now (spec §9.3); delete them rather than wait for the next sweep.
+      // The room's files are due now (protocol §9.3); delete them rather than wait for the next sweep.
       await (await ctx.get(FilesService)).sweep();
       ctx.out(`Deleted room ${room.token}`);
     });

@@ -47,7 +47,7 @@ export interface ImportSummary {
 
 /**
  * `import pysogs` (issue 5): copies a pysogs database into this server keeping room tokens,
- * message ids, seqnos and file ids, so clients keep polling where they were (spec §7.1). Users and
+ * message ids, seqnos and file ids, so clients keep polling where they were (protocol §7.1). Users and
  * rooms are matched by session id and token; every write is insert-if-absent, so a second run
  * imports nothing twice. File bytes are re-stored encrypted through the files module.
  */
@@ -118,7 +118,7 @@ export class PysogsImporter {
   private async importUsers(): Promise<number> {
     return this.each('users', 'id', async (u) => {
       const sessionId = String(u.session_id).toLowerCase();
-      // System-user ids ("ff" + a server key, spec §2.1) map to this server's own system user.
+      // System-user ids ("ff" + a server key, protocol §2.1) map to this server's own system user.
       if (sessionId.startsWith(SESSION_ID_PREFIX.system)) {
         this.users.set(num(u.id), SYSTEM_USER_ID);
         return 0;

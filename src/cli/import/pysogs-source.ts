@@ -4,7 +4,7 @@ import { Client } from 'pg';
 export type Row = Record<string, unknown>;
 
 /**
- * A pysogs database (spec §8), SQLite file or PostgreSQL URL: the same tables and columns in both;
+ * A pysogs database (protocol §8), SQLite file or PostgreSQL URL: the same tables and columns in both;
  * SQLite booleans arrive as 0/1 and are normalised by the readers of each column.
  */
 export interface PysogsSource {

@@ -1,4 +1,4 @@
-// Value conversions from pysogs rows (spec §8, §7.5). Pure.
+// Value conversions from pysogs rows (protocol §8, §7.5). Pure.
 
 export function bool(value: unknown): boolean {
   return value === true || value === 1 || value === '1' || value === 't';
@@ -35,7 +35,7 @@ export function text(value: unknown): string | null {
 
 /**
  * pysogs stores message data without Session's padding and keeps the padded length in data_size;
- * this server stores the bytes as posted. Re-pad exactly as pysogs does on output (spec §7.5):
+ * this server stores the bytes as posted. Re-pad exactly as pysogs does on output (protocol §7.5):
  * 0x80 then zeros up to data_size.
  */
 export function repad(data: Buffer, dataSize: number | null): Buffer {

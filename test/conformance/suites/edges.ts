@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only) with reference defaults: spec §9.1 size limits at
+// Conformance (black box, onion requests only) with reference defaults: protocol §9.1 size limits at
 // their exact edges, §9.2 rate limit, §2.4 05→15 resolution, §4.6 v3 replies, §6.1 sequence
 // stopping at a 304, §5 clamps and float timestamps.
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { createRoom, messageBody, sessionMessage } from '../../support/rooms-fix
 import { cliGrant, dBodyless, dGet, expectText, jsonOf, keysOf } from '../desktop';
 
 export function edgesSuite(): void {
-  describe('spec §9 reference defaults and edges', () => {
+  describe('protocol §9 reference defaults and edges', () => {
     let ctx: TestContext;
     let admin: SogsClient;
     beforeAll(async () => {
@@ -23,7 +23,7 @@ export function edgesSuite(): void {
     const rawUpload = (c: SogsClient, path: string, size: number) =>
       c.request({ method: 'POST', path, body: randomBytes(size), headers: { 'Content-Type': 'application/octet-stream' } });
 
-    describe('spec §9.1/§12.1 upload limits at the reference defaults', () => {
+    describe('protocol §9.1/§12.1 upload limits at the reference defaults', () => {
       it('room file: 10,000,000 bytes → 201, 10,000,001 → 413', async () => {
         const alice = ctx.newUser();
         const ok = await rawUpload(alice, '/room/edge/file', 10_000_000);
@@ -38,7 +38,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §9.2 rate limit', () => {
+    describe('protocol §9.2 rate limit', () => {
       it('the 6th post within 16 s → 429; admins exempt', async () => {
         const alice = ctx.newUser();
         for (let i = 0; i < 5; i++) expect((await alice.post('/room/edge/message', messageBody())).code).toBe(201);
@@ -47,7 +47,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §5 value types and clamps', () => {
+    describe('protocol §5 value types and clamps', () => {
       it('timestamps are floats; limit above 256 is clamped; reactors above 20 clamped', async () => {
         const alice = ctx.newUser();
         const m = jsonOf<{ id: number; posted: number }>(await alice.post('/room/edge/message', messageBody()), 201);
@@ -60,7 +60,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §2.4 05 ids on a blinding server', () => {
+    describe('protocol §2.4 05 ids on a blinding server', () => {
       it('a moderator grant to a never-seen 05 id moves to the blinded id on first sight', async () => {
         const seed = new Uint8Array(randomBytes(32));
         const unblinded = new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed, blind: false });
@@ -82,7 +82,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §4.6 v3 replies and §6.1 sequence with a 304', () => {
+    describe('protocol §4.6 v3 replies and §6.1 sequence with a 304', () => {
       it('v3: 2xx replies carry the body, others {"status_code": N}', async () => {
         const v3 = SogsClient.withRandomSeed({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, onion: 'v3' });
         const ok = await v3.post('/room/edge/message', messageBody());
@@ -108,7 +108,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §6.3/§6.7 remaining refusals', () => {
+    describe('protocol §6.3/§6.7 remaining refusals', () => {
       it('mods cannot delete an admin\'s posts in bulk; banned users cannot delete; hidden mods flagged', async () => {
         const mod = ctx.newUser();
         const roomAdmin = ctx.newUser();
@@ -128,7 +128,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §9.2 filters', () => {
+    describe('protocol §9.2 filters', () => {
       it('silent profanity filter: 201 with "filtered": true, never shown; non-silent alphabet filter → 429', async () => {
         const alice = ctx.newUser();
         const res = jsonOf<Record<string, unknown>>(await alice.post('/room/filtered/message', sessionMessage('what the fuck')), 201);
@@ -140,7 +140,7 @@ export function edgesSuite(): void {
       });
     });
 
-    describe('spec §11 desktop retries', () => {
+    describe('protocol §11 desktop retries', () => {
       it('the same signed request sent again in a new onion request returns the original reply, no duplicate', async () => {
         const alice = ctx.newUser();
         const body = messageBody();

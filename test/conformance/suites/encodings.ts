@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §3.1 header encodings clients may use, §5
+// Conformance (black box, onion requests only): protocol §3.1 header encodings clients may use, §5
 // base64 rules for JSON binary values, §13 lower-casing of hex ids in URLs.
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';
@@ -6,7 +6,7 @@ import { cliGrant, dGet, expectText, jsonOf } from '../desktop';
 import { randomBytes } from 'node:crypto';
 
 export function encodingsSuite(): void {
-  describe('spec §3.1/§5/§13 encodings', () => {
+  describe('protocol §3.1/§5/§13 encodings', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
@@ -14,7 +14,7 @@ export function encodingsSuite(): void {
     });
     afterAll(() => ctx?.close());
 
-    describe('spec §3.1 X-SOGS-* encodings', () => {
+    describe('protocol §3.1 X-SOGS-* encodings', () => {
       it('hex nonce, unpadded base64 nonce and signature, base64 pubkey are accepted', async () => {
         const alice = ctx.newUser();
         const reencode = async (tweak: (h: Record<string, string>) => Record<string, string>) => {
@@ -42,7 +42,7 @@ export function encodingsSuite(): void {
       });
     });
 
-    describe('spec §5 base64 in JSON bodies', () => {
+    describe('protocol §5 base64 in JSON bodies', () => {
       it('unpadded base64 accepted (returned as the same bytes), url-safe alphabet refused', async () => {
         const alice = ctx.newUser();
         const raw = Buffer.from('abcd\x80\0');
@@ -56,7 +56,7 @@ export function encodingsSuite(): void {
       });
     });
 
-    describe('spec §13 hex ids in URLs are lower-cased', () => {
+    describe('protocol §13 hex ids in URLs are lower-cased', () => {
       it('an upper-case session id names the same user', async () => {
         const [admin, victim, sender] = [ctx.newUser(), ctx.newUser(), ctx.newUser()];
         await cliGrant(ctx, admin, { rooms: ['enc'] }, { admin: true });

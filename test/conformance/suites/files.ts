@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §6.6 room files (ids are JSON numbers, 201,
+// Conformance (black box, onion requests only): protocol §6.6 room files (ids are JSON numbers, 201,
 // download headers, 413, 406 for a foreign room image, expiry via attach) and §12 file server (ids
 // are strings, 200, JSON {"status_code"} errors).
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { cliGrant, dGet, expectTimestamp, jsonOf, keysOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function filesSuite(): void {
-  describe('spec §6.6/§12 files', () => {
+  describe('protocol §6.6/§12 files', () => {
     let ctx: TestContext;
     let admin: SogsClient, alice: SogsClient;
     const MAX = 4096;
@@ -32,7 +32,7 @@ export function filesSuite(): void {
       return Date.parse(s!) / 1000;
     };
 
-    describe('spec §6.6 room files', () => {
+    describe('protocol §6.6 room files', () => {
       it('upload → 201 {"id": <number>}; download bytes and headers', async () => {
         const bytes = randomBytes(1000);
         const res = await upload(alice, 'pics', bytes);
@@ -99,7 +99,7 @@ export function filesSuite(): void {
       });
     });
 
-    describe('spec §12 file server', () => {
+    describe('protocol §12 file server', () => {
       const fsUpload = (c: SogsClient, bytes: Uint8Array, headers: Record<string, string> = {}) =>
         c.request({ method: 'POST', path: '/file', body: bytes, headers: { 'Content-Type': 'application/octet-stream', ...headers } });
 
@@ -126,7 +126,7 @@ export function filesSuite(): void {
         }
       });
 
-      it('content ids (spec §12.1 vector): identical bytes give the same id', async () => {
+      it('content ids (protocol §12.1 vector): identical bytes give the same id', async () => {
         const client = ctx.anon();
         const up = jsonOf<{ id: string; expires: number }>(await fsUpload(client, Buffer.from('hello world')), 200);
         expect(up.id).toBe('3qXfYbeRSxXa89I8ApcbKl0_BshkLQ6myd0DsvcrDEy3');

@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §4.5 reply framing, §6.1 capabilities, batch
+// Conformance (black box, onion requests only): protocol §4.5 reply framing, §6.1 capabilities, batch
 // and sequence, §3.2 auth errors, §11 desktop quirks (poll batches, JSON content type on GETs).
 import { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
@@ -6,7 +6,7 @@ import { createRoom, messageBody } from '../../support/rooms-fixtures';
 import { dBodyless, dGet, expectText, jsonOf, keysOf, rawV4Reply } from '../desktop';
 
 export function generalSuite(): void {
-  describe('spec §4.5/§6.1/§3.2 gateway, general routes and auth', () => {
+  describe('protocol §4.5/§6.1/§3.2 gateway, general routes and auth', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
@@ -16,7 +16,7 @@ export function generalSuite(): void {
 
     const CAPS = { capabilities: ['blind', 'reactions', 'sogs'] };
 
-    describe('spec §4.5 v4 reply framing', () => {
+    describe('protocol §4.5 v4 reply framing', () => {
       it.each(['aes-gcm', 'xchacha20'] as const)('JSON reply is l<meta><body>e with exactly {"content-type":"application/json"} (%s)', async (enc) => {
         const { status, plaintext } = await rawV4Reply(ctx.newUser(), { method: 'GET', path: '/capabilities' }, enc);
         expect(status).toBe(200);
@@ -52,7 +52,7 @@ export function generalSuite(): void {
       });
     });
 
-    describe('spec §6.1 GET /capabilities', () => {
+    describe('protocol §6.1 GET /capabilities', () => {
       it.each([
         ['v4', 'aes-gcm'],
         ['v4', 'xchacha20'],
@@ -74,7 +74,7 @@ export function generalSuite(): void {
       });
     });
 
-    describe('spec §6.1/§11 batch and sequence as desktop polls', () => {
+    describe('protocol §6.1/§11 batch and sequence as desktop polls', () => {
       it('a desktop poll batch returns one {code, headers, body} per sub-request', async () => {
         const alice = ctx.newUser();
         const res = await alice.batch([
@@ -142,7 +142,7 @@ export function generalSuite(): void {
       });
     });
 
-    describe('spec §3.2/§3.4 auth errors (exact texts)', () => {
+    describe('protocol §3.2/§3.4 auth errors (exact texts)', () => {
       it('missing headers, bad timestamp, bad signature, nonce reuse', async () => {
         const alice = ctx.newUser();
         const signed = alice.signHeaders('GET', '/room/lobby');
@@ -163,7 +163,7 @@ export function generalSuite(): void {
         expectText(await dGet(ctx.anon(), '/inbox'), 401, 'X-SOGS-* request authentication required');
       });
 
-      it('a body-less PUT/DELETE with Content-Type application/json is treated as {} (spec §11)', async () => {
+      it('a body-less PUT/DELETE with Content-Type application/json is treated as {} (protocol §11)', async () => {
         const alice = ctx.newUser();
         const posted = jsonOf<{ id: number }>(await alice.post('/room/lobby/message', messageBody()), 201);
         expect(jsonOf(await dBodyless(alice, 'PUT', `/room/lobby/reaction/${posted.id}/👍`), 200)).toEqual({ added: true, seqno: expect.any(Number) });

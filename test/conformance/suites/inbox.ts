@@ -1,18 +1,18 @@
-// Conformance (black box, onion requests only): spec §6.9 blinded DMs as desktop polls them
+// Conformance (black box, onion requests only): protocol §6.9 blinded DMs as desktop polls them
 // (`/inbox/since/<id>` and `/outbox/since/<id>`, 304 with an empty body when nothing is new).
 import { randomBytes } from 'node:crypto';
 import { createTestContext, type TestContext } from '../../support/context';
 import { dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf } from '../desktop';
 
 export function inboxSuite(): void {
-  describe('spec §6.9 direct messages', () => {
+  describe('protocol §6.9 direct messages', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
     });
     afterAll(() => ctx?.close());
 
-    describe('spec §6.9 inbox and outbox', () => {
+    describe('protocol §6.9 inbox and outbox', () => {
       it('send, poll since, outbox, delete', async () => {
         const [alice, bob] = [ctx.newUser(), ctx.newUser()];
         await dGet(bob, '/capabilities');

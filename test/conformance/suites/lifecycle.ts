@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §9.3 file expiry transitions seen through
+// Conformance (black box, onion requests only): protocol §9.3 file expiry transitions seen through
 // download headers, §6.8 ban side effects and '*' rooms, §6.4 reaction index rules, §6.9 DMs to
 // banned users.
 import { createTestContext, type TestContext } from '../../support/context';
@@ -8,7 +8,7 @@ import { cliGrant, dBodyless, dGet, jsonOf } from '../desktop';
 import type { SogsClient } from '../../../src/client';
 
 export function lifecycleSuite(): void {
-  describe('spec §9.3/§6.8 lifecycles', () => {
+  describe('protocol §9.3/§6.8 lifecycles', () => {
     let ctx: TestContext;
     let admin: SogsClient;
     beforeAll(async () => {
@@ -32,7 +32,7 @@ export function lifecycleSuite(): void {
     };
     const DAY = 86400;
 
-    describe('spec §9.3 file expiry transitions', () => {
+    describe('protocol §9.3 file expiry transitions', () => {
       it('attach (post/edit), pin → permanent, unpin → 15 days, delete → gone', async () => {
         const alice = ctx.newUser();
         const f1 = await upload(alice);
@@ -71,7 +71,7 @@ export function lifecycleSuite(): void {
       });
     });
 
-    describe('spec §6.8 ban side effects', () => {
+    describe('protocol §6.8 ban side effects', () => {
       it('banning a room moderator (by an admin) strips the flags and bumps info_updates', async () => {
         const mod = ctx.newUser();
         await cliGrant(ctx, mod, { rooms: ['life'] });
@@ -106,7 +106,7 @@ export function lifecycleSuite(): void {
       });
     });
 
-    describe('spec §6.4 reaction index', () => {
+    describe('protocol §6.4 reaction index', () => {
       it('a reaction removed entirely and re-added moves to the end', async () => {
         const [a, b] = [ctx.newUser(), ctx.newUser()];
         const m = jsonOf<{ id: number }>(await a.post('/room/life/message', messageBody()), 201);
@@ -118,7 +118,7 @@ export function lifecycleSuite(): void {
       });
     });
 
-    describe('spec §9.4 periodic job', () => {
+    describe('protocol §9.4 periodic job', () => {
       it('active_users counts pollers; timed bans and future permissions apply', async () => {
         const [poller, muted, banned] = [ctx.newUser(), ctx.newUser(), ctx.newUser()];
         await dGet(banned, '/capabilities');
@@ -137,13 +137,13 @@ export function lifecycleSuite(): void {
         ctx.clock.advance(1000);
         await eventually(async () => (await dGet(banned, '/room/life2')).code === 200);
         await eventually(async () => (await muted.post('/room/life2/message', messageBody())).code === 201);
-        // a future equal to the room default clears the override (spec §6.7)
+        // a future equal to the room default clears the override (protocol §6.7)
         expect(jsonOf(await dGet(admin, `/room/life2/permissions/${muted.sessionId}`), 200)).toEqual({});
         expect(jsonOf(await dGet(admin, '/room/life2/futurePermissions'), 200)).toEqual([]);
       });
     });
 
-    describe('spec §12.1/§12.4 file server TTL', () => {
+    describe('protocol §12.1/§12.4 file server TTL', () => {
       it('X-FS-TTL sets the expiry, bad values → 400, extend never shortens, expired → 404', async () => {
         const client = ctx.anon();
         const up = (ttl: string, body = String(Math.random())) =>
@@ -160,7 +160,7 @@ export function lifecycleSuite(): void {
       });
     });
 
-    describe('spec §6.9 DMs and bans', () => {
+    describe('protocol §6.9 DMs and bans', () => {
       it('sending to a globally banned recipient → 404', async () => {
         const [a, banned] = [ctx.newUser(), ctx.newUser()];
         await dGet(banned, '/capabilities');

@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §6.3 messages, §6.4 reactions, §7.2 since
+// Conformance (black box, onion requests only): protocol §6.3 messages, §6.4 reactions, §7.2 since
 // semantics and §7.4 whispers, polled the way session-desktop polls (`since/<seqno>?t=r&reactors=5`).
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, messageBody } from '../../support/rooms-fixtures';
@@ -8,7 +8,7 @@ import type { SogsClient } from '../../../src/client';
 type Msg = Record<string, unknown> & { id: number; seqno: number };
 
 export function messagesSuite(): void {
-  describe('spec §6.3/§6.4/§7 messages and reactions', () => {
+  describe('protocol §6.3/§6.4/§7 messages and reactions', () => {
     let ctx: TestContext;
     let admin: SogsClient, mod: SogsClient, alice: SogsClient, bob: SogsClient;
     const MSG_KEYS = ['data', 'id', 'posted', 'reactions', 'seqno', 'session_id', 'signature'];
@@ -27,7 +27,7 @@ export function messagesSuite(): void {
     const since = (c: SogsClient, s: number, q = '?t=r&reactors=5') => dGet(c, `/room/r/messages/since/${s}${q}`).then((r) => jsonOf<Msg[]>(r, 200));
     const roomSeq = async () => jsonOf<{ message_sequence: number }>(await dGet(alice, '/room/r'), 200).message_sequence;
 
-    describe('spec §6.3 POST /room/:token/message', () => {
+    describe('protocol §6.3 POST /room/:token/message', () => {
       it('201 with the exact message object; data and signature returned byte for byte', async () => {
         const body = messageBody('exact bytes');
         const res = await alice.post('/room/r/message', body);
@@ -58,7 +58,7 @@ export function messagesSuite(): void {
         expect((await alice.request({ method: 'POST', path: '/room/r/message', body: '{"data":', headers: { 'Content-Type': 'application/json' } })).code).toBe(400);
         expect((await ctx.anon().post('/room/r/message', messageBody())).code).toBe(401);
         expect((await alice.post('/room/ro/message', messageBody())).code).toBe(403);
-        // upload = write AND upload (spec §6.2)
+        // upload = write AND upload (protocol §6.2)
         expect(jsonOf<Record<string, unknown>>(await dGet(alice, '/room/ro'), 200)).toMatchObject({ read: true, write: false, upload: false });
         expect((await alice.post('/room/r/message', { ...messageBody(), whisper_to: bob.sessionId })).code).toBe(403);
         expect((await alice.post('/room/r/message', { ...messageBody(), whisper_mods: true })).code).toBe(403);
@@ -66,7 +66,7 @@ export function messagesSuite(): void {
       });
     });
 
-    describe('spec §7.4 whispers', () => {
+    describe('protocol §7.4 whispers', () => {
       it('directed whisper and mod whisper visibility with whisper fields', async () => {
         const start = await roomSeq();
         const toBob = jsonOf<Msg>(await mod.post('/room/r/message', { ...messageBody(), whisper_to: bob.sessionId }), 201);
@@ -87,7 +87,7 @@ export function messagesSuite(): void {
       });
     });
 
-    describe('spec §6.3/§7.2 edits, deletions, tombstones and since', () => {
+    describe('protocol §6.3/§7.2 edits, deletions, tombstones and since', () => {
       it('edit: 200 {}, edited float, new seqno, only the author', async () => {
         const m = jsonOf<Msg>(await alice.post('/room/r/message', messageBody()), 201);
         const edit = messageBody('edited');
@@ -154,7 +154,7 @@ export function messagesSuite(): void {
       });
     });
 
-    describe('spec §6.4 reactions and reaction-only updates', () => {
+    describe('protocol §6.4 reactions and reaction-only updates', () => {
       it('add/remove responses, reaction-only rows, you/index/count/reactors rules', async () => {
         const m = jsonOf<Msg>(await alice.post('/room/r/message', messageBody()), 201);
         const s = await roomSeq();
@@ -232,7 +232,7 @@ export function messagesSuite(): void {
       });
     });
 
-    describe('spec §6.3 delete all of a user', () => {
+    describe('protocol §6.3 delete all of a user', () => {
       it('DELETE /room/:t/all/:sid and /rooms/all/:sid', async () => {
         const victim = ctx.newUser();
         await victim.post('/room/r/message', messageBody());

@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §6.7 permission overrides and futures, §6.8
+// Conformance (black box, onion requests only): protocol §6.7 permission overrides and futures, §6.8
 // moderators and bans, as moderator tools in Session clients call them.
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, messageBody } from '../../support/rooms-fixtures';
@@ -6,7 +6,7 @@ import { cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf 
 import type { SogsClient } from '../../../src/client';
 
 export function moderationSuite(): void {
-  describe('spec §6.7/§6.8 moderation', () => {
+  describe('protocol §6.7/§6.8 moderation', () => {
     let ctx: TestContext;
     let globalAdmin: SogsClient, admin: SogsClient, mod: SogsClient, alice: SogsClient, bob: SogsClient;
 
@@ -22,7 +22,7 @@ export function moderationSuite(): void {
     });
     afterAll(() => ctx?.close());
 
-    describe('spec §6.8 POST /user/:sid/moderator', () => {
+    describe('protocol §6.8 POST /user/:sid/moderator', () => {
       it('room admin grants a room mod; response lists info_updates per room', async () => {
         const before = jsonOf<{ info_updates: number }>(await dGet(alice, '/room/main'), 200).info_updates;
         const res = jsonOf(await admin.post(`/user/${alice.sessionId}/moderator`, { rooms: ['main'], moderator: true }), 200);
@@ -49,7 +49,7 @@ export function moderationSuite(): void {
         const before = jsonOf<{ info_updates: number }>(await dGet(alice, '/room/side'), 200).info_updates;
         const res = jsonOf<{ info_updates: Record<string, number> }>(await globalAdmin.post(`/user/${bob.sessionId}/moderator`, { global: true, moderator: true }), 200);
         expect(keysOf(res.info_updates)).toEqual(['main', 'side']);
-        // a global flag change bumps every room (spec §7.3)
+        // a global flag change bumps every room (protocol §7.3)
         expect(res.info_updates.side).toBe(before + 1);
         const asBob = jsonOf<Record<string, unknown>>(await dGet(bob, '/room/side'), 200);
         expect(asBob).toMatchObject({ moderator: true, global_moderator: true });
@@ -61,7 +61,7 @@ export function moderationSuite(): void {
       });
     });
 
-    describe('spec §11 moderator actions exactly as session-desktop batches them', () => {
+    describe('protocol §11 moderator actions exactly as session-desktop batches them', () => {
       it('add/remove admin, ban + delete all, unban, delete message, clear a reaction, room image, delete inbox', async () => {
         const target = ctx.newUser();
         const spammer = ctx.newUser();
@@ -108,7 +108,7 @@ export function moderationSuite(): void {
       });
     });
 
-    describe('spec §6.8 moderator flag combinations', () => {
+    describe('protocol §6.8 moderator flag combinations', () => {
       it('admin/moderator/visible combinations as permission objects', async () => {
         const target = ctx.newUser();
         await dGet(target, '/capabilities');
@@ -125,7 +125,7 @@ export function moderationSuite(): void {
       });
     });
 
-    describe('spec §6.8 bans', () => {
+    describe('protocol §6.8 bans', () => {
       it('room ban: 200 {}; banned user gets 404 on the room and 403 posting; unban restores', async () => {
         const victim = ctx.newUser();
         await victim.post('/room/main/message', messageBody());
@@ -170,7 +170,7 @@ export function moderationSuite(): void {
       });
     });
 
-    describe('spec §6.7 permissions and futurePermissions', () => {
+    describe('protocol §6.7 permissions and futurePermissions', () => {
       it('permission objects: only non-null flags, moderator/admin/hidden/banned', async () => {
         const perms = jsonOf<Record<string, Record<string, unknown>>>(await dGet(mod, '/room/main/permissions'), 200);
         expect(perms[mod.sessionId!]).toEqual({ moderator: true });

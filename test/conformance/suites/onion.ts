@@ -1,4 +1,4 @@
-// Conformance (black box) of the onion layer as service nodes and clients deliver it: spec §4.2
+// Conformance (black box) of the onion layer as service nodes and clients deliver it: protocol §4.2
 // outer framing quirks (no Content-Type, enc_type aliases, /loki path), §4.5 framing of 304 and
 // error replies, §3.3 desktop reaction signing (signed decoded, sent encoded).
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,7 @@ import { createRoom, messageBody } from '../../support/rooms-fixtures';
 import { jsonOf, rawV4Reply } from '../desktop';
 
 export function onionSuite(): void {
-  describe('spec §4 onion layer', () => {
+  describe('protocol §4 onion layer', () => {
     let ctx: TestContext;
     beforeAll(async () => {
       ctx = await createTestContext();
@@ -50,7 +50,7 @@ export function onionSuite(): void {
       return { status: res.status, items: bdecodeList(plain) };
     }
 
-    describe('spec §4.2 outer framing', () => {
+    describe('protocol §4.2 outer framing', () => {
       it.each([
         ['aes-gcm', undefined],
         ['aes-gcm', 'aes-gcm'],
@@ -79,7 +79,7 @@ export function onionSuite(): void {
       });
     });
 
-    describe('spec §4.4/§4.6 inner request rules', () => {
+    describe('protocol §4.4/§4.6 inner request rules', () => {
       it('a v4 list of three strings → encrypted 400 "Invalid v4 onion request"', async () => {
         const { status, items } = await sendV4({ method: 'POST', endpoint: '/capabilities' }, { encType: 'aes-gcm', body: Buffer.from('{}'), extra: Buffer.from('x') });
         expect(status).toBe(200);
@@ -98,7 +98,7 @@ export function onionSuite(): void {
       });
     });
 
-    describe('spec §4.5 framing of non-JSON replies', () => {
+    describe('protocol §4.5 framing of non-JSON replies', () => {
       it('304 has an empty body and no JSON content type (clients would parse it)', async () => {
         const { plaintext } = await rawV4Reply(ctx.newUser(), { method: 'GET', path: '/inbox/since/0', headers: { 'Content-Type': 'application/json' } });
         const [meta, body] = bdecodeList(plaintext);
@@ -123,7 +123,7 @@ export function onionSuite(): void {
       });
     });
 
-    describe('spec §3.3 desktop reaction requests', () => {
+    describe('protocol §3.3 desktop reaction requests', () => {
       it('signed over the decoded path, sent percent-encoded (and the reverse)', async () => {
         const alice = ctx.newUser();
         const m = jsonOf<{ id: number }>(await alice.post('/room/o/message', messageBody()), 201);

@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only): spec §6.2 room objects and pollInfo, §6.5 pins,
+// Conformance (black box, onion requests only): protocol §6.2 room objects and pollInfo, §6.5 pins,
 // with field presence rules per requester (anonymous, user, moderator, admin, global admin).
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, messageBody } from '../../support/rooms-fixtures';
@@ -6,7 +6,7 @@ import { cliGrant, dBodyless, dGet, expectText, expectTimestamp, jsonOf, keysOf 
 import type { SogsClient } from '../../../src/client';
 
 export function roomsSuite(): void {
-  describe('spec §6.2/§6.5 rooms and pins', () => {
+  describe('protocol §6.2/§6.5 rooms and pins', () => {
     let ctx: TestContext;
     let admin: SogsClient, mod: SogsClient, hiddenMod: SogsClient, globalAdmin: SogsClient, user: SogsClient;
 
@@ -27,7 +27,7 @@ export function roomsSuite(): void {
     });
     afterAll(() => ctx?.close());
 
-    describe('spec §6.2 GET /rooms and GET /room/:token', () => {
+    describe('protocol §6.2 GET /rooms and GET /room/:token', () => {
       it('anonymous: accessible rooms sorted case-insensitively, base fields only', async () => {
         const rooms = jsonOf<Array<Record<string, unknown>>>(await dGet(ctx.anon(), '/rooms'), 200);
         expect(rooms.map((r) => r.token)).toEqual(['alpha', 'lurk', 'Zeta']);
@@ -72,7 +72,7 @@ export function roomsSuite(): void {
       });
     });
 
-    describe('spec §6.2 PUT /room/:token and pollInfo', () => {
+    describe('protocol §6.2 PUT /room/:token and pollInfo', () => {
       it('admin updates name/description (+1 each), strips control characters; others refused', async () => {
         const before = jsonOf<{ info_updates: number }>(await dGet(admin, '/room/alpha'), 200).info_updates;
         const res = jsonOf(await admin.put('/room/alpha', { name: 'New\u0001 name', description: 'line\u0002 one\nline two' }), 200);
@@ -106,11 +106,11 @@ export function roomsSuite(): void {
         const asAdmin = jsonOf<Record<string, unknown>>(await dGet(globalAdmin, `/room/alpha/pollInfo/${current}`), 200);
         expect(asAdmin).toMatchObject({ moderator: true, admin: true, global_moderator: true, global_admin: true });
         expectText(await dGet(user, '/room/lurk/pollInfo/0'), 403, "This endpoint requires room message 'read' permission");
-        expect((await dGet(user, '/room/secret/pollInfo/0')).code).toBe(403); // read_required only (spec §6.2)
+        expect((await dGet(user, '/room/secret/pollInfo/0')).code).toBe(403); // read_required only (protocol §6.2)
       });
     });
 
-    describe('spec §6.5 pins', () => {
+    describe('protocol §6.5 pins', () => {
       it('pin, re-pin, unpin, unpin/all with exact responses and room pinned_messages', async () => {
         const a = jsonOf<{ id: number }>(await user.post('/room/alpha/message', messageBody()), 201);
         const b = jsonOf<{ id: number }>(await user.post('/room/alpha/message', messageBody()), 201);

@@ -4,7 +4,7 @@ import { section } from '../../unit/crypto/vectors';
 import { RedisService } from '../../../src/redis/redis.service';
 import { createTestContext, type TestContext } from '../../support/context';
 
-// spec §3.2 through onion requests against the running app; scenario names follow spec §14 (test_auth.py).
+// protocol §3.2 through onion requests against the running app; scenario names follow protocol §14 (test_auth.py).
 const DAY = 86400;
 let ctx: TestContext;
 
@@ -152,7 +152,7 @@ describe('test_auth_malformed', () => {
     await expectError(alice.get('/capabilities', { nonce: n, timestamp: t }), 425, reused);
     // same request signed again at another time: a different signature under the same nonce
     await expectError(alice.post(`/inbox/${bob.sessionId}`, { message: 'Zmlyc3Q=' }, { nonce: n, timestamp: t - 7 }), 425, reused);
-    // a nonce is global, not per user (spec §3.2 step 11)
+    // a nonce is global, not per user (protocol §3.2 step 11)
     await expectError(ctx.newUser().get('/capabilities', { nonce: n }), 425, reused);
   });
 

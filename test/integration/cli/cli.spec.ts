@@ -168,7 +168,7 @@ describe('community-server CLI', () => {
       expect((await roomAs(admin, 'plain')).global_admin).toBeUndefined();
     });
 
-    test('a 05 id resolves to its blinded id once that user shows up (spec §2.4)', async () => {
+    test('a 05 id resolves to its blinded id once that user shows up (protocol §2.4)', async () => {
       const seed = new Uint8Array(randomBytes(32));
       const unblinded = new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed, blind: false });
       const blinded = new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed, blind: true });

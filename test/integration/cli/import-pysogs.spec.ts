@@ -8,11 +8,11 @@ import { createTestContext, type TestContext } from '../../support/context';
 import { expectStatus, messageBody } from '../../support/rooms-fixtures';
 import { cli, cliOk, envFor } from './cli-helpers';
 
-// Issue 5 "Done when": `import pysogs` on a pysogs-shaped SQLite database (spec §8) with rooms,
+// Issue 5 "Done when": `import pysogs` on a pysogs-shaped SQLite database (protocol §8) with rooms,
 // users, messages, reactions, pins, permissions and files; afterwards polling returns the same
 // messages with the same ids and seqnos.
 
-/** pysogs' SQLite schema (spec §8), the tables and columns the import reads. */
+/** pysogs' SQLite schema (protocol §8), the tables and columns the import reads. */
 const PYSOGS_SCHEMA = `
 CREATE TABLE rooms (id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE COLLATE NOCASE, name TEXT NOT NULL, description TEXT,
   image INTEGER, created FLOAT NOT NULL, message_sequence INTEGER NOT NULL DEFAULT 0, info_updates INTEGER NOT NULL DEFAULT 0,
@@ -41,7 +41,7 @@ CREATE TABLE needs_blinding (blinded_abs TEXT NOT NULL PRIMARY KEY, user INTEGER
 CREATE TABLE inbox (id INTEGER PRIMARY KEY, recipient INTEGER NOT NULL, sender INTEGER NOT NULL, body BLOB NOT NULL, posted_at FLOAT, expiry FLOAT);
 `;
 
-/** Session-padded bytes as a client posts them, and what pysogs stores (unpadded + data_size; spec §7.5). */
+/** Session-padded bytes as a client posts them, and what pysogs stores (unpadded + data_size; protocol §7.5). */
 function padded(text: string): { posted: Buffer; stored: Buffer; size: number } {
   const stored = Buffer.from(text);
   const posted = Buffer.concat([stored, Buffer.from([0x80]), Buffer.alloc(40 - stored.length - 1)]);

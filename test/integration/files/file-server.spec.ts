@@ -11,7 +11,7 @@ import { patternBytes, StoredObjects } from './stored-objects';
 
 const DAY = 86400;
 
-describe.each(['fs', 's3'] as const)('file server API (spec §12) on the %s driver', (driver) => {
+describe.each(['fs', 's3'] as const)('file server API (protocol §12) on the %s driver', (driver) => {
   let ctx: TestContext;
   const start = async (config: Partial<AppConfig> = {}) => {
     ctx = await createTestContext({ config: { STORAGE_DRIVER: driver, FILE_SERVER_MAX_SIZE: 100_000, ...config } });

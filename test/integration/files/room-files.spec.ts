@@ -27,7 +27,7 @@ async function post(client: SogsClient, token: string, files: number[]): Promise
   return res.json<{ id: number }>().id;
 }
 
-describe.each(['fs', 's3'] as const)('room files (spec §6.6, §9.3) on the %s driver', (driver) => {
+describe.each(['fs', 's3'] as const)('room files (protocol §6.6, §9.3) on the %s driver', (driver) => {
   let ctx: TestContext;
   let c: FileCommunity;
   const start = async (config: Partial<AppConfig> = {}) => {

@@ -1,6 +1,6 @@
 import { createTestContext, type TestContext } from '../../support/context';
 
-// spec §6.1 (test_routes_general.py, test_auth_batch of spec §14) through onion requests.
+// protocol §6.1 (test_routes_general.py, test_auth_batch of protocol §14) through onion requests.
 let ctx: TestContext;
 
 beforeAll(async () => {

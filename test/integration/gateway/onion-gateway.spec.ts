@@ -3,7 +3,7 @@ import { bencodeList, type EncType } from '../../../src/crypto';
 import { createTestContext, type TestContext } from '../../support/context';
 import { postFrame, sealFrame, v4Reply } from './frames';
 
-// spec §4 through real HTTP: onion v4 and v3, both ciphers, outer 400s, only-the-gateway-is-public.
+// protocol §4 through real HTTP: onion v4 and v3, both ciphers, outer 400s, only-the-gateway-is-public.
 const MAX_BODY = 64 * 1024;
 let ctx: TestContext;
 
@@ -48,7 +48,7 @@ describe.each([
   });
 });
 
-describe('v4 reply framing (spec §4.5)', () => {
+describe('v4 reply framing (protocol §4.5)', () => {
   it('returns the encrypted bencoded reply raw as application/octet-stream', async () => {
     const sealed = sealFrame(pubkey(), bencodeList([Buffer.from('{"method":"GET","endpoint":"/capabilities"}')]));
     const outer = await postFrame(ctx.url, sealed.frame);
@@ -58,7 +58,7 @@ describe('v4 reply framing (spec §4.5)', () => {
     expect(plain.toString()).toBe('l58:{"code":200,"headers":{"content-type":"application/json"}}45:{"capabilities":["blind","reactions","sogs"]}e');
   });
 
-  it('accepts an outer request without a content type (older service nodes, spec §11)', async () => {
+  it('accepts an outer request without a content type (older service nodes, protocol §11)', async () => {
     const sealed = sealFrame(pubkey(), bencodeList([Buffer.from('{"method":"GET","endpoint":"/capabilities"}')]), 'xchacha20');
     const outer = await postFrame(ctx.url, sealed.frame, '/oxen/v4/lsrpc', null);
     expect(outer.status).toBe(200);
@@ -70,7 +70,7 @@ describe('v4 reply framing (spec §4.5)', () => {
     ['meta not JSON', bencodeList([Buffer.from('{')])],
     ['endpoint without /', bencodeList([Buffer.from('{"method":"GET","endpoint":"capabilities"}')])],
     ['three parts', bencodeList([Buffer.from('{"method":"GET","endpoint":"/"}'), Buffer.alloc(0), Buffer.alloc(0)])],
-  ])('answers an invalid plaintext (%s) with the encrypted 400 of spec §4.5', async (_what, plaintext) => {
+  ])('answers an invalid plaintext (%s) with the encrypted 400 of protocol §4.5', async (_what, plaintext) => {
     const sealed = sealFrame(pubkey(), plaintext);
     const outer = await postFrame(ctx.url, sealed.frame);
     expect(outer.status).toBe(200);
@@ -93,7 +93,7 @@ describe('v4 reply framing (spec §4.5)', () => {
   });
 });
 
-describe('v3 (spec §4.6)', () => {
+describe('v3 (protocol §4.6)', () => {
   it('replies base64 with {"status_code": N} for a non-2xx', async () => {
     const res = await client('v3', 'aes-gcm', seed()).get('/no/such/route');
     expect(res.outerStatus).toBe(200);
@@ -108,7 +108,7 @@ describe('v3 (spec §4.6)', () => {
   });
 });
 
-describe('outer frame errors → 400 with a plain-text reason (spec §4.2)', () => {
+describe('outer frame errors → 400 with a plain-text reason (protocol §4.2)', () => {
   const good = () => sealFrame(pubkey(), bencodeList([Buffer.from('{"method":"GET","endpoint":"/capabilities"}')])).frame;
   const withMeta = (meta: string, ciphertext = Buffer.alloc(40)) => {
     const len = Buffer.alloc(4);

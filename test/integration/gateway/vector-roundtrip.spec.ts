@@ -8,7 +8,7 @@ import { section } from '../../unit/crypto/vectors';
 import { postFrame } from './frames';
 
 // The derived_onion_v4_roundtrip vector frames, byte for byte, accepted by the real server holding
-// the vector's key, with the clock frozen at the vector's timestamp (spec §3–§4).
+// the vector's key, with the clock frozen at the vector's timestamp (protocol §3–§4).
 interface CipherCase {
   request_frame: string;
   response_plaintext_utf8: string;

@@ -2,7 +2,7 @@ import { InboxService } from '../../../src/inbox/inbox.service';
 import { ModerationService } from '../../../src/moderation/moderation.service';
 import { createTestContext, type TestContext } from '../../support/context';
 
-// spec §14 test_dm: blinded direct messages (spec §6.9).
+// protocol §14 test_dm: blinded direct messages (protocol §6.9).
 
 interface Dm {
   id: number;

@@ -1,6 +1,6 @@
 // POST /room/:token/message as one statement (issue 7): the 201 body is built from what was
 // stored, copies racing on two replicas store one message, and a post that stores nothing (a
-// repeat, an unknown whisper recipient) uses up neither a seqno nor a rate-limit place (spec §6.3,
+// repeat, an unknown whisper recipient) uses up neither a seqno nor a rate-limit place (protocol §6.3,
 // §7.1, §9.2, §9.3).
 import { SogsClient } from '../../../src/client';
 import { RoomsRepository } from '../../../src/rooms/rooms.repository';
@@ -103,7 +103,7 @@ describe('posting a message in one statement', () => {
     expect(await sequence(token)).toBe(LIMIT);
   });
 
-  it('attaches the files of a new post with the long expiry, none of a repeat (spec §9.3)', async () => {
+  it('attaches the files of a new post with the long expiry, none of a repeat (protocol §9.3)', async () => {
     const token = await room();
     const user = ctx.newUser();
     const r = await ctx.prisma.room.findFirstOrThrow({ where: { token } });

@@ -1,9 +1,9 @@
-// spec §9.2 rate limit and filters; idempotent posting (issue 3 item 8); spec §9.4 maintenance.
+// protocol §9.2 rate limit and filters; idempotent posting (issue 3 item 8); protocol §9.4 maintenance.
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, grantRoom, messageBody, post, sessionMessage } from '../../support/rooms-fixtures';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 
-describe('posting rules (spec §9.2)', () => {
+describe('posting rules (protocol §9.2)', () => {
   let ctx: TestContext;
   beforeAll(async () => {
     ctx = await createTestContext({ config: { PROFANITY_FILTER: true, ALPHABET_FILTERS: 'cyrillic', ALPHABET_SILENT: false } });

@@ -1,4 +1,4 @@
-// spec §14 test_reactions scenarios (spec §6.4, §7.1, §7.2).
+// protocol §14 test_reactions scenarios (protocol §6.4, §7.1, §7.2).
 import type { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, grantRoom, messageBody, post } from '../../support/rooms-fixtures';
@@ -6,7 +6,7 @@ import { createRoom, expectStatus, grantRoom, messageBody, post } from '../../su
 type Json = Record<string, unknown>;
 type Reactions = Record<string, { index: number; count: number; reactors?: string[]; you?: boolean }>;
 
-describe('reactions (spec §6.4)', () => {
+describe('reactions (protocol §6.4)', () => {
   let ctx: TestContext;
   let users: SogsClient[];
   let mod: SogsClient;

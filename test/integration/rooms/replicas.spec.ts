@@ -1,5 +1,5 @@
 // issue 3 "Done when": two server processes on one database; seqnos never repeat or go backwards
-// under concurrent posts, edits and reactions (spec §7.1).
+// under concurrent posts, edits and reactions (protocol §7.1).
 import { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, messageBody, post } from '../../support/rooms-fixtures';

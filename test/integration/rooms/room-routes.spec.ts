@@ -1,11 +1,11 @@
-// spec §14 test_room_routes scenarios, through onion-wrapped signed requests.
+// protocol §14 test_room_routes scenarios, through onion-wrapped signed requests.
 import type { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { banInRoom, createRoom, expectStatus, grantGlobal, grantRoom, messageBody, post, setOverride, userOf } from '../../support/rooms-fixtures';
 
 type Json = Record<string, unknown>;
 
-describe('room routes (spec §6.2, §6.3, §6.5, §7)', () => {
+describe('room routes (protocol §6.2, §6.3, §6.5, §7)', () => {
   let ctx: TestContext;
   let user: SogsClient, user2: SogsClient, mod: SogsClient, admin: SogsClient, globalMod: SogsClient, globalAdmin: SogsClient;
 
@@ -223,7 +223,7 @@ describe('room routes (spec §6.2, §6.3, §6.5, §7)', () => {
     expectStatus(denied, 403);
   });
 
-  it('test_whisper_to / test_whisper_mods / test_whisper_both: visibility matrix (spec §7.4)', async () => {
+  it('test_whisper_to / test_whisper_mods / test_whisper_both: visibility matrix (protocol §7.4)', async () => {
     const token = await room();
     const plain = await post(user, token);
     const toUser = await post(mod, token, { whisper_to: user.sessionId });
@@ -347,7 +347,7 @@ describe('room routes (spec §6.2, §6.3, §6.5, §7)', () => {
     expect(await json(user, `/room/${token}`)).not.toHaveProperty('pinned_messages');
   });
 
-  it('test_pin_file_expiry: attach, pin, unpin and delete move file expiries (spec §9.3)', async () => {
+  it('test_pin_file_expiry: attach, pin, unpin and delete move file expiries (protocol §9.3)', async () => {
     const token = await room();
     const r = await ctx.prisma.room.findFirstOrThrow({ where: { token } });
     const u = await userOf(ctx, user);

@@ -4,7 +4,7 @@ import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';
 import { community, overrideRow, userRow } from './community';
 
-// spec §14 test_blinding: the 05→15 transition (spec §2.4).
+// protocol §14 test_blinding: the 05→15 transition (protocol §2.4).
 
 const twin = (ctx: TestContext, client: SogsClient, opts: { blind: boolean; baseUrl?: string }) =>
   new SogsClient({ baseUrl: opts.baseUrl ?? ctx.url, serverPubkey: ctx.serverPubkeyHex, seed: client.seed!, blind: opts.blind });

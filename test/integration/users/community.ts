@@ -5,7 +5,7 @@ import type { TestContext } from '../../support/context';
 import { createRoom } from '../../support/rooms-fixtures';
 
 /**
- * The reference fixture set (spec §14, pysogs conftest): rooms `test-room` and `room2`; `mod` and
+ * The reference fixture set (protocol §14, pysogs conftest): rooms `test-room` and `room2`; `mod` and
  * `admin` of test-room (visible); hidden `globalMod` and `globalAdmin`; plain `user` and `user2`.
  * Grants go through ModerationService as the system user, which is what the CLI does.
  */

@@ -2,8 +2,8 @@ import { SogsClient } from '../../../src/client';
 import { createTestContext, type TestContext } from '../../support/context';
 import { community, overrideRow, type Community } from './community';
 
-// spec §14 test_room_routes, permission parts: GET/POST /room/:token/permissions[/:sid] and
-// /futurePermissions[/:sid] (spec §6.7), futures applied by the periodic job (spec §9.4 step 5).
+// protocol §14 test_room_routes, permission parts: GET/POST /room/:token/permissions[/:sid] and
+// /futurePermissions[/:sid] (protocol §6.7), futures applied by the periodic job (protocol §9.4 step 5).
 
 /** Future entries without their `at` (asserted separately). */
 const strip = (list: unknown) => (list as Array<Record<string, unknown>>).map(({ at: _at, ...rest }) => rest);
@@ -63,7 +63,7 @@ describe('test_room_routes (permissions)', () => {
       [u]: { write: false, upload: false, accessible: true },
     });
     expect((await c.mod.get(perms(u))).json()).toEqual({ write: false, upload: false, accessible: true });
-    // uppercase hex is the same user (spec §13)
+    // uppercase hex is the same user (protocol §13)
     expect((await c.mod.get(perms(u.toUpperCase()))).json()).toEqual({ write: false, upload: false, accessible: true });
 
     r = await c.mod.post(perms(u), { default_read: true, default_write: true, default_upload: true, default_accessible: true });
@@ -127,7 +127,7 @@ describe('test_room_routes (permissions)', () => {
     await c.mod.post(futures(u), { in: 60, write: true, read: true });
     await c.mod.post(perms(u), { write: false });
     expect(strip((await c.mod.get(futures(u))).json())).toEqual([{ read: true }]);
-    // read cleared too: the emptied future row is deleted (spec §13 "= NULL" bug)
+    // read cleared too: the emptied future row is deleted (protocol §13 "= NULL" bug)
     await c.mod.post(perms(u), { read: false });
     expect((await c.mod.get(futures(u))).json()).toEqual([]);
     expect(await ctx.prisma.userPermissionFuture.count()).toBe(0);

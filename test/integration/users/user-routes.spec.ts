@@ -1,7 +1,7 @@
 import { createTestContext, type TestContext } from '../../support/context';
 import { community, infoUpdates, isRoomModerator, overrideRow, userRow, type Community } from './community';
 
-// spec §14 test_user_routes: POST /user/:session_id/moderator, /ban, /unban (spec §6.8, §7.3).
+// protocol §14 test_user_routes: POST /user/:session_id/moderator, /ban, /unban (protocol §6.8, §7.3).
 
 describe('test_user_routes', () => {
   let ctx: TestContext;
@@ -141,7 +141,7 @@ describe('test_user_routes', () => {
     expect(await isRoomModerator(ctx, 'room2', c.user2)).toEqual({ moderator: true, admin: true });
     expect(await isRoomModerator(ctx, 'test-room', c.user2)).toEqual({ moderator: true, admin: false });
 
-    // every listed room must pass, in any order; unknown tokens are refusals too (spec §13)
+    // every listed room must pass, in any order; unknown tokens are refusals too (protocol §13)
     expect((await c.user.post(mod(u2), { rooms: ['room2', 'test-room'], moderator: true })).code).toBe(403);
     expect((await c.user.post(mod(u2), { rooms: ['test-room', 'room2'], moderator: true })).code).toBe(403);
     expect((await c.user.post(mod(u2), { rooms: ['room2', 'no-such-room'], moderator: true })).code).toBe(403);
@@ -190,7 +190,7 @@ describe('test_user_routes', () => {
     before = await infoUpdates(ctx);
     r = await c.globalAdmin.post(mod(u1), { global: true, moderator: true, visible: true });
     expect((await userRow(ctx, c.user))!.visibleMod).toBe(true);
-    // global visibility shows in every room's lists (spec §7.3)
+    // global visibility shows in every room's lists (protocol §7.3)
     expect(r.json()).toEqual({ info_updates: { 'test-room': before['test-room'] + 1, room2: before.room2 + 1 } });
 
     // removing a hidden room moderator resets visibility so the row goes away
@@ -271,7 +271,7 @@ describe('test_user_routes', () => {
     const futures = async () => ctx.prisma.userBanFuture.findMany({ orderBy: { at: 'asc' } });
     const now = () => Date.now() / 1000;
 
-    // timeout ≤ 0 is refused rather than silently meaning "permanent" (spec §13)
+    // timeout ≤ 0 is refused rather than silently meaning "permanent" (protocol §13)
     for (const timeout of [0, -5]) expect((await c.mod.post(ban, { rooms: ['test-room'], timeout })).code).toBe(400);
     expect(await futures()).toEqual([]);
 

@@ -3,7 +3,7 @@ import { PNG } from 'pngjs';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, sessionMessage } from '../../support/rooms-fixtures';
 
-// Issue 5 / spec §6.10: the public web page, fetched directly (not through the onion gateway).
+// Issue 5 / protocol §6.10: the public web page, fetched directly (not through the onion gateway).
 
 const CSP = /default-src 'none'.*script-src 'self'/;
 

@@ -3,7 +3,7 @@ import { parseAuthHeaders, type AuthHeaderPolicy } from '../../../src/auth/auth-
 import { hexToBytes, sessionIdFromEd25519Pub, sogsSignedMessage, verifyEd25519Strict } from '../../../src/crypto';
 import { section } from '../crypto/vectors';
 
-// spec §3.1–§3.2 steps 1–9, with the sogs_auth_headers and small_subgroup_pubkeys vectors.
+// protocol §3.1–§3.2 steps 1–9, with the sogs_auth_headers and small_subgroup_pubkeys vectors.
 interface AuthVector {
   ed25519_pubkey: string;
   session_id: string;
@@ -39,7 +39,7 @@ function failure(headers: Record<string, string>, p = policy()): { status: numbe
   throw new Error('expected a failure');
 }
 
-describe('X-SOGS-* header checks (spec §3.2)', () => {
+describe('X-SOGS-* header checks (protocol §3.2)', () => {
   it('treats no headers, or all four empty, as anonymous', () => {
     expect(parseAuthHeaders({}, policy())).toBeNull();
     expect(parseAuthHeaders({ 'x-sogs-pubkey': '', 'x-sogs-nonce': '', 'x-sogs-timestamp': '', 'x-sogs-signature': '' }, policy())).toBeNull();
@@ -130,7 +130,7 @@ describe('X-SOGS-* header checks (spec §3.2)', () => {
     }
   });
 
-  it('checks in the order of spec §3.2: the first failing step wins', () => {
+  it('checks in the order of protocol §3.2: the first failing step wins', () => {
     // bad nonce, bad signature and bad timestamp at once → the nonce message (step 6)
     const h = { ...blinded(), 'x-sogs-nonce': 'x', 'x-sogs-signature': 'y', 'x-sogs-timestamp': 'z' };
     expect(failure(h).message).toContain('X-SOGS-Nonce');

@@ -28,7 +28,7 @@ describe('CLI argument parsing', () => {
     for (const bad of [`25${hex}`, `05${hex}0`, `05${hex.slice(2)}`, 'ff' + hex, '']) expect(() => parseSessionId(bad)).toThrow(UsageError);
   });
 
-  test('room tokens: 1-64 of [A-Za-z0-9_-] (spec §9.1)', () => {
+  test('room tokens: 1-64 of [A-Za-z0-9_-] (protocol §9.1)', () => {
     expect(parseRoomToken('Lobby_1-x')).toBe('Lobby_1-x');
     for (const bad of ['', 'a b', 'x'.repeat(65), 'é', '../x']) expect(() => parseRoomToken(bad)).toThrow(UsageError);
     expect(parseId('42')).toBe(42);
@@ -37,7 +37,7 @@ describe('CLI argument parsing', () => {
 });
 
 describe('pysogs values', () => {
-  test('repad restores Session padding from pysogs data_size (spec §7.5)', () => {
+  test('repad restores Session padding from pysogs data_size (protocol §7.5)', () => {
     const stored = Buffer.from('hello');
     expect(repad(stored, 12)).toEqual(Buffer.concat([stored, Buffer.from([0x80]), Buffer.alloc(6)]));
     expect(repad(stored, 5)).toEqual(stored);

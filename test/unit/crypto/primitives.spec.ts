@@ -35,7 +35,7 @@ import {
 } from '../../../src/crypto';
 import { toHex, utf8 } from './vectors';
 
-describe('decodeHexOrBase64 (spec §3.1)', () => {
+describe('decodeHexOrBase64 (protocol §3.1)', () => {
   const nonce = randomBytes(16);
   const sig = randomBytes(64);
   const pub = randomBytes(33);
@@ -285,7 +285,7 @@ describe('onion frame parsing', () => {
   });
 });
 
-describe('signed message path decoding (spec §3.3)', () => {
+describe('signed message path decoding (protocol §3.3)', () => {
   it('percent-encoded and raw UTF-8 paths sign the same bytes', () => {
     expect(toHex(decodeSignedPath('/room/x/reaction/1/%F0%9F%8D%8D'))).toBe(toHex(utf8('/room/x/reaction/1/🍍')));
     expect(toHex(decodeSignedPath('/room/x/reaction/1/🍍'))).toBe(toHex(utf8('/room/x/reaction/1/🍍')));

@@ -1,6 +1,6 @@
 import { contentDispositionFor, filenameFromContentDisposition, httpDate } from '../../../src/files/content-disposition';
 
-describe('Content-Disposition (spec §6.6)', () => {
+describe('Content-Disposition (protocol §6.6)', () => {
   it.each([
     [undefined, null],
     ['attachment', null],

@@ -1,8 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 import { encodeBatchResponse, parseBatch } from '../../../src/api/batch';
 
-// spec §6.1: the whole batch is validated before anything runs.
-describe('batch parsing (spec §6.1)', () => {
+// protocol §6.1: the whole batch is validated before anything runs.
+describe('batch parsing (protocol §6.1)', () => {
   it('builds sub-requests: json compact with JSON type, b64 decoded, bytes as UTF-8, octet-stream unless given', () => {
     const reqs = parseBatch(
       [
@@ -49,7 +49,7 @@ describe('batch parsing (spec §6.1)', () => {
   });
 });
 
-describe('batch response (spec §6.1)', () => {
+describe('batch response (protocol §6.1)', () => {
   it('splices JSON bodies and base64-encodes everything else', () => {
     const out = encodeBatchResponse([
       { code: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"a": [1]}') },

@@ -11,7 +11,7 @@ const v4 = (meta: unknown, body?: string) =>
 const decode4 = (b: Uint8Array) => decodeV4Request(b);
 const decode3 = (o: unknown) => decodeV3Request(utf8(typeof o === 'string' ? o : JSON.stringify(o)));
 
-describe('v4 inner request (spec §4.4)', () => {
+describe('v4 inner request (protocol §4.4)', () => {
   it('decodes the reference GET and POST examples', () => {
     expect(decode4(utf8(examples.request_get_utf8))).toEqual({
       method: 'GET',
@@ -54,7 +54,7 @@ describe('v4 inner request (spec §4.4)', () => {
   });
 });
 
-describe('v4 reply (spec §4.5)', () => {
+describe('v4 reply (protocol §4.5)', () => {
   it('encodes the reference JSON reply byte for byte', () => {
     const reply = encodeV4Reply({ code: 200, headers: { 'content-type': 'application/json' }, body: utf8('{"id": 123}') });
     expect(reply.toString()).toBe(examples.response_json_utf8);
@@ -66,7 +66,7 @@ describe('v4 reply (spec §4.5)', () => {
   });
 });
 
-describe('v3 inner request (spec §4.6)', () => {
+describe('v3 inner request (protocol §4.6)', () => {
   it('forces JSON content type and lower-cases headers', () => {
     expect(decode3({ method: 'POST', endpoint: '/batch', headers: { 'X-SOGS-Nonce': 'n', 'Content-Type': 'text/plain' }, body: '[]' })).toEqual({
       method: 'POST',

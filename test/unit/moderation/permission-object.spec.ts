@@ -2,7 +2,7 @@ import { futureObject, futureValue, permissionObject, type OverrideFlags } from 
 
 const none: OverrideFlags = { banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false, visibleMod: true };
 
-describe('permissionObject (spec §6.7)', () => {
+describe('permissionObject (protocol §6.7)', () => {
   it('is {} without a row', () => {
     expect(permissionObject(null)).toEqual({});
   });
@@ -21,7 +21,7 @@ describe('permissionObject (spec §6.7)', () => {
   });
 });
 
-describe('futureValue (spec §6.7 application of a due future)', () => {
+describe('futureValue (protocol §6.7 application of a due future)', () => {
   it('null leaves the current override', () => {
     expect(futureValue(null, false, true)).toBe(false);
     expect(futureValue(null, null, true)).toBeNull();

@@ -19,7 +19,7 @@ function content(body: string, name: string): Uint8Array {
   return new Uint8Array([...field(1, dm), 0x80, 0, 0, 0]);
 }
 
-describe('Session padding (spec §7.5)', () => {
+describe('Session padding (protocol §7.5)', () => {
   it('strips zeros and one 0x80', () => {
     expect([...unpad(new Uint8Array([1, 0x80, 0, 0]))]).toEqual([1]);
     expect([...unpad(new Uint8Array([1, 2]))]).toEqual([1, 2]);
@@ -36,7 +36,7 @@ describe('sessionText', () => {
   });
 });
 
-describe('profanity matching with folding (spec §9.2)', () => {
+describe('profanity matching with folding (protocol §9.2)', () => {
   const profane = profanityMatcher(['darn', 'blow job']);
   it('matches whole words and phrases only', () => {
     expect(profane('well darn it')).toBe(true);

@@ -25,7 +25,7 @@ const message = (over: Partial<MessageFields> = {}): MessageFields => ({
   ...over,
 });
 
-describe('buildReactions (spec §6.3 reactions block)', () => {
+describe('buildReactions (protocol §6.3 reactions block)', () => {
   const rows = [row(1, 9, '👍', 3, true, 'a', 1), row(1, 9, '👍', 3, true, 'b', 2), row(1, 4, '❤️', 1, false, 'c', 3), row(2, 11, 'y/n', 1, false, 'd', 4)];
 
   it('indexes reactions by creation order and truncates reactors', () => {
@@ -39,7 +39,7 @@ describe('buildReactions (spec §6.3 reactions block)', () => {
   });
 });
 
-describe('message JSON (spec §6.3, §7.2)', () => {
+describe('message JSON (protocol §6.3, §7.2)', () => {
   it('renders a regular message with an empty reactions object', () => {
     expect(messageJson(message(), undefined)).toEqual({ id: 7, session_id: '15aa', posted: 100.5, seqno: 10, data: 'AQID', signature: 'A'.repeat(86) + '==', reactions: {} });
   });

@@ -1,7 +1,7 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { intPath, intQuery, optionalIntQuery } from '../../../src/rooms/query-params';
 
-describe('integer parameters (spec §5)', () => {
+describe('integer parameters (protocol §5)', () => {
   it('defaults, clamps and rejects non-integers', () => {
     expect(intQuery(undefined, 'limit', 100, 1, 256)).toBe(100);
     expect(intQuery('1000', 'limit', 100, 1, 256)).toBe(256);

@@ -18,7 +18,7 @@ const room: Room = {
   upload: true,
 };
 
-describe('moderator lists (spec §6.2)', () => {
+describe('moderator lists (protocol §6.2)', () => {
   it('merges room and global moderators; room row decides visibility', () => {
     const lists = moderatorLists(
       [
@@ -61,7 +61,7 @@ describe('room object', () => {
   });
 });
 
-describe('permission matrix (spec §3.5)', () => {
+describe('permission matrix (protocol §3.5)', () => {
   const user = { banned: false, moderator: false, admin: false };
   const none = { banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false };
   it.each([

@@ -5,7 +5,7 @@ import { parseScope } from '../../../src/moderation/moderation.service';
 
 const hex64 = 'ab'.repeat(32);
 
-describe('session id patterns (spec §2.2)', () => {
+describe('session id patterns (protocol §2.2)', () => {
   it('AnySessionID accepts 05 and 15 in any case, nothing else', () => {
     expect(ANY_SESSION_ID.test('05' + hex64)).toBe(true);
     expect(ANY_SESSION_ID.test('15' + hex64.toUpperCase())).toBe(true);
@@ -19,12 +19,12 @@ describe('session id patterns (spec §2.2)', () => {
     expect(BLIND_SESSION_ID.test('05' + hex64)).toBe(false);
   });
 
-  it('ids are lowercased so one user is one row (spec §13)', () => {
+  it('ids are lowercased so one user is one row (protocol §13)', () => {
     expect(normaliseSessionId('15' + hex64.toUpperCase())).toBe('15' + hex64);
   });
 });
 
-describe('system user (spec §2.1)', () => {
+describe('system user (protocol §2.1)', () => {
   it('is ff + server pubkey with id 0', () => {
     expect(systemSessionId(hex64.toUpperCase())).toBe('ff' + hex64);
     expect(isSystemUser({ id: 0 })).toBe(true);
@@ -32,7 +32,7 @@ describe('system user (spec §2.1)', () => {
   });
 });
 
-describe('parseScope (spec §6.8 rooms|global)', () => {
+describe('parseScope (protocol §6.8 rooms|global)', () => {
   it('accepts exactly one of a room list and global', () => {
     expect(parseScope({ rooms: ['a', 'b'] })).toEqual({ rooms: ['a', 'b'] });
     expect(parseScope({ rooms: ['*'] })).toEqual({ rooms: ['*'] });
