@@ -40,9 +40,7 @@ function send(agent: Agent, url: URL, path: string, frame: Buffer, timeoutMs: nu
 }
 
 function build(job: DriverJob): BuiltOnionRequest[] {
-  const clients = job.userSeeds.map(
-    (hex) => new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex, seed: new Uint8Array(Buffer.from(hex, 'hex')) }),
-  );
+  const clients = job.userSeeds.map((hex) => new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex, seed: new Uint8Array(Buffer.from(hex, 'hex')) }));
   const built: BuiltOnionRequest[] = [];
   for (let i = 0; i < job.count; i++) {
     const client = clients[(job.userOffset + i) % clients.length];

@@ -50,7 +50,13 @@ interface ConcurrentResult {
  * CONCURRENT uploads of 10 MB sent at once. The onion frames are built first, so the measured
  * window is the server's work; memory is the server process tree's RSS.
  */
-async function concurrentUploads(server: ServerProcess, pubkey: string, path: string, okCode: number, signed: boolean): Promise<{ result: ConcurrentResult; peakMb: number; summary: string }> {
+async function concurrentUploads(
+  server: ServerProcess,
+  pubkey: string,
+  path: string,
+  okCode: number,
+  signed: boolean,
+): Promise<{ result: ConcurrentResult; peakMb: number; summary: string }> {
   const clients = Array.from(
     { length: CONCURRENT },
     () => new SogsClient({ baseUrl: server.url, serverPubkey: pubkey, seed: signed ? new Uint8Array(randomBytes(32)) : undefined, timeoutMs: 300_000 }),
@@ -146,9 +152,7 @@ async function runDriver(driver: 'fs' | 's3', s3Endpoint: string, log: (line: st
       FILE_SERVER_UPLOAD_BYTES_RATE: String(1_000_000 * MB),
       FILE_SERVER_UPLOAD_RATE: '1000000',
       UPLOAD_QUOTA_BYTES: String(1_000_000 * MB),
-      ...(driver === 's3'
-        ? { S3_ENDPOINT: s3Endpoint, S3_BUCKET: `bench-${run.replace(/_/g, '-')}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' }
-        : {}),
+      ...(driver === 's3' ? { S3_ENDPOINT: s3Endpoint, S3_BUCKET: `bench-${run.replace(/_/g, '-')}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' } : {}),
     },
     url: `http://127.0.0.1:${port}`,
     adminUrl: `http://127.0.0.1:${adminPort}`,

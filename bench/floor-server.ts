@@ -8,7 +8,6 @@ import { onionDecrypt, onionEncrypt, onionSharedKey, parseEncType, parseEphemera
 import { encodeV4Reply } from '../src/api/inner-request';
 import { decodeV4Request } from '../src/onion-gateway/onion-codec';
 
-
 /*
  * The "floor" of the benchmark (issue 7): the work no implementation of this protocol can avoid
  * for one onion poll — HTTP on Fastify, the outer frame, X25519 and the decrypt, the X-SOGS
@@ -33,7 +32,10 @@ async function serve(): Promise<void> {
     try {
       frame = parseOnionFrame(body);
     } catch (err) {
-      return reply.code(400).header('content-type', TEXT).send((err as Error).message);
+      return reply
+        .code(400)
+        .header('content-type', TEXT)
+        .send((err as Error).message);
     }
     const encType = parseEncType(frame.meta.enc_type);
     const ephemeral = parseEphemeralKey(frame.meta.ephemeral_key);
@@ -60,7 +62,10 @@ async function serve(): Promise<void> {
       code = creds && message && verifyEd25519Strict(creds.signature, message, creds.key) ? 200 : 401;
     }
     const out = encodeV4Reply({ code, headers: { 'content-type': 'application/json' }, body: EMPTY_BATCH });
-    return reply.code(200).header('content-type', 'application/octet-stream').send(onionEncrypt(encType, symmetric, out));
+    return reply
+      .code(200)
+      .header('content-type', 'application/octet-stream')
+      .send(onionEncrypt(encType, symmetric, out));
   });
   app.get('/healthz', async () => 'ok');
   await app.listen({ host: process.env.HOST ?? '127.0.0.1', port: Number(process.env.PORT ?? '3000') });

@@ -7,17 +7,7 @@ import { deleteRedisKeys } from '../src/redis/delete-keys';
 import { loadOrCreateServerKey } from '../src/config/server-key';
 import { benchFiles } from './files';
 import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestTemplate } from './job';
-import {
-  BIG_ROOM,
-  dropDatabase,
-  POLL_ROOMS,
-  pollRoom,
-  POST_ROOMS,
-  postRoom,
-  prepareDatabase,
-  roomStates,
-  type RoomState,
-} from './seed';
+import { BIG_ROOM, dropDatabase, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
 import { freePort, startProcess, type ServerProcess } from './server-process';
 
 /*
@@ -206,7 +196,17 @@ function countFor(name: string, durationMs: number, minimumRps: number): number 
 }
 
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
-const SERVER_SCENARIOS = ['idle_poll', 'busy_poll', 'post', 'room_info', 'reaction', 'busy_poll_capacity', 'overload_2x', 'overload_5x', ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`))];
+const SERVER_SCENARIOS = [
+  'idle_poll',
+  'busy_poll',
+  'post',
+  'room_info',
+  'reaction',
+  'busy_poll_capacity',
+  'overload_2x',
+  'overload_5x',
+  ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`)),
+];
 
 function pollBatch(rooms: RoomState[], since: (r: RoomState) => number): RequestTemplate {
   const json = [
@@ -241,7 +241,13 @@ async function statusScenario(name: string, server: ServerProcess, pubkey: strin
  */
 async function overloadScenarios(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
   if (!['busy_poll_capacity', 'overload_2x', 'overload_5x'].some(wanted)) return;
-  const capacity = await drive('busy_poll_capacity', server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape: CLOSED, durationMs: POLL_MS, count: countFor('busy_poll_capacity', POLL_MS, 300) });
+  const capacity = await drive('busy_poll_capacity', server, pubkey, {
+    templates: [template],
+    expect: { kind: 'batch' },
+    shape: CLOSED,
+    durationMs: POLL_MS,
+    count: countFor('busy_poll_capacity', POLL_MS, 300),
+  });
   for (const factor of [2, 5]) {
     const name = `overload_${factor}x`;
     if (!wanted(name)) continue;
@@ -326,7 +332,15 @@ async function fileRows(): Promise<void> {
   for (const r of await benchFiles((line) => log(`files: ${line}`))) {
     const add = (name: string, mbPerS: number, sizeMb: number) => {
       const perFileMs = (sizeMb / mbPerS) * 1000;
-      rows.set(`${name}_${r.driver}`, { rps: round(mbPerS / sizeMb, 2), p50_ms: round(perFileMs), p95_ms: round(perFileMs), p99_ms: round(perFileMs), errors: 0, rss_mb: round(r.peakRssMb, 1), mb_per_s: round(mbPerS, 1) });
+      rows.set(`${name}_${r.driver}`, {
+        rps: round(mbPerS / sizeMb, 2),
+        p50_ms: round(perFileMs),
+        p95_ms: round(perFileMs),
+        p99_ms: round(perFileMs),
+        errors: 0,
+        rss_mb: round(r.peakRssMb, 1),
+        mb_per_s: round(mbPerS, 1),
+      });
     };
     add('upload_1mb', r.upload1MbMBs, 1);
     add('download_1mb', r.download1MbMBs, 1);
@@ -377,7 +391,6 @@ function ratios(): Record<string, number> {
     poll_20_rooms_over_1_room: r('idle_poll_20_rooms', 'idle_poll_1k'),
   };
 }
-
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -92,7 +92,12 @@ async function insertReactions(c: Client, roomId: number, count: number, firstPo
   const now = Date.now() / 1000;
   for (const m of rows) {
     const fresh = m.seqno_creation > count - NEW_MESSAGES;
-    const plan: Array<[string, number]> = fresh ? [['👍', 3], ['❤️', 2]] : [['👍', 1]];
+    const plan: Array<[string, number]> = fresh
+      ? [
+          ['👍', 3],
+          ['❤️', 2],
+        ]
+      : [['👍', 1]];
     for (const [emoji, users] of plan) {
       const { rows: r } = await c.query<{ id: number }>(`INSERT INTO reactions (message, reaction) VALUES ($1, $2) RETURNING id`, [m.id, emoji]);
       for (let u = 0; u < users; u++) {
@@ -112,8 +117,7 @@ async function fill(url: string, log: (line: string) => void): Promise<void> {
       `INSERT INTO users (session_id) SELECT '15' || lpad(to_hex(g), 64, '0') FROM generate_series(1, ${POSTERS}) g RETURNING id`,
     );
     const firstPoster = Math.min(...posters.map((p) => p.id));
-    const room = async (token: string, name: string) =>
-      (await c.query<{ id: number }>(`INSERT INTO rooms (token, name) VALUES ($1, $2) RETURNING id`, [token, name])).rows[0].id;
+    const room = async (token: string, name: string) => (await c.query<{ id: number }>(`INSERT INTO rooms (token, name) VALUES ($1, $2) RETURNING id`, [token, name])).rows[0].id;
 
     for (let i = 0; i < POLL_ROOMS; i++) {
       const id = await room(pollRoom(i), `Bench room ${i}`);
@@ -139,10 +143,7 @@ export async function prepareDatabase(adminUrl: string, seedDb: string, runDb: s
   const hash = seedHash();
   const seedUrl = databaseUrl(adminUrl, seedDb);
   await withClient(adminUrl, async (admin) => {
-    const { rows } = await admin.query<{ comment: string | null }>(
-      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
-      [seedDb],
-    );
+    const { rows } = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [seedDb]);
     if (rows[0]?.comment === hash) {
       log(`reusing seed database ${seedDb} (${hash})`);
     } else {
@@ -167,7 +168,16 @@ export async function roomStates(url: string): Promise<Map<string, RoomState>> {
        FROM rooms r`,
     );
     return new Map(
-      rows.map((r) => [r.token, { token: r.token, infoUpdates: Number(r.info_updates), messageSequence: Number(r.message_sequence), busySince: Math.max(0, Number(r.busy_since ?? 0)), newestMessage: Number(r.newest ?? 0) }]),
+      rows.map((r) => [
+        r.token,
+        {
+          token: r.token,
+          infoUpdates: Number(r.info_updates),
+          messageSequence: Number(r.message_sequence),
+          busySince: Math.max(0, Number(r.busy_since ?? 0)),
+          newestMessage: Number(r.newest ?? 0),
+        },
+      ]),
     );
   });
 }

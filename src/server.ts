@@ -43,10 +43,7 @@ function listenUrl(app: INestApplication): string {
  * admin listener here; the primary serves the admin port and asks this process over IPC. `clock`:
  * the time the services read (tests pass one they can move); the system clock by default.
  */
-export async function startServer(
-  config: AppConfig,
-  options: { logger?: boolean | PinoLogger; admin?: 'listen' | 'primary'; clock?: Clock } = {},
-): Promise<RunningServer> {
+export async function startServer(config: AppConfig, options: { logger?: boolean | PinoLogger; admin?: 'listen' | 'primary'; clock?: Clock } = {}): Promise<RunningServer> {
   const serverKey = loadOrCreateServerKey(config.KEY_FILE);
   const pino = options.logger === false ? undefined : options.logger === true || !options.logger ? createLogger(config) : options.logger;
   const logger = pino ? new PinoNestLogger(pino) : false;

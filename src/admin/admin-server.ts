@@ -24,11 +24,7 @@ export function readinessChecks(context: INestApplicationContext): ReadinessChec
 }
 
 /** Starts the admin listener (health, readiness, metrics) for an API or worker process. */
-export async function startAdminServer(
-  context: INestApplicationContext,
-  config: AppConfig,
-  logger: LoggerService | false,
-): Promise<NestFastifyApplication> {
+export async function startAdminServer(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
   const admin = await NestFactory.create<NestFastifyApplication>(
     AdminModule.register({
       checks: readinessChecks(context),

@@ -21,11 +21,7 @@ const SOURCES = [GeneralRoutes, RoomsRoutes, MessagesRoutes, ModerationRoutes, I
  */
 @Module({
   imports: [AuthModule, RoomsModule, ModerationModule, InboxModule, FilesModule],
-  providers: [
-    ...SOURCES,
-    { provide: INNER_ROUTES, inject: SOURCES, useFactory: (...sources: RouteSource[]) => sources.flatMap((s) => s.routes()) },
-    InnerRouter,
-  ],
+  providers: [...SOURCES, { provide: INNER_ROUTES, inject: SOURCES, useFactory: (...sources: RouteSource[]) => sources.flatMap((s) => s.routes()) }, InnerRouter],
   exports: [InnerRouter],
 })
 export class ApiModule {}

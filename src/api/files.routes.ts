@@ -18,7 +18,12 @@ function fileIdParam(value: string): number {
 }
 
 /** protocol §12.5: the deprecated JSON upload (base64 of at most 8,000,000 characters). */
-const legacyUploadSchema = z.object({ file: z.string().max(8_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64') });
+const legacyUploadSchema = z.object({
+  file: z
+    .string()
+    .max(8_000_000)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+});
 
 /** Room attachments (protocol §6.6) and the Session file server (protocol §12). */
 @Injectable()

@@ -10,7 +10,15 @@ import { sessionIdParam } from './route-params';
 
 /** File ids may arrive as numbers or digit strings (session-desktop sends `["123"]`, protocol §11). */
 const fileIds = z
-  .array(z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,10}$/, 'file ids must be integers').transform(Number)]))
+  .array(
+    z.union([
+      z.number().int().nonnegative(),
+      z
+        .string()
+        .regex(/^\d{1,10}$/, 'file ids must be integers')
+        .transform(Number),
+    ]),
+  )
   .nullish()
   .transform((ids) => (ids ?? []).filter((id) => id <= 2_147_483_647));
 

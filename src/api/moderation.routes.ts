@@ -53,7 +53,13 @@ export class ModerationRoutes implements RouteSource {
     const moderator = { auth: 'user', room: 'moderator' } as const;
     return [
       route({ ...moderator, method: 'GET', path: '/room/:token/permissions', handle: ({ access }) => mod.roomPermissions(access.room) }),
-      route({ ...moderator, method: 'GET', path: '/room/:token/permissions/:session_id', params: target, handle: ({ access, params }) => mod.userPermissions(access.room, params.session_id) }),
+      route({
+        ...moderator,
+        method: 'GET',
+        path: '/room/:token/permissions/:session_id',
+        params: target,
+        handle: ({ access, params }) => mod.userPermissions(access.room, params.session_id),
+      }),
       route({
         ...moderator,
         method: 'POST',

@@ -191,7 +191,10 @@ function replyOf(value: unknown, status: number): InnerResponse {
 /** Errors as the route's style: plain text with the status (protocol §5), or the file server's `{"status_code": N}`. */
 function errorResponse(err: unknown, style: ErrorStyle, logger: Logger): InnerResponse {
   const { status, body } = errorReply(err, logger);
-  const res = style === 'status-json' ? InnerReply.json(status, { status_code: status }).response : { code: status, headers: { 'content-type': ERROR_CONTENT_TYPE }, body: Buffer.from(body) };
+  const res =
+    style === 'status-json'
+      ? InnerReply.json(status, { status_code: status }).response
+      : { code: status, headers: { 'content-type': ERROR_CONTENT_TYPE }, body: Buffer.from(body) };
   // A rate limit knows when its window frees enough: Retry-After in seconds (RFC 9110 §10.2.3).
   if (err instanceof RateLimitedException && err.retryAfter !== null) res.headers['retry-after'] = String(err.retryAfter);
   return res;

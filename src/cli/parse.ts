@@ -12,7 +12,10 @@ export function parseDuration(text: string): number {
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
     throw new UsageError(`Invalid duration '${text}': use seconds or a number with s, m, h, d or w (e.g. 30m, 7d, 1d12h)`);
   }
-  return positive(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0), text);
+  return positive(
+    parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0),
+    text,
+  );
 }
 
 function positive(seconds: number, text: string): number {

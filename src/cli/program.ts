@@ -38,7 +38,10 @@ function buildProgram(ctx: CliContext, io: CliIO): Command {
   // Subcommands inherit output and exit handling so their --help and errors behave the same.
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
-      sub.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).exitOverride().showHelpAfterError('(run with --help for usage)');
+      sub
+        .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+        .exitOverride()
+        .showHelpAfterError('(run with --help for usage)');
       inherit(sub);
     }
   };

@@ -100,11 +100,7 @@ function decodeV3Reply(plaintext: Uint8Array, outerStatus: number): SogsResponse
 /**
  * Encrypts `inner` for the server. `fixed` pins the ephemeral key and IV/nonce (test vectors only).
  */
-export function buildOnionRequest(
-  inner: InnerRequest,
-  target: OnionTarget,
-  fixed: { ephemeral?: X25519KeyPair; nonce?: Uint8Array } = {},
-): BuiltOnionRequest {
+export function buildOnionRequest(inner: InnerRequest, target: OnionTarget, fixed: { ephemeral?: X25519KeyPair; nonce?: Uint8Array } = {}): BuiltOnionRequest {
   const ephemeral = fixed.ephemeral ?? x25519KeyPair();
   const secret = x25519SharedSecret(ephemeral.privateKey, target.serverPubkey);
   const key = onionKeyFromSecret(target.encType, secret, ephemeral.publicKey, target.serverPubkey);

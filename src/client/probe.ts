@@ -29,11 +29,7 @@ export function parseServerUrl(url: string, serverPubkeyHex?: string): { baseUrl
 }
 
 /** Sends an onion-wrapped, signed GET /capabilities from a fresh identity (issue 9 `probe`). */
-export async function probe(
-  url: string,
-  serverPubkeyHex?: string,
-  opts: { onion?: OnionVersion; encType?: EncType; timeoutMs?: number } = {},
-): Promise<ProbeResult> {
+export async function probe(url: string, serverPubkeyHex?: string, opts: { onion?: OnionVersion; encType?: EncType; timeoutMs?: number } = {}): Promise<ProbeResult> {
   const { baseUrl, serverPubkey } = parseServerUrl(url, serverPubkeyHex);
   const client = SogsClient.withRandomSeed({ baseUrl, serverPubkey, ...opts });
   const started = performance.now();

@@ -1,15 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  blind15KeyPair,
-  blind15Signer,
-  bytesToHex,
-  ed25519PublicKey,
-  ed25519Signer,
-  hexToBytes,
-  sessionIdFromEd25519Pub,
-  sogsSignedMessage,
-  type EncType,
-} from '../crypto';
+import { blind15KeyPair, blind15Signer, bytesToHex, ed25519PublicKey, ed25519Signer, hexToBytes, sessionIdFromEd25519Pub, sogsSignedMessage, type EncType } from '../crypto';
 import { SESSION_ID_PREFIX } from '../protocol/constants';
 import { buildOnionRequest, type BuiltOnionRequest, type OnionVersion } from './onion-request';
 import { BatchResponse, type SogsResponse } from './sogs-response';

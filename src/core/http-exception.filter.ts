@@ -25,7 +25,7 @@ export const ERROR_CONTENT_TYPE = 'text/plain; charset=utf-8';
 export function errorReply(exception: unknown, logger: Logger): { status: number; body: string } {
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
-    return { status: exception.getStatus(), body: typeof response === 'string' ? response : messageOf(response) ?? exception.message };
+    return { status: exception.getStatus(), body: typeof response === 'string' ? response : (messageOf(response) ?? exception.message) };
   }
   const err = exception as { statusCode?: number; message?: string };
   // Fastify's own errors (body too large, bad content length) carry a 4xx statusCode.
@@ -35,7 +35,7 @@ export function errorReply(exception: unknown, logger: Logger): { status: number
     logger.warn(`${unavailable} unavailable: ${err?.message ?? String(exception)}`);
     return { status: 503, body: `Service temporarily unavailable (${unavailable}); try again later` };
   }
-  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return { status: 500, body: 'Internal server error' };
 }
 

@@ -21,9 +21,7 @@ export type EdwardsPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 export const EdPoint = ed25519.Point;
 
 /** y coordinates (mod p) of the 8 small-order points; libsodium's blocklist is exactly these. */
-const SMALL_ORDER_Y = new Set(
-  ED25519_TORSION_SUBGROUP.map((h) => (bytesToNumberLE(hexToBytes(h)) & Y_MASK) % P),
-);
+const SMALL_ORDER_Y = new Set(ED25519_TORSION_SUBGROUP.map((h) => (bytesToNumberLE(hexToBytes(h)) & Y_MASK) % P));
 
 /** libsodium `ge25519_has_small_order`: compares the encoding, ignoring the sign bit. */
 function hasSmallOrderEncoding(enc: Uint8Array): boolean {

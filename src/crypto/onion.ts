@@ -54,12 +54,7 @@ export function parseEphemeralKey(v: unknown): Uint8Array | null {
 }
 
 /** The symmetric key of protocol §4.3 for a request from `clientPub` to this server. */
-export function onionSharedKey(
-  encType: EncType,
-  serverPriv: Uint8Array,
-  serverPub: Uint8Array,
-  clientPub: Uint8Array,
-): Uint8Array {
+export function onionSharedKey(encType: EncType, serverPriv: Uint8Array, serverPub: Uint8Array, clientPub: Uint8Array): Uint8Array {
   let secret: Uint8Array;
   try {
     secret = x25519SharedSecret(serverPriv, clientPub);
@@ -70,12 +65,7 @@ export function onionSharedKey(
 }
 
 /** Key derivation from the X25519 secret; `clientPub`/`serverPub` are A and B of protocol §4.3. */
-export function onionKeyFromSecret(
-  encType: EncType,
-  secret: Uint8Array,
-  clientPub: Uint8Array,
-  serverPub: Uint8Array,
-): Uint8Array {
+export function onionKeyFromSecret(encType: EncType, secret: Uint8Array, clientPub: Uint8Array, serverPub: Uint8Array): Uint8Array {
   if (encType === 'aes-gcm') return new Uint8Array(createHmac('sha256', 'LOKI').update(secret).digest());
   return blake2b256(concatBytes(secret, clientPub, serverPub));
 }
@@ -113,17 +103,13 @@ export function onionDecrypt(encType: EncType, key: Uint8Array, data: Uint8Array
       if (buf.length < GCM_IV + TAG) return null;
       const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, GCM_IV), { authTagLength: TAG });
       decipher.setAuthTag(buf.subarray(buf.length - TAG));
-      return new Uint8Array(
-        Buffer.concat([decipher.update(buf.subarray(GCM_IV, buf.length - TAG)), decipher.final()]),
-      );
+      return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(GCM_IV, buf.length - TAG)), decipher.final()]));
     }
     if (buf.length < XCHACHA_NONCE + TAG) return null;
     const { subkey, iv } = xchachaSubkey(key, buf.subarray(0, XCHACHA_NONCE));
     const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG });
     decipher.setAuthTag(buf.subarray(buf.length - TAG));
-    return new Uint8Array(
-      Buffer.concat([decipher.update(buf.subarray(XCHACHA_NONCE, buf.length - TAG)), decipher.final()]),
-    );
+    return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(XCHACHA_NONCE, buf.length - TAG)), decipher.final()]));
   } catch {
     return null;
   }

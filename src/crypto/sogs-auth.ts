@@ -41,13 +41,7 @@ export interface SogsSignedMessageInput {
 
 /** SERVER_PUBKEY || NONCE || TIMESTAMP || METHOD || PATH [|| "?" QUERY] [|| BLAKE2b-512(body)] (protocol §3.3). */
 export function sogsSignedMessage(input: SogsSignedMessageInput): Uint8Array {
-  const parts: Uint8Array[] = [
-    input.serverPubkey,
-    input.nonce,
-    utf8(input.timestamp),
-    utf8(input.method),
-    decodeSignedPath(input.path),
-  ];
+  const parts: Uint8Array[] = [input.serverPubkey, input.nonce, utf8(input.timestamp), utf8(input.method), decodeSignedPath(input.path)];
   if (input.query.length > 0) parts.push(utf8('?' + input.query));
   if (input.body && input.body.length > 0) parts.push(blake2b512(input.body));
   return concatBytes(...parts);

@@ -7,13 +7,7 @@ const privateKeys = new BoundedCache<KeyObject>(16);
 
 function privateKeyObject(priv: Uint8Array): KeyObject {
   const hex = bytesToHex(priv);
-  return (
-    privateKeys.get(hex) ??
-    privateKeys.set(
-      hex,
-      createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, toBuffer(priv)]), format: 'der', type: 'pkcs8' }),
-    )
-  );
+  return privateKeys.get(hex) ?? privateKeys.set(hex, createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, toBuffer(priv)]), format: 'der', type: 'pkcs8' }));
 }
 
 /**

@@ -135,9 +135,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(BOOKKEEPING_TABLE);
-    const { rows } = await client.query<AppliedRow>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-    );
+    const { rows } = await client.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
     const done = new Map<string, AppliedRow>();
     for (const row of rows) {
       if (row.rolled_back_at !== null) continue;

@@ -9,7 +9,9 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
  * answering fails requests with a 503 instead of hanging them: the server cancels a slow statement
  * or lock wait itself; the client gives up a moment later on one that never answers (black hole).
  */
-export function databaseTimeouts(config: AppConfig): Pick<PoolConfig, 'connectionTimeoutMillis' | 'query_timeout' | 'statement_timeout' | 'lock_timeout' | 'idle_in_transaction_session_timeout' | 'keepAlive'> {
+export function databaseTimeouts(
+  config: AppConfig,
+): Pick<PoolConfig, 'connectionTimeoutMillis' | 'query_timeout' | 'statement_timeout' | 'lock_timeout' | 'idle_in_transaction_session_timeout' | 'keepAlive'> {
   const ms = (seconds: number) => Math.round(seconds * 1000);
   return {
     connectionTimeoutMillis: ms(config.DATABASE_CONNECT_TIMEOUT),

@@ -143,7 +143,10 @@ export class FilesRepository {
 
   // --- room files (protocol §6.6)
 
-  async insertRoomFile(tx: Tx, data: { roomId: number; uploaderId: number; size: number; uploaded: number; expiry: number | null; filename: string | null; objectKey: string }): Promise<number> {
+  async insertRoomFile(
+    tx: Tx,
+    data: { roomId: number; uploaderId: number; size: number; uploaded: number; expiry: number | null; filename: string | null; objectKey: string },
+  ): Promise<number> {
     const row = await tx.file.create({ data, select: { id: true } });
     return row.id;
   }

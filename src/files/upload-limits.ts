@@ -9,9 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 export class UploadLimits {
   private active = 0;
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** Runs `work` as one upload in progress, or refuses with 503 when UPLOAD_CONCURRENCY are already running. */
   async withUploadSlot<T>(work: () => Promise<T>): Promise<T> {

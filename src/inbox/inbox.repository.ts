@@ -62,9 +62,23 @@ export class InboxRepository {
   }
 
   /** `sender` / `recipient`: the users' rows and the session ids the DM was signed as and addressed to. */
-  async insert(sender: { id: number; sessionId: string }, recipient: { id: number; sessionId: string }, body: Uint8Array, postedAt: number, expiry: number): Promise<{ id: number }> {
+  async insert(
+    sender: { id: number; sessionId: string },
+    recipient: { id: number; sessionId: string },
+    body: Uint8Array,
+    postedAt: number,
+    expiry: number,
+  ): Promise<{ id: number }> {
     return this.prisma.inboxMessage.create({
-      data: { senderId: sender.id, senderSessionId: sender.sessionId, recipientId: recipient.id, recipientSessionId: recipient.sessionId, body: Buffer.from(body), postedAt, expiry },
+      data: {
+        senderId: sender.id,
+        senderSessionId: sender.sessionId,
+        recipientId: recipient.id,
+        recipientSessionId: recipient.sessionId,
+        body: Buffer.from(body),
+        postedAt,
+        expiry,
+      },
       select: { id: true },
     });
   }

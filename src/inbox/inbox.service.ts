@@ -56,7 +56,10 @@ export class InboxService {
     // A poll already past the newest DM reads nothing (the idle poll, issue 7).
     if (this.feed.live && afterId >= (await this.latest.get(String(user.id), () => this.repo.latestIds(user.id)))[box]) return [];
     const rows = await this.repo.list(box === 'inbox' ? 'recipient' : 'sender', user.id, afterId, limit, this.clock.seconds());
-    return withinReplyBytes(rows.map((m) => toObject(m, true)), this.config.REPLY_MAX_BYTES);
+    return withinReplyBytes(
+      rows.map((m) => toObject(m, true)),
+      this.config.REPLY_MAX_BYTES,
+    );
   }
 
   /**

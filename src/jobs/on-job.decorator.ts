@@ -18,5 +18,4 @@ export interface JobDeclaration {
  * receives the job's data (a periodic job has none: its method is called without arguments) and
  * must be idempotent: a job is retried after a failure and may run again after a crash.
  */
-export const OnJob = (name: JobName, options: { every?: IntervalSetting } = {}): MethodDecorator =>
-  SetMetadata(ON_JOB, { name, ...options } satisfies JobDeclaration);
+export const OnJob = (name: JobName, options: { every?: IntervalSetting } = {}): MethodDecorator => SetMetadata(ON_JOB, { name, ...options } satisfies JobDeclaration);

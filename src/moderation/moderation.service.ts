@@ -25,8 +25,7 @@ type PermissionFlag = 'read' | 'accessible' | 'write' | 'upload';
 type FutureFlag = 'read' | 'write' | 'upload';
 
 /** protocol §6.7 POST permissions body. */
-export type PermissionChange = Partial<Record<PermissionFlag, boolean | null>> &
-  Partial<Record<`default_${PermissionFlag}`, boolean | null>> & { unschedule?: boolean | null };
+export type PermissionChange = Partial<Record<PermissionFlag, boolean | null>> & Partial<Record<`default_${PermissionFlag}`, boolean | null>> & { unschedule?: boolean | null };
 
 export type FuturePermissionChange = Partial<Record<FutureFlag, boolean | null>>;
 
@@ -139,7 +138,10 @@ export class ModerationService {
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
       }
       await this.users.commitTarget(target, db);
-      const fresh = await this.rooms.roomsByTokens(rooms.map((r) => r.token), db);
+      const fresh = await this.rooms.roomsByTokens(
+        rooms.map((r) => r.token),
+        db,
+      );
       return { info_updates: Object.fromEntries(fresh.map((r) => [r.token, r.infoUpdates])) };
     });
   }
@@ -181,7 +183,15 @@ export class ModerationService {
     await this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
       const actorPerms = await this.rooms.permissionsIn(actor, rooms, db);
-      const targetOverrides = new Map((await this.repo.overridesOfUser(userId, rooms.map((r) => r.id), db)).map((o) => [o.roomId, o]));
+      const targetOverrides = new Map(
+        (
+          await this.repo.overridesOfUser(
+            userId,
+            rooms.map((r) => r.id),
+            db,
+          )
+        ).map((o) => [o.roomId, o]),
+      );
       for (const room of rooms) {
         const o = targetOverrides.get(room.id);
         if ((o?.moderator || o?.admin) && !actorPerms.get(room.id)!.admin) throw new ForbiddenException('Only room admins can ban room moderators');
@@ -250,7 +260,12 @@ export class ModerationService {
     const target = await this.users.resolveTarget(sessionId);
     return this.repo.transaction(async (db) => {
       if (change.unschedule !== false) {
-        await this.repo.clearPermissionFutures(room.id, target.user.id, FUTURE_FLAGS.filter((f) => f in patch), db);
+        await this.repo.clearPermissionFutures(
+          room.id,
+          target.user.id,
+          FUTURE_FLAGS.filter((f) => f in patch),
+          db,
+        );
       }
       const { after } = await this.repo.writeOverride(room.id, target.user.id, patch, db);
       await this.users.commitTarget(target, db);
@@ -328,13 +343,19 @@ export class ModerationService {
           for (const flag of FUTURE_FLAGS) patch[flag] = futureValue(f[flag], current?.[flag] ?? null, room[flag]);
           await this.repo.writeOverride(f.roomId, f.userId, patch, db);
         }
-        await this.repo.deletePermissionFutures(due.map((f) => f.id), db);
+        await this.repo.deletePermissionFutures(
+          due.map((f) => f.id),
+          db,
+        );
         const dueBans = await this.repo.dueBanFutures(at, FUTURES_BATCH, db);
         for (const b of dueBans) {
           if (b.roomId === null) await this.repo.updateUserFlags(b.userId, { banned: b.banned }, db);
           else await this.repo.writeOverride(b.roomId, b.userId, { banned: b.banned }, db);
         }
-        await this.repo.deleteBanFutures(dueBans.map((b) => b.id), db);
+        await this.repo.deleteBanFutures(
+          dueBans.map((b) => b.id),
+          db,
+        );
         return { permissions: due.length, bans: dueBans.length };
       });
       permissions += applied.permissions;

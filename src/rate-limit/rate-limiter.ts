@@ -28,7 +28,12 @@ export function rateRules(config: AppConfig) {
       window: 'fixed',
       refusal: 'Too many failed authentication attempts for this X-SOGS-Pubkey; try again later',
     },
-    user: { points: config.USER_RATE_LIMIT, windowSeconds: config.USER_RATE_WINDOW, window: 'fixed', refusal: 'Rate limit exceeded: too many requests from this user; try again later' },
+    user: {
+      points: config.USER_RATE_LIMIT,
+      windowSeconds: config.USER_RATE_WINDOW,
+      window: 'fixed',
+      refusal: 'Rate limit exceeded: too many requests from this user; try again later',
+    },
     // protocol §9.2: "at most 5 posts per room in any 16-second window", hence sliding.
     post: { points: config.RATE_LIMIT_POSTS, windowSeconds: config.RATE_LIMIT_WINDOW, window: 'sliding', refusal: 'Rate limited' },
     dm: { points: config.DM_RATE_LIMIT, windowSeconds: config.DM_RATE_WINDOW, window: 'fixed', refusal: 'Rate limited' },

@@ -61,30 +61,37 @@ export class MessagesService {
   // ---- reads
 
   /** GET …/messages/since/:seqno (protocol §7.2). */
-  async since(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, after: number, withReactions: boolean, opts: ListOptions): Promise<Array<MessageJson | ReactionUpdateJson>> {
+  async since(
+    room: Room,
+    permissions: RoomPermissions,
+    user: AuthenticatedUser | null,
+    after: number,
+    withReactions: boolean,
+    opts: ListOptions,
+  ): Promise<Array<MessageJson | ReactionUpdateJson>> {
     // Every seqno is at most the room's message_sequence (protocol §7.1), read with the room by the
     // permission guard: a client already there gets [] without a query (the idle poll, issue 7).
     if (after >= room.messageSequence) {
       await this.rooms.recordActivity(room, user);
       return [];
     }
-    const [rows] = await Promise.all([
-      this.repo.since(room.id, after, withReactions, opts.limit, viewerOf(user, permissions)),
-      this.rooms.recordActivity(room, user),
-    ]);
+    const [rows] = await Promise.all([this.repo.since(room.id, after, withReactions, opts.limit, viewerOf(user, permissions)), this.rooms.recordActivity(room, user)]);
     if (rows.length === 0) return [];
     const reactions = await this.reactionsOf(rows, opts.reactors, user);
-    return withinReplyBytes(rows.map((m) => sinceRowJson(m, after, reactions.get(m.id))), this.config.REPLY_MAX_BYTES);
+    return withinReplyBytes(
+      rows.map((m) => sinceRowJson(m, after, reactions.get(m.id))),
+      this.config.REPLY_MAX_BYTES,
+    );
   }
 
   /** GET …/messages/recent and …/messages/before/:id: newest first, no tombstones. */
   async recent(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, beforeId: number | null, opts: ListOptions): Promise<MessageJson[]> {
-    const [rows] = await Promise.all([
-      this.repo.recent(room.id, beforeId, opts.limit, viewerOf(user, permissions)),
-      this.rooms.recordActivity(room, user),
-    ]);
+    const [rows] = await Promise.all([this.repo.recent(room.id, beforeId, opts.limit, viewerOf(user, permissions)), this.rooms.recordActivity(room, user)]);
     const reactions = await this.reactionsOf(rows, opts.reactors, user);
-    return withinReplyBytes(rows.map((m) => messageJson(m, reactions.get(m.id))), this.config.REPLY_MAX_BYTES);
+    return withinReplyBytes(
+      rows.map((m) => messageJson(m, reactions.get(m.id))),
+      this.config.REPLY_MAX_BYTES,
+    );
   }
 
   /** GET …/message/:id: 404 when missing, deleted, filtered or an invisible whisper. */
@@ -143,7 +150,19 @@ export class MessagesService {
       // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
       // poster's session id is the one the request authenticated as.
       const json: PostedJson = messageJson(
-        { id: result.id, sessionId: user.sessionId, posted: at, edited: null, seqno: result.seqno, seqnoData: result.seqno, seqnoReactions: 0, data: msg.data, signature: msg.signature, whisperTo, whisperMods: msg.whisperMods },
+        {
+          id: result.id,
+          sessionId: user.sessionId,
+          posted: at,
+          edited: null,
+          seqno: result.seqno,
+          seqnoData: result.seqno,
+          seqnoReactions: 0,
+          data: msg.data,
+          signature: msg.signature,
+          whisperTo,
+          whisperMods: msg.whisperMods,
+        },
         {},
       );
       if (filtered) json.filtered = true;
@@ -249,20 +268,22 @@ export class MessagesService {
   }
 
   private deleteAllOf(room: Room, userId: number): Promise<number> {
-    return this.repo.transaction(async (tx) => {
-      await this.repo.advanceSequence(room.id, 1, tx);
-      const ids = await this.repo.liveMessageIdsOf(room.id, userId, tx);
-      for (const [i, id] of ids.entries()) {
-        if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
-        await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
-      }
-      await this.repo.expireUploadsOf(room.id, userId, this.clock.seconds(), tx);
-      if (ids.length === 0) throw new NoChange();
-      return ids.length;
-    }).catch((err: unknown) => {
-      if (err instanceof NoChange) return 0;
-      throw err;
-    });
+    return this.repo
+      .transaction(async (tx) => {
+        await this.repo.advanceSequence(room.id, 1, tx);
+        const ids = await this.repo.liveMessageIdsOf(room.id, userId, tx);
+        for (const [i, id] of ids.entries()) {
+          if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
+          await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
+        }
+        await this.repo.expireUploadsOf(room.id, userId, this.clock.seconds(), tx);
+        if (ids.length === 0) throw new NoChange();
+        return ids.length;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof NoChange) return 0;
+        throw err;
+      });
   }
 
   // ---- reactions (protocol §6.4)

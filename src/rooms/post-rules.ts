@@ -10,10 +10,8 @@ export class PostRules {
   private readonly profane: ((text: string) => boolean) | null;
   private readonly alphabets: string[];
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : (badwords.array);
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : badwords.array;
     this.profane = config.PROFANITY_FILTER ? profanityMatcher(words) : null;
     this.alphabets = config.ALPHABET_FILTERS.split(/[\s,]+/).filter(Boolean);
   }

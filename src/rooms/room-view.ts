@@ -63,13 +63,7 @@ export function permissionFields(room: Room, p: RoomPermissions): Record<string,
   return fields;
 }
 
-export function roomJson(
-  room: Room,
-  p: RoomPermissions,
-  mods: ModeratorLists,
-  pins: readonly PinnedJson[],
-  activeUsersCutoff: number,
-): RoomJson {
+export function roomJson(room: Room, p: RoomPermissions, mods: ModeratorLists, pins: readonly PinnedJson[], activeUsersCutoff: number): RoomJson {
   const json: RoomJson = { token: room.token, name: room.name };
   if (room.description !== null) json.description = room.description;
   json.info_updates = room.infoUpdates;

@@ -54,9 +54,7 @@ export interface NewPostRow {
 
 /** What scs_post_message did: only `posted` changed anything; `repeated` carries the earlier message's id. */
 export type PostOutcome =
-  | { outcome: 'posted'; id: number; seqno: number }
-  | { outcome: 'repeated'; id: number; seqno: null }
-  | { outcome: 'no_recipient' | 'no_room'; id: null; seqno: null };
+  { outcome: 'posted'; id: number; seqno: number } | { outcome: 'repeated'; id: number; seqno: null } | { outcome: 'no_recipient' | 'no_room'; id: null; seqno: null };
 
 /** Who is asking: decides which whispers are visible (protocol §7.4). */
 export interface Viewer {
@@ -168,7 +166,18 @@ export class RoomsRepository {
     const override: UserPermissionOverride | null =
       oBanned === null || userId === null
         ? null
-        : { roomId: room.id, userId, banned: oBanned, read: oRead, accessible: oAccessible, write: oWrite, upload: oUpload, moderator: oModerator ?? false, admin: oAdmin ?? false, visibleMod: oVisibleMod ?? true };
+        : {
+            roomId: room.id,
+            userId,
+            banned: oBanned,
+            read: oRead,
+            accessible: oAccessible,
+            write: oWrite,
+            upload: oUpload,
+            moderator: oModerator ?? false,
+            admin: oAdmin ?? false,
+            visibleMod: oVisibleMod ?? true,
+          };
     return { room, override };
   }
 

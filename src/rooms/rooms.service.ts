@@ -103,7 +103,15 @@ export class RoomsService {
 
   /** The user's effective permissions in each of the rooms, by room id. */
   async permissionsIn(user: AuthenticatedUser, rooms: Room[], db?: Tx): Promise<Map<number, RoomPermissions>> {
-    const overrides = new Map((await this.repo.overridesOfUser(user.id, rooms.map((r) => r.id), db)).map((o) => [o.roomId, o]));
+    const overrides = new Map(
+      (
+        await this.repo.overridesOfUser(
+          user.id,
+          rooms.map((r) => r.id),
+          db,
+        )
+      ).map((o) => [o.roomId, o]),
+    );
     return new Map(rooms.map((r) => [r.id, effectivePermissions(r, user, overrides.get(r.id) ?? null)]));
   }
 
@@ -265,8 +273,7 @@ export class RoomsService {
       if (value !== undefined && value !== null) defaults[flag] = value;
     }
     const name = typeof update.name === 'string' ? update.name.replace(NAME_CONTROL, '') : undefined;
-    const description =
-      update.description === undefined ? undefined : update.description === null ? null : update.description.replace(DESCRIPTION_CONTROL, '') || null;
+    const description = update.description === undefined ? undefined : update.description === null ? null : update.description.replace(DESCRIPTION_CONTROL, '') || null;
     const image = update.image ?? undefined;
     if (name === undefined && description === undefined && image === undefined && Object.keys(defaults).length === 0) {
       throw new BadRequestException('Nothing to update: give at least one of name, description, image, default_read, default_accessible, default_write, default_upload');

@@ -9,8 +9,7 @@ import { WebService } from './web.service';
  * No inline script or style, nothing from other origins: the copy script and stylesheet are
  * served from /static; images are the room image and the QR PNG from this server.
  */
-const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function secure(reply: FastifyReply, type: string, cache = 'no-cache'): FastifyReply {
   return reply

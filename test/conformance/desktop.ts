@@ -21,12 +21,7 @@ export function dBodyless(client: SogsClient, method: 'PUT' | 'DELETE' | 'POST',
 }
 
 /** Grants moderator/admin as the admin CLI would (no acting user: the system user). */
-export async function cliGrant(
-  ctx: TestContext,
-  client: SogsClient,
-  scope: { rooms: string[] } | { global: true },
-  opts: { admin?: boolean; visible?: boolean } = {},
-) {
+export async function cliGrant(ctx: TestContext, client: SogsClient, scope: { rooms: string[] } | { global: true }, opts: { admin?: boolean; visible?: boolean } = {}) {
   const moderation = ctx.server.app.get(ModerationService);
   // The auth step creates the user row; make sure it exists as a stock client would by talking once.
   await dGet(client, '/capabilities');

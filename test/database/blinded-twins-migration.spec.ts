@@ -32,7 +32,9 @@ describe('migration 20261202061000_one_user_per_blinded_key', () => {
     await client.connect();
     try {
       await client.query(`INSERT INTO rooms (token, name) VALUES ('r', 'r')`);
-      const ids = (await client.query<{ id: number }>(`INSERT INTO users (session_id, moderator) VALUES ($1, TRUE), ($2, FALSE), ($3, FALSE) RETURNING id`, [kA, negA, other])).rows.map((r) => r.id);
+      const ids = (
+        await client.query<{ id: number }>(`INSERT INTO users (session_id, moderator) VALUES ($1, TRUE), ($2, FALSE), ($3, FALSE) RETURNING id`, [kA, negA, other])
+      ).rows.map((r) => r.id);
       await client.query(`UPDATE users SET banned = TRUE WHERE id = $1`, [ids[1]]);
       await client.query(`INSERT INTO user_permission_overrides (room, "user", write, read) VALUES (1, $1, TRUE, TRUE), (1, $2, FALSE, NULL)`, [ids[0], ids[1]]);
       await client.query(

@@ -49,10 +49,15 @@ describe('migrate()', () => {
     const second = await migrate(url);
     expect(second).toEqual({ database: name, created: false, applied: [] });
 
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null; applied_steps_count: number; logs: string | null; id: string }>(
-      url,
-      'SELECT * FROM "_prisma_migrations" ORDER BY migration_name',
-    );
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+      applied_steps_count: number;
+      logs: string | null;
+      id: string;
+    }>(url, 'SELECT * FROM "_prisma_migrations" ORDER BY migration_name');
     expect(rows).toHaveLength(migrations.length);
     for (const [i, row] of rows.entries()) {
       const file = readFileSync(join(defaultMigrationsDir(), row.migration_name, 'migration.sql'));

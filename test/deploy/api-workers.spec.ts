@@ -74,7 +74,13 @@ describe('ROLE=all with API_WORKERS=2', () => {
     }
   };
   const metrics = async () => (await fetch(`${group.adminUrl}/metrics`)).text();
-  const metric = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? NaN);
+  const metric = (text: string, series: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${series} `))
+        ?.split(' ')[1] ?? NaN,
+    );
   /** A GET on a new connection each time, so node:cluster hands each to the next worker. */
   const getOnNewConnection = (path: string) =>
     new Promise<number>((resolve, reject) => {
@@ -144,7 +150,11 @@ describe('ROLE=all with API_WORKERS=2', () => {
     const pids = new Set(workerPids().values());
     for (let i = 0; i < 10; i++) expect(await getOnNewConnection('/')).toBe(200);
     await eventually(async () => lines().filter((l) => l.route === '/' && l.msg === 'request completed').length >= 10, 5000, 'request log lines');
-    const servedBy = new Set(lines().filter((l) => l.route === '/' && l.msg === 'request completed').map((l) => l.pid));
+    const servedBy = new Set(
+      lines()
+        .filter((l) => l.route === '/' && l.msg === 'request completed')
+        .map((l) => l.pid),
+    );
     expect(servedBy).toEqual(pids);
 
     const text = await metrics();

@@ -73,9 +73,12 @@ describe('Dockerfile', () => {
 
   it('the runtime stage copies only built output, runs as a numeric non-root user and installs nothing', () => {
     const copies = ops(runtime, 'COPY');
-    expect(copies.filter((c) => c.includes('--from=build')).map((c) => c.split(' ').slice(-2)[0]).sort()).toEqual(
-      ['/app/dist', '/app/node_modules', '/app/package.json', '/app/prisma'].sort(),
-    );
+    expect(
+      copies
+        .filter((c) => c.includes('--from=build'))
+        .map((c) => c.split(' ').slice(-2)[0])
+        .sort(),
+    ).toEqual(['/app/dist', '/app/node_modules', '/app/package.json', '/app/prisma'].sort());
     const users = ops(runtime, 'USER');
     expect(users).toEqual(['1000:1000']);
     const afterUser = runtime.instructions.slice(runtime.instructions.findIndex((i) => i.op === 'USER'));
@@ -100,7 +103,10 @@ describe('Dockerfile', () => {
     expect(ignore).toMatch(/^\*\*$/m);
     for (const path of ['src/**', 'prisma/**', 'package-lock.json', 'docker/**']) expect(ignore).toContain(`!${path}`);
     for (const copy of ops(build, 'COPY')) {
-      for (const source of copy.split(' ').slice(0, -1).filter((s) => !s.startsWith('--'))) {
+      for (const source of copy
+        .split(' ')
+        .slice(0, -1)
+        .filter((s) => !s.startsWith('--'))) {
         expect(ignore).toMatch(new RegExp(`^!${source.replace(/[.*]/g, '\\$&')}(/\\*\\*)?$`, 'm'));
       }
     }

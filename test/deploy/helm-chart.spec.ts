@@ -125,7 +125,6 @@ beforeAll(() => {
 });
 
 describe('the chart rendered with the default values', () => {
-
   it('renders the expected resources', () => {
     const kinds = rendered.manifests.map((m) => `${String(m.doc.kind)}/${String((m.doc.metadata as Doc).name)}`).sort();
     expect(kinds).toEqual(
@@ -151,10 +150,7 @@ describe('the chart rendered with the default values', () => {
   });
 
   it('the validator is able to fail', () => {
-    expect(validation.broken.filter((r) => r.error).map((r) => r.name)).toEqual([
-      'scs-session-community-server-api',
-      'scs-session-community-server-admin',
-    ]);
+    expect(validation.broken.filter((r) => r.error).map((r) => r.name)).toEqual(['scs-session-community-server-api', 'scs-session-community-server-admin']);
   });
 
   it('API and worker pods run non-root with a read-only root filesystem, /tmp as an emptyDir', () => {

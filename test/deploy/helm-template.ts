@@ -156,12 +156,7 @@ function tokenize(src: string, where: string): Token[] {
 
 // ---------------------------------------------------------------- parse tree
 
-type Operand =
-  | { k: 'lit'; v: Value }
-  | { k: 'field'; fields: string[] }
-  | { k: 'var'; name: string; fields: string[] }
-  | { k: 'fn'; name: string }
-  | { k: 'sub'; pipe: Pipeline };
+type Operand = { k: 'lit'; v: Value } | { k: 'field'; fields: string[] } | { k: 'var'; name: string; fields: string[] } | { k: 'fn'; name: string } | { k: 'sub'; pipe: Pipeline };
 type Command = Operand[];
 interface Pipeline {
   decl?: { vars: string[]; assign: boolean };
@@ -338,7 +333,11 @@ function str(v: Value): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
-  if (isDict(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${str(v[k])}`).join(' ')}]`;
+  if (isDict(v))
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${str(v[k])}`)
+      .join(' ')}]`;
   throw new TemplateError(`cannot print ${typeof v}`);
 }
 
@@ -378,7 +377,11 @@ const FUNCTIONS: Record<string, Fn> = {
   trimSuffix: (_r, [suffix, s]) => (str(s).endsWith(str(suffix)) ? str(s).slice(0, -str(suffix).length || undefined) : str(s)),
   contains: (_r, [sub, s]) => str(s).includes(str(sub)),
   replace: (_r, [from, to, s]) => str(s).split(str(from)).join(str(to)),
-  quote: (_r, args) => args.filter((a) => a !== undefined && a !== null).map((a) => JSON.stringify(str(a))).join(' '),
+  quote: (_r, args) =>
+    args
+      .filter((a) => a !== undefined && a !== null)
+      .map((a) => JSON.stringify(str(a)))
+      .join(' '),
   indent: (_r, [n, s]) => indentLines(Number(n), str(s)),
   nindent: (_r, [n, s]) => `\n${indentLines(Number(n), str(s))}`,
   toYaml: (_r, [v]) => toYaml(v),
@@ -518,7 +521,9 @@ export class Renderer {
           const entries: [Value, Value][] = Array.isArray(v)
             ? v.map((item, i) => [goInt(i), item])
             : isDict(v)
-              ? Object.keys(v).sort().map((k) => [k, v[k]])
+              ? Object.keys(v)
+                  .sort()
+                  .map((k) => [k, v[k]])
               : v === undefined || v === null
                 ? []
                 : (() => {

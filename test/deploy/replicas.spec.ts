@@ -32,7 +32,6 @@ interface Replica {
   output: string[];
 }
 
-
 /** The environment a container would get: the test context's settings as variables. */
 function environment(config: AppConfig, extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, NODE_ENV: 'production' };
@@ -58,7 +57,10 @@ async function startProcess(config: AppConfig, role: Replica['role']): Promise<R
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${role} process exited with ${child.exitCode}:\n${output.join('')}`);
-    const ready = await fetch(`${replica.adminUrl}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${replica.adminUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return replica;
     if (Date.now() > deadline) throw new Error(`${role} process not ready after ${START_TIMEOUT_MS / 1000} s:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -186,7 +188,12 @@ describe('two API processes and one worker on one PostgreSQL, Redis and S3', () 
     const stored = new StoredObjects(ctx.config);
     // A room upload through A (unattached: expires after FILE_UPLOAD_EXPIRY) and a file-server upload
     // through B with a short TTL.
-    const room = await aliceA.request({ method: 'POST', path: '/room/lobby/file', body: patternBytes(50_000, 5), headers: { 'Content-Disposition': 'attachment; filename="x.bin"' } });
+    const room = await aliceA.request({
+      method: 'POST',
+      path: '/room/lobby/file',
+      body: patternBytes(50_000, 5),
+      headers: { 'Content-Disposition': 'attachment; filename="x.bin"' },
+    });
     expect(room.code).toBe(201);
     const roomFileId = room.json<{ id: number }>().id;
     const server = await aliceB.request({ method: 'POST', path: '/file', body: patternBytes(40_000, 6), headers: { 'X-FS-TTL': String(UPLOAD_EXPIRY) } });

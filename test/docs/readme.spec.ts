@@ -9,9 +9,7 @@ type Scalar = string | number | boolean;
 // of src/config/config.schema.ts with the default the code really uses.
 describe('README configuration table', () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const rows = new Map(
-    [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1], m[2].trim()]),
-  );
+  const rows = new Map([...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1], m[2].trim()]));
   const defaults = configSchema.parse({ DATABASE_URL: 'postgresql://unused' }) as Record<string, Scalar | undefined>;
   const render = (name: string, value: Scalar | undefined) =>
     name === 'DATABASE_URL' ? 'required' : value === undefined ? '—' : typeof value === 'string' && value === '' ? '`""`' : `\`${String(value)}\``;

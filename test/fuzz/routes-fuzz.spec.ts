@@ -48,7 +48,26 @@ async function stillServing(): Promise<void> {
 
 // ---- generators
 const INT32 = 2 ** 31;
-const nastyInt = fc.constantFrom('0', '1', '-1', '2147483647', '2147483648', '-2147483649', '4294967296', '9007199254740993', '99999999999999999999', '1e3', '0x10', '01', '+1', ' 1', '1.5', 'NaN', 'Infinity', '');
+const nastyInt = fc.constantFrom(
+  '0',
+  '1',
+  '-1',
+  '2147483647',
+  '2147483648',
+  '-2147483649',
+  '4294967296',
+  '9007199254740993',
+  '99999999999999999999',
+  '1e3',
+  '0x10',
+  '01',
+  '+1',
+  ' 1',
+  '1.5',
+  'NaN',
+  'Infinity',
+  '',
+);
 const intSegment = fc.oneof({ weight: 3, arbitrary: nastyInt }, fc.nat({ max: 5 }).map(String), fc.string({ maxLength: 12 }));
 const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));
 const sessionSegment = fc.oneof(
@@ -79,9 +98,32 @@ const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 6 }), nastyScalar, { maxKeys: 3 }),
 );
 const FIELDS = [
-  'data', 'signature', 'whisper_to', 'whisper_mods', 'files', 'name', 'description', 'image', 'default_read', 'default_accessible',
-  'default_write', 'default_upload', 'read', 'accessible', 'write', 'upload', 'unschedule', 'in', 'rooms', 'global', 'timeout',
-  'moderator', 'admin', 'visible', 'message', 'file',
+  'data',
+  'signature',
+  'whisper_to',
+  'whisper_mods',
+  'files',
+  'name',
+  'description',
+  'image',
+  'default_read',
+  'default_accessible',
+  'default_write',
+  'default_upload',
+  'read',
+  'accessible',
+  'write',
+  'upload',
+  'unschedule',
+  'in',
+  'rooms',
+  'global',
+  'timeout',
+  'moderator',
+  'admin',
+  'visible',
+  'message',
+  'file',
 ] as const;
 const jsonBody: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.dictionary(fc.constantFrom(...FIELDS), nastyValue, { maxKeys: 5 }) },
@@ -149,20 +191,25 @@ const ROUTES: Route[] = [
 /** Path segments are percent-encoded as a client would, except sometimes (raw is the router's problem). */
 const encoding = fc.constantFrom<'encode' | 'raw'>('encode', 'encode', 'encode', 'raw');
 const who = fc.constantFrom<'admin' | 'user' | 'anon'>('admin', 'admin', 'user', 'anon');
-const headerValue = fc.oneof(fc.constantFrom('attachment; filename="../../etc/passwd"', 'attachment; filename*=UTF-8\'\'%2e%2e%2f', '3600', '-1', '99999999999999999999', 'x'.repeat(500)), fc.string({ maxLength: 30 }));
+const headerValue = fc.oneof(
+  fc.constantFrom('attachment; filename="../../etc/passwd"', "attachment; filename*=UTF-8''%2e%2e%2f", '3600', '-1', '99999999999999999999', 'x'.repeat(500)),
+  fc.string({ maxLength: 30 }),
+);
 
-const caseArb = fc.oneof(...ROUTES.map((route, index) =>
-  fc.record({
-    route: fc.constant(index),
-    segments: fc.tuple(...route.parts.map((p) => (typeof p === 'string' ? fc.constant(p) : p))),
-    encoding,
-    query,
-    who,
-    json: route.body === 'json' ? jsonBody : fc.constant(undefined),
-    bytes: route.body === 'bytes' ? fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(new Uint8Array(0))) : fc.constant(undefined),
-    headers: fc.dictionary(fc.constantFrom('Content-Disposition', 'X-FS-TTL', 'Content-Type'), headerValue, { maxKeys: 2 }),
-  }),
-));
+const caseArb = fc.oneof(
+  ...ROUTES.map((route, index) =>
+    fc.record({
+      route: fc.constant(index),
+      segments: fc.tuple(...route.parts.map((p) => (typeof p === 'string' ? fc.constant(p) : p))),
+      encoding,
+      query,
+      who,
+      json: route.body === 'json' ? jsonBody : fc.constant(undefined),
+      bytes: route.body === 'bytes' ? fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(new Uint8Array(0))) : fc.constant(undefined),
+      headers: fc.dictionary(fc.constantFrom('Content-Disposition', 'X-FS-TTL', 'Content-Type'), headerValue, { maxKeys: 2 }),
+    }),
+  ),
+);
 
 function clientFor(name: 'admin' | 'user' | 'anon'): SogsClient {
   return name === 'admin' ? admin : name === 'user' ? user : ctx.anon();
@@ -177,7 +224,9 @@ function resolve(segment: string): string {
 
 function pathOf(parts: string[], enc: 'encode' | 'raw', q: Record<string, string>, literal: Array<string | Segment>): string {
   const path = parts.map((p, i) => (typeof literal[i] === 'string' ? p : enc === 'encode' ? encodeURIComponent(resolve(p)) : resolve(p))).join('');
-  const qs = Object.entries(q).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const qs = Object.entries(q)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
   return qs ? `${path}?${qs}` : path;
 }
 
@@ -233,10 +282,28 @@ function nastyCases(id: number): Nasty[] {
     { what: '0-length room upload (allowed, protocol §6.6 sets no minimum)', method: 'POST', path: '/room/fuzz/file', body: new Uint8Array(0), expect: 'any' },
     { what: '0-length file-server upload', method: 'POST', path: '/file', body: new Uint8Array(0), expect: '4xx' },
     { what: '0-length batch', method: 'POST', path: '/batch', body: new Uint8Array(0), expect: '4xx' },
-    { what: `JSON nested JSON_MAX_DEPTH+1 deep (message)`, method: 'POST', path: '/room/fuzz/message', json: { ...messageBody(), extra: deep(ctx.config.JSON_MAX_DEPTH + 1) }, expect: '4xx' },
-    { what: 'JSON nested 10000 deep (permissions)', method: 'POST', path: `/room/fuzz/permissions/${sid}`, body: Buffer.from('['.repeat(10_000) + ']'.repeat(10_000)), expect: '4xx' },
+    {
+      what: `JSON nested JSON_MAX_DEPTH+1 deep (message)`,
+      method: 'POST',
+      path: '/room/fuzz/message',
+      json: { ...messageBody(), extra: deep(ctx.config.JSON_MAX_DEPTH + 1) },
+      expect: '4xx',
+    },
+    {
+      what: 'JSON nested 10000 deep (permissions)',
+      method: 'POST',
+      path: `/room/fuzz/permissions/${sid}`,
+      body: Buffer.from('['.repeat(10_000) + ']'.repeat(10_000)),
+      expect: '4xx',
+    },
     { what: 'JSON nested JSON_MAX_DEPTH+1 deep (batch)', method: 'POST', path: '/batch', json: deep(ctx.config.JSON_MAX_DEPTH + 1), expect: '4xx' },
-    { what: 'invalid UTF-8 JSON body', method: 'POST', path: '/room/fuzz/message', body: Buffer.from([0x7b, 0x22, 0x64, 0x61, 0x74, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), expect: '4xx' },
+    {
+      what: 'invalid UTF-8 JSON body',
+      method: 'POST',
+      path: '/room/fuzz/message',
+      body: Buffer.from([0x7b, 0x22, 0x64, 0x61, 0x74, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]),
+      expect: '4xx',
+    },
     { what: 'invalid UTF-8 in a DM body field', method: 'POST', path: `/inbox/${sid}`, body: Buffer.from('{"message":"\xff\xfe"}', 'latin1'), expect: '4xx' },
     { what: 'invalid UTF-8 room name', method: 'PUT', path: '/room/fuzz', body: Buffer.from('{"name":"\xc3\x28"}', 'latin1'), expect: 'any' },
     { what: 'huge limit', method: 'GET', path: '/room/fuzz/messages/recent?limit=999999999999999', expect: '2xx' },
@@ -277,12 +344,33 @@ function nastyCases(id: number): Nasty[] {
     { what: 'NUL in a reaction', method: 'PUT', path: `/room/fuzz/reaction/${id}/%00`, expect: '4xx' },
     { what: 'NUL in reactors', method: 'GET', path: `/room/fuzz/reactors/${id}/a%00b`, expect: '4xx' },
     { what: 'NUL in a room name and description', method: 'PUT', path: '/room/fuzz', json: { name: 'a\u0000b', description: 'c\u0000d' }, expect: 'any' },
-    { what: 'NUL in an upload file name', method: 'POST', path: '/room/fuzz/file', body: randomBytes(10), headers: { 'Content-Disposition': "attachment; filename*=UTF-8''a%00b.txt" }, expect: '2xx' },
+    {
+      what: 'NUL in an upload file name',
+      method: 'POST',
+      path: '/room/fuzz/file',
+      body: randomBytes(10),
+      headers: { 'Content-Disposition': "attachment; filename*=UTF-8''a%00b.txt" },
+      expect: '2xx',
+    },
     { what: 'NUL in a ban room list', method: 'POST', path: `/user/${sid}/ban`, json: { rooms: ['fuzz\u0000'] }, expect: '4xx' },
     { what: 'NUL in a capability', method: 'GET', path: '/capabilities?required=sogs%00', expect: '4xx' },
     { what: 'reaction with bad percent escape', method: 'PUT', path: `/room/fuzz/reaction/${id}/%ZZ`, expect: '4xx' },
-    { what: 'upload with traversal file name', method: 'POST', path: '/room/fuzz/file', body: randomBytes(10), headers: { 'Content-Disposition': 'attachment; filename="../../../etc/passwd"' }, expect: '2xx' },
-    { what: 'upload with encoded traversal file name', method: 'POST', path: '/room/fuzz/file', body: randomBytes(10), headers: { 'Content-Disposition': "attachment; filename*=UTF-8''..%2F..%2F.ssh%2Fid_rsa" }, expect: '2xx' },
+    {
+      what: 'upload with traversal file name',
+      method: 'POST',
+      path: '/room/fuzz/file',
+      body: randomBytes(10),
+      headers: { 'Content-Disposition': 'attachment; filename="../../../etc/passwd"' },
+      expect: '2xx',
+    },
+    {
+      what: 'upload with encoded traversal file name',
+      method: 'POST',
+      path: '/room/fuzz/file',
+      body: randomBytes(10),
+      headers: { 'Content-Disposition': "attachment; filename*=UTF-8''..%2F..%2F.ssh%2Fid_rsa" },
+      expect: '2xx',
+    },
     { what: 'download with traversal suffix', method: 'GET', path: '/room/fuzz/file/1/..%2F..%2Fetc%2Fpasswd', expect: 'any' },
     { what: 'download with raw traversal', method: 'GET', path: '/room/fuzz/file/../../../etc/passwd', expect: '4xx' },
     { what: 'file-server id traversal', method: 'GET', path: '/file/..%2F..%2Fetc%2Fpasswd', expect: '4xx' },
@@ -297,8 +385,20 @@ function nastyCases(id: number): Nasty[] {
     { what: 'token of 2000 chars (past the router limit)', method: 'GET', path: `/room/${'t'.repeat(2000)}/messages/recent`, expect: '4xx' },
     { what: 'whisper_to garbage', method: 'POST', path: '/room/fuzz/message', json: { ...messageBody(), whisper_to: '<script>' }, expect: '4xx' },
     { what: 'signature 63 bytes', method: 'POST', path: '/room/fuzz/message', json: { data: 'AAAA', signature: randomBytes(63).toString('base64') }, expect: '4xx' },
-    { what: 'batch of MAX+1 requests', method: 'POST', path: '/batch', json: Array.from({ length: ctx.config.BATCH_MAX_REQUESTS + 1 }, () => ({ method: 'GET', path: '/capabilities' })), expect: '4xx' },
-    { what: 'batch with a nested batch', method: 'POST', path: '/batch', json: [{ method: 'POST', path: '/batch', json: [{ method: 'POST', path: '/batch', json: [] }] }], expect: 'any' },
+    {
+      what: 'batch of MAX+1 requests',
+      method: 'POST',
+      path: '/batch',
+      json: Array.from({ length: ctx.config.BATCH_MAX_REQUESTS + 1 }, () => ({ method: 'GET', path: '/capabilities' })),
+      expect: '4xx',
+    },
+    {
+      what: 'batch with a nested batch',
+      method: 'POST',
+      path: '/batch',
+      json: [{ method: 'POST', path: '/batch', json: [{ method: 'POST', path: '/batch', json: [] }] }],
+      expect: 'any',
+    },
     { what: 'anonymous post', who: 'anon', method: 'POST', path: '/room/fuzz/message', json: messageBody(), expect: '4xx' },
     { what: 'anonymous upload', who: 'anon', method: 'POST', path: '/room/fuzz/file', body: randomBytes(10), expect: '4xx' },
     { what: 'anonymous inbox', who: 'anon', method: 'GET', path: '/inbox', expect: '4xx' },
@@ -317,7 +417,8 @@ it('fixed corpus of nasty cases: each gets its expected status class, none a 5xx
     const problem = corpus.record({ who: n.who ?? 'admin', method: n.method, path: n.path }, res);
     const klass = `${Math.floor(res.code / 100)}xx`;
     if (problem) wrong.push(`${n.what}: ${problem}`);
-    else if (n.expect !== 'any' && klass !== n.expect && !(n.expect === '2xx' && res.code === 304)) wrong.push(`${n.what}: expected ${n.expect}, got ${res.code} ${res.text().slice(0, 120)}`);
+    else if (n.expect !== 'any' && klass !== n.expect && !(n.expect === '2xx' && res.code === 304))
+      wrong.push(`${n.what}: expected ${n.expect}, got ${res.code} ${res.text().slice(0, 120)}`);
     process.stdout.write(`  nasty: ${n.what} → ${res.code} ${res.code >= 400 ? res.text().slice(0, 80) : ''}\n`);
   }
   expect(wrong).toEqual([]);

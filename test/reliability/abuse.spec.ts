@@ -80,7 +80,9 @@ it('JSON_MAX_DEPTH: bodies nested deeper than the configured depth get 400, on r
   expect(deep.code).toBe(400);
   expect(deep.text()).toContain(`deeper than ${LIMITS.JSON_MAX_DEPTH}`);
   expect(deepBatch.code).toBe(400);
-  report.push(`JSON_MAX_DEPTH=${LIMITS.JSON_MAX_DEPTH}: depth ${LIMITS.JSON_MAX_DEPTH} → ${fits.code}, ${LIMITS.JSON_MAX_DEPTH + 1} → ${deep.code} "${deep.text()}", in a batch → ${deepBatch.code}`);
+  report.push(
+    `JSON_MAX_DEPTH=${LIMITS.JSON_MAX_DEPTH}: depth ${LIMITS.JSON_MAX_DEPTH} → ${fits.code}, ${LIMITS.JSON_MAX_DEPTH + 1} → ${deep.code} "${deep.text()}", in a batch → ${deepBatch.code}`,
+  );
 });
 
 it('USER_RATE_LIMIT: requests per blinded id per window, counted in Redis; other ids unaffected', async () => {

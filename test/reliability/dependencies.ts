@@ -11,7 +11,6 @@ import S3rver from 's3rver';
 import { freePort } from '../../bench/server-process';
 import { eventually } from '../support/eventually';
 
-
 /** A redis-server on its own loopback port, with an append-only file so a restart keeps its data. */
 export class OwnRedis {
   private child: ChildProcess | null = null;
@@ -24,17 +23,23 @@ export class OwnRedis {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
-    await eventually(async () => {
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } finally {
-        client.disconnect();
-      }
-    }, 10_000, 'redis-server');
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], {
+      stdio: 'ignore',
+    });
+    await eventually(
+      async () => {
+        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      },
+      10_000,
+      'redis-server',
+    );
   }
 
   /** Stops the server as a crash would (SIGKILL); the AOF keeps what was acknowledged. */
@@ -101,7 +106,10 @@ export class TcpProxy {
   private silent = false;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
     this.server = createServer((client) => {
       if (this.down) {
         client.destroy();
@@ -125,7 +133,10 @@ export class TcpProxy {
   private forward(client: Socket): void {
     const upstream = createConnection(this.targetPort, this.targetHost);
     this.sockets.add(upstream);
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       const pair: [Socket, Socket] = [a, b];
       this.pipes.add(pair);
       a.on('error', () => b.destroy());

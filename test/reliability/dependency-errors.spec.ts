@@ -9,7 +9,11 @@ it.each([
   ['pg terminated', new Error('Connection terminated unexpectedly'), 'network'],
   ['Prisma P1001', err({ name: 'PrismaClientKnownRequestError', code: 'P1001' }), 'database'],
   ['Prisma pool timeout P2024', err({ name: 'PrismaClientKnownRequestError', code: 'P2024' }), 'database'],
-  ['driver adapter, nested', err({ name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: err({ name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } }) } }), 'database'],
+  [
+    'driver adapter, nested',
+    err({ name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: err({ name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } }) } }),
+    'database',
+  ],
   ['postgres shutting down (57P01)', err({ cause: { kind: 'postgres', code: '57P01' } }), 'database'],
   ['ioredis retries exhausted', err({ name: 'MaxRetriesPerRequestError' }), 'redis'],
   ['ioredis offline', new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'network'],
@@ -31,7 +35,14 @@ it.each([
   ['bad value (22P02)', err({ cause: { kind: 'postgres', code: '22P02' } })],
   ['S3 NoSuchKey', err({ name: 'S3Error', code: 'NoSuchKey' })],
   ['a string', 'boom'],
-  ['a cycle', (() => { const e: Record<string, unknown> = {}; e.cause = e; return e; })()],
+  [
+    'a cycle',
+    (() => {
+      const e: Record<string, unknown> = {};
+      e.cause = e;
+      return e;
+    })(),
+  ],
 ])('%s is not a dependency failure', (_what, error) => {
   expect(dependencyFailure(error)).toBeNull();
 });

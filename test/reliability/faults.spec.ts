@@ -134,14 +134,30 @@ it('PostgreSQL, Redis and S3 outages under load: 503s with a reason, self-recove
 
   const probe = client();
   async function recovered(): Promise<number> {
-    return eventually(async () => (await probe.post(`/room/${ROOM}/message`, messageBody())).code === 201 && (await probe.request({ method: 'POST', path: `/room/${ROOM}/file`, body: randomBytes(10) })).code === 201, RECOVERY_LIMIT_MS, `recovery after ${phase}`);
+    return eventually(
+      async () =>
+        (await probe.post(`/room/${ROOM}/message`, messageBody())).code === 201 &&
+        (await probe.request({ method: 'POST', path: `/room/${ROOM}/file`, body: randomBytes(10) })).code === 201,
+      RECOVERY_LIMIT_MS,
+      `recovery after ${phase}`,
+    );
   }
 
   const faults: Array<[string, () => Promise<void> | void, () => Promise<void> | void]> = [
     ['postgres cut', () => proxy.cut(), () => proxy.restore()],
     ['redis killed', () => redis.stop(), () => redis.start()],
     ['s3 stopped', () => s3.stop(), () => s3.start()],
-    ['postgres + redis', async () => { proxy.cut(); await redis.stop(); }, async () => { proxy.restore(); await redis.start(); }],
+    [
+      'postgres + redis',
+      async () => {
+        proxy.cut();
+        await redis.stop();
+      },
+      async () => {
+        proxy.restore();
+        await redis.start();
+      },
+    ],
   ];
   const actors = Array.from({ length: 4 }, () => actor());
   const recoveryMs: Record<string, number> = {};
@@ -166,7 +182,9 @@ it('PostgreSQL, Redis and S3 outages under load: 503s with a reason, self-recove
   // --- what the clients saw
   const byCode = new Map<string, number>();
   for (const o of outcomes) byCode.set(String(o.code), (byCode.get(String(o.code)) ?? 0) + 1);
-  const bad = outcomes.filter((o) => o.code === 'timeout' || o.code === 'client-error' || (typeof o.code === 'number' && o.code >= 500 && o.code !== 503) || (o.code === 503 && !o.reason));
+  const bad = outcomes.filter(
+    (o) => o.code === 'timeout' || o.code === 'client-error' || (typeof o.code === 'number' && o.code >= 500 && o.code !== 503) || (o.code === 503 && !o.reason),
+  );
   const unavailable = outcomes.filter((o) => o.code === 503);
   process.stdout.write(
     `faults: ${faults.length} faults injected (${faults.map(([n]) => n).join(', ')}); ${outcomes.length} requests: ${[...byCode].map(([c, k]) => `${c}×${k}`).join(' ')}\n` +
@@ -178,7 +196,7 @@ it('PostgreSQL, Redis and S3 outages under load: 503s with a reason, self-recove
   // --- every acknowledged message is there, unchanged, with unique increasing seqnos
   const reader = client();
   const seen = new Map<number, { seqno: number; data: string }>();
-  for (let since = 0; ; ) {
+  for (let since = 0; ;) {
     const res = await reader.get(`/room/${ROOM}/messages/since/${since}?limit=256`);
     expect(res.code).toBe(200);
     const page = res.json<Array<{ id: number; seqno: number; data: string }>>();
@@ -264,13 +282,24 @@ it('a worker that dies mid-job: the job goes back to the queue and another worke
   expect(await (await queue.getJob(jobId))?.getState()).toBe('active');
 
   // A fresh worker process-equivalent on the same Redis picks the stalled job up and completes it.
-  await ctx.startReplica({ ROLE: 'worker', REDIS_URL: redis.url, STORAGE_DRIVER: 's3', S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'faults', S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', JOB_LOCK_DURATION: 1 });
+  await ctx.startReplica({
+    ROLE: 'worker',
+    REDIS_URL: redis.url,
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: 'faults',
+    S3_ACCESS_KEY: 'S3RVER',
+    S3_SECRET_KEY: 'S3RVER',
+    JOB_LOCK_DURATION: 1,
+  });
   const tookMs = await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 20_000, 'the retried expiry job').catch(async (err: Error) => {
     const j = await queue.getJob(jobId);
     throw new Error(`${err.message}: state ${await j?.getState()}, stalled ${j?.stalledCounter}, failed ${j?.failedReason}`);
   });
   const job = (await queue.getJob(jobId))!;
-  process.stdout.write(`faults: worker killed mid-job; job ${jobId} completed ${tookMs} ms after a new worker started (stalled ${job.stalledCounter}×, attempts started ${job.attemptsStarted})\n`);
+  process.stdout.write(
+    `faults: worker killed mid-job; job ${jobId} completed ${tookMs} ms after a new worker started (stalled ${job.stalledCounter}×, attempts started ${job.attemptsStarted})\n`,
+  );
   expect(job.stalledCounter).toBeGreaterThanOrEqual(1);
   expect(await ctx.prisma.file.findUnique({ where: { id: fileId } })).toBeNull();
   await queue.close();

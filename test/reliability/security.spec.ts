@@ -39,7 +39,10 @@ beforeAll(async () => {
   const proxied = new URL(ctx.databaseUrl);
   proxied.host = `127.0.0.1:${proxy.port}`;
   // The same settings at the most verbose level, with every log line captured.
-  server = await startServer({ ...ctx.config, DATABASE_URL: proxied.toString(), LOG_LEVEL: 'trace', RATE_LIMIT_POSTS: 0, AUTH_FAILURE_LIMIT: 5 }, { logger: createLogger({ LOG_LEVEL: 'trace' }, logs) });
+  server = await startServer(
+    { ...ctx.config, DATABASE_URL: proxied.toString(), LOG_LEVEL: 'trace', RATE_LIMIT_POSTS: 0, AUTH_FAILURE_LIMIT: 5 },
+    { logger: createLogger({ LOG_LEVEL: 'trace' }, logs) },
+  );
 });
 afterAll(async () => {
   await server?.close();
@@ -109,7 +112,12 @@ it(`web page: strict Content-Security-Policy, nosniff, and a room named ${XSS} i
 
 it('room file downloads are attachments with a safe file name, never rendered inline', async () => {
   const bob = new SogsClient({ baseUrl: server.url, serverPubkey: server.serverKey.publicKey, seed: new Uint8Array(randomBytes(32)) });
-  const up = await bob.request({ method: 'POST', path: '/room/sec/file', body: Buffer.from('<html><script>alert(1)</script>'), headers: { 'Content-Disposition': 'attachment; filename="../../x.html"' } });
+  const up = await bob.request({
+    method: 'POST',
+    path: '/room/sec/file',
+    body: Buffer.from('<html><script>alert(1)</script>'),
+    headers: { 'Content-Disposition': 'attachment; filename="../../x.html"' },
+  });
   expect(up.code).toBe(201);
   const res = await bob.get(`/room/sec/file/${up.json<{ id: number }>().id}`);
   expect(res.code).toBe(200);

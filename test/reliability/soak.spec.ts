@@ -79,7 +79,8 @@ it(`soak: ${SECONDS} s of mixed load on two API replicas and a worker; nothing l
         const ids = [...messages.keys()];
         const id = ids[Math.floor(Math.random() * ids.length)];
         const emoji = ['👍', '❤️', '😂'][step % 3];
-        const res = step % 2 ? await c.put(`/room/${ROOM}/reaction/${id}/${encodeURIComponent(emoji)}`) : await c.delete(`/room/${ROOM}/reaction/${id}/${encodeURIComponent(emoji)}`);
+        const res =
+          step % 2 ? await c.put(`/room/${ROOM}/reaction/${id}/${encodeURIComponent(emoji)}`) : await c.delete(`/room/${ROOM}/reaction/${id}/${encodeURIComponent(emoji)}`);
         count(res.code, 'reaction', () => res.text());
         if (res.code === 200) reactions++;
       } else if (kind === 6) {
@@ -111,7 +112,7 @@ it(`soak: ${SECONDS} s of mixed load on two API replicas and a worker; nothing l
   const seen = new Map<number, number>();
   const dataOf = new Map<number, string>();
   const seqnos: number[] = [];
-  for (let since = 0; ; ) {
+  for (let since = 0; ;) {
     const res = await reader.get(`/room/${ROOM}/messages/since/${since}?limit=256`);
     expect(res.code).toBe(200);
     const page = res.json<Array<{ id: number; seqno: number; data?: string }>>();
@@ -134,7 +135,11 @@ it(`soak: ${SECONDS} s of mixed load on two API replicas and a worker; nothing l
     if (res.code !== 200 || sha(res.body) !== f.sha256) lostFiles.push(f.id);
   }
   const lastLoose = Math.max(0, ...loose.map((l) => l.at));
-  await eventually(async () => (await ctx.prisma.file.count({ where: { id: { in: loose.map((l) => l.id) } } })) === 0, (UPLOAD_EXPIRY + 15) * 1000 + Math.max(0, lastLoose - Date.now()), 'unattached uploads to expire');
+  await eventually(
+    async () => (await ctx.prisma.file.count({ where: { id: { in: loose.map((l) => l.id) } } })) === 0,
+    (UPLOAD_EXPIRY + 15) * 1000 + Math.max(0, lastLoose - Date.now()),
+    'unattached uploads to expire',
+  );
 
   // --- memory: the floor (lowest sample, i.e. after collections) of the last quarter of the run is
   // compared with that of the second quarter (after warm-up); a per-request leak raises the floor.

@@ -31,7 +31,10 @@ beforeAll(async () => {
   proxies.redis = new TcpProxy(redis.hostname, Number(redis.port || 6379));
   proxies.s3 = new TcpProxy(s3.hostname, Number(s3.port));
   await Promise.all(Object.values(proxies).map((p) => p.start()));
-  const viaProxy = (url: URL, port: number) => Object.assign(new URL(url), { host: `127.0.0.1:${port}` }).toString().replace(/\/$/, '');
+  const viaProxy = (url: URL, port: number) =>
+    Object.assign(new URL(url), { host: `127.0.0.1:${port}` })
+      .toString()
+      .replace(/\/$/, '');
   // The server under test reaches everything through the proxies; the default timeouts apply.
   server = await ctx.startReplica({
     ROLE: 'api',

@@ -104,8 +104,7 @@ export async function createTestContext(options: { config?: Partial<AppConfig>; 
     throw err;
   }
 
-  const client = (seed?: Uint8Array, blind?: boolean) =>
-    new SogsClient({ baseUrl: server.url, serverPubkey: server.serverKey.publicKey, seed, blind });
+  const client = (seed?: Uint8Array, blind?: boolean) => new SogsClient({ baseUrl: server.url, serverPubkey: server.serverKey.publicKey, seed, blind });
 
   return {
     url: server.url,
@@ -132,7 +131,6 @@ export async function createTestContext(options: { config?: Partial<AppConfig>; 
     },
   };
 }
-
 
 /** Model operations that only read. */
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);

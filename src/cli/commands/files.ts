@@ -53,12 +53,7 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
       );
     });
 
-  filterOptions(
-    files
-      .command('delete')
-      .description('Delete files by id, or every file matching --room/--user/--older-than (at least one filter)')
-      .argument('[ids...]', 'file ids'),
-  )
+  filterOptions(files.command('delete').description('Delete files by id, or every file matching --room/--user/--older-than (at least one filter)').argument('[ids...]', 'file ids'))
     .option('-y, --yes', 'required when deleting by filter')
     .action(async (ids: string[], opts: FilterOptions & { yes?: boolean }) => {
       const now = Date.now() / 1000;

@@ -23,9 +23,7 @@ function adoptKey(keyFile: string, pysogsKey: string): 'copied' | 'same' {
   if (existsSync(keyFile)) {
     // A private key comparison: constant time, as everywhere secrets are compared.
     if (constantTimeEqual(readFileSync(keyFile), incoming)) return 'same';
-    throw new CliError(
-      `KEY_FILE ${keyFile} already holds a different key. Clients know the pysogs key: stop the server, move ${keyFile} away, then run the import again.`,
-    );
+    throw new CliError(`KEY_FILE ${keyFile} already holds a different key. Clients know the pysogs key: stop the server, move ${keyFile} away, then run the import again.`);
   }
   mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
   copyFileSync(pysogsKey, keyFile);

@@ -26,7 +26,9 @@ export function registerMessageCommands(program: Command, ctx: CliContext): void
         return;
       }
       const { total, rooms } = await service.deleteAllEverywhere(system, sessionId);
-      const detail = Object.entries(rooms).map(([t, n]) => `${t}: ${n}`).join(', ');
+      const detail = Object.entries(rooms)
+        .map(([t, n]) => `${t}: ${n}`)
+        .join(', ');
       ctx.out(`Deleted ${total} message(s) of ${sessionId}${detail ? ` (${detail})` : ''}`);
     });
 }

@@ -22,9 +22,7 @@ function scopeOf(opts: ScopeOptions): ModerationScope {
 }
 
 function scopeOptions(cmd: Command): Command {
-  return cmd
-    .option('-r, --room <token>', "a room (repeat for several; '*' = every room)", collect)
-    .option('-g, --global', 'server-wide instead of per room');
+  return cmd.option('-r, --room <token>', "a room (repeat for several; '*' = every room)", collect).option('-g, --global', 'server-wide instead of per room');
 }
 
 function describeScope(scope: ModerationScope): string {

@@ -252,7 +252,13 @@ export class PysogsImporter {
       return 1;
     });
     await this.each('inbox', 'id', async (m) =>
-      this.into.inbox.importMessage({ recipientId: this.user(m.recipient), senderId: this.user(m.sender), body: bytes(m.body)!, postedAt: num(m.posted_at), expiry: num(m.expiry) }),
+      this.into.inbox.importMessage({
+        recipientId: this.user(m.recipient),
+        senderId: this.user(m.sender),
+        body: bytes(m.body)!,
+        postedAt: num(m.posted_at),
+        expiry: num(m.expiry),
+      }),
     );
     return n;
   }

@@ -79,7 +79,15 @@ export class FsObjectStorage implements ObjectStorage {
         else if (entry.isFile() && TEMP_FILE.test(entry.name)) {
           const info = await stat(path).catch(() => null);
           // Another process may finish (rename) or remove it meanwhile: that is fine.
-          if (info && info.mtimeMs < before && (await rm(path, { force: true }).then(() => true, () => false))) removed++;
+          if (
+            info &&
+            info.mtimeMs < before &&
+            (await rm(path, { force: true }).then(
+              () => true,
+              () => false,
+            ))
+          )
+            removed++;
         }
       }
     };

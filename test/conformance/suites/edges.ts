@@ -66,7 +66,9 @@ export function edgesSuite(): void {
         const unblinded = new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed, blind: false });
         const blinded = new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed });
         expect(unblinded.sessionId!.startsWith('05')).toBe(true);
-        expect(jsonOf(await admin.post(`/user/${unblinded.sessionId}/moderator`, { rooms: ['edge'], moderator: true }), 200)).toEqual({ info_updates: { edge: expect.any(Number) } });
+        expect(jsonOf(await admin.post(`/user/${unblinded.sessionId}/moderator`, { rooms: ['edge'], moderator: true }), 200)).toEqual({
+          info_updates: { edge: expect.any(Number) },
+        });
         const room = jsonOf<Record<string, unknown>>(await dGet(blinded, '/room/edge'), 200);
         expect(room.moderator).toBe(true);
         expect(room.moderators).toEqual([blinded.sessionId]);
@@ -109,7 +111,7 @@ export function edgesSuite(): void {
     });
 
     describe('protocol §6.3/§6.7 remaining refusals', () => {
-      it('mods cannot delete an admin\'s posts in bulk; banned users cannot delete; hidden mods flagged', async () => {
+      it("mods cannot delete an admin's posts in bulk; banned users cannot delete; hidden mods flagged", async () => {
         const mod = ctx.newUser();
         const roomAdmin = ctx.newUser();
         await cliGrant(ctx, mod, { rooms: ['edge'] }, { visible: false });

@@ -133,7 +133,14 @@ export function generalSuite(): void {
 
       it('an invalid element rejects the whole batch with 400 before running anything', async () => {
         const alice = ctx.newUser();
-        const bad = await alice.request({ method: 'POST', path: '/batch', json: [{ method: 'POST', path: '/room/lobby/message', json: messageBody() }, { method: 'GET', path: '/capabilities', json: {} }] });
+        const bad = await alice.request({
+          method: 'POST',
+          path: '/batch',
+          json: [
+            { method: 'POST', path: '/room/lobby/message', json: messageBody() },
+            { method: 'GET', path: '/capabilities', json: {} },
+          ],
+        });
         expect(bad.code).toBe(400);
         const since = jsonOf<unknown[]>(await dGet(alice, '/room/lobby/messages/since/0?t=r&reactors=5'), 200);
         expect(since.every((m) => (m as { session_id: string }).session_id !== alice.sessionId)).toBe(true);
@@ -148,7 +155,11 @@ export function generalSuite(): void {
         const signed = alice.signHeaders('GET', '/room/lobby');
         const { ['X-SOGS-Nonce']: _n, ...three } = signed;
         expectText(await ctx.anon().request({ method: 'GET', path: '/room/lobby', headers: three }), 400, 'Invalid authentication headers: missing 1/4 required X-SOGS-* headers');
-        expectText(await alice.get('/room/lobby', { timestamp: Math.floor(Date.now() / 1000) - 86_500 }), 425, 'Invalid authentication: X-SOGS-Timestamp is too far from current time');
+        expectText(
+          await alice.get('/room/lobby', { timestamp: Math.floor(Date.now() / 1000) - 86_500 }),
+          425,
+          'Invalid authentication: X-SOGS-Timestamp is too far from current time',
+        );
         expectText(await alice.get('/room/lobby', { timestamp: 'abc' }), 400, 'Invalid authentication: X-SOGS-Timestamp is not a valid timestamp');
         expectText(await ctx.anon().request({ method: 'GET', path: '/room/LOBBY', headers: signed }), 401, 'Invalid authentication: X-SOGS-Signature verification failed');
         const nonce = new Uint8Array(16).fill(7);

@@ -21,7 +21,8 @@ export function lifecycleSuite(): void {
     afterAll(() => ctx?.close());
 
     const upload = async (c: SogsClient, bytes = 'data') =>
-      jsonOf<{ id: number }>(await c.request({ method: 'POST', path: '/room/life/file', body: Buffer.from(bytes), headers: { 'Content-Type': 'application/octet-stream' } }), 201).id;
+      jsonOf<{ id: number }>(await c.request({ method: 'POST', path: '/room/life/file', body: Buffer.from(bytes), headers: { 'Content-Type': 'application/octet-stream' } }), 201)
+        .id;
     /** Seconds until the download's Expires, null when permanent, 'gone' when 404. */
     const expiresIn = async (id: number): Promise<number | null | 'gone'> => {
       const res = await dGet(ctx.anon(), `/room/life/file/${id}`);

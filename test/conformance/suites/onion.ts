@@ -39,7 +39,14 @@ export function onionSuite(): void {
       const items = [Buffer.from(JSON.stringify(meta))];
       if (opts.body) items.push(Buffer.from(opts.body));
       if (opts.extra) items.push(Buffer.from(opts.extra));
-      const outerMeta: Record<string, unknown> = { ephemeral_key: bytesToHex(eph.publicKey), host: 'example.org', target: '/oxen/v4/lsrpc', method: 'POST', protocol: 'https', port: 443 };
+      const outerMeta: Record<string, unknown> = {
+        ephemeral_key: bytesToHex(eph.publicKey),
+        host: 'example.org',
+        target: '/oxen/v4/lsrpc',
+        method: 'POST',
+        protocol: 'https',
+        port: 443,
+      };
       if (opts.encName) outerMeta.enc_type = opts.encName;
       const frame = buildOnionFrame(onionEncrypt(opts.encType, key, bencodeList(items)), outerMeta);
       const res = await fetch(ctx.url + (opts.path ?? '/oxen/v4/lsrpc'), { method: 'POST', body: frame, headers: opts.outerHeaders ?? {} });

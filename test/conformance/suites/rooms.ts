@@ -35,7 +35,16 @@ export function roomsSuite(): void {
         expect(keysOf(alpha)).toEqual(BASE_KEYS);
         expect(keysOf(zeta)).toEqual([...BASE_KEYS, 'description'].sort());
         expect(zeta.description).toBe('last');
-        expect(alpha).toMatchObject({ name: 'Alpha', info_updates: expect.any(Number), message_sequence: 0, active_users: 0, active_users_cutoff: 604800, read: true, write: true, upload: true });
+        expect(alpha).toMatchObject({
+          name: 'Alpha',
+          info_updates: expect.any(Number),
+          message_sequence: 0,
+          active_users: 0,
+          active_users_cutoff: 604800,
+          read: true,
+          write: true,
+          upload: true,
+        });
         expect(alpha.moderators).toEqual([mod.sessionId]);
         expect(alpha.admins).toEqual([admin.sessionId]);
         expectTimestamp(alpha.created);

@@ -128,9 +128,17 @@ describe('test_auth_malformed', () => {
       'Invalid authentication: X-SOGS-Signature is not base64[88]',
     );
     for (const bad of ['AAAA', 'CdB5nyKVmQGCw6s0Bvv8Ww===', 'CdB5nyKVmQGCw6s0Bvv8W=', '0'.repeat(31), '0'.repeat(34)]) {
-      await expectError(getWith(alice, '/capabilities', (h) => ({ ...h, 'X-SOGS-Nonce': bad })), 400, 'Invalid authentication: X-SOGS-Nonce must be 16 bytes (encoded as base64 or hex)');
+      await expectError(
+        getWith(alice, '/capabilities', (h) => ({ ...h, 'X-SOGS-Nonce': bad })),
+        400,
+        'Invalid authentication: X-SOGS-Nonce must be 16 bytes (encoded as base64 or hex)',
+      );
     }
-    await expectError(getWith(alice, '/capabilities', (h) => ({ ...h, 'X-SOGS-Timestamp': 'soon' })), 400, 'Invalid authentication: X-SOGS-Timestamp is not a valid timestamp');
+    await expectError(
+      getWith(alice, '/capabilities', (h) => ({ ...h, 'X-SOGS-Timestamp': 'soon' })),
+      400,
+      'Invalid authentication: X-SOGS-Timestamp is not a valid timestamp',
+    );
     await expectError(ctx.newUser({ blind: false }).get('/capabilities'), 400, 'Invalid authentication: this server requires the use of blinded ids');
   });
 
@@ -222,7 +230,16 @@ describe('retry-safe replies (issue 9 item 5)', () => {
     const keptReplies = async () => (await ctx.server.app.get(RedisService).client.keys(`${ctx.config.REDIS_PREFIX}reply:*`)).length;
     const before = await keptReplies();
     const get = { method: 'GET' as const, path: '/capabilities', nonce: nonce(), timestamp: now() };
-    const poll = { method: 'POST' as const, path: '/batch', json: [{ method: 'GET', path: '/capabilities' }, { method: 'GET', path: '/inbox/since/0' }], nonce: nonce(), timestamp: now() };
+    const poll = {
+      method: 'POST' as const,
+      path: '/batch',
+      json: [
+        { method: 'GET', path: '/capabilities' },
+        { method: 'GET', path: '/inbox/since/0' },
+      ],
+      nonce: nonce(),
+      timestamp: now(),
+    };
     for (const req of [get, poll]) {
       const [first, retry] = [await alice.request(req), await alice.request(req)];
       expect([first.code, retry.code]).toEqual([200, 200]);
@@ -232,7 +249,13 @@ describe('retry-safe replies (issue 9 item 5)', () => {
     const reuse = await alice.request({ ...get, path: '/capabilities?required=sogs' });
     expect([reuse.code, reuse.text()]).toEqual([425, 'Invalid authentication: X-SOGS-Nonce cannot be reused']);
     // A batch that writes is kept and replayed as before: one DM.
-    const send = { method: 'POST' as const, path: '/batch', json: [{ method: 'POST', path: `/inbox/${bob.sessionId}`, json: { message: 'aGk=' } }], nonce: nonce(), timestamp: now() };
+    const send = {
+      method: 'POST' as const,
+      path: '/batch',
+      json: [{ method: 'POST', path: `/inbox/${bob.sessionId}`, json: { message: 'aGk=' } }],
+      nonce: nonce(),
+      timestamp: now(),
+    };
     const [first, retry] = [await alice.request(send), await alice.request(send)];
     expect(retry.body.equals(first.body)).toBe(true);
     expect(await dmCount(bob.sessionId!)).toBe(1);
@@ -281,7 +304,7 @@ describe('limits (USER_RATE_LIMIT, AUTH_FAILURE_LIMIT, RETRY_REPLY_MAX_BYTES)', 
     expect((await limited.newUser().get('/capabilities')).code).toBe(200);
   });
 
-  it('AUTH_FAILURE_LIMIT throttles only failing signatures: junk sent with a victim\'s public id never refuses the victim (issue 19 item 5)', async () => {
+  it("AUTH_FAILURE_LIMIT throttles only failing signatures: junk sent with a victim's public id never refuses the victim (issue 19 item 5)", async () => {
     const [victim, mallory] = [limited.newUser(), limited.newUser()];
     // Mallory signs with her own key but names the victim's blinded id: the signature cannot verify.
     const junk = () => getWith(mallory, '/capabilities', (h) => ({ ...h, 'X-SOGS-Pubkey': victim.sessionId!, 'X-SOGS-Signature': randomBytes(64).toString('base64') }));

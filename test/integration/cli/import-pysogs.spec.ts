@@ -120,7 +120,9 @@ describe('import pysogs', () => {
     const out = await cliOk(env, 'import', 'pysogs', '--db', dbPath);
     expect(out).toContain('key: KEY_FILE already holds the pysogs key');
     expect(out).toContain('messages: 4/4');
-    expect(out).toMatch(/Imported 2 room\(s\), 3 user\(s\), 4 new of 4 message\(s\), 1 reaction\(s\), 1 pin\(s\), \d+ permission row\(s\), 2 new file\(s\) \(0 missing, 1 expired skipped\)/);
+    expect(out).toMatch(
+      /Imported 2 room\(s\), 3 user\(s\), 4 new of 4 message\(s\), 1 reaction\(s\), 1 pin\(s\), \d+ permission row\(s\), 2 new file\(s\) \(0 missing, 1 expired skipped\)/,
+    );
   });
 
   test('polling returns the same messages with the same ids and seqnos (since/0 and since/3)', async () => {

@@ -79,7 +79,9 @@ describe.each(['fs', 's3'] as const)('room files (protocol §6.6, §9.3) on the 
       const id = await upload(c.user, 'test-room', randomBytes(10), { 'Content-Disposition': header });
       expect((await fileRow(id))!.filename).toBe(expected);
       const res = await c.user.get(`/room/test-room/file/${id}`);
-      const pct = [...Buffer.from(expected, 'utf8')].map((b) => (/[A-Za-z0-9_.\-~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+      const pct = [...Buffer.from(expected, 'utf8')]
+        .map((b) => (/[A-Za-z0-9_.\-~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+        .join('');
       expect(res.headers['content-disposition']).toBe(`attachment; filename*=UTF-8''${pct}`);
     }
   });
@@ -157,7 +159,12 @@ describe.each(['fs', 's3'] as const)('room files (protocol §6.6, §9.3) on the 
 
   it('test_file_attach_pin_unpin_image: §9.3 expiry transitions through posts, pins, room images and deletion', async () => {
     await start({ FILE_SWEEP_INTERVAL: 1 });
-    const [f1, f2, img1, img2] = [await upload(c.user, 'test-room', randomBytes(100)), await upload(c.user, 'test-room', randomBytes(101)), await upload(c.admin, 'test-room', randomBytes(102)), await upload(c.admin, 'test-room', randomBytes(103))];
+    const [f1, f2, img1, img2] = [
+      await upload(c.user, 'test-room', randomBytes(100)),
+      await upload(c.user, 'test-room', randomBytes(101)),
+      await upload(c.admin, 'test-room', randomBytes(102)),
+      await upload(c.admin, 'test-room', randomBytes(103)),
+    ];
     const msg = await post(c.user, 'test-room', [f1]);
     const attached = (await fileRow(f1))!;
     expect(attached.messageId).toBe(msg);
@@ -180,7 +187,7 @@ describe.each(['fs', 's3'] as const)('room files (protocol §6.6, §9.3) on the 
 
     expect((await c.user.delete(`/room/test-room/message/${msg}`)).code).toBe(200);
     expect((await c.user.get(`/room/test-room/file/${f1}`)).code).toBe(404);
-    await eventually(async () => (await fileRow(f1)) === null, 10_000, 'the deleted post\'s file to be deleted');
+    await eventually(async () => (await fileRow(f1)) === null, 10_000, "the deleted post's file to be deleted");
     expect(await fileRow(img2)).not.toBeNull();
   });
 

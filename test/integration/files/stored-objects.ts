@@ -39,7 +39,10 @@ export class StoredObjects {
   async keys(): Promise<string[]> {
     if (this.config.STORAGE_DRIVER === 'fs') {
       const entries = await readdir(this.config.STORAGE_DIR, { recursive: true, withFileTypes: true }).catch(() => []);
-      return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(this.config.STORAGE_DIR.length + 1)).sort();
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(this.config.STORAGE_DIR.length + 1))
+        .sort();
     }
     const keys: string[] = [];
     for await (const item of this.s3().listObjectsV2(this.config.S3_BUCKET, '', true)) {

@@ -46,7 +46,12 @@ describe('test_routes_general: POST /batch', () => {
     expect(typeof res.items[4].body).toBe('string');
     expect(Buffer.from(res.items[4].body as string, 'base64').toString()).toMatch(/no\/such\/route/);
     const inbox = await bob.get('/inbox');
-    expect(inbox.json<Array<{ message: string }>>().map((m) => Buffer.from(m.message, 'base64').toString()).sort()).toEqual(['one', 'three', 'two']);
+    expect(
+      inbox
+        .json<Array<{ message: string }>>()
+        .map((m) => Buffer.from(m.message, 'base64').toString())
+        .sort(),
+    ).toEqual(['one', 'three', 'two']);
   });
 
   it('rejects the whole batch (400) before running anything when one element is invalid', async () => {
@@ -95,7 +100,10 @@ describe('test_auth_batch', () => {
   it('applies the outer user to every sub-request of /batch and /sequence', async () => {
     const alice = ctx.newUser();
     for (const run of [alice.batch.bind(alice), alice.sequence.bind(alice)]) {
-      const res = await run([{ method: 'GET', path: '/inbox' }, { method: 'GET', path: '/outbox' }]);
+      const res = await run([
+        { method: 'GET', path: '/inbox' },
+        { method: 'GET', path: '/outbox' },
+      ]);
       expect(res.items.map((i) => i.code)).toEqual([200, 200]);
     }
     const anon = await ctx.anon().batch([{ method: 'GET', path: '/inbox' }]);

@@ -1,14 +1,4 @@
-import {
-  bdecodeList,
-  buildOnionFrame,
-  bytesToHex,
-  onionDecrypt,
-  onionEncrypt,
-  onionKeyFromSecret,
-  x25519KeyPair,
-  x25519SharedSecret,
-  type EncType,
-} from '../../../src/crypto';
+import { bdecodeList, buildOnionFrame, bytesToHex, onionDecrypt, onionEncrypt, onionKeyFromSecret, x25519KeyPair, x25519SharedSecret, type EncType } from '../../../src/crypto';
 
 /**
  * Hand-made onion frames for gateway tests that need plaintexts or frames no well-behaved client

@@ -12,8 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-const client = (onion: 'v4' | 'v3', encType: EncType, seed?: Uint8Array) =>
-  new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, onion, encType, seed });
+const client = (onion: 'v4' | 'v3', encType: EncType, seed?: Uint8Array) => new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, onion, encType, seed });
 const seed = () => new Uint8Array(32).map(() => Math.floor(Math.random() * 256));
 const pubkey = () => ctx.server.serverKey.publicKey;
 
@@ -167,7 +166,12 @@ describe('outer frame errors → 400 with a plain-text reason (protocol §4.2)',
 
 describe('only the gateway is public (DESIGN, issue 9 item 3)', () => {
   it('refuses a direct request to an inner route with 403 and a reason', async () => {
-    for (const [method, path] of [['GET', '/capabilities'], ['POST', '/batch'], ['GET', '/inbox'], ['GET', '/no/such/route']]) {
+    for (const [method, path] of [
+      ['GET', '/capabilities'],
+      ['POST', '/batch'],
+      ['GET', '/inbox'],
+      ['GET', '/no/such/route'],
+    ]) {
       const res = await fetch(ctx.url + path, { method, body: method === 'POST' ? '[]' : undefined });
       expect(res.status).toBe(403);
       expect(await res.text()).toMatch(/onion/);

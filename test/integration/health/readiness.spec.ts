@@ -11,7 +11,10 @@ import { eventually } from '../../support/eventually';
 /** A private redis-server (never the shared one: the test stops it). */
 async function startRedis(port: number): Promise<ChildProcess> {
   // In a directory of its own: a test turns persistence on, and Redis writes into its working directory.
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'scs-redis-')) });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+    cwd: mkdtempSync(join(tmpdir(), 'scs-redis-')),
+  });
   await eventually(async () => {
     const { Redis } = await import('ioredis');
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -89,7 +92,14 @@ describe('admin port: health, readiness and metrics', () => {
     expect(text).toMatch(/scs_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/capabilities",status="200"\}/);
     // The raw URL (with the room token) never becomes a label.
     expect(text).not.toContain('no-such-room-xyz');
-    for (const series of ['scs_onion_decrypt_failures_total', 'scs_auth_failures_total', 'scs_job_failures_total', 'scs_storage_errors_total', 'scs_queue_jobs', 'scs_db_pool_connections']) {
+    for (const series of [
+      'scs_onion_decrypt_failures_total',
+      'scs_auth_failures_total',
+      'scs_job_failures_total',
+      'scs_storage_errors_total',
+      'scs_queue_jobs',
+      'scs_db_pool_connections',
+    ]) {
       expect(text).toContain(`# TYPE ${series}`);
     }
     // The pool has served the requests above, so it holds at least one open connection.

@@ -111,7 +111,7 @@ describe('test_dm', () => {
     expect((await plain.post(`/inbox/${blinded.sessionId}`, { message: 'aGk=' })).code).toBe(201);
   });
 
-  test('test_dm_delete: DELETE /inbox counts and removes only the caller\'s inbox', async () => {
+  test("test_dm_delete: DELETE /inbox counts and removes only the caller's inbox", async () => {
     ctx = await createTestContext();
     const [a, b, c] = [ctx.newUser(), ctx.newUser(), ctx.newUser()];
     for (const u of [a, b, c]) await u.get('/inbox');

@@ -54,13 +54,25 @@ class PartialHandlers {
 }
 
 function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return loadConfig({}, { DATABASE_URL: 'postgresql://unused', REDIS_URL, REDIS_PREFIX: `scs-test:jobs:${randomBytes(4).toString('hex')}:`, CLEANUP_INTERVAL: 1, FILE_SWEEP_INTERVAL: 3600, ...overrides });
+  return loadConfig(
+    {},
+    {
+      DATABASE_URL: 'postgresql://unused',
+      REDIS_URL,
+      REDIS_PREFIX: `scs-test:jobs:${randomBytes(4).toString('hex')}:`,
+      CLEANUP_INTERVAL: 1,
+      FILE_SWEEP_INTERVAL: 3600,
+      ...overrides,
+    },
+  );
 }
 
 async function boot(config: AppConfig, handlers: Array<new (...args: never[]) => unknown>) {
   @Module({ imports: [DiscoveryModule], providers: [JobsService, MetricsService, { provide: APP_CONFIG, useValue: config }, ...handlers] })
   class TestJobsModule {}
-  const app = await Test.createTestingModule({ imports: [TestJobsModule] }).setLogger(new ConsoleLogger({ logLevels: [] })).compile();
+  const app = await Test.createTestingModule({ imports: [TestJobsModule] })
+    .setLogger(new ConsoleLogger({ logLevels: [] }))
+    .compile();
   try {
     await app.init();
   } catch (err) {

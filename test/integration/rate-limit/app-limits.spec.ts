@@ -33,7 +33,7 @@ describe('rate limits through the app', () => {
   });
 });
 
-describe('the file server\'s server-wide upload rate (issue 19 item 6)', () => {
+describe("the file server's server-wide upload rate (issue 19 item 6)", () => {
   let ctx: TestContext;
   beforeAll(async () => {
     ctx = await createTestContext({ config: { FILE_SERVER_UPLOAD_RATE: 3, FILE_SERVER_UPLOAD_BYTES_RATE: 1000, FILE_SERVER_UPLOAD_RATE_WINDOW: 60 } });

@@ -50,7 +50,16 @@ describe('posting a message in one statement', () => {
     const filtered = await post(user, token, body);
     const row = await ctx.prisma.message.findUniqueOrThrow({ where: { id: filtered.id } });
     expect(row.filtered).toBe(true);
-    expect(filtered).toEqual({ id: row.id, session_id: user.sessionId, posted: row.posted, seqno: row.seqno, data: body.data, signature: body.signature, reactions: {}, filtered: true });
+    expect(filtered).toEqual({
+      id: row.id,
+      session_id: user.sessionId,
+      posted: row.posted,
+      seqno: row.seqno,
+      data: body.data,
+      signature: body.signature,
+      reactions: {},
+      filtered: true,
+    });
     expect(row).toMatchObject({ seqnoData: row.seqno, seqnoCreation: row.seqno, seqnoReactions: 0, dataSize: Buffer.from(body.data, 'base64').length });
     expect(await sequence(token)).toBe(filtered.seqno);
   });

@@ -63,7 +63,7 @@ describe('reactions (protocol §6.4)', () => {
     expect(await since(u1, token, 2, '?reactors=5')).toEqual([]);
     // since/0: full messages with current reactions
     const full = await since(u2, token, 0);
-    expect(full.map((m) => [m.id, m.seqno, (m.reactions as Reactions)])).toEqual([
+    expect(full.map((m) => [m.id, m.seqno, m.reactions as Reactions])).toEqual([
       [m2.id, 5, { '❤️': { index: 0, count: 1, reactors: [u2.sessionId], you: true } }],
       [m1.id, 6, { '👍': { index: 0, count: 1, reactors: [u2.sessionId], you: true } }],
     ]);

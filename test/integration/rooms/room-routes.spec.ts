@@ -41,7 +41,8 @@ describe('room routes (protocol §6.2, §6.3, §6.5, §7)', () => {
     expect(anon).toMatchObject({ token, name: token, info_updates: 0, message_sequence: 0, read: true, write: true, upload: true });
     expect(anon.moderators).toEqual([mod.sessionId]);
     expect(anon.admins).toEqual([admin.sessionId]);
-    for (const key of ['moderator', 'admin', 'hidden_moderators', 'hidden_admins', 'default_read', 'description', 'image_id', 'pinned_messages']) expect(anon).not.toHaveProperty(key);
+    for (const key of ['moderator', 'admin', 'hidden_moderators', 'hidden_admins', 'default_read', 'description', 'image_id', 'pinned_messages'])
+      expect(anon).not.toHaveProperty(key);
 
     const asMod = await json(mod, `/room/${token}`);
     expect(asMod).toMatchObject({ moderator: true, default_read: true, default_accessible: true, default_write: true, default_upload: true });
@@ -207,14 +208,26 @@ describe('room routes (protocol §6.2, §6.3, §6.5, §7)', () => {
   it('test_posting: 201 shape, unpadded base64, string file ids and extra fields, bad input → 400', async () => {
     const token = await room();
     const body = messageBody('padded body');
-    const res = await user.post(`/room/${token}/message`, { ...body, data: body.data.replace(/=+$/, ''), signature: body.signature.replace(/=+$/, ''), timestamp: 123, files: ['12'] });
+    const res = await user.post(`/room/${token}/message`, {
+      ...body,
+      data: body.data.replace(/=+$/, ''),
+      signature: body.signature.replace(/=+$/, ''),
+      timestamp: 123,
+      files: ['12'],
+    });
     expectStatus(res, 201);
     const m = res.json<Json>();
     expect(Object.keys(m).sort()).toEqual(['data', 'id', 'posted', 'reactions', 'seqno', 'session_id', 'signature']);
     expect(m).toMatchObject({ session_id: user.sessionId, seqno: 1, data: body.data, signature: body.signature, reactions: {} });
     expect(Math.abs((m.posted as number) - Date.now() / 1000)).toBeLessThan(60);
 
-    for (const bad of [{ signature: body.signature }, { data: body.data }, { data: body.data, signature: Buffer.alloc(63).toString('base64') }, { data: 'not base64!', signature: body.signature }, { data: body.data, signature: body.signature, files: 'x' }]) {
+    for (const bad of [
+      { signature: body.signature },
+      { data: body.data },
+      { data: body.data, signature: Buffer.alloc(63).toString('base64') },
+      { data: 'not base64!', signature: body.signature },
+      { data: body.data, signature: body.signature, files: 'x' },
+    ]) {
       expectStatus(await user.post(`/room/${token}/message`, bad), 400);
     }
     expectStatus(await ctx.anon().post(`/room/${token}/message`, body), 401);
@@ -353,7 +366,8 @@ describe('room routes (protocol §6.2, §6.3, §6.5, §7)', () => {
     const u = await userOf(ctx, user);
     const object = await ctx.prisma.storageObject.create({ data: { key: `k-${token}`, size: 1, keyId: 'k', wrappedKey: Buffer.alloc(1), refs: 3 } });
     const now = Date.now() / 1000;
-    const file = (over: object = {}) => ctx.prisma.file.create({ data: { roomId: r.id, uploaderId: u.id, size: 1, uploaded: now, expiry: now + 3600, objectKey: object.key, ...over } });
+    const file = (over: object = {}) =>
+      ctx.prisma.file.create({ data: { roomId: r.id, uploaderId: u.id, size: 1, uploaded: now, expiry: now + 3600, objectKey: object.key, ...over } });
     const [f1, stale, foreign] = [await file(), await file({ uploaded: now - 7200 }), await file({ uploaderId: (await userOf(ctx, user2)).id })];
     const m = await post(user, token, { files: [f1.id, String(stale.id), foreign.id, 424242] });
     const expiry = async (id: number) => (await ctx.prisma.file.findUniqueOrThrow({ where: { id } })).expiry;

@@ -35,7 +35,10 @@ describe('the negated blinded key is the same user (issue 19 item 7)', () => {
     expect(a.session_id).toBe(alice.sessionId);
     expect(b.session_id).toBe(twin.sessionId);
     const recent = (await ctx.anon().get(`/room/${token}/messages/recent`)).json<Array<{ id: number; session_id: string }>>();
-    expect(recent.map((m) => [m.id, m.session_id])).toEqual([[b.id, twin.sessionId], [a.id, alice.sessionId]]);
+    expect(recent.map((m) => [m.id, m.session_id])).toEqual([
+      [b.id, twin.sessionId],
+      [a.id, alice.sessionId],
+    ]);
     expect(await ctx.prisma.user.count({ where: { sessionId: { in: [alice.sessionId!, twin.sessionId!] } } })).toBe(1);
     // Editing under the twin key re-signs the message: its id follows the new signature.
     expectStatus(await twin.put(`/room/${token}/message/${a.id}`, messageBody()), 200);
@@ -93,7 +96,10 @@ describe('the negated blinded key is the same user (issue 19 item 7)', () => {
     expectStatus(await twinOf(alice).post(`/inbox/${twinOf(bob).sessionId}`, { message }), 201);
     expectStatus(await alice.post(`/inbox/${bob.sessionId}`, { message }), 201);
     const parties = (dms: Array<{ sender: string; recipient: string }>) => dms.map((m) => [m.sender, m.recipient]);
-    const sent = [[twinOf(alice).sessionId, twinOf(bob).sessionId], [alice.sessionId, bob.sessionId]];
+    const sent = [
+      [twinOf(alice).sessionId, twinOf(bob).sessionId],
+      [alice.sessionId, bob.sessionId],
+    ];
     const inbox = await bob.get('/inbox');
     expectStatus(inbox, 200);
     expect(parties(inbox.json())).toEqual(sent);

@@ -103,7 +103,10 @@ describe('test_room_routes (permissions)', () => {
     const r2 = await c.mod.post(futures(u), { in: 30, write: false, upload: false, read: false });
     expect(r2.code).toBe(200);
     list = r2.json();
-    expect(strip(list)).toEqual([{ upload: true, write: true }, { upload: false, write: false, read: false }]);
+    expect(strip(list)).toEqual([
+      { upload: true, write: true },
+      { upload: false, write: false, read: false },
+    ]);
     expect(list[1].at).toBeGreaterThanOrEqual(t0 + 30);
 
     expect(await c.moderation.applyDueFutures()).toEqual({ permissions: 1, bans: 0 });

@@ -94,10 +94,7 @@ function handle(version: OnionVersion, raw: Buffer): { status: number; body: Buf
     replyBody = Buffer.from(JSON.stringify(seen));
   }
   if (version === 'v4') {
-    const reply = bencodeList([
-      Buffer.from(JSON.stringify({ code: status, headers: { 'content-type': 'application/json', 'X-Extra': 'x' } })),
-      replyBody,
-    ]);
+    const reply = bencodeList([Buffer.from(JSON.stringify({ code: status, headers: { 'content-type': 'application/json', 'X-Extra': 'x' } })), replyBody]);
     return { status: 200, body: onionEncrypt(encType, key, reply) };
   }
   const v3Plain = status === 200 ? replyBody : Buffer.from(JSON.stringify({ status_code: status }));
@@ -141,9 +138,7 @@ describe('SogsClient through a crypto-only gateway', () => {
   it.each(cases)('%s %s blind=%s: signed GET and POST round-trip', async (onion, encType, blind) => {
     const seed = new Uint8Array(randomBytes(32));
     const client = new SogsClient({ baseUrl, serverPubkey: bytesToHex(server.publicKey), seed, blind, onion, encType });
-    expect(client.sessionId).toBe(
-      blind ? blind15IdFromSeed(seed, server.publicKey) : sessionIdFromEd25519Pub(ed25519PublicKey(seed)),
-    );
+    expect(client.sessionId).toBe(blind ? blind15IdFromSeed(seed, server.publicKey) : sessionIdFromEd25519Pub(ed25519PublicKey(seed)));
 
     const get = await client.get('/room/lobby/messages/since/5?t=r&reactors=5');
     expect(get.code).toBe(200);
@@ -207,7 +202,10 @@ describe('SogsClient through a crypto-only gateway', () => {
 
   it('batch and sequence post signed JSON arrays and expose the items', async () => {
     const client = SogsClient.withRandomSeed({ baseUrl, serverPubkey: server.publicKey });
-    const res = await client.batch([{ method: 'GET', path: '/capabilities' }, { method: 'GET', path: '/rooms' }]);
+    const res = await client.batch([
+      { method: 'GET', path: '/capabilities' },
+      { method: 'GET', path: '/rooms' },
+    ]);
     expect(res.code).toBe(200);
     expect(res.items.map((i) => i.body)).toEqual([{ path: '/capabilities' }, { path: '/rooms' }]);
     const seq = await client.sequence([{ method: 'POST', path: '/a', json: { x: 1 } }]);
@@ -234,10 +232,12 @@ describe('SogsClient through a crypto-only gateway', () => {
   it('pre-built requests can be sent later (benchmark use)', async () => {
     const client = SogsClient.withRandomSeed({ baseUrl, serverPubkey: server.publicKey, encType: 'xchacha20' });
     const built = [0, 1, 2].map(() => client.buildOnionRequest({ method: 'GET', path: '/y' }));
-    const replies = await Promise.all(built.map(async (b) => {
-      const raw = await client.sendRawFrame(b.frame, b.path);
-      return b.decodeReply(raw.body, raw.status).json<Seen>();
-    }));
+    const replies = await Promise.all(
+      built.map(async (b) => {
+        const raw = await client.sendRawFrame(b.frame, b.path);
+        return b.decodeReply(raw.body, raw.status).json<Seen>();
+      }),
+    );
     const nonces = new Set(replies.map((r) => r.headers['X-SOGS-Nonce']));
     expect(nonces.size).toBe(3);
     expect(replies.every((r) => r.signatureValid)).toBe(true);

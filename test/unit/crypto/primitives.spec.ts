@@ -279,9 +279,7 @@ describe('onion frame parsing', () => {
 
   it('a small-order ephemeral key is an OnionFrameError, not a crash', () => {
     const server = x25519KeyPair();
-    expect(() => onionSharedKey('aes-gcm', server.privateKey, server.publicKey, new Uint8Array(32))).toThrow(
-      OnionFrameError,
-    );
+    expect(() => onionSharedKey('aes-gcm', server.privateKey, server.publicKey, new Uint8Array(32))).toThrow(OnionFrameError);
   });
 });
 

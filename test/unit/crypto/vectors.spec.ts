@@ -44,9 +44,7 @@ interface Blind15Case {
 }
 
 describe('blind15_derivation', () => {
-  const v = section<{ server_pubkey_x25519: string; blinding_factor_k: string; cases: Blind15Case[] }>(
-    'blind15_derivation',
-  );
+  const v = section<{ server_pubkey_x25519: string; blinding_factor_k: string; cases: Blind15Case[] }>('blind15_derivation');
   const serverPk = hex(v.server_pubkey_x25519);
 
   it('has 20 cases', () => expect(v.cases).toHaveLength(20));
@@ -214,9 +212,7 @@ describe('libsession_blind25 and version_blind07: recognised, refused by SOGS au
   it('blind25 signatures verify under their id (so only the prefix check refuses them)', () => {
     // signatures[0] is by the key of ids[0] (same secret key and server key)
     const first = b25.signatures[0];
-    expect(
-      verifyEd25519Strict(hex(first.signature), utf8(first.message_utf8), hex(b25.ids[0].blind25_id.slice(2))),
-    ).toBe(true);
+    expect(verifyEd25519Strict(hex(first.signature), utf8(first.message_utf8), hex(b25.ids[0].blind25_id.slice(2)))).toBe(true);
   });
 
   it('07 version-check key: derived, signature verifies, prefix refused', () => {
@@ -306,9 +302,7 @@ describe('onion_request_parser', () => {
 });
 
 describe('v4_bencode_examples', () => {
-  const v = section<{ request_get_utf8: string; request_post_utf8: string; response_json_utf8: string }>(
-    'v4_bencode_examples',
-  );
+  const v = section<{ request_get_utf8: string; request_post_utf8: string; response_json_utf8: string }>('v4_bencode_examples');
   it.each([
     ['request_get_utf8', 1],
     ['request_post_utf8', 2],
@@ -319,15 +313,8 @@ describe('v4_bencode_examples', () => {
     expect(bencodeList(items).toString('utf8')).toBe(v[key]);
   });
   it('encodes the exact pysogs docstring bytes from their parts', () => {
-    expect(
-      bencodeList([
-        utf8('{"method":"POST","endpoint":"/some/thing","headers":{"Some-Header":"a"}}'),
-        utf8('post body here'),
-      ]).toString(),
-    ).toBe(v.request_post_utf8);
-    expect(
-      bencodeList([utf8('{"code":200,"headers":{"content-type":"application/json"}}'), utf8('{"id": 123}')]).toString(),
-    ).toBe(v.response_json_utf8);
+    expect(bencodeList([utf8('{"method":"POST","endpoint":"/some/thing","headers":{"Some-Header":"a"}}'), utf8('post body here')]).toString()).toBe(v.request_post_utf8);
+    expect(bencodeList([utf8('{"code":200,"headers":{"content-type":"application/json"}}'), utf8('{"id": 123}')]).toString()).toBe(v.response_json_utf8);
   });
 });
 
@@ -415,12 +402,8 @@ describe('derived_onion_v4_roundtrip', () => {
 
     // the reply: encrypting the plaintext with the fixed nonce gives the vector bytes, and it decrypts
     const fixedNonce = 'response_nonce' in dir ? hex(v.xchacha20.response_nonce) : hex(v.aes_gcm.response_iv);
-    expect(toHex(onionEncrypt(encType, key, utf8(dir.response_plaintext_utf8), fixedNonce))).toBe(
-      dir.response_ciphertext,
-    );
-    expect(Buffer.from(onionDecrypt(encType, key, hex(dir.response_ciphertext)) ?? []).toString()).toBe(
-      dir.response_plaintext_utf8,
-    );
+    expect(toHex(onionEncrypt(encType, key, utf8(dir.response_plaintext_utf8), fixedNonce))).toBe(dir.response_ciphertext);
+    expect(Buffer.from(onionDecrypt(encType, key, hex(dir.response_ciphertext)) ?? []).toString()).toBe(dir.response_plaintext_utf8);
     // the request direction, re-encrypted with the vector's nonce, reproduces the frame's ciphertext
     const reqNonce = encType === 'xchacha20' ? hex(v.xchacha20.nonce) : hex(v.aes_gcm.iv);
     expect(toHex(onionEncrypt(encType, key, utf8(v.v4_plaintext_utf8), reqNonce))).toBe(toHex(frame.ciphertext));

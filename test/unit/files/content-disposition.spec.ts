@@ -12,7 +12,7 @@ describe('Content-Disposition (protocol §6.6)', () => {
     ["attachment; filename*=utf-8'en'caf%C3%A9", 'café'],
     ["attachment; filename*=ISO-8859-1''caf%E9", 'café'],
     ['attachment; filename="fallback.txt"; filename*=UTF-8\'\'%F0%9F%98%80', '😀'],
-    ["attachment; filename=\"fallback.txt\"; filename*=bogus", 'fallback.txt'],
+    ['attachment; filename="fallback.txt"; filename*=bogus', 'fallback.txt'],
     ['attachment; filename="a/b\u0000c"', 'a\uFFFDb\uFFFDc'],
     ["attachment; filename*=UTF-8''..%2F..%2Fx", '..\uFFFD..\uFFFDx'],
   ])('parses %j as %j', (header, expected) => {

@@ -6,8 +6,7 @@ import { section } from '../crypto/vectors';
 
 const examples = section<Record<string, string>>('v4_bencode_examples');
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
-const v4 = (meta: unknown, body?: string) =>
-  bencodeList(body === undefined ? [utf8(JSON.stringify(meta))] : [utf8(JSON.stringify(meta)), utf8(body)]);
+const v4 = (meta: unknown, body?: string) => bencodeList(body === undefined ? [utf8(JSON.stringify(meta))] : [utf8(JSON.stringify(meta)), utf8(body)]);
 const decode4 = (b: Uint8Array) => decodeV4Request(b);
 const decode3 = (o: unknown) => decodeV3Request(utf8(typeof o === 'string' ? o : JSON.stringify(o)));
 

@@ -51,7 +51,10 @@ interface State {
 
 const key = (roomId: number, userId: number) => `${roomId}:${userId}`;
 
-export class FakeModerationData extends InMemoryRows<State> implements Pick<ModerationRepository, ModerationUsed>, Pick<RoomsRepository, RoomsUsed>, Pick<UsersRepository, UsersUsed> {
+export class FakeModerationData
+  extends InMemoryRows<State>
+  implements Pick<ModerationRepository, ModerationUsed>, Pick<RoomsRepository, RoomsUsed>, Pick<UsersRepository, UsersUsed>
+{
   private nextId = 1;
 
   constructor() {
@@ -67,7 +70,22 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
   }
 
   addRoom(token: string, defaults: Partial<Pick<Room, 'read' | 'accessible' | 'write' | 'upload'>> = {}): Room {
-    const room: Room = { id: this.nextId++, token, name: token, description: null, imageId: null, created: 0, messageSequence: 0, infoUpdates: 0, activeUsers: 0, read: true, accessible: true, write: true, upload: true, ...defaults };
+    const room: Room = {
+      id: this.nextId++,
+      token,
+      name: token,
+      description: null,
+      imageId: null,
+      created: 0,
+      messageSequence: 0,
+      infoUpdates: 0,
+      activeUsers: 0,
+      read: true,
+      accessible: true,
+      write: true,
+      upload: true,
+      ...defaults,
+    };
     this.state.rooms.set(room.id, room);
     return room;
   }
@@ -140,7 +158,10 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
   private write(roomId: number, userId: number, patch: OverridePatch): { before: UserPermissionOverride | null; after: UserPermissionOverride | null } {
     const stored = this.state.overrides.get(key(roomId, userId));
     const before = stored ? { ...stored } : null;
-    const written: UserPermissionOverride = { ...(before ?? { roomId, userId, banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false, visibleMod: true }), ...patch };
+    const written: UserPermissionOverride = {
+      ...(before ?? { roomId, userId, banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false, visibleMod: true }),
+      ...patch,
+    };
     if (isDefaultOverride(written)) {
       this.state.overrides.delete(key(roomId, userId));
       return { before, after: null };
@@ -196,11 +217,17 @@ export class FakeModerationData extends InMemoryRows<State> implements Pick<Mode
   }
 
   async duePermissionFutures(now: number, limit: number): Promise<DuePermissionFuture[]> {
-    return this.state.permissionFutures.filter((f) => f.at <= now).slice(0, limit).map(({ at: _at, ...f }) => f);
+    return this.state.permissionFutures
+      .filter((f) => f.at <= now)
+      .slice(0, limit)
+      .map(({ at: _at, ...f }) => f);
   }
 
   async dueBanFutures(now: number, limit: number): Promise<DueBanFuture[]> {
-    return this.state.banFutures.filter((f) => f.at <= now).slice(0, limit).map(({ at: _at, ...f }) => f);
+    return this.state.banFutures
+      .filter((f) => f.at <= now)
+      .slice(0, limit)
+      .map(({ at: _at, ...f }) => f);
   }
 
   async deletePermissionFutures(ids: number[]): Promise<void> {

@@ -34,8 +34,7 @@ function limiterWith(config: Partial<AppConfig>) {
   return { store, metrics, limiter };
 }
 
-const refusedCount = async (metrics: MetricsService, rule: string) =>
-  (await metrics.rateLimited.get()).values.find((v) => v.labels.rule === rule)?.value ?? 0;
+const refusedCount = async (metrics: MetricsService, rule: string) => (await metrics.rateLimited.get()).values.find((v) => v.labels.rule === rule)?.value ?? 0;
 
 describe('RateLimiter rules', () => {
   it('a rule set to 0 is off: nothing is stored, nothing to refund', async () => {

@@ -231,7 +231,16 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     }
     const whisperToId = p.whisperTo === null ? null : (this.users.get(p.whisperTo)?.id ?? null);
     if (p.whisperTo !== null && whisperToId === null) return { outcome: 'no_recipient', id: null, seqno: null };
-    const m = this.addMessage(p.roomId, p.userId, { sessionId: p.signedAs, posted: p.posted, data: p.data, signature: p.signature, filtered: p.filtered, whisperToId, whisperTo: p.whisperTo, whisperMods: p.whisperMods });
+    const m = this.addMessage(p.roomId, p.userId, {
+      sessionId: p.signedAs,
+      posted: p.posted,
+      data: p.data,
+      signature: p.signature,
+      filtered: p.filtered,
+      whisperToId,
+      whisperTo: p.whisperTo,
+      whisperMods: p.whisperMods,
+    });
     return { outcome: 'posted', id: m.id, seqno: m.seqno };
   }
 

@@ -34,7 +34,17 @@ const ROOM: Room = {
   upload: true,
 };
 
-const member: RoomPermissions = { banned: false, read: true, accessible: true, write: true, upload: true, moderator: false, admin: false, globalModerator: false, globalAdmin: false };
+const member: RoomPermissions = {
+  banned: false,
+  read: true,
+  accessible: true,
+  write: true,
+  upload: true,
+  moderator: false,
+  admin: false,
+  globalModerator: false,
+  globalAdmin: false,
+};
 const moderator: RoomPermissions = { ...member, moderator: true };
 const admin: RoomPermissions = { ...moderator, admin: true };
 
@@ -184,7 +194,7 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
     expect(repo.fileExpiries.at(-1)).toEqual({ messageIds: [m.id], mode: { at: clock.seconds() } });
   });
 
-  it('deleting all of a user\'s messages: one seqno per message plus its reactions; none to delete is a 404 using no seqno', async () => {
+  it("deleting all of a user's messages: one seqno per message plus its reactions; none to delete is a 404 using no seqno", async () => {
     const { service, repo, clock } = setup();
     const [m1, m2] = [repo.addMessage(ROOM.id, bob.id), repo.addMessage(ROOM.id, bob.id)]; // 11, 12
     const other = repo.addMessage(ROOM.id, alice.id); // 13
@@ -201,15 +211,26 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
     await expect(service.deleteAllInRoom(ROOM, member, bob, alice.sessionId)).rejects.toThrow(ForbiddenException);
   });
 
-  it('a moderator may not delete all of an admin\'s messages; an admin may', async () => {
+  it("a moderator may not delete all of an admin's messages; an admin may", async () => {
     const { service, repo } = setup();
-    repo.overrides.set(`${ROOM.id}:${bob.id}`, { roomId: ROOM.id, userId: bob.id, banned: false, read: null, accessible: null, write: null, upload: null, moderator: true, admin: true, visibleMod: true });
+    repo.overrides.set(`${ROOM.id}:${bob.id}`, {
+      roomId: ROOM.id,
+      userId: bob.id,
+      banned: false,
+      read: null,
+      accessible: null,
+      write: null,
+      upload: null,
+      moderator: true,
+      admin: true,
+      visibleMod: true,
+    });
     repo.addMessage(ROOM.id, bob.id);
     await expect(service.deleteAllInRoom(ROOM, moderator, alice, bob.sessionId)).rejects.toThrow("Only admins can delete an admin's messages");
     expect(await service.deleteAllInRoom(ROOM, admin, alice, bob.sessionId)).toBe(1);
   });
 
-  it('reactions: an add takes one seqno; adding it again changes nothing and answers the message\'s seqno', async () => {
+  it("reactions: an add takes one seqno; adding it again changes nothing and answers the message's seqno", async () => {
     const { service, repo, store } = setup();
     const m = repo.addMessage(ROOM.id, alice.id); // 11
     expect(await service.addReaction(ROOM, bob, m.id, '👍')).toEqual({ added: true, seqno: 12 });
