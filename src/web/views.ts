@@ -19,20 +19,23 @@ const roomPath = (token: string) => `/r/${encodeURIComponent(token)}`;
 
 function layout(title: string, body: Html, scripts: string[] = []): string {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>${title}</title>
-        <link rel="stylesheet" href="/static/style.css" />
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
-      </head>
-      <body>
-        <main>${body}</main>
-        ${scripts.map((src) => html`<script src="${src}" defer></script>`)}
-      </body>
-    </html> `.value;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<link rel="stylesheet" href="/static/style.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<main>
+${body}
+</main>
+${scripts.map((src) => html`<script src="${src}" defer></script>`)}
+</body>
+</html>
+`.value;
 }
 
 function activeUsers(count: number): string {
@@ -40,28 +43,19 @@ function activeUsers(count: number): string {
 }
 
 function roomImage(room: WebRoom): Html | false {
-  return room.hasImage && html`<img class="room-image" src="${roomPath(room.token)}/image" alt="" width="48" height="48" />`;
+  return room.hasImage && html`<img class="room-image" src="${roomPath(room.token)}/image" alt="" width="48" height="48">`;
 }
 
 export function indexPage(rooms: WebRoom[]): string {
   return layout(
     'Session communities',
-    html`<header>
-        <h1>Session communities</h1>
-        <p class="muted">Open a room to get its join link and QR code.</p>
-      </header>
-      <ul class="rooms">
-        ${rooms.map(
-          (room) =>
-            html`<li class="room">
-              ${roomImage(room)}
-              <div class="room-text">
-                <a href="${roomPath(room.token)}">${room.name}</a> ${room.description !== null && html`<p>${room.description}</p>`}
-                <p class="muted">${activeUsers(room.activeUsers)}</p>
-              </div>
-            </li> `,
-        )}
-      </ul>`,
+    html`<header><h1>Session communities</h1><p class="muted">Open a room to get its join link and QR code.</p></header>
+<ul class="rooms">
+${rooms.map(
+  (room) => html`<li class="room">${roomImage(room)}<div class="room-text"><a href="${roomPath(room.token)}">${room.name}</a>
+${room.description !== null && html`<p>${room.description}</p>`}<p class="muted">${activeUsers(room.activeUsers)}</p></div></li>
+`,
+)}</ul>`,
   );
 }
 
@@ -70,11 +64,9 @@ export function setupPage(): string {
   return layout(
     'Session community server',
     html`<header><h1>Your community server is running</h1></header>
-      <div class="card">
-        <p>There are no rooms yet. Create one on the server with:</p>
-        <pre class="join-url">community-server rooms add TOKEN --name "Room name"</pre>
-        <p class="muted">Then reload this page to get the room's join link and QR code.</p>
-      </div>`,
+<div class="card"><p>There are no rooms yet. Create one on the server with:</p>
+<pre class="join-url">community-server rooms add TOKEN --name "Room name"</pre>
+<p class="muted">Then reload this page to get the room's join link and QR code.</p></div>`,
   );
 }
 
@@ -82,38 +74,28 @@ export function roomPage(room: WebRoom, joinUrl: string, qrSvg: string, messages
   const invite = `${roomPath(room.token)}/invite.png`;
   return layout(
     room.name,
-    html`<header>
-        ${roomImage(room)}
-        <h1>${room.name}</h1>
-        ${room.description !== null && html`<p>${room.description}</p>`}
-        <p class="muted">${activeUsers(room.activeUsers)}</p>
-      </header>
-      <section class="card" aria-labelledby="join-heading">
-        <h2 id="join-heading">Join in Session</h2>
-        <p class="muted">Scan the QR code in Session (Join Community), or paste this link:</p>
-        <div class="join">
-          <pre class="join-url" id="join-url">${joinUrl}</pre>
-          <button type="button" id="copy" hidden>Copy</button>
-        </div>
-        <figure class="qr" id="qr">
-          ${trusted(qrSvg)}
-          <figcaption class="muted"><a href="${invite}" download>Download QR code (PNG)</a></figcaption>
-        </figure>
-      </section>
-      ${
-        messages !== null &&
-        html`<section aria-labelledby="recent-heading">
-          <h2 id="recent-heading">Recent messages</h2>
-          ${
-            messages.length === 0
-              ? html`<p class="muted">No messages yet.</p>`
-              : html`<ul class="messages">
-                  ${messages.map((m) => html`<li><span class="muted">${new Date(m.posted * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC</span> ${m.text}</li>`)}
-                </ul>`
-          }
-        </section>`
-      }
-      ${showIndexLink && html`<footer><a href="/">All rooms</a></footer>`}`,
+    html`<header>${roomImage(room)}<h1>${room.name}</h1>
+${room.description !== null && html`<p>${room.description}</p>`}<p class="muted">${activeUsers(room.activeUsers)}</p></header>
+<section class="card" aria-labelledby="join-heading">
+<h2 id="join-heading">Join in Session</h2>
+<p class="muted">Scan the QR code in Session (Join Community), or paste this link:</p>
+<div class="join"><pre class="join-url" id="join-url">${joinUrl}</pre><button type="button" id="copy" hidden>Copy</button></div>
+<figure class="qr" id="qr">${trusted(qrSvg)}<figcaption class="muted"><a href="${invite}" download>Download QR code (PNG)</a></figcaption></figure>
+</section>
+${
+  messages !== null &&
+  html`<section aria-labelledby="recent-heading"><h2 id="recent-heading">Recent messages</h2>
+${
+  messages.length === 0
+    ? html`<p class="muted">No messages yet.</p>`
+    : html`<ul class="messages">${messages.map(
+        (m) => html`<li><span class="muted">${new Date(m.posted * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC</span>
+${m.text}</li>`,
+      )}</ul>`
+}
+</section>`
+}
+${showIndexLink && html`<footer><a href="/">All rooms</a></footer>`}`,
     ['/static/copy.js'],
   );
 }
