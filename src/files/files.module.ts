@@ -2,23 +2,24 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
-import { RoomsModule } from '../rooms/rooms.module';
 import { MasterKeyring } from './encryption/master-keys';
 import { FileExpiryService } from './file-expiry.service';
 import { FileServerService } from './file-server.service';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
 import { MASTER_KEYRING, ObjectStore } from './object-store.service';
+import { RoomFiles } from './room-files';
 import { OBJECT_STORAGE } from './storage/object-storage';
 import { createObjectStorage } from './storage/storage.factory';
 import { UploadLimits } from './upload-limits';
 
 /**
  * Room files (protocol §6.6), the file server (§12), encrypted object storage and file expiry (§9.3).
- * FilesService is the face other modules use (room images, expiry scheduling, sweep, rewrap).
+ * FilesService is the face other modules use (uploads, expiry scheduling, sweep, rewrap); RoomFiles is
+ * what the rooms module changes in room files inside its own transactions.
  */
 @Module({
-  imports: [JobsModule, RoomsModule, RateLimitModule],
+  imports: [JobsModule, RateLimitModule],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },
@@ -28,7 +29,8 @@ import { UploadLimits } from './upload-limits';
     UploadLimits,
     FilesService,
     FileServerService,
+    RoomFiles,
   ],
-  exports: [FilesService, FileServerService],
+  exports: [FilesService, FileServerService, RoomFiles],
 })
 export class FilesModule {}

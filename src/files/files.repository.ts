@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -55,6 +55,31 @@ export interface RoomFileFilter {
 }
 
 const OBJECT_REF = { select: { key: true, keyId: true, wrappedKey: true } } as const;
+
+/** Files named by a post or edit (protocol §6.3, §9.3): which may attach, and the expiry they then get (null = keep). */
+export interface FilesToAttach {
+  ids: number[];
+  uploadedSince: number;
+  expiry: number | null;
+}
+
+/** A message's files when it is pinned (keep), unpinned (`uploaded + keep`, null keep = forever) or deleted (expire `at`). */
+export type MessageFilesExpiry = { keep: true } | { uploadedPlus: number | null } | { at: number };
+
+/** protocol §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
+function attachable(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
+  return Prisma.sql`files.id = ANY(${files.ids}::int[]) AND files.room = ${roomId} AND files.uploader = ${userId}
+    AND files.message IS NULL AND files.uploaded >= ${files.uploadedSince} AND files.expiry IS NOT NULL`;
+}
+
+/**
+ * The attaching UPDATE of a post made in the same statement (protocol §6.3): RoomsRepository.postMessage
+ * runs it as a CTE after its `posted` CTE (outcome, id), so a post stays one statement (issue 7).
+ */
+export function attachToPostedSql(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
+  return Prisma.sql`UPDATE files SET message = posted.id, expiry = ${files.expiry}::double precision FROM posted
+              WHERE posted.outcome = 'posted' AND ${attachable(roomId, userId, files)}`;
+}
 
 export interface ImportedFile {
   id: number;
@@ -158,10 +183,6 @@ export class FilesRepository {
     });
   }
 
-  async setRoomFileExpiry(tx: Tx, id: number, expiry: number | null): Promise<void> {
-    await tx.file.update({ where: { id }, data: { expiry } });
-  }
-
   /** Live (not yet expired) room files matching the filter, oldest first. */
   async liveRoomFiles(filter: RoomFileFilter, now: number): Promise<RoomFileListing[]> {
     const rows = await this.prisma.file.findMany({
@@ -190,6 +211,49 @@ export class FilesRepository {
   async expireRoomFiles(tx: Tx, ids: number[], now: number): Promise<number> {
     const { count } = await tx.file.updateMany({ where: { id: { in: ids } }, data: { expiry: now } });
     return count;
+  }
+
+  // --- room files changed by messages and rooms, in the caller's transaction (protocol §6.3, §6.5, §9.3)
+
+  /**
+   * Attaches the poster's recent, unattached, expiring uploads of this room to a message and gives
+   * them the attached expiry (null = keep). Other ids are ignored (protocol §6.3).
+   */
+  async attachToMessage(tx: Tx, roomId: number, userId: number, messageId: number, files: FilesToAttach): Promise<number> {
+    if (files.ids.length === 0) return 0;
+    return tx.$executeRaw`UPDATE files SET message = ${messageId}, expiry = ${files.expiry} WHERE ${attachable(roomId, userId, files)}`;
+  }
+
+  async setMessageFilesExpiry(tx: Tx, messageIds: number[], mode: MessageFilesExpiry): Promise<void> {
+    if (messageIds.length === 0) return;
+    const expiry =
+      'keep' in mode
+        ? Prisma.sql`NULL`
+        : 'at' in mode
+          ? Prisma.sql`${mode.at}::double precision`
+          : mode.uploadedPlus === null
+            ? Prisma.sql`NULL`
+            : Prisma.sql`uploaded + ${mode.uploadedPlus}::double precision`;
+    await tx.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE message = ANY(${messageIds}::int[])`;
+  }
+
+  /** protocol §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
+  async expireUploadsOf(tx: Tx, roomId: number, userId: number, at: number): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE files SET expiry = ${at}
+      WHERE room = ${roomId} AND uploader = ${userId} AND id IS DISTINCT FROM (SELECT image FROM rooms WHERE id = ${roomId})
+        AND (expiry IS NULL OR expiry > ${at})`;
+  }
+
+  /** Locks the file if it is one of this room's and has not expired (room image candidates, protocol §6.2). */
+  async lockLiveRoomFile(tx: Tx, roomId: number, fileId: number, at: number): Promise<boolean> {
+    const rows = await tx.$queryRaw<unknown[]>`
+      SELECT 1 FROM files WHERE id = ${fileId} AND room = ${roomId} AND (expiry IS NULL OR expiry > ${at}) FOR UPDATE`;
+    return rows.length > 0;
+  }
+
+  async setRoomFileExpiry(tx: Tx, id: number, expiry: number | null): Promise<void> {
+    await tx.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE id = ${id}`;
   }
 
   /** Due room files: expiry reached, or the room is gone (protocol §8 `files.room` SET NULL). */

@@ -8,7 +8,6 @@ import { FileExpiryService, type SweepResult } from './file-expiry.service';
 import { FilesRepository, type ImportedFile, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { RoomsService } from '../rooms/rooms.service';
 import { UploadLimits } from './upload-limits';
 
 export interface RoomFileDownload {
@@ -38,7 +37,6 @@ export class FilesService {
     private readonly limits: UploadLimits,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
-    private readonly rooms: RoomsService,
   ) {}
 
   /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
@@ -85,18 +83,6 @@ export class FilesService {
   /** Live room files matching the filter, oldest first (CLI). */
   listRoomFiles(filter: RoomFileFilter, now: number): Promise<RoomFileListing[]> {
     return this.repo.liveRoomFiles(filter, now);
-  }
-
-  /**
-   * Deletes room files (CLI): they expire now, so reads 404 at once and the sweep removes rows and
-   * objects (protocol §9.3); a room image among them is cleared from its room first. Returns how many.
-   */
-  async expireRoomFiles(ids: number[], now: number): Promise<number> {
-    if (ids.length === 0) return 0;
-    return this.repo.transaction(async (tx) => {
-      await this.rooms.clearImages(ids, tx);
-      return this.repo.expireRoomFiles(tx, ids, now);
-    });
   }
 
   /**

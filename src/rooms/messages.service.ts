@@ -8,7 +8,9 @@ import { buildReactions, messageJson, sinceRowJson, type MessageJson, type React
 import type { RoomPermissions } from './permissions';
 import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
 import { PostRules } from './post-rules';
-import { RoomsRepository, type FilesToAttach, type MessageRow, type Tx, type Viewer } from './rooms.repository';
+import type { FilesToAttach } from '../files/files.repository';
+import { RoomFiles } from '../files/room-files';
+import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
 export interface NewMessage {
@@ -56,6 +58,7 @@ export class MessagesService {
     private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly files: RoomFiles,
   ) {}
 
   // ---- reads
@@ -196,7 +199,7 @@ export class MessagesService {
       if (m.userId !== user.id) throw new ForbiddenException('Only the author can edit a message');
       const at = this.clock.seconds();
       await this.repo.replaceData(id, edit.data, edit.signature, user.sessionId, seqno, at, tx);
-      await this.repo.attachFiles(room.id, user.id, id, this.filesToAttach(edit.files, at), tx);
+      await this.files.attach(tx, room.id, user.id, id, this.filesToAttach(edit.files, at));
     });
   }
 
@@ -223,7 +226,7 @@ export class MessagesService {
     const at = this.clock.seconds();
     await this.repo.replaceData(m.id, null, null, null, seqno, at, tx);
     await this.rooms.unpinIn(roomId, m.id, tx);
-    await this.repo.setMessageFilesExpiry([m.id], { at }, tx);
+    await this.files.setMessageFilesExpiry(tx, [m.id], { at });
   }
 
   /**
@@ -276,7 +279,7 @@ export class MessagesService {
           if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
           await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
         }
-        await this.repo.expireUploadsOf(room.id, userId, this.clock.seconds(), tx);
+        await this.files.expireUploadsOf(tx, room.id, userId, this.clock.seconds());
         if (ids.length === 0) throw new NoChange();
         return ids.length;
       })

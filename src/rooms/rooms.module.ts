@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FilesModule } from '../files/files.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { MessagesService } from './messages.service';
 import { PostRules } from './post-rules';
@@ -10,7 +11,7 @@ import { RoomsService } from './rooms.service';
  * and MessagesService are the public face; their routes are declared in api/.
  */
 @Module({
-  imports: [RateLimitModule],
+  imports: [RateLimitModule, FilesModule],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules],
   exports: [RoomsService, MessagesService],
 })

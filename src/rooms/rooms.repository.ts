@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { queryPrepared } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
+import { attachToPostedSql, type FilesToAttach } from '../files/files.repository';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
 import { canonicalSessionId } from '../users/session-id';
 import { SYSTEM_USER_ID } from '../users/system-user';
@@ -27,13 +28,6 @@ export interface MessageRow {
   whisperToId: number | null;
   whisperTo: string | null;
   whisperMods: boolean;
-}
-
-/** Files named by a post or edit (protocol §6.3, §9.3): which may attach, and the expiry they then get (null = keep). */
-export interface FilesToAttach {
-  ids: number[];
-  uploadedSince: number;
-  expiry: number | null;
 }
 
 /** A post as scs_post_message stores it; whisperTo is the recipient's session id, repeatSince null = no window. */
@@ -98,12 +92,6 @@ function visibleTo(viewer: Viewer): Prisma.Sql {
   if (viewer.userId === null) return Prisma.sql`m.whisper IS NULL AND NOT m.whisper_mods`;
   if (viewer.moderator) return Prisma.sql`(m.whisper_mods OR m.whisper IS NULL OR m.whisper = ${viewer.userId} OR m."user" = ${viewer.userId})`;
   return Prisma.sql`(m.whisper = ${viewer.userId} OR (m.whisper IS NULL AND NOT m.whisper_mods))`;
-}
-
-/** protocol §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
-function attachable(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
-  return Prisma.sql`files.id = ANY(${files.ids}::int[]) AND files.room = ${roomId} AND files.uploader = ${userId}
-    AND files.message IS NULL AND files.uploaded >= ${files.uploadedSince} AND files.expiry IS NOT NULL`;
 }
 
 /** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
@@ -412,8 +400,7 @@ export class RoomsRepository {
       p.files.ids.length === 0
         ? post
         : Prisma.sql`WITH posted AS (${post}),
-            attached AS (UPDATE files SET message = posted.id, expiry = ${p.files.expiry}::double precision FROM posted
-              WHERE posted.outcome = 'posted' AND ${attachable(p.roomId, p.userId, p.files)})
+            attached AS (${attachToPostedSql(p.roomId, p.userId, p.files)})
             SELECT outcome, id, seqno FROM posted`,
     );
     return rows[0];
@@ -503,50 +490,6 @@ export class RoomsRepository {
     const only = messageId === null ? Prisma.empty : Prisma.sql`AND message = ${messageId}`;
     const rows = await db.$queryRaw<Array<{ message: number }>>`DELETE FROM pinned_messages WHERE room = ${roomId} ${only} RETURNING message`;
     return rows.map((r) => r.message);
-  }
-
-  // ---- file expiry effects (protocol §9.3); storage and the expiry job belong to the files module
-
-  /**
-   * Attaches the poster's recent, unattached, expiring uploads of this room to a message and gives
-   * them the attached expiry (null = keep). Other ids are ignored (protocol §6.3).
-   */
-  async attachFiles(roomId: number, userId: number, messageId: number, files: FilesToAttach, db: Tx): Promise<number> {
-    if (files.ids.length === 0) return 0;
-    return db.$executeRaw`UPDATE files SET message = ${messageId}, expiry = ${files.expiry} WHERE ${attachable(roomId, userId, files)}`;
-  }
-
-  /** Pinned messages keep their files; unpinned ones get `uploaded + keep` (null keep = forever). */
-  async setMessageFilesExpiry(messageIds: number[], mode: { keep: true } | { uploadedPlus: number | null } | { at: number }, db: Tx): Promise<void> {
-    if (messageIds.length === 0) return;
-    const expiry =
-      'keep' in mode
-        ? Prisma.sql`NULL`
-        : 'at' in mode
-          ? Prisma.sql`${mode.at}::double precision`
-          : mode.uploadedPlus === null
-            ? Prisma.sql`NULL`
-            : Prisma.sql`uploaded + ${mode.uploadedPlus}::double precision`;
-    await db.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE message = ANY(${messageIds}::int[])`;
-  }
-
-  /** protocol §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
-  async expireUploadsOf(roomId: number, userId: number, at: number, db: Tx): Promise<void> {
-    await db.$executeRaw`
-      UPDATE files SET expiry = ${at}
-      WHERE room = ${roomId} AND uploader = ${userId} AND id IS DISTINCT FROM (SELECT image FROM rooms WHERE id = ${roomId})
-        AND (expiry IS NULL OR expiry > ${at})`;
-  }
-
-  /** A file of this room that has not expired (room image candidates, protocol §6.2). */
-  async liveRoomFile(roomId: number, fileId: number, at: number, db: Tx): Promise<boolean> {
-    const rows = await db.$queryRaw<unknown[]>`
-      SELECT 1 FROM files WHERE id = ${fileId} AND room = ${roomId} AND (expiry IS NULL OR expiry > ${at}) FOR UPDATE`;
-    return rows.length > 0;
-  }
-
-  async setFileExpiry(fileId: number, expiry: number | null, db: Tx): Promise<void> {
-    await db.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE id = ${fileId}`;
   }
 
   // ---- users

@@ -11,6 +11,7 @@ import { moderatorLists, permissionFields, roomJson, type RoomJson } from './roo
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
+import { RoomFiles } from '../files/room-files';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (protocol §6.2). */
@@ -68,6 +69,7 @@ export class RoomsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
+    private readonly files: RoomFiles,
   ) {
     const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
@@ -224,9 +226,17 @@ export class RoomsService {
     return this.repo.bumpInfoUpdatesOf(roomIds, tx);
   }
 
-  /** Files about to be deleted stop being room images (one more info_updates for each such room). */
-  clearImages(fileIds: number[], tx: Tx): Promise<void> {
-    return fileIds.length ? this.repo.clearImages(fileIds, tx) : Promise.resolve();
+  /**
+   * Deletes room files (CLI): they expire now, so reads 404 at once and the files sweep removes rows
+   * and objects (protocol §9.3); a room image among them is cleared from its room first (one more
+   * info_updates there). Returns how many files there were.
+   */
+  async deleteRoomFiles(fileIds: number[], now: number): Promise<number> {
+    if (fileIds.length === 0) return 0;
+    return this.repo.transaction(async (tx) => {
+      await this.repo.clearImages(fileIds, tx);
+      return this.files.expire(tx, fileIds, now);
+    });
   }
 
   /** Adds `by` to the room's info_updates (protocol §7.3) inside the caller's transaction; returns the new value. */
@@ -304,11 +314,9 @@ export class RoomsService {
   /** protocol §9.3: the new image becomes permanent, the old one expires now. */
   private async replaceImage(room: Room, fileId: number, tx: Tx): Promise<void> {
     const at = this.clock.seconds();
-    if (!(await this.repo.liveRoomFile(room.id, fileId, at, tx))) {
+    if (!(await this.files.makeRoomImage(tx, room.id, fileId, room.imageId, at))) {
       throw new HttpException('Room image must be a current file uploaded to this room', HttpStatus.NOT_ACCEPTABLE);
     }
-    await this.repo.setFileExpiry(fileId, null, tx);
-    if (room.imageId !== null) await this.repo.setFileExpiry(room.imageId, at, tx);
   }
 
   // ---- pins (protocol §6.5)
@@ -317,7 +325,7 @@ export class RoomsService {
     return this.repo.transaction(async (tx) => {
       if (!(await this.repo.regularMessageExists(room.id, messageId, tx))) throw new NotFoundException('No such message');
       await this.repo.pin(room.id, messageId, user.id, this.clock.seconds(), tx);
-      await this.repo.setMessageFilesExpiry([messageId], { keep: true }, tx);
+      await this.files.setMessageFilesExpiry(tx, [messageId], { keep: true });
       return { info_updates: await this.repo.bumpInfoUpdates(room.id, 1, tx) };
     });
   }
@@ -336,7 +344,7 @@ export class RoomsService {
     const ids = await this.repo.unpin(roomId, messageId, tx);
     if (ids.length) {
       await this.repo.bumpInfoUpdates(roomId, ids.length, tx);
-      await this.repo.setMessageFilesExpiry(ids, { uploadedPlus: this.config.FILE_EXPIRY || null }, tx);
+      await this.files.setMessageFilesExpiry(tx, ids, { uploadedPlus: this.config.FILE_EXPIRY || null });
     }
     return ids.length;
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { FilesService } from '../../files/files.service';
 import type { RoomFileFilter } from '../../files/files.repository';
+import { RoomsService } from '../../rooms/rooms.service';
 import { UsersService } from '../../users/users.service';
 import type { CliContext } from '../context';
 import { formatBytes, table, UsageError } from '../io';
@@ -68,7 +69,7 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
         targets = filter ? (await service.listRoomFiles(filter, now)).map((f) => f.id) : [];
         if (targets.length > 0 && !opts.yes) throw new UsageError(`${targets.length} file(s) match; run again with --yes to delete them`);
       }
-      const expired = await service.expireRoomFiles(targets, now);
+      const expired = await (await ctx.get(RoomsService)).deleteRoomFiles(targets, now);
       // Deleted = expired now (protocol §9.3): downloads 404 at once; the sweep removes rows and objects.
       await service.sweep();
       ctx.out(`Deleted ${expired} file(s)`);

@@ -1,10 +1,12 @@
 // ModerationService without a database: who may ban whom and where, what a ban writes (override,
 // info_updates, scheduled unban), moderator grants, and the periodic job applying what is due.
 // ModerationRepository, RoomsRepository and UsersRepository are FakeModerationData; UsersService and
-// RoomsService are the real ones.
+// RoomsService are the real ones (no file is touched: RoomFiles has an empty FilesRepository).
 import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import type { ChangeFeed } from '../../../src/cache/change-feed';
 import type { ServerKey } from '../../../src/config/server-key';
+import type { FilesRepository } from '../../../src/files/files.repository';
+import { RoomFiles } from '../../../src/files/room-files';
 import type { User } from '../../../src/generated/prisma/client';
 import type { ModerationRepository } from '../../../src/moderation/moderation.repository';
 import { ModerationService } from '../../../src/moderation/moderation.service';
@@ -24,7 +26,7 @@ function setup() {
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
   const clock = new FixedClock();
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
-  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock);
+  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})));
   const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms);
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));

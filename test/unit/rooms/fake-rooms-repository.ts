@@ -1,8 +1,10 @@
 // RoomsRepository in memory: the message_sequence counter of each room, message rows with their
 // three seqnos, reactions and pins, with the contracts of the SQL behind them (scs_post_message,
-// UPDATE … RETURNING).
+// UPDATE … RETURNING); and the FilesRepository writes the rooms module makes (through RoomFiles),
+// recorded in the same state so a rolled-back transaction drops them too.
+import type { FilesRepository, FilesToAttach, MessageFilesExpiry, Tx } from '../../../src/files/files.repository';
 import type { UserPermissionOverride } from '../../../src/generated/prisma/client';
-import type { FilesToAttach, MessageRow, NewPostRow, PostOutcome, RoomsRepository } from '../../../src/rooms/rooms.repository';
+import type { MessageRow, NewPostRow, PostOutcome, RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { InMemoryRows } from '../support/fakes';
 
 type Used =
@@ -12,9 +14,6 @@ type Used =
   | 'regularMessageExists'
   | 'replaceData'
   | 'setReactionsSeqno'
-  | 'attachFiles'
-  | 'setMessageFilesExpiry'
-  | 'expireUploadsOf'
   | 'removeReactions'
   | 'addReaction'
   | 'distinctReactions'
@@ -28,7 +27,9 @@ type Used =
   | 'userFlags'
   | 'override';
 
-export type FileExpiryChange = { messageIds: number[]; mode: { keep: true } | { uploadedPlus: number | null } | { at: number } };
+type FilesUsed = 'attachToMessage' | 'setMessageFilesExpiry' | 'expireUploadsOf';
+
+export type FileExpiryChange = { messageIds: number[]; mode: MessageFilesExpiry };
 
 interface State {
   sequence: Map<number, number>;
@@ -42,7 +43,7 @@ interface State {
   expiredUploads: Array<{ roomId: number; userId: number; at: number }>;
 }
 
-export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<RoomsRepository, Used> {
+export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<RoomsRepository, Used>, Pick<FilesRepository, FilesUsed> {
   private nextId = 1;
   /** Known users: session id → user id (and moderator/admin flags). */
   readonly users = new Map<string, { id: number; moderator: boolean; admin: boolean }>();
@@ -166,16 +167,16 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     Object.assign(m, { seqnoReactions: seqno, seqno: Math.max(m.seqnoData, seqno) });
   }
 
-  async attachFiles(_roomId: number, _userId: number, messageId: number, files: FilesToAttach): Promise<number> {
+  async attachToMessage(_tx: Tx, _roomId: number, _userId: number, messageId: number, files: FilesToAttach): Promise<number> {
     this.state.attached.push({ messageId, files });
     return files.ids.length;
   }
 
-  async setMessageFilesExpiry(messageIds: number[], mode: FileExpiryChange['mode']): Promise<void> {
+  async setMessageFilesExpiry(_tx: Tx, messageIds: number[], mode: MessageFilesExpiry): Promise<void> {
     if (messageIds.length) this.state.fileExpiries.push({ messageIds, mode });
   }
 
-  async expireUploadsOf(roomId: number, userId: number, at: number): Promise<void> {
+  async expireUploadsOf(_tx: Tx, roomId: number, userId: number, at: number): Promise<void> {
     this.state.expiredUploads.push({ roomId, userId, at });
   }
 

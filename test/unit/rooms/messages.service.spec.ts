@@ -1,10 +1,12 @@
 // MessagesService without a database: the seqnos it assigns when posting, editing, deleting and
 // reacting (protocol §7.1), and what it decides around scs_post_message (whispers, repeats, the
-// post rate limit, file attachment). RoomsRepository is FakeRoomsRepository.
+// post rate limit, file attachment). RoomsRepository and FilesRepository are FakeRoomsRepository.
 import { ForbiddenException, HttpException, NotFoundException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ChangeFeed } from '../../../src/cache/change-feed';
 import type { AppConfig } from '../../../src/config/config';
+import type { FilesRepository } from '../../../src/files/files.repository';
+import { RoomFiles } from '../../../src/files/room-files';
 import type { Room } from '../../../src/generated/prisma/client';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { RateLimiter } from '../../../src/rate-limit/rate-limiter';
@@ -66,10 +68,11 @@ function setup(config: Partial<AppConfig> = {}) {
   for (const u of [alice, bob]) repo.addUser(u.id, u.sessionId);
   const clock = new FixedClock();
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
-  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock);
+  const files = new RoomFiles(asFake<FilesRepository>(repo));
+  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files);
   const store = new MemoryRateLimitStore();
   const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService());
-  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg), limiter, cfg, clock);
+  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg), limiter, cfg, clock, files);
   return { service, repo, clock, store, cfg };
 }
 
