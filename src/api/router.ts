@@ -77,11 +77,12 @@ export class InnerRouter {
   /**
    * A request from outside: it authenticates itself, its nonce makes its retries safe (a retried
    * write gets the original's kept reply), and what it changed is in this process's caches before
-   * the reply leaves (read-your-writes). `log`: the outer HTTP request's logger.
+   * the reply leaves (read-your-writes). `log`: the outer HTTP request's logger; `arrivedAt`: when
+   * the HTTP request arrived (performance.now()), for admission control.
    */
-  async handle(inner: InnerRequest, log?: FastifyBaseLogger): Promise<InnerResponse> {
+  async handle(inner: InnerRequest, log?: FastifyBaseLogger, arrivedAt = performance.now()): Promise<InnerResponse> {
     const queueFull = this.admission.waiting >= this.config.ADMISSION_MAX_QUEUE;
-    const release = await this.admission.acquire();
+    const release = await this.admission.acquire(performance.now() - arrivedAt);
     if (!release) {
       this.metrics.admissionRefusals.inc({ reason: queueFull ? 'queue_full' : 'queue_timeout' });
       return this.refuse(inner, log, OVERLOADED);

@@ -83,11 +83,11 @@ export const configSchema = z.object({
   /** Seconds one onion request may run: sub-requests of a batch not started by then answer 503. */
   REQUEST_DEADLINE: num(5, 0.1),
   /** Onion requests served at once per process (0 = no admission control); more wait, see below. */
-  ADMISSION_MAX_IN_FLIGHT: int(64, 0),
+  ADMISSION_MAX_IN_FLIGHT: int(16, 0),
   /** Requests waiting for a slot; past this they are refused at once with 503. */
   ADMISSION_MAX_QUEUE: int(1024, 0),
   /** Seconds a request may wait for a slot before it is refused with 503 and Retry-After. */
-  ADMISSION_QUEUE_TIMEOUT: num(0.5, 0),
+  ADMISSION_QUEUE_TIMEOUT: num(0.25, 0),
   RETRY_REPLY_WINDOW: int(120, 0),
   /** Replies larger than this are not kept for retries (the retry then gets the reference 425). */
   RETRY_REPLY_MAX_BYTES: int(262_144, 0),
