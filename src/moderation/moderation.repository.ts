@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { Prisma, UserPermissionOverride } from '../generated/prisma/client';
-import type { OverrideFlags } from './permission-object';
+import type { FutureEntry, OverrideFlags } from './permission-object';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
@@ -15,14 +15,7 @@ export interface PermissionFlagsPatch {
 }
 
 /** One scheduled change as the futurePermissions endpoints list it (protocol §6.7). */
-export interface FutureRow {
-  sessionId: string;
-  at: number;
-  read: boolean | null;
-  write: boolean | null;
-  upload: boolean | null;
-  banned: boolean | null;
-}
+export type FutureRow = FutureEntry;
 
 export interface OverrideWithSessionId extends UserPermissionOverride {
   sessionId: string;
