@@ -38,14 +38,9 @@ export class AdmissionControl {
     return this.queue.length;
   }
 
-  /**
-   * A slot, or null when none came free within the wait (or the queue is full). `waitedMs`: how long
-   * the request already waited before it got here (a busy event loop delays everything before the
-   * router): it counts against the same wait, so a request that is already late is refused at once.
-   */
-  acquire(waitedMs = 0): Promise<Release | null> {
+  /** A slot, or null when none came free within the wait (or the queue is full). */
+  acquire(): Promise<Release | null> {
     if (this.limits.maxInFlight === 0) return Promise.resolve(() => undefined);
-    if (waitedMs >= this.limits.queueTimeoutMs) return Promise.resolve(null);
     if (this.inFlight < this.limits.maxInFlight && this.queue.length === 0) return Promise.resolve(this.take());
     if (this.queue.length >= this.limits.maxQueue) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -55,7 +50,7 @@ export class AdmissionControl {
           const at = this.queue.indexOf(waiter);
           if (at >= 0) this.queue.splice(at, 1);
           resolve(null);
-        }, this.limits.queueTimeoutMs - waitedMs),
+        }, this.limits.queueTimeoutMs),
       };
       this.queue.push(waiter);
     });

@@ -77,12 +77,12 @@ export class InnerRouter {
   /**
    * A request from outside: it authenticates itself, its nonce makes its retries safe (a retried
    * write gets the original's kept reply), and what it changed is in this process's caches before
-   * the reply leaves (read-your-writes). `log`: the outer HTTP request's logger; `arrivedAt`: when
-   * the HTTP request arrived (performance.now()), for admission control.
+   * the reply leaves (read-your-writes). `log`: the outer HTTP request's logger. Admission counts
+   * from here, once the body is in: a slow upload's transfer is not a wait for a slot.
    */
-  async handle(inner: InnerRequest, log?: FastifyBaseLogger, arrivedAt = performance.now()): Promise<InnerResponse> {
+  async handle(inner: InnerRequest, log?: FastifyBaseLogger): Promise<InnerResponse> {
     const queueFull = this.admission.waiting >= this.config.ADMISSION_MAX_QUEUE;
-    const release = await this.admission.acquire(performance.now() - arrivedAt);
+    const release = await this.admission.acquire();
     if (!release) {
       this.metrics.admissionRefusals.inc({ reason: queueFull ? 'queue_full' : 'queue_timeout' });
       return this.refuse(inner, log, OVERLOADED);

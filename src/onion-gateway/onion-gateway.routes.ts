@@ -76,14 +76,13 @@ export class OnionGatewayRoutes implements OnModuleInit {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const body = Buffer.isBuffer(req.body) ? req.body : undefined;
-    const res = await this.router.handle({ method: req.method, target: req.url, headers, body }, req.log, performance.now() - reply.elapsedTime);
+    const res = await this.router.handle({ method: req.method, target: req.url, headers, body }, req.log);
     return reply.code(res.code).headers(res.headers).send(res.body);
   }
 
   private async serve(version: OnionVersion, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    // Fastify's elapsed time counts from the request's arrival: reading the body and a busy event loop included.
-    const outcome = await this.gateway.handle(version, body, req.log, performance.now() - reply.elapsedTime);
+    const outcome = await this.gateway.handle(version, body, req.log);
     if (!outcome.ok) return reply.code(400).header('content-type', TEXT).send(outcome.reason);
     const type = version === 'v4' ? 'application/octet-stream' : TEXT;
     return reply.code(200).header('content-type', type).send(outcome.payload);

@@ -36,7 +36,7 @@ export class OnionGatewayService {
   }
 
   /** `log`: the outer request's logger, for the inner request's line. */
-  async handle(version: OnionVersion, body: Buffer, log?: FastifyBaseLogger, arrivedAt?: number): Promise<OnionOutcome> {
+  async handle(version: OnionVersion, body: Buffer, log?: FastifyBaseLogger): Promise<OnionOutcome> {
     let frame;
     try {
       frame = parseOnionFrame(body);
@@ -61,13 +61,13 @@ export class OnionGatewayService {
 
     if (version === 'v4') {
       const inner = decodeV4Request(plaintext);
-      const reply = inner ? encodeV4Reply(await this.router.handle(inner, log, arrivedAt)) : INVALID_V4_REPLY;
+      const reply = inner ? encodeV4Reply(await this.router.handle(inner, log)) : INVALID_V4_REPLY;
       return { ok: true, payload: onionEncrypt(encType, key, reply) };
     }
     const inner = decodeV3Request(plaintext);
     let reply = INVALID_V3_REPLY;
     if (inner) {
-      const res = await this.router.handle(inner, log, arrivedAt);
+      const res = await this.router.handle(inner, log);
       reply = v3ReplyBody(res.code, res.body);
     }
     // v3 replies travel base64-encoded (protocol §4.6).

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createTestContext, type TestContext } from '../../support/context';
 
 // Hardening (issue 19 item 1 and "Overload"): one onion request does bounded work, and a process
@@ -92,5 +93,35 @@ describe("a batch's sub-replies share one reply budget", () => {
   it('a sequence stops at the first sub-reply that no longer fits', async () => {
     const res = await ctx.anon().sequence([caps, caps, caps, caps]);
     expect(res.items.map((i) => i.code)).toEqual([200, 200, 503]);
+  });
+});
+
+describe('admission counts from a complete request', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext({ config: { ADMISSION_QUEUE_TIMEOUT: 0.05 } });
+  });
+  afterAll(() => ctx.close());
+
+  it('a body that takes longer to arrive than the queue timeout is served (a slow upload is not a wait for a slot)', async () => {
+    const built = ctx.anon().buildOnionRequest({ method: 'GET', path: '/capabilities' });
+    const third = Math.ceil(built.frame.length / 3);
+    const { status, body } = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(
+        `${ctx.url}${built.path}`,
+        { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': built.frame.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        },
+      );
+      req.on('error', reject);
+      // Three parts 100 ms apart: 200 ms of transfer against a 50 ms queue timeout.
+      req.write(built.frame.subarray(0, third));
+      setTimeout(() => req.write(built.frame.subarray(third, 2 * third)), 100);
+      setTimeout(() => req.end(built.frame.subarray(2 * third)), 200);
+    });
+    expect(built.decodeReply(body, status).code).toBe(200);
   });
 });
