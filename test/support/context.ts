@@ -77,6 +77,11 @@ export async function createTestContext(options: { config?: Partial<AppConfig>; 
     UPLOAD_QUOTA_BYTES: 100_000_000_000,
     FILE_SERVER_UPLOAD_RATE: 100_000,
     FILE_SERVER_UPLOAD_BYTES_RATE: 100_000_000_000,
+    // Admission control stays on, but out of reach: tests fire bursts of concurrent requests on a
+    // loaded 2-core machine (two jest workers, PostgreSQL, s3rver), where a slot can take longer than
+    // the production wait; test/integration/gateway/bounded-work.spec.ts sets its own limits.
+    ADMISSION_MAX_IN_FLIGHT: 256,
+    ADMISSION_QUEUE_TIMEOUT: 30,
     ...(wantsS3
       ? {
           S3_ENDPOINT: s3Endpoint,
