@@ -110,16 +110,26 @@ export function readBatch(body: Buffer | undefined, limits: BatchLimits, budget?
   const size = body?.length ?? 0;
   if (size > limits.maxBytes) throw new PayloadTooLargeException(`Batch request body of ${size} bytes exceeds the limit of ${limits.maxBytes}`);
   const value = parseJsonBody(body, limits.jsonMaxDepth);
-  if (budget && Array.isArray(value) && value.length <= limits.maxRequests && value.length > budget.remaining) {
-    throw new BadRequestException(`Invalid batch request: more than ${budget.limit} sub-requests in one request (those of nested batches count too)`);
-  }
+  if (budget && Array.isArray(value) && value.length <= limits.maxRequests) spend(budget, value.length);
   return parseBatch(value, limits.maxRequests);
 }
+
+/** Takes `count` sub-requests from the onion request's budget; 400 when they are more than it has left. */
+function spend(budget: RequestScope['budget'], count: number): void {
+  if (count > budget.remaining) {
+    throw new BadRequestException(`Invalid batch request: more than ${budget.limit} sub-requests in one request (those of nested batches count too)`);
+  }
+}
+
+/** Bodies of outer batches already parsed to tell whether they only read: the route runs them without parsing again (the poll path). */
+const parsedBatches = new WeakMap<Buffer, InnerRequest[]>();
 
 /** A batch of reads only (every poll): its retry may simply run again, so no reply is kept for it. */
 export function batchOnlyReads(body: Buffer | undefined, limits: BatchLimits): boolean {
   try {
-    return readBatch(body, limits).every((r) => r.method === 'GET');
+    const requests = readBatch(body, limits);
+    if (body) parsedBatches.set(body, requests);
+    return requests.every((r) => r.method === 'GET');
   } catch {
     // A bad body is refused by the route itself, after authentication.
     return false;
@@ -132,7 +142,9 @@ export function batchOnlyReads(body: Buffer | undefined, limits: BatchLimits): b
  * every nesting level draw on one budget per onion request, so nesting cannot multiply the work.
  */
 export async function runBatch(mode: 'batch' | 'sequence', req: RouteRequest, limits: BatchLimits): Promise<Buffer> {
-  const requests = readBatch(req.rawBody, limits, req.scope.budget);
+  const parsed = parsedBatches.get(req.rawBody);
+  if (parsed) spend(req.scope.budget, parsed.length);
+  const requests = parsed ?? readBatch(req.rawBody, limits, req.scope.budget);
   req.scope.budget.remaining -= requests.length;
   const user: AuthenticatedUser | null = req.user;
   const replies = new ReplyBudget(limits.maxReplyBytes);
