@@ -27,6 +27,8 @@ const RECOVERY_LIMIT_MS = 30_000;
 
 const redis = new OwnRedis();
 const s3 = new OwnS3();
+/** The servers' storage: this spec's own S3-protocol server (it stops and starts it). */
+const storage = () => ({ STORAGE_DRIVER: 's3' as const, S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'faults', S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' });
 let proxy: TcpProxy;
 let ctx: TestContext;
 let server: RunningServer;
@@ -47,11 +49,7 @@ beforeAll(async () => {
     ROLE: 'api',
     DATABASE_URL: proxied.toString(),
     REDIS_URL: redis.url,
-    STORAGE_DRIVER: 's3',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: 'faults',
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
+    ...storage(),
     S3_PATH_STYLE: true,
     RATE_LIMIT_POSTS: 0,
     JOB_LOCK_DURATION: 1,
@@ -285,11 +283,7 @@ it('a worker that dies mid-job: the job goes back to the queue and another worke
   await ctx.startReplica({
     ROLE: 'worker',
     REDIS_URL: redis.url,
-    STORAGE_DRIVER: 's3',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: 'faults',
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
+    ...storage(),
     JOB_LOCK_DURATION: 1,
   });
   const tookMs = await eventually(async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 20_000, 'the retried expiry job').catch(async (err: Error) => {

@@ -15,7 +15,7 @@ import {
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { SYSTEM_USER_ID } from '../../../src/users/system-user';
-import { InMemoryRows } from '../support/fakes';
+import { InMemoryRows, roomRow } from '../support/fakes';
 
 type ModerationUsed =
   | 'transaction'
@@ -70,22 +70,7 @@ export class FakeModerationData
   }
 
   addRoom(token: string, defaults: Partial<Pick<Room, 'read' | 'accessible' | 'write' | 'upload'>> = {}): Room {
-    const room: Room = {
-      id: this.nextId++,
-      token,
-      name: token,
-      description: null,
-      imageId: null,
-      created: 0,
-      messageSequence: 0,
-      infoUpdates: 0,
-      activeUsers: 0,
-      read: true,
-      accessible: true,
-      write: true,
-      upload: true,
-      ...defaults,
-    };
+    const room = roomRow({ id: this.nextId++, token, ...defaults });
     this.state.rooms.set(room.id, room);
     return room;
   }

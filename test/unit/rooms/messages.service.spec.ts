@@ -17,24 +17,10 @@ import { PostRules } from '../../../src/rooms/post-rules';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
-import { asFake, FixedClock, MemoryRateLimitStore, unitConfig } from '../support/fakes';
+import { asFake, FixedClock, MemoryRateLimitStore, roomRow, unitConfig } from '../support/fakes';
 import { FakeRoomsRepository } from './fake-rooms-repository';
 
-const ROOM: Room = {
-  id: 7,
-  token: 'lobby',
-  name: 'Lobby',
-  description: null,
-  imageId: null,
-  created: 0,
-  messageSequence: 10,
-  infoUpdates: 0,
-  activeUsers: 0,
-  read: true,
-  accessible: true,
-  write: true,
-  upload: true,
-};
+const ROOM: Room = roomRow({ id: 7, token: 'lobby', name: 'Lobby', messageSequence: 10 });
 
 const member: RoomPermissions = {
   banned: false,

@@ -2,6 +2,7 @@
 // Redis or a server. Each fake implements the methods the service calls, with their real signatures.
 import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { Clock } from '../../../src/core/clock';
+import type { Room } from '../../../src/generated/prisma/client';
 import type { Tx } from '../../../src/rooms/rooms.repository';
 import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
 
@@ -72,4 +73,22 @@ export class MemoryRateLimitStore implements Pick<RateLimitStore, 'key' | 'consu
     this.refunded.push(place);
     this.used.set(place.key, (this.used.get(place.key) ?? 0) - place.points);
   }
+}
+
+/** A room row as the database holds it: everyone may read, access, write and upload (protocol §8 defaults). */
+export function roomRow(fields: Pick<Room, 'id' | 'token'> & Partial<Room>): Room {
+  return {
+    name: fields.token,
+    description: null,
+    imageId: null,
+    created: 0,
+    messageSequence: 0,
+    infoUpdates: 0,
+    activeUsers: 0,
+    read: true,
+    accessible: true,
+    write: true,
+    upload: true,
+    ...fields,
+  };
 }
