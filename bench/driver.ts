@@ -40,14 +40,32 @@ function send(agent: Agent, url: URL, path: string, frame: Buffer, timeoutMs: nu
 }
 
 function build(job: DriverJob): BuiltOnionRequest[] {
-  const clients = job.userSeeds.map((hex) => new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex, seed: new Uint8Array(Buffer.from(hex, 'hex')) }));
+  // Clients are made on first use: a population run names thousands of members, each a blinding.
+  const clients = new Map<number, SogsClient>();
+  const clientOf = (member: number) => {
+    let c = clients.get(member);
+    if (!c) {
+      c = new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex, seed: new Uint8Array(Buffer.from(job.userSeeds[member], 'hex')) });
+      clients.set(member, c);
+    }
+    return c;
+  };
+  const plan = job.plan;
   const built: BuiltOnionRequest[] = [];
   for (let i = 0; i < job.count; i++) {
-    const client = clients[(job.userOffset + i) % clients.length];
-    const t: RequestTemplate = job.templates[i % job.templates.length];
+    const member = plan ? plan.member[i] : (job.userOffset + i) % job.userSeeds.length;
+    const client = clientOf(member);
+    const t: RequestTemplate = job.templates[plan ? plan.template[i] : i % job.templates.length];
     if (t.postBytes !== undefined) {
       const json = { data: randomBytes(t.postBytes).toString('base64'), signature: randomBytes(64).toString('base64') };
       built.push(client.buildOnionRequest({ method: t.method, path: t.path, json }));
+    } else if (t.uploadBytes !== undefined) {
+      const headers = { 'Content-Disposition': `attachment; filename="bench-${i}.bin"` };
+      built.push(client.buildOnionRequest({ method: t.method, path: t.path, body: new Uint8Array(randomBytes(t.uploadBytes)), headers }));
+    } else if (t.dmBytes !== undefined) {
+      const peer = clientOf((member + 1) % job.userSeeds.length);
+      const json = { message: randomBytes(t.dmBytes).toString('base64') };
+      built.push(client.buildOnionRequest({ method: t.method, path: `/inbox/${peer.sessionId}`, json }));
     } else {
       built.push(client.buildOnionRequest({ method: t.method, path: t.path, json: t.json }));
     }
@@ -87,13 +105,18 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   const start = performance.now();
   const deadline = start + job.durationMs;
 
+  const expectOf = (index: number): Expectation => {
+    const t = job.templates[job.plan ? job.plan.template[index] : index % job.templates.length];
+    return t.expect ?? job.expect;
+  };
+
   const one = async (index: number, scheduled: number): Promise<void> => {
     const req = built[index];
     let why: string | null;
     try {
       // Requests still unanswered GRACE_MS after the deadline are cut off and count as errors.
       const { status, body } = await send(agent, url, req.path, req.frame, Math.max(1, Math.ceil(deadline + GRACE_MS - performance.now())));
-      why = check(job.expect, req, status, body);
+      why = check(expectOf(index), req, status, body);
     } catch (err) {
       why = (err as Error).message;
     }
@@ -117,14 +140,17 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
     };
     await Promise.all(Array.from({ length: job.shape.concurrency }, lane));
   } else {
-    const interval = 1000 / job.shape.rate;
+    // open loop: request i is due at start + i / rate; a schedule gives each request its own time
+    const plan = job.plan;
+    const interval = job.shape.kind === 'open' ? 1000 / job.shape.rate : 0;
+    const dueAt = plan ? (i: number) => start + plan.at[i] : (i: number) => start + i * interval;
     const pending = new Set<Promise<void>>();
     await new Promise<void>((resolve) => {
       const tick = () => {
         const now = performance.now();
-        while (next < built.length && start + next * interval <= now && start + next * interval < deadline) {
+        while (next < built.length && dueAt(next) <= now && dueAt(next) < deadline) {
           const index = next++;
-          const p = one(index, start + index * interval);
+          const p = one(index, dueAt(index));
           pending.add(p);
           void p.finally(() => pending.delete(p));
         }

@@ -13,6 +13,12 @@ export interface RequestTemplate {
   json?: unknown;
   /** A message post (protocol §6.3): random `data` of this many bytes and a random 64-byte signature per request. */
   postBytes?: number;
+  /** A room file upload (protocol §10): this many random bytes as the raw body, with a Content-Disposition filename. */
+  uploadBytes?: number;
+  /** A DM (protocol §9): `message` of this many random bytes to another member of the job (the next one in the plan's member list). */
+  dmBytes?: number;
+  /** How this template's reply counts as a success, when not the job's `expect`. */
+  expect?: Expectation;
 }
 
 /** How a reply counts as a success; anything else is an error. */
@@ -29,7 +35,19 @@ export type LoadShape =
   /** `concurrency` connections, each sending its next request when the last one answered. */
   | { kind: 'closed'; concurrency: number }
   /** A fixed arrival rate; latency counts from the scheduled send time (no coordinated omission). */
-  | { kind: 'open'; rate: number; maxInFlight: number };
+  | { kind: 'open'; rate: number; maxInFlight: number }
+  /** Each request at its own time (`DriverJob.plan`); latency counts from that time. */
+  | { kind: 'schedule'; maxInFlight: number };
+
+/**
+ * A timed request list (population runs): request i is templates[template[i]] signed by
+ * userSeeds[member[i]] and sent at `at[i]` ms after "go". Parallel arrays keep the IPC message small.
+ */
+export interface RequestPlan {
+  at: number[];
+  member: number[];
+  template: number[];
+}
 
 export interface DriverJob {
   name: string;
@@ -46,6 +64,8 @@ export interface DriverJob {
   durationMs: number;
   /** Requests pre-built before the timed window; the run stops when they are used up. */
   count: number;
+  /** With shape `schedule`: who sends what when (then `count` is its length and `userOffset` is unused). */
+  plan?: RequestPlan;
 }
 
 export interface DriverResult {

@@ -6,9 +6,11 @@ import { join, resolve } from 'node:path';
 import { deleteRedisKeys } from '../src/redis/delete-keys';
 import { loadOrCreateServerKey } from '../src/config/server-key';
 import { benchFiles } from './files';
-import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestTemplate } from './job';
+import { lineChart } from './plot';
+import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestPlan, RequestTemplate } from './job';
 import { BIG_ROOM, dropDatabase, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
-import { freePort, startProcess, type ServerProcess } from './server-process';
+import { DEFAULT_POPULATION, memberSeeds, parseMix, populationLoad, scheduleShape, warmUpLoad, type PopulationSettings } from './population';
+import { freePort, namedProcessesCpuSeconds, startProcess, type ServerProcess } from './server-process';
 
 /*
  * `npm run bench` (issue 7): seeds a benchmark database, starts the server as a child process the
@@ -46,14 +48,53 @@ interface Row {
   rss_growth_mb?: number;
   /** Overload runs: valid 503 refusals (not errors, not in the latencies). */
   refused?: number;
+  /**
+   * Server CPU time per answered request (all server processes): unlike throughput it hardly moves
+   * when other work shares the machine, so it is what optimisations are compared by.
+   */
+  cpu_ms_per_req?: number;
+  /** Server CPU seconds per wall second while the scenario ran (cores in use). */
+  server_cores?: number;
+  /** The same for PostgreSQL and Redis (every process of theirs on the machine: an upper bound). */
+  services_cores?: number;
 }
 
+/** The population scenario's outcome (issue 18): the largest population held, and every step tried. */
+interface PopulationStep {
+  members: number;
+  offered_rps: number;
+  rps: number;
+  p99_ms: number;
+  errors: number;
+  server_cores: number;
+  services_cores: number;
+  members_per_core: number;
+  held: boolean;
+}
+interface PopulationResult {
+  members: number;
+  members_per_core: number;
+  members_per_core_with_services: number;
+  p99_ms: number;
+  errors: number;
+  server_cores: number;
+  duration_s: number;
+  settings: PopulationSettings;
+  steps: PopulationStep[];
+}
+let population: PopulationResult | null = null;
+
+/** One point of the open-loop sweep: what was offered, what was answered, how fast. */
+interface SweepPoint {
+  offered_rps: number;
+  rps: number;
+  p99_ms: number;
+  refused: number;
+  errors: number;
+}
+const sweep: SweepPoint[] = [];
+
 const rows = new Map<string, Row>();
-/**
- * Server CPU time per completed request (all server processes): unlike throughput it hardly moves
- * when other work shares the machine, so it is what optimisations are compared by.
- */
-const cpuPerRequest = new Map<string, number>();
 const notes: string[] = [];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
@@ -91,7 +132,7 @@ async function drive(
   name: string,
   server: ServerProcess,
   serverPubkeyHex: string,
-  spec: { templates: RequestTemplate[]; expect: Expectation; shape: LoadShape; durationMs: number; count: number },
+  spec: { templates: RequestTemplate[]; expect: Expectation; shape: LoadShape; durationMs: number; count: number; plan?: RequestPlan; seeds?: string[] },
 ): Promise<Row> {
   const drivers: ChildProcess[] = [];
   const results: Promise<DriverResult>[] = [];
@@ -104,18 +145,23 @@ async function drive(
     const shape: LoadShape =
       spec.shape.kind === 'closed'
         ? { kind: 'closed', concurrency: Math.max(1, split(spec.shape.concurrency, i)) }
-        : { kind: 'open', rate: spec.shape.rate / processes, maxInFlight: Math.max(1, split(spec.shape.maxInFlight, i)) };
+        : spec.shape.kind === 'open'
+          ? { kind: 'open', rate: spec.shape.rate / processes, maxInFlight: Math.max(1, split(spec.shape.maxInFlight, i)) }
+          : { kind: 'schedule', maxInFlight: Math.max(1, split(spec.shape.maxInFlight, i)) };
+    // a plan is split by member, so each member's requests come from one driver (one client object)
+    const plan = spec.plan ? planPart(spec.plan, i, processes) : undefined;
     const job: DriverJob = {
       name,
       url: server.url,
       serverPubkeyHex,
-      userSeeds,
+      userSeeds: spec.seeds ?? userSeeds,
       userOffset: i * Math.floor(USERS / processes),
       templates: spec.templates,
       expect: spec.expect,
       shape,
       durationMs: spec.durationMs,
-      count: split(spec.count, i),
+      count: plan ? plan.at.length : split(spec.count, i),
+      plan,
     };
     let onReady!: () => void;
     let failReady!: (e: Error) => void;
@@ -144,6 +190,7 @@ async function drive(
   await settle(server);
   const rssBefore = server.rssMb();
   const cpuBefore = server.cpuSeconds();
+  const servicesBefore = namedProcessesCpuSeconds(SERVICE_PROCESSES);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, server.rssMb())), 100);
   for (const d of drivers) d.send({ type: 'go' });
@@ -160,6 +207,7 @@ async function drive(
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, server.rssMb());
   const cpuSeconds = server.cpuSeconds() - cpuBefore;
+  const servicesSeconds = namedProcessesCpuSeconds(SERVICE_PROCESSES) - servicesBefore;
 
   const latencies = parts.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const completed = parts.reduce((n, r) => n + r.completed, 0);
@@ -175,14 +223,16 @@ async function drive(
     errors,
     rss_mb: round(rssPeak, 1),
     ...(spec.expect.kind === 'batch' && spec.expect.refusals ? { refused } : {}),
+    cpu_ms_per_req: completed + refused ? round((cpuSeconds * 1000) / (completed + refused), 3) : 0,
+    server_cores: round(cpuSeconds / (elapsed / 1000), 3),
+    services_cores: round(servicesSeconds / (elapsed / 1000), 3),
   };
   rows.set(name, row);
-  cpuPerRequest.set(name, completed + refused ? round((cpuSeconds * 1000) / (completed + refused), 3) : 0);
   const samples = parts.flatMap((r) => r.errorSamples).slice(0, 3);
   const buildS = Math.max(...parts.map((r) => r.buildMs)) / 1000;
   const ranOut = completed >= spec.count && elapsed < spec.durationMs * 0.9;
   log(
-    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${cpuPerRequest.get(name)} ms/request ` +
+    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${row.cpu_ms_per_req} ms/request ` +
       `(${completed} requests in ${(elapsed / 1000).toFixed(1)} s; pre-built in ${buildS.toFixed(1)} s${ranOut ? '; used every pre-built request' : ''})` +
       (samples.length ? `\n        errors: ${samples.join(' | ')}` : ''),
   );
@@ -196,6 +246,185 @@ function countFor(name: string, durationMs: number, minimumRps: number): number 
 }
 
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
+const SERVICE_PROCESSES = ['postgres', 'redis-server'];
+
+/** Driver `part` of `parts`: the plan entries of the members that driver sends for. */
+function planPart(plan: RequestPlan, part: number, parts: number): RequestPlan {
+  const out: RequestPlan = { at: [], member: [], template: [] };
+  for (let i = 0; i < plan.at.length; i++) {
+    if (plan.member[i] % parts !== part) continue;
+    out.at.push(plan.at[i]);
+    out.member.push(plan.member[i]);
+    out.template.push(plan.template[i]);
+  }
+  return out;
+}
+
+/**
+ * Open-loop sweep of the 3-room idle poll (issue 18 pictures): its closed-loop capacity, then fixed
+ * arrival rates from a quarter of it to twice it; refusals (503 with Retry-After) are counted apart.
+ */
+async function sweepScenario(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+  if (!wanted('sweep')) return;
+  const capacity =
+    rows.get('idle_poll')?.rps ??
+    (
+      await drive('sweep_capacity', server, pubkey, {
+        templates: [template],
+        expect: { kind: 'batch' },
+        shape: CLOSED,
+        durationMs: POLL_MS,
+        count: countFor('idle_poll', POLL_MS, 300),
+      })
+    ).rps;
+  rows.delete('sweep_capacity');
+  for (const factor of [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2]) {
+    const rate = Math.max(20, capacity * factor);
+    const name = `sweep_${factor}`;
+    const row = await drive(name, server, pubkey, {
+      templates: [template],
+      expect: { kind: 'batch', refusals: true },
+      shape: { kind: 'open', rate, maxInFlight: 2000 },
+      durationMs: POLL_MS,
+      count: Math.ceil((rate * POLL_MS) / 1000),
+    });
+    rows.delete(name);
+    sweep.push({ offered_rps: round(rate, 1), rps: row.rps, p99_ms: row.p99_ms, refused: row.refused ?? 0, errors: row.errors });
+  }
+}
+
+function writeCharts(): void {
+  if (sweep.length) {
+    const svg = lineChart({
+      title: 'Idle 3-room poll, open loop: answered and p99 against offered load',
+      x: 'offered (requests/s)',
+      left: 'answered (requests/s)',
+      right: 'p99 (ms)',
+      series: [
+        { name: 'answered', points: sweep.map((p) => [p.offered_rps, p.rps]) },
+        { name: 'offered = answered', points: sweep.map((p) => [p.offered_rps, p.offered_rps]), dashed: true },
+        { name: 'p99', points: sweep.map((p) => [p.offered_rps, p.p99_ms]), right: true },
+      ],
+    });
+    writeFileSync(join(RESULTS, 'sweep.svg'), svg);
+  }
+  if (population?.steps.length) {
+    const svg = lineChart({
+      title: `Population: p99 and server cores against members (${Object.entries(population.settings.mix)
+        .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
+        .join(', ')})`,
+      x: 'members',
+      left: 'p99 (ms)',
+      right: 'server cores in use',
+      series: [
+        { name: 'p99', points: population.steps.map((p) => [p.members, p.p99_ms]) },
+        { name: `p99 goal ${POPULATION_P99_MS} ms`, points: population.steps.map((p) => [p.members, POPULATION_P99_MS]), dashed: true },
+        { name: 'server cores', points: population.steps.map((p) => [p.members, p.server_cores]), right: true },
+      ],
+    });
+    writeFileSync(join(RESULTS, 'population.svg'), svg);
+  }
+}
+
+/** Goal of the population run: what a member's poll may take at the 99th percentile. */
+const POPULATION_P99_MS = 100;
+
+/**
+ * Population search: from BENCH_POPULATION_START members, ×1.5 per step while the server holds
+ * (p99 ≤ 100 ms, no errors, every sub-request 200/304); new members poll once first, unmeasured,
+ * so each step measures the steady state, not first sight. Members per core = members / server
+ * CPU seconds per wall second at the largest population held.
+ */
+async function populationScenario(server: ServerProcess, pubkey: string, databaseUrl: string): Promise<void> {
+  if (!wanted('population')) return;
+  // BENCH_POPULATION_WRITES scales the write load (0 = polls only)
+  const writes = Number(process.env.BENCH_POPULATION_WRITES ?? 1);
+  const d = DEFAULT_POPULATION;
+  const settings: PopulationSettings = {
+    ...d,
+    mix: parseMix(process.env.BENCH_POPULATION_MIX),
+    postsPerMember: d.postsPerMember * writes,
+    reactionsPerMember: d.reactionsPerMember * writes,
+    uploadsPerMember: d.uploadsPerMember * writes,
+    dmsPerMember: d.dmsPerMember * writes,
+  };
+  const durationMs = Number(process.env.BENCH_POPULATION_SECONDS ?? (QUICK ? 8 : 20)) * 1000;
+  const maxMembers = Number(process.env.BENCH_POPULATION_MAX ?? (QUICK ? 12_000 : 100_000));
+  let members = Number(process.env.BENCH_POPULATION_START ?? (QUICK ? 1000 : 2000));
+  const allSeeds = memberSeeds(maxMembers);
+  const steps: PopulationStep[] = [];
+  let warmed = 0;
+  let best: PopulationStep | null = null;
+  while (members <= maxMembers) {
+    const states = await roomStates(databaseUrl);
+    const rooms = Array.from({ length: POLL_ROOMS }, (_, i) => states.get(pollRoom(i))).filter((r): r is RoomState => r !== undefined);
+    // a DM goes to another member of this population, who has polled before (so exists)
+    const seeds = allSeeds.slice(0, members);
+    if (members > warmed) {
+      // all due at once, 8 at a time: a closed loop, below the server's admission limit (first sight costs several ms)
+      const warm = warmUpLoad(warmed, members, rooms, settings);
+      const warmMs = 120_000;
+      await drive('population_warmup', server, pubkey, {
+        templates: warm.templates,
+        expect: { kind: 'batch' },
+        shape: scheduleShape(8),
+        durationMs: warmMs,
+        count: warm.plan.at.length,
+        plan: warm.plan,
+        seeds,
+      });
+      rows.delete('population_warmup');
+      warmed = members;
+    }
+    const load = populationLoad(members, rooms, durationMs, settings);
+    const name = `population_${members}`;
+    const row = await drive(name, server, pubkey, {
+      templates: load.templates,
+      expect: { kind: 'batch' },
+      shape: scheduleShape(4000),
+      durationMs,
+      count: load.plan.at.length,
+      plan: load.plan,
+      seeds,
+    });
+    rows.delete(name);
+    const cores = row.server_cores ?? 0;
+    const step: PopulationStep = {
+      members,
+      offered_rps: round(load.plan.at.length / (durationMs / 1000), 1),
+      rps: row.rps,
+      p99_ms: row.p99_ms,
+      errors: row.errors,
+      server_cores: cores,
+      services_cores: row.services_cores ?? 0,
+      members_per_core: cores > 0 ? Math.round(members / cores) : 0,
+      held: row.errors === 0 && row.p99_ms <= POPULATION_P99_MS,
+    };
+    steps.push(step);
+    log(
+      `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core)`,
+    );
+    if (!step.held) break;
+    best = step;
+    rows.set('population', row);
+    members = Math.round(members * 1.5);
+  }
+  population = {
+    members: best?.members ?? 0,
+    members_per_core: best?.members_per_core ?? 0,
+    members_per_core_with_services: best ? Math.round(best.members / (best.server_cores + best.services_cores)) : 0,
+    p99_ms: best?.p99_ms ?? 0,
+    errors: best?.errors ?? 0,
+    server_cores: best?.server_cores ?? 0,
+    duration_s: durationMs / 1000,
+    settings,
+    steps,
+  };
+  notes.push(
+    `population: ${population.members} members held (p99 ${population.p99_ms} ms ≤ ${POPULATION_P99_MS}, no errors) = ${population.members_per_core} members per server core ` +
+      `(${population.members_per_core_with_services} counting PostgreSQL and Redis; goal ≥ 10,000)`,
+  );
+}
 const SERVER_SCENARIOS = [
   'idle_poll',
   'busy_poll',
@@ -205,6 +434,8 @@ const SERVER_SCENARIOS = [
   'busy_poll_capacity',
   'overload_2x',
   'overload_5x',
+  'population',
+  'sweep',
   ...['idle', 'busy'].flatMap((k) => ['1k', '1m', '20_rooms'].map((g) => `${k}_poll_${g}`)),
 ];
 
@@ -275,7 +506,6 @@ async function warmUp(server: ServerProcess, pubkey: string, template: RequestTe
   // JIT to settle: with 200 requests the first measured scenario still ran 30–50% above steady state.
   await drive('warmup', server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape: CLOSED, durationMs: 20_000, count: WARMUP_REQUESTS });
   rows.delete('warmup');
-  cpuPerRequest.delete('warmup');
 }
 
 interface Env {
@@ -371,7 +601,7 @@ function printTable(): void {
     String(r.errors),
     String(r.rss_mb),
     r.mb_per_s === undefined ? '' : String(r.mb_per_s),
-    String(cpuPerRequest.get(name) ?? ''),
+    String(r.cpu_ms_per_req ?? ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
@@ -442,6 +672,7 @@ async function main(): Promise<void> {
       notes.push(`idle server RSS after warm-up: ${server.rssMb().toFixed(1)} MB (target ≤ 200 MB)`);
 
       await pollScenario('idle_poll', server, pubkey, pollBatch(polled(3), latest));
+      await sweepScenario(server, pubkey, pollBatch(polled(3), latest));
       await pollScenario('busy_poll', server, pubkey, pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 64 });
       await pollScenario('idle_poll_1k', server, pubkey, pollBatch(polled(1), latest));
       await pollScenario('idle_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], latest));
@@ -465,6 +696,7 @@ async function main(): Promise<void> {
           count: countFor('post', POLL_MS, 300),
         });
       }
+      await populationScenario(server, pubkey, databaseUrl);
       await server.stop();
       server = null;
     }
@@ -484,7 +716,8 @@ async function main(): Promise<void> {
   process.stdout.write('\nratios (throughput over throughput):\n');
   for (const [k, v] of Object.entries(ratioValues)) process.stdout.write(`  ${k} = ${v}\n`);
   for (const n of notes) process.stdout.write(`  ${n}\n`);
-  const out = { machine: machine(), scenarios: Object.fromEntries(rows), ratios: ratioValues };
+  const out = { machine: machine(), scenarios: Object.fromEntries(rows), ratios: ratioValues, ...(population ? { population } : {}), ...(sweep.length ? { sweep } : {}) };
+  writeCharts();
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
   log(`wrote bench/results/latest.json`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -54,6 +54,29 @@ export function treeUsage(rootPid: number): ProcSample {
   return total;
 }
 
+/**
+ * CPU seconds used so far by every process with one of these names (PostgreSQL, Redis), counting
+ * reaped children too: what the server's work costs its services. Shared services also serve
+ * anything else running on the machine, so this is an upper bound.
+ */
+export function namedProcessesCpuSeconds(names: string[]): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!names.some((n) => name.startsWith(n))) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // proc(5) fields 14–17: utime, stime, cutime, cstime
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+    } catch {
+      // the process went away while we read /proc
+    }
+  }
+  return total;
+}
+
 /** USER_HZ: Linux reports process times in 1/100 s on every architecture we run on. */
 const CLOCK_TICKS = 100;
 
