@@ -115,7 +115,7 @@ export class InnerRouter {
       res = await this.run(route, params, found.searchParams, inner, scope);
     }
     const elapsed = performance.now() - started;
-    this.metrics.observeRequest(inner.method, label, res.code, elapsed / 1000);
+    this.metrics.observeInnerRequest(inner.method, label, res.code, elapsed / 1000);
     if (scope.log) logRequest(scope.log, inner.method, label, res.code, elapsed);
     return res;
   };
@@ -168,7 +168,7 @@ export class InnerRouter {
 
   /** A request refused before it runs (over capacity, past its deadline): counted and logged like any other. */
   private refuse(inner: InnerRequest, log: FastifyBaseLogger | undefined, res: InnerResponse): InnerResponse {
-    this.metrics.observeRequest(inner.method, REFUSED, res.code, 0);
+    this.metrics.observeInnerRequest(inner.method, REFUSED, res.code, 0);
     if (log) logRequest(log, inner.method, REFUSED, res.code, 0);
     return res;
   }

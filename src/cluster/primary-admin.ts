@@ -26,7 +26,7 @@ export class PrimaryAdmin {
   ) {
     this.askTimeoutMs = 2 * config.READY_CHECK_TIMEOUT * 1000;
     // The primary's own process metrics join the workers' (memory and CPU are summed over the group).
-    collectDefaultMetrics({ register: this.registry, prefix: 'scs_' });
+    collectDefaultMetrics({ register: this.registry });
     new Counter({
       name: 'scs_api_worker_restarts_total',
       help: 'API worker processes that died and were restarted',
@@ -36,14 +36,21 @@ export class PrimaryAdmin {
         this.inc(supervisor.restarts);
       },
     });
+    // Two gauges, not two states of one: the listening workers are a part of the configured ones.
     new Gauge({
-      name: 'scs_api_workers',
-      help: 'API worker processes: configured, and listening now',
-      labelNames: ['state'] as const,
+      name: 'scs_api_workers_configured',
+      help: 'API worker processes configured (API_WORKERS)',
       registers: [this.registry],
       collect() {
-        this.set({ state: 'configured' }, supervisor.size);
-        this.set({ state: 'listening' }, supervisor.listening().length);
+        this.set(supervisor.size);
+      },
+    });
+    new Gauge({
+      name: 'scs_api_workers_listening',
+      help: 'API worker processes listening now',
+      registers: [this.registry],
+      collect() {
+        this.set(supervisor.listening().length);
       },
     });
     this.server = createServer((req, res) => void this.handle(req, res));

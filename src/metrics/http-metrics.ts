@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { MetricsService } from './metrics.service';
 
 /**
- * Counts every answered request by its route pattern (`/room/:token/message`), so labels stay
- * bounded; requests the onion gateway dispatches into the app pass through the same hook.
+ * Counts every request the public listener answers by its route pattern (`/oxen/v4/lsrpc`), so
+ * labels stay bounded. The requests inside an onion request are inner requests, counted by the
+ * inner router under their own metric names: a sum over either metric counts each request once.
  */
 export function installRequestMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
   fastify.addHook('onResponse', async (request, reply) => {
-    // The inner router counts the requests it answers itself.
-    if (request.routeOptions.config.innerRouter) return;
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // Direct routes (a debug setting) are one catch-all route here; the inner router labels them by pattern.
+    const route = request.routeOptions.config.innerRouter ? 'direct' : (request.routeOptions.url ?? 'unmatched');
+    metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 }

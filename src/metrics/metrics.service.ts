@@ -5,12 +5,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
 export type QueueDepthSource = () => Promise<Record<string, number>>;
 
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** Bytes and files stored, by kind (room files, file-server files). */
 export type StorageUsageSource = () => Promise<Array<{ kind: string; bytes: number; files: number }>>;
 
 /** Connection pool use: open connections, idle ones, and callers waiting for one. */
 export interface DbPoolStats {
-  total: number;
+  open: number;
   idle: number;
   waiting: number;
 }
@@ -20,6 +22,7 @@ export interface DbPoolStats {
  * several servers in one process). Other modules inject this service and count their own events:
  * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `jobFailures`
  * and `trackQueue`, files `trackStorage`, and the database pool of PrismaService is read at each scrape. Served on the admin port at /metrics.
+ * Names and labels follow docs/metrics.md (Prometheus conventions; Node's process metrics keep their standard names).
  */
 @Injectable()
 export class MetricsService {
@@ -27,16 +30,31 @@ export class MetricsService {
 
   readonly httpRequests = new Counter({
     name: 'scs_http_requests_total',
-    help: 'HTTP requests answered, by route pattern (inner routes dispatched by the onion gateway included) and status',
+    help: 'HTTP requests the public listener answered (the onion request endpoints, the web page, direct routes), by route pattern and status',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
 
   readonly httpDuration = new Histogram({
     name: 'scs_http_request_duration_seconds',
-    help: 'HTTP request latency by route pattern and status',
+    help: 'HTTP request latency on the public listener, by route pattern and status',
     labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly innerRequests = new Counter({
+    name: 'scs_inner_requests_total',
+    help: 'Inner requests answered (the requests inside onion requests, each sub-request of a batch or sequence, direct routes), by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly innerDuration = new Histogram({
+    name: 'scs_inner_request_duration_seconds',
+    help: 'Inner request latency by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 
@@ -55,7 +73,7 @@ export class MetricsService {
   });
 
   readonly rateLimited = new Counter({
-    name: 'scs_rate_limited_total',
+    name: 'scs_rate_limited_requests_total',
     help: 'Requests refused (429) by a rate limit, by rule (src/rate-limit/rate-limiter.ts)',
     labelNames: ['rule'] as const,
     registers: [this.registry],
@@ -87,8 +105,9 @@ export class MetricsService {
   private readonly dbPool: (() => DbPoolStats) | undefined;
 
   constructor(@Optional() prisma?: PrismaService) {
-    this.dbPool = prisma && (() => ({ total: prisma.pool.totalCount, idle: prisma.pool.idleCount, waiting: prisma.pool.waitingCount }));
-    collectDefaultMetrics({ register: this.registry, prefix: 'scs_' });
+    this.dbPool = prisma && (() => ({ open: prisma.pool.totalCount, idle: prisma.pool.idleCount, waiting: prisma.pool.waitingCount }));
+    // Standard names (process_*, nodejs_*), so stock Node.js dashboards find them.
+    collectDefaultMetrics({ register: this.registry });
     const queues = this.queues;
     new Gauge({
       name: 'scs_queue_jobs',
@@ -128,19 +147,27 @@ export class MetricsService {
       });
     }
     const pool = () => this.dbPool?.();
+    // The states partition the open connections (their sum is the pool's size); callers waiting are not connections.
     new Gauge({
       name: 'scs_db_pool_connections',
-      help: 'Database connection pool: total open, idle, and callers waiting for a connection',
+      help: 'Open database connections by state (idle, in_use)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
         const stats = pool();
         if (!stats) return;
-        this.set({ state: 'total' }, stats.total);
         this.set({ state: 'idle' }, stats.idle);
-        this.set({ state: 'in_use' }, stats.total - stats.idle);
-        this.set({ state: 'waiting' }, stats.waiting);
+        this.set({ state: 'in_use' }, stats.open - stats.idle);
+      },
+    });
+    new Gauge({
+      name: 'scs_db_pool_waiting_clients',
+      help: 'Callers waiting for a database connection',
+      registers: [this.registry],
+      collect() {
+        const stats = pool();
+        if (stats) this.set(stats.waiting);
       },
     });
   }
@@ -155,11 +182,18 @@ export class MetricsService {
     this.storage = source;
   }
 
-  /** Records one answered HTTP request; `route` is the route pattern, never the raw URL. */
-  observeRequest(method: string, route: string, status: number, seconds: number): void {
+  /** Records one request the public listener answered; `route` is the route pattern, never the raw URL. */
+  observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
+  }
+
+  /** Records one inner request the router answered (counted apart from its onion request, so neither total counts twice). */
+  observeInnerRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.innerRequests.inc(labels);
+    this.innerDuration.observe(labels, seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

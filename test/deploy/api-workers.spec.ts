@@ -160,7 +160,7 @@ describe('ROLE=all with API_WORKERS=2', () => {
     const text = await metrics();
     // Each worker counted only its own share; the primary's aggregate is the sum.
     expect(metric(text, 'scs_http_requests_total{method="GET",route="/",status="200"}') - before).toBe(10);
-    expect(metric(text, 'scs_api_workers{state="listening"}')).toBe(2);
+    expect(metric(text, 'scs_api_workers_listening')).toBe(2);
     // Shared queue depths are reported once, not once per worker (each worker reads the same queues):
     // one delayed job per repeatable job (files: the sweep; maintenance: its four cleanup steps).
     const repeatable = { files: 1, maintenance: 4 };

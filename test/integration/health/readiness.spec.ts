@@ -78,7 +78,9 @@ describe('admin port: health, readiness and metrics', () => {
     expect((await fetch(`${ctx.url}/metrics`)).status).not.toBe(200);
   });
 
-  test('/metrics counts inner routes dispatched by the gateway by their route pattern', async () => {
+  test('/metrics counts the onion request and its inner route apart, by route pattern', async () => {
+    const scrape = async () => (await fetch(`${ctx.adminUrl}/metrics`)).text();
+    const before = await scrape();
     const user = ctx.newUser();
     expect((await user.get('/capabilities')).code).toBe(200);
     const unknownRoom = await user.get('/room/no-such-room-xyz');
@@ -87,9 +89,15 @@ describe('admin port: health, readiness and metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/scs_http_requests_total\{method="GET",route="\/capabilities",status="200"\} [1-9]/);
-    expect(text).toMatch(/scs_http_requests_total\{method="POST",route="\/oxen\/v4\/lsrpc",status="200"\} [1-9]/);
-    expect(text).toMatch(/scs_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/capabilities",status="200"\}/);
+    const outer = 'scs_http_requests_total{method="POST",route="/oxen/v4/lsrpc",status="200"}';
+    const inner = 'scs_inner_requests_total{method="GET",route="/capabilities",status="200"}';
+    // Two onion requests on the listener, one inner /capabilities: neither metric counts the other's request.
+    expect(sample(text, outer) - sample(before, outer)).toBe(2);
+    expect(sample(text, inner) - sample(before, inner)).toBe(1);
+    expect(text).not.toMatch(/scs_http_requests_total\{[^}]*route="\/capabilities"/);
+    expect(text).not.toMatch(/scs_inner_requests_total\{[^}]*route="\/oxen/);
+    expect(text).toMatch(/scs_inner_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/capabilities",status="200"\}/);
+    expect(text).toMatch(/scs_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/oxen\/v4\/lsrpc",status="200"\}/);
     // The raw URL (with the room token) never becomes a label.
     expect(text).not.toContain('no-such-room-xyz');
     for (const series of [
@@ -99,13 +107,29 @@ describe('admin port: health, readiness and metrics', () => {
       'scs_storage_errors_total',
       'scs_queue_jobs',
       'scs_db_pool_connections',
+      'scs_db_pool_waiting_clients',
     ]) {
       expect(text).toContain(`# TYPE ${series}`);
     }
-    // The pool has served the requests above, so it holds at least one open connection.
-    expect(text).toMatch(/scs_db_pool_connections\{state="total"\} [1-9]/);
+    // The pool has served the requests above, so it holds at least one open connection; its states partition it.
+    expect(text).toMatch(/scs_db_pool_connections\{state="(idle|in_use)"\} [1-9]/);
+    expect(text).not.toMatch(/scs_db_pool_connections\{state="(total|waiting)"\}/);
+  });
+
+  test("Node's process metrics carry their standard names", async () => {
+    const text = await (await fetch(`${ctx.adminUrl}/metrics`)).text();
+    for (const series of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(text).toContain(`# TYPE ${series} `);
+    }
+    expect(text).not.toMatch(/^# TYPE scs_(process|nodejs)_/m);
   });
 });
+
+/** The value of one exact series in a Prometheus text exposition (0 when absent). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
 
 describe('/readyz follows Redis', () => {
   let ctx: TestContext;

@@ -42,7 +42,7 @@ describe("the file server's server-wide upload rate (issue 19 item 6)", () => {
 
   const refusals = async (rule: string) => {
     const text = await (await fetch(`${ctx.adminUrl}/metrics`)).text();
-    return Number(new RegExp(`^scs_rate_limited_total\\{rule="${rule}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return Number(new RegExp(`^scs_rate_limited_requests_total\\{rule="${rule}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   };
 
   it('counts uploads and newly stored bytes across all clients; 429 {"status_code": 429} past either, nothing stored', async () => {
