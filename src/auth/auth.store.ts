@@ -41,7 +41,7 @@ export class AuthStore {
    * `read`: nothing will be kept for its retries (they run again).
    */
   async claimNonce(nonceHex: string, fingerprint: Buffer, nonceTtl: number, retryWindow: number, read: boolean): Promise<NonceClaim> {
-    const keys = [this.nonceKey(nonceHex), this.replyKey(nonceHex), this.redis.key('readretry', nonceHex)];
+    const keys = [this.nonceKey(nonceHex), this.replyKey(nonceHex), this.redis.key('readretry', this.redis.pseudonym(nonceHex))];
     const result = await this.script(CLAIM_NONCE, keys, [fingerprint, nonceTtl, retryWindow, read ? '1' : '0']);
     return result === 1 ? 'fresh' : result === 2 ? 'retry' : 'reused';
   }
@@ -65,11 +65,11 @@ export class AuthStore {
   }
 
   private nonceKey(nonceHex: string): string {
-    return this.redis.key('nonce', nonceHex);
+    return this.redis.key('nonce', this.redis.pseudonym(nonceHex));
   }
 
   private replyKey(nonceHex: string): string {
-    return this.redis.key('reply', nonceHex);
+    return this.redis.key('reply', this.redis.pseudonym(nonceHex));
   }
 
   /** EVALSHA with a fallback to EVAL when the server has not cached the script (first use, restart). */

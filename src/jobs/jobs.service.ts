@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
+import { redisKey } from '../redis/redis-keys';
 import { fileExpiryJobId, JOB_QUEUE, JobName, QueueName, type FileExpiryData, type JobData } from './job-names';
 import { ON_JOB, type IntervalSetting, type JobDeclaration } from './on-job.decorator';
 
@@ -52,7 +53,7 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
   ) {
     // Workers block on Redis, so commands must wait for a reconnect rather than fail (BullMQ's rule).
     this.connection = { url: config.REDIS_URL, maxRetriesPerRequest: null };
-    this.prefix = `${config.REDIS_PREFIX}bull`;
+    this.prefix = redisKey(config.REDIS_PREFIX, 'bull');
   }
 
   get runsWorkers(): boolean {

@@ -84,8 +84,9 @@ export class RateLimitStore {
     redis.client.defineCommand('scsRateSliding', { numberOfKeys: 1, lua: SLIDING_CONSUME });
   }
 
+  /** The rule's name stays readable (what is limited); who is limited is a pseudonym. */
   key(rule: string, subject: string): string {
-    return this.redis.key('rl', rule, subject);
+    return this.redis.key('rl', rule, this.redis.pseudonym(subject));
   }
 
   /** Records `place` unless that would pass `limit` points in the window. */

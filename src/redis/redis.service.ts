@@ -1,19 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { deriveSecret, keyedHash } from '../crypto/keyed-hash';
+import { redisKey, type RedisKeyKind } from './redis-keys';
 
 /**
- * The shared Redis connection (nonces, retry replies, rate limits, cache invalidation). Keys are
- * namespaced with REDIS_PREFIX via key(); BullMQ opens its own connections (see jobs/).
+ * The shared Redis connection (nonces, retry replies, rate limits). Keys are namespaced with
+ * REDIS_PREFIX via key(), one of the kinds in redis-keys.ts; BullMQ opens its own connections (see
+ * jobs/). A key part that would name a user or a request goes through pseudonym() (docs/privacy.md).
  */
 @Injectable()
 export class RedisService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Redis');
   readonly client: Redis;
   private readonly prefix: string;
+  private readonly keySecret: Buffer;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(SERVER_KEY) serverKey: ServerKey) {
     this.prefix = config.REDIS_PREFIX;
+    this.keySecret = deriveSecret(serverKey.privateKey, 'redis key pseudonyms');
     // Auto-pipelining sends the commands of one event-loop turn (many concurrent polls' nonces) in one write.
     // A Redis that stops answering fails commands after REDIS_COMMAND_TIMEOUT (503) instead of hanging them.
     this.client = new Redis(config.REDIS_URL, {
@@ -53,8 +59,17 @@ export class RedisService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  key(...parts: string[]): string {
-    return this.prefix + parts.join(':');
+  key(kind: RedisKeyKind, ...parts: string[]): string {
+    return redisKey(this.prefix, kind, ...parts);
+  }
+
+  /**
+   * The key part standing for `subject` (a user id, a signing key, a nonce, a room and user…): its
+   * keyed hash under a secret every replica derives from the server key, so a limit still counts one
+   * subject across replicas while a Redis dump names nobody. Every key part that identifies goes here.
+   */
+  pseudonym(...subject: string[]): string {
+    return keyedHash(this.keySecret, subject.join(':'));
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { SogsClient } from '../../src/client';
+import { RedisService } from '../../src/redis/redis.service';
 import { createTestContext, type TestContext } from '../support/context';
 import { banGlobally, createRoom, messageBody } from '../support/rooms-fixtures';
 
@@ -94,7 +95,9 @@ it('USER_RATE_LIMIT: requests per blinded id per window, counted in Redis; other
   expect((await bystander.get('/room/abuse/messages/recent')).code).toBe(200);
   // Counted per user row (both signs of a blinded key are one user, issue 19 item 7).
   const { id } = await ctx.prisma.user.findUniqueOrThrow({ where: { sessionId: flooder.sessionId! } });
-  expect(await redisKeys(`rl:user:${id}`)).not.toEqual([]);
+  // Keyed by the user's pseudonym (docs/privacy.md), never the id itself.
+  expect(await redisKeys(`rl:user:${ctx.server.app.get(RedisService).pseudonym(String(id))}`)).not.toEqual([]);
+  expect(await redisKeys(`rl:user:${id}`)).toEqual([]);
   report.push(`USER_RATE_LIMIT=${LIMITS.USER_RATE_LIMIT}: flooder got ${codes.join(',')}; another blinded id → 200; counter in Redis`);
 });
 

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, type AppConfig } from '../../../src/config/config';
+import { loadOrCreateServerKey } from '../../../src/config/server-key';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { RateLimiter } from '../../../src/rate-limit/rate-limiter';
 import { RateLimitStore } from '../../../src/rate-limit/rate-limit.store';
@@ -13,9 +17,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('RateLimiter on Redis', () => {
   const prefix = `scs-test:rl:${randomBytes(4).toString('hex')}:`;
   const redises: RedisService[] = [];
+  // Any key: the pseudonyms in rate-limit keys only need one secret shared by the limiters of a test.
+  const serverKey = loadOrCreateServerKey(join(mkdtempSync(join(tmpdir(), 'scs-rl-')), 'key_x25519'));
   const limiter = async (config: Partial<AppConfig>) => {
     const full = loadConfig({}, { DATABASE_URL: 'postgresql://unused', REDIS_URL, REDIS_PREFIX: prefix, ...config });
-    const redis = new RedisService(full);
+    const redis = new RedisService(full, serverKey);
     redises.push(redis);
     if (redis.client.status !== 'ready') await new Promise((r) => redis.client.once('ready', r));
     return new RateLimiter(full, new RateLimitStore(redis), new MetricsService());
