@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ATTACHMENT_MAX_ENCRYPTED } from '../crypto/attachment-size';
 
 // Every setting of the server, read from the environment (protocol §10.2 for the reference defaults).
 // Durations are seconds, sizes are bytes. Sections are grouped by the module that reads them.
@@ -9,6 +10,11 @@ const bool = z
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
 const DAY = 86400;
+/**
+ * An onion request carrying the largest client attachment as base64 inside a /batch sub-request
+ * (13,631,488 characters) with room to spare for the JSON and onion framing: 14 MiB.
+ */
+const ONION_BODY_FOR_ATTACHMENTS = 14 * 1_048_576;
 
 export const configSchema = z.object({
   // --- process and network
@@ -72,10 +78,10 @@ export const configSchema = z.object({
   KEY_FILE: z.string().default('./data/key_x25519'),
 
   // --- onion gateway (protocol §4) and batches (protocol §6.1)
-  ONION_MAX_BODY: int(10_485_760, 1),
+  ONION_MAX_BODY: int(ONION_BODY_FOR_ATTACHMENTS, 1),
   /** Sub-requests of one onion request, across every nesting level of /batch and /sequence. */
   BATCH_MAX_REQUESTS: int(128, 1),
-  BATCH_MAX_BYTES: int(10_485_760, 1),
+  BATCH_MAX_BYTES: int(ONION_BODY_FOR_ATTACHMENTS, 1),
   /** The bodies of one batch's sub-replies together; later sub-requests past it answer 503. */
   BATCH_REPLY_MAX_BYTES: int(8_388_608, 1),
   JSON_MAX_DEPTH: int(64, 1),
@@ -162,11 +168,12 @@ export const configSchema = z.object({
   /** Master key file(s) wrapping per-object keys: first is current, the rest stay readable (rotation). */
   MASTER_KEY_FILE: z.string().default('./data/master_key'),
   MASTER_KEY_OLD_FILES: z.string().default(''),
-  FILE_MAX_SIZE: int(10_000_000, 1),
+  /** Every attachment a current client produces (protocol §9.1): 10,223,616 bytes. */
+  FILE_MAX_SIZE: int(ATTACHMENT_MAX_ENCRYPTED, 1),
   FILE_UPLOAD_EXPIRY: int(3600, 1),
   /** Expiry of attached files; 0 = never expire (protocol §10.2 `files.expiry`). */
   FILE_EXPIRY: int(15 * DAY, 0),
-  FILE_SERVER_MAX_SIZE: int(6_000_000, 1),
+  FILE_SERVER_MAX_SIZE: int(ATTACHMENT_MAX_ENCRYPTED, 1),
   FILE_SERVER_EXPIRY: int(21 * DAY, 1),
   /** Largest X-FS-TTL honoured; 0 = the header is ignored (protocol §12.1). */
   FILE_SERVER_MAX_TTL: int(0, 0),
@@ -180,7 +187,7 @@ export const configSchema = z.object({
   FILE_SERVER_UPLOAD_RATE_WINDOW: int(60, 1),
   /**
    * Bytes the file server may hold in all (its uploads are anonymous); past it uploads get 507.
-   * 10 GiB: about 1,700 maximum-size uploads over the 21-day expiry. 0 = unlimited.
+   * 10 GiB: about 1,050 maximum-size uploads over the 21-day expiry. 0 = unlimited.
    */
   FILE_SERVER_MAX_STORAGE: int(10 * 1024 ** 3, 0),
   UPLOAD_QUOTA_BYTES: int(1_000_000_000, 0),

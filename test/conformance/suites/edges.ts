@@ -1,4 +1,4 @@
-// Conformance (black box, onion requests only) with reference defaults: protocol §9.1 size limits at
+// Conformance (black box, onion requests only) with the defaults: protocol §9.1 size limits at
 // their exact edges, §9.2 rate limit, §2.4 05→15 resolution, §4.6 v3 replies, §6.1 sequence
 // stopping at a 304, §5 clamps and float timestamps.
 import { randomBytes } from 'node:crypto';
@@ -23,18 +23,18 @@ export function edgesSuite(): void {
     const rawUpload = (c: SogsClient, path: string, size: number) =>
       c.request({ method: 'POST', path, body: randomBytes(size), headers: { 'Content-Type': 'application/octet-stream' } });
 
-    describe('protocol §9.1/§12.1 upload limits at the reference defaults', () => {
-      it('room file: 10,000,000 bytes → 201, 10,000,001 → 413', async () => {
+    describe('protocol §9.1/§12.1 upload limits at the defaults (the largest client attachment)', () => {
+      it('room file: 10,223,616 bytes → 201, 10,223,617 → 413', async () => {
         const alice = ctx.newUser();
-        const ok = await rawUpload(alice, '/room/edge/file', 10_000_000);
+        const ok = await rawUpload(alice, '/room/edge/file', 10_223_616);
         expect(typeof jsonOf<{ id: unknown }>(ok, 201).id).toBe('number');
-        expect((await rawUpload(alice, '/room/edge/file', 10_000_001)).code).toBe(413);
+        expect((await rawUpload(alice, '/room/edge/file', 10_223_617)).code).toBe(413);
       });
 
-      it('file server: 6,000,000 bytes → 200, 6,000,001 → 413 {"status_code": 413}', async () => {
+      it('file server: 10,223,616 bytes → 200, 10,223,617 → 413 {"status_code": 413}', async () => {
         const anon = ctx.anon();
-        expect(typeof jsonOf<{ id: unknown }>(await rawUpload(anon, '/file', 6_000_000), 200).id).toBe('string');
-        expect(jsonOf(await rawUpload(anon, '/file', 6_000_001), 413)).toEqual({ status_code: 413 });
+        expect(typeof jsonOf<{ id: unknown }>(await rawUpload(anon, '/file', 10_223_616), 200).id).toBe('string');
+        expect(jsonOf(await rawUpload(anon, '/file', 10_223_617), 413)).toEqual({ status_code: 413 });
       });
     });
 
