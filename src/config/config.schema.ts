@@ -116,6 +116,8 @@ export const configSchema = z.object({
   // --- rooms and messages (protocol §6.2–6.5, §7, §9.2)
   ACTIVE_THRESHOLD: int(7 * DAY, 1),
   ACTIVE_PRUNE_THRESHOLD: int(60 * DAY, 1),
+  /** Activity times are stored floored to this (docs/privacy.md): when someone was active, to the hour, not to the poll. */
+  ACTIVITY_GRANULARITY: int(3600, 60),
   HISTORY_PRUNE_THRESHOLD: int(30 * DAY, 0),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),

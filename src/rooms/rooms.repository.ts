@@ -197,8 +197,8 @@ export class RoomsRepository {
     await this.prisma.room.delete({ where: { id: roomId } });
   }
 
-  /** Message, file and activity figures of one room (protocol §10.1 `--list-rooms`). */
-  async roomStats(roomId: number, now: number): Promise<RoomStats> {
+  /** Message, file and activity figures of one room (protocol §10.1 `--list-rooms`); `activeSince(days)`: the least last_active counted. */
+  async roomStats(roomId: number, now: number, activeSince: (days: number) => number): Promise<RoomStats> {
     const [messages] = await this.prisma.$queryRaw<Array<{ n: bigint; bytes: bigint | null; deleted: bigint }>>`
       SELECT count(*) FILTER (WHERE data IS NOT NULL) AS n, sum(coalesce(data_size, length(data))) AS bytes,
              count(*) FILTER (WHERE data IS NULL) AS deleted
@@ -206,10 +206,10 @@ export class RoomsRepository {
     const [files] = await this.prisma.$queryRaw<Array<{ n: bigint; bytes: bigint | null }>>`
       SELECT count(*) AS n, sum(size) AS bytes FROM files WHERE room = ${roomId} AND (expiry IS NULL OR expiry > ${now}::double precision)`;
     const [active] = await this.prisma.$queryRaw<Array<{ d1: bigint; d7: bigint; d14: bigint; d30: bigint }>>`
-      SELECT count(*) FILTER (WHERE last_active > ${now - 86400}::double precision) AS d1,
-             count(*) FILTER (WHERE last_active > ${now - 7 * 86400}::double precision) AS d7,
-             count(*) FILTER (WHERE last_active > ${now - 14 * 86400}::double precision) AS d14,
-             count(*) FILTER (WHERE last_active > ${now - 30 * 86400}::double precision) AS d30
+      SELECT count(*) FILTER (WHERE last_active >= ${activeSince(1)}::double precision) AS d1,
+             count(*) FILTER (WHERE last_active >= ${activeSince(7)}::double precision) AS d7,
+             count(*) FILTER (WHERE last_active >= ${activeSince(14)}::double precision) AS d14,
+             count(*) FILTER (WHERE last_active >= ${activeSince(30)}::double precision) AS d30
       FROM room_users WHERE room = ${roomId}`;
     return {
       messages: Number(messages.n),

@@ -12,6 +12,7 @@ import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomFiles } from '../files/room-files';
+import { activeSince, activityGranule } from '../users/activity';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (protocol §6.2). */
@@ -39,8 +40,7 @@ const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> =
   admin: 'This endpoint requires admin room permissions',
 };
 
-/** Activity rows are refreshed at most this often per (room, user) and process: active_users counts days. */
-const ACTIVITY_RESOLUTION = 60;
+/** (room, user) pairs whose activity granule this process has written, before it forgets them all. */
 const ACTIVITY_MEMORY = 100_000;
 
 // protocol §6.2: control characters are stripped from names, and from descriptions except tab and newline.
@@ -140,7 +140,7 @@ export class RoomsService {
   }
 
   roomStats(room: Room, at: number): Promise<RoomStats> {
-    return this.repo.roomStats(room.id, at);
+    return this.repo.roomStats(room.id, at, (days) => activeSince(at, days * 86400, this.config.ACTIVITY_GRANULARITY));
   }
 
   // ---- creating and deleting rooms
@@ -351,13 +351,15 @@ export class RoomsService {
 
   // ---- activity and maintenance (protocol §9.4)
 
-  /** Records that an authenticated user polled the room (throttled per process). */
+  /**
+   * Records that an authenticated user polled the room, to the ACTIVITY_GRANULARITY granule: once per
+   * granule per process (and the row only changes when the granule does).
+   */
   async recordActivity(room: Room, user: AuthenticatedUser | null): Promise<void> {
     if (!user) return;
     const key = `${room.id}:${user.id}`;
-    const at = this.clock.seconds();
-    const last = this.activity.get(key);
-    if (last !== undefined && at - last < ACTIVITY_RESOLUTION) return;
+    const at = activityGranule(this.clock.seconds(), this.config.ACTIVITY_GRANULARITY);
+    if (this.activity.get(key) === at) return;
     if (this.activity.size >= ACTIVITY_MEMORY) this.activity.clear();
     this.activity.set(key, at);
     try {
@@ -372,7 +374,9 @@ export class RoomsService {
   @OnJob(JobName.RefreshActiveUsers, { every: 'CLEANUP_INTERVAL' })
   async refreshActiveUsers(): Promise<void> {
     const at = this.clock.seconds();
-    await this.repo.refreshActiveUsers(at - this.config.ACTIVE_THRESHOLD, at - this.config.ACTIVE_PRUNE_THRESHOLD);
+    const g = this.config.ACTIVITY_GRANULARITY;
+    // A row is pruned once all of its granule is past the prune threshold.
+    await this.repo.refreshActiveUsers(activeSince(at, this.config.ACTIVE_THRESHOLD, g), activeSince(at, this.config.ACTIVE_PRUNE_THRESHOLD, g));
   }
 
   /** protocol §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
@@ -414,7 +418,7 @@ export class RoomsService {
   }
 
   importRoomActivity(roomId: number, userId: number, lastActive: number): Promise<number> {
-    return this.repo.importRoomActivity(roomId, userId, lastActive);
+    return this.repo.importRoomActivity(roomId, userId, activityGranule(lastActive, this.config.ACTIVITY_GRANULARITY));
   }
 
   /** The source's room image as it was there: no info_updates bump, no expiry change (both came with the rows). */

@@ -60,17 +60,17 @@ export class UsersRepository {
    * Insert-or-read in one statement, so concurrent first requests of one user (under either of its
    * blinded ids) cannot collide: the row of the id first seen is the one returned.
    */
-  async upsert(sessionId: string, db: Db = this.prisma): Promise<User> {
+  async upsert(sessionId: string, at: number, db: Db = this.prisma): Promise<User> {
     const rows = await db.$queryRaw<UserRow[]>`
-      INSERT INTO users (session_id) VALUES (${sessionId})
+      INSERT INTO users (session_id, created, last_active) VALUES (${sessionId}, ${at}, ${at})
       ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
       RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod`;
     return fromRow(rows[0]);
   }
 
-  /** Updates last_active only when it is older than `staleBefore`: one cheap write per window. */
-  async touch(id: number, now: number, staleBefore: number): Promise<void> {
-    await this.prisma.user.updateMany({ where: { id, lastActive: { lt: staleBefore } }, data: { lastActive: now } });
+  /** Advances last_active to `at` unless it is there already: one cheap write per activity granule. */
+  async touch(id: number, at: number): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id, lastActive: { lt: at } }, data: { lastActive: at } });
   }
 
   /** The system user keeps id 0 and follows the current server key (protocol §2.1). */
@@ -88,14 +88,14 @@ export class UsersRepository {
    * re-points overrides and futures. One transaction; the DELETE is the claim, so two concurrent
    * first requests import once. Returns the 15 user (imported or plain).
    */
-  importOrCreateBlinded(sessionId: string, abs: string): Promise<User> {
+  importOrCreateBlinded(sessionId: string, abs: string, at: number): Promise<User> {
     return this.prisma.$transaction(async (tx) => {
       const claimed = await tx.$queryRaw<{ user: number }[]>`
         DELETE FROM needs_blinding WHERE blinded_abs = ${abs} RETURNING "user"`;
       const existing = await this.findBySessionId(sessionId, tx);
-      if (claimed.length === 0 || existing) return existing ?? this.upsert(sessionId, tx);
+      if (claimed.length === 0 || existing) return existing ?? this.upsert(sessionId, at, tx);
       const from = await tx.user.findUnique({ where: { id: claimed[0].user } });
-      if (!from) return this.upsert(sessionId, tx);
+      if (!from) return this.upsert(sessionId, at, tx);
       const created = await tx.user.create({
         data: {
           sessionId,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { Clock } from '../core/clock';
+import { activityGranule } from './activity';
 import type { AuthenticatedUser } from './authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
@@ -10,9 +11,6 @@ import type { Prisma, User } from '../generated/prisma/client';
 import { canonicalSessionId, isBlindedId, isUnblindedId, normaliseSessionId } from './session-id';
 import { SYSTEM_USER_ID, systemSessionId } from './system-user';
 import { UsersRepository, type ImportedUser } from './users.repository';
-
-/** users.last_active is rewritten at most this often per user (it is touched on every request). */
-const TOUCH_INTERVAL_SECONDS = 10;
 
 /** `signedAs`: the id the request was signed with, the row's own or its negated blinded twin. */
 export function toAuthenticated(u: User, signedAs: string = u.sessionId): AuthenticatedUser {
@@ -78,15 +76,16 @@ export class UsersService implements OnApplicationBootstrap {
    */
   async getOrCreateAuthenticated(sessionId: string): Promise<AuthenticatedUser> {
     const id = normaliseSessionId(sessionId);
-    const t = this.clock.seconds();
     // Served from the change-notified cache: a known user costs no query (issue 7). Both blinded
     // twins of a user are one entry, as they are one row.
     const existing = await this.authCache.get(canonicalSessionId(id), () => this.repo.findBySessionId(id));
     if (existing) {
-      if (existing.lastActive < t - TOUCH_INTERVAL_SECONDS) {
+      // Written once per granule (docs/privacy.md): every other request of the hour writes nothing.
+      const granule = this.activityNow();
+      if (existing.lastActive < granule) {
         // last_active is not announced; the kept row is advanced here so the touch stays throttled.
-        existing.lastActive = t;
-        await this.repo.touch(existing.id, t, t - TOUCH_INTERVAL_SECONDS);
+        existing.lastActive = granule;
+        await this.repo.touch(existing.id, granule);
       }
       return toAuthenticated(existing, id);
     }
@@ -101,7 +100,13 @@ export class UsersService implements OnApplicationBootstrap {
     const id = normaliseSessionId(sessionId);
     const existing = await this.repo.findBySessionId(id);
     if (existing) return existing;
-    return isBlindedId(id) ? this.repo.importOrCreateBlinded(id, blindedAbs(id)) : this.repo.upsert(id);
+    const at = this.activityNow();
+    return isBlindedId(id) ? this.repo.importOrCreateBlinded(id, blindedAbs(id), at) : this.repo.upsert(id, at);
+  }
+
+  /** Now, as activity times are stored: floored to ACTIVITY_GRANULARITY (also a new row's `created`). */
+  activityNow(): number {
+    return activityGranule(this.clock.seconds(), this.config.ACTIVITY_GRANULARITY);
   }
 
   findBySessionId(sessionId: string): Promise<User | null> {
@@ -176,7 +181,9 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** Our id of the user with this session id, created with the source's flags when absent. */
   importUser(u: ImportedUser): Promise<number> {
-    return this.repo.importUser(u);
+    // Another server's exact times are stored as ours are: to the granule (docs/privacy.md).
+    const g = this.config.ACTIVITY_GRANULARITY;
+    return this.repo.importUser({ ...u, created: activityGranule(u.created, g), lastActive: activityGranule(u.lastActive, g) });
   }
 
   /** A source's pending 05→15 move (protocol §2.4), kept as is. */

@@ -1,0 +1,76 @@
+import type { SogsClient } from '../../../src/client';
+import { RoomsService } from '../../../src/rooms/rooms.service';
+import { createTestContext, type TestContext } from '../../support/context';
+import { createRoom, userOf } from '../../support/rooms-fixtures';
+
+// Issue 20 item 2: activity is stored to the hour (ACTIVITY_GRANULARITY), written once per hour,
+// and active-user counts still count everyone active in their window.
+const HOUR = 3600;
+const DAY = 86400;
+let ctx: TestContext;
+let rooms: RoomsService;
+let granule: number;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  rooms = ctx.server.app.get(RoomsService, { strict: false });
+  await createRoom(ctx, 'coarse');
+  // Five minutes into an hour, so the test's polls all fall in one granule.
+  const now = ctx.clock.seconds();
+  ctx.clock.advance((HOUR - (now % HOUR) + 300) * 1000);
+  granule = Math.floor(ctx.clock.seconds() / HOUR) * HOUR;
+});
+afterAll(() => ctx?.close());
+
+const poll = (user: SogsClient, path: string) => user.request({ method: 'GET', path, timestamp: Math.floor(ctx.clock.seconds()) });
+async function activity(user: SogsClient) {
+  const { id } = await userOf(ctx, user);
+  const [row] = await ctx.prisma.$queryRaw<Array<{ user: number; room: number; user_xmin: string; room_xmin: string }>>`
+    SELECT u.last_active AS "user", ru.last_active AS room, u.xmin::text AS user_xmin, ru.xmin::text AS room_xmin
+    FROM users u JOIN room_users ru ON ru."user" = u.id WHERE u.id = ${id}`;
+  return row;
+}
+const activeUsers = async () => {
+  await rooms.refreshActiveUsers();
+  return (await ctx.prisma.room.findFirstOrThrow({ where: { token: 'coarse' } })).activeUsers;
+};
+
+it('two polls in the same hour leave one value, the hour, and the second writes nothing', async () => {
+  const [alice, bob] = [ctx.newUser(), ctx.newUser()];
+  expect((await poll(alice, '/room/coarse/pollInfo/0')).code).toBe(200);
+  const first = await activity(alice);
+  expect(first).toMatchObject({ user: granule, room: granule });
+
+  ctx.clock.advance(20 * 60 * 1000);
+  expect((await poll(alice, '/room/coarse/pollInfo/0')).code).toBe(200);
+  expect((await poll(alice, '/room/coarse/messages/recent')).code).toBe(200);
+  // Same values, and the same row versions: neither row was rewritten.
+  expect(await activity(alice)).toEqual(first);
+
+  ctx.clock.advance(25 * 60 * 1000); // 50 minutes into the hour
+  expect((await poll(bob, '/room/coarse/messages/recent')).code).toBe(200);
+  expect(await activity(bob)).toMatchObject({ user: granule, room: granule });
+  expect(await activeUsers()).toBe(2);
+  process.stdout.write(`privacy: polls at +5, +25 and +50 min stored as ${granule} (the hour); active_users 2\n`);
+
+  // The next hour's poll moves both values to the next granule.
+  ctx.clock.advance(HOUR * 1000);
+  expect((await poll(alice, '/room/coarse/pollInfo/0')).code).toBe(200);
+  expect(await activity(alice)).toMatchObject({ user: granule + HOUR, room: granule + HOUR });
+});
+
+it('active counts: everyone active in the window is counted (a granule counts while any of it is in the window)', async () => {
+  const room = await ctx.prisma.room.findFirstOrThrow({ where: { token: 'coarse' } });
+  const start = ctx.clock.seconds();
+  // Bob polled 50 minutes into `granule`. At granule + 7 days + 30 minutes he was active 6 d 23 h 40 min
+  // ago, inside ACTIVE_THRESHOLD: counted (an exact-time comparison against the floored value would miss him).
+  ctx.clock.advance((granule + 7 * DAY + 1800 - start) * 1000);
+  expect(await activeUsers()).toBe(2);
+  const stats = await rooms.roomStats(room, ctx.clock.seconds());
+  expect(stats).toMatchObject({ active: { d1: 0, d7: 2, d14: 2, d30: 2 } });
+  // Once the whole granule has left the window only alice (active an hour later) remains.
+  ctx.clock.advance(HOUR * 1000);
+  expect(await activeUsers()).toBe(1);
+  ctx.clock.advance(HOUR * 1000);
+  expect(await activeUsers()).toBe(0);
+});
