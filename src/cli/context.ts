@@ -2,10 +2,17 @@ import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
 import { ConfigError, loadConfig, type AppConfig } from '../config/config';
-import { loadOrCreateServerKey, type ServerKey } from '../config/server-key';
+import { loadServerKey, type ServerKey } from '../config/server-key';
+import { checkDatabase, DatabaseNotReady } from '../database/readiness';
 import { PinoNestLogger } from '../logging/logger';
+import { checkRedis, RedisNotReady } from '../redis/readiness';
 import { CliModule } from './cli.module';
 import { CliError, type CliIO } from './io';
+
+/** Longest wait for the domain modules to close (pools, Redis, job queues) at the end of a command. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+type Closable = { onModuleDestroy?: () => unknown; beforeApplicationShutdown?: () => unknown; onApplicationShutdown?: () => unknown };
 
 /**
  * What a command needs, built on first use: the config (from the environment, as the server reads
@@ -34,20 +41,14 @@ export class CliContext {
     return this.cachedConfig;
   }
 
-  /** The server key from KEY_FILE (created on first use, as the server does; protocol §2.1). Needs no database. */
+  /** The server key from KEY_FILE, which only the server creates (protocol §2.1). Needs no database. */
   serverKey(): ServerKey {
     if (!this.cachedKey) {
-      let keyFile: string;
       try {
-        keyFile = loadConfig(this.env, { DATABASE_URL: this.env.DATABASE_URL || 'postgresql://unused' }).KEY_FILE;
+        this.cachedKey = loadServerKey(this.config().KEY_FILE);
       } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, 2);
-        throw err;
-      }
-      try {
-        this.cachedKey = loadOrCreateServerKey(keyFile);
-      } catch (err) {
-        throw new CliError(`Cannot read the server key: ${(err as Error).message}`);
+        if (err instanceof CliError) throw err;
+        throw new CliError((err as Error).message);
       }
     }
     return this.cachedKey;
@@ -67,21 +68,65 @@ export class CliContext {
     this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  /** Closes pools and connections so the process can exit. */
-  async close(): Promise<void> {
+  /** Closes pools and connections so the process can exit; false when they did not close in time. */
+  async close(): Promise<boolean> {
     const app = this.app;
     this.app = undefined;
-    // A context that failed to start has nothing to close (its error was already reported).
+    // A context that failed to start closed what it had opened (createApp).
     const started = await app?.catch(() => undefined);
-    await started?.close();
+    return started ? withDeadline(started.close()) : true;
   }
 
   private async createApp(): Promise<INestApplicationContext> {
     const config = this.config();
-    // Warnings and errors go to stderr as JSON lines, keeping stdout for the command's output.
-    const logger = new PinoNestLogger(pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2)));
-    const app = await NestFactory.createApplicationContext(CliModule.register(config, this.serverKey()), { logger, abortOnError: false });
-    await app.init();
-    return app;
+    const serverKey = this.serverKey();
+    try {
+      await Promise.all([checkDatabase(config), checkRedis(config)]);
+    } catch (err) {
+      if (err instanceof DatabaseNotReady || err instanceof RedisNotReady) throw new CliError(err.message);
+      throw err;
+    }
+    // Errors go to stderr as JSON lines, keeping stdout for the command's output; the server's start-up
+    // warnings (Redis persistence, …) are the server's to report, so they show only at LOG_LEVEL=debug.
+    const logger = new PinoNestLogger(pino({ level: ['info', 'warn'].includes(config.LOG_LEVEL) ? 'error' : config.LOG_LEVEL }, pino.destination(2)));
+    // Every instance the injector creates, so that a start that fails halfway (a start-up hook
+    // meeting a database error) can still close the pools and connections already opened:
+    // NestFactory returns no context to close then, and those would keep the process alive.
+    const created: Closable[] = [];
+    const instanceDecorator = (instance: unknown) => {
+      if (instance && typeof instance === 'object') created.push(instance as Closable);
+      return instance;
+    };
+    try {
+      return await NestFactory.createApplicationContext(CliModule.register(config, serverKey), { logger, abortOnError: false, instrument: { instanceDecorator } });
+    } catch (err) {
+      await withDeadline(closeInstances(created.reverse()));
+      throw err;
+    }
+  }
+}
+
+/** Nest's shutdown hooks, called directly on instances whose module never finished starting. */
+async function closeInstances(instances: Closable[]): Promise<void> {
+  for (const hook of ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'] as const) {
+    for (const instance of instances) {
+      try {
+        await instance[hook]?.();
+      } catch {
+        // Closing what never fully opened may fail; the rest must still close.
+      }
+    }
+  }
+}
+
+async function withDeadline(work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work.then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

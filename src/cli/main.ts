@@ -9,6 +9,11 @@ runCli(process.argv.slice(2), {
 }).then(
   (code) => {
     process.exitCode = code;
+    // Every command closes what it opened; should something still hold the event loop, say so and exit.
+    setTimeout(() => {
+      process.stderr.write('Warning: open handles kept the CLI from exiting; exiting now\n');
+      process.exit(code);
+    }, 2000).unref();
   },
   (err: unknown) => {
     process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);

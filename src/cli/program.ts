@@ -9,6 +9,7 @@ import { registerRoomCommands } from './commands/rooms';
 import { registerMessageCommands } from './commands/messages';
 import { registerFileCommands } from './commands/files';
 import { registerImportCommands } from './commands/import';
+import { registerConfigCommands } from './commands/config';
 
 const VERSION = '0.1.0';
 
@@ -21,6 +22,7 @@ const COMMANDS = [
   registerFileCommands,
   registerProbeCommand,
   registerImportCommands,
+  registerConfigCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {
@@ -77,9 +79,19 @@ export async function runCli(argv: string[], io: CliIO, env: NodeJS.ProcessEnv =
       io.stderr(`Error: ${err.message}\n`);
       return 1;
     }
-    io.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`Error: ${oneLine(err)}\n`);
     return 1;
   } finally {
-    await ctx.close();
+    if (!(await ctx.close())) io.stderr('Warning: the database and Redis connections did not close in time\n');
   }
+}
+
+/** An unexpected error in one line: Prisma's start with "Invalid `prisma.x()` invocation:" and blank lines. */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Invalid `.*` invocation/.test(l));
+  return lines.join(' ') || text;
 }

@@ -49,7 +49,8 @@ export const configSchema = z.object({
   ALLOW_DIRECT_ROUTES: bool.default(false),
 
   // --- dependencies
-  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (postgresql://user@host:5432/db)'),
+  /** The default is the local database `npm run serve` creates, so the CLI finds it without any variable set. */
+  DATABASE_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/session_community'),
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   /**
    * A database that stops answering fails requests (503) within these instead of hanging them
@@ -75,6 +76,7 @@ export const configSchema = z.object({
   CACHE_MAX_ENTRIES: int(100_000, 1),
 
   // --- server identity (protocol §2.1)
+  /** Relative paths (here and below) are relative to the installation directory, for the server and the CLI alike. */
   KEY_FILE: z.string().default('./data/key_x25519'),
 
   // --- onion gateway (protocol §4) and batches (protocol §6.1)

@@ -11,24 +11,42 @@ export interface ServerKey {
   publicKeyHex: string;
 }
 
-/**
- * Reads the server's X25519 key from KEY_FILE (raw 32 bytes, as pysogs writes it), creating it with
- * owner-only permissions on first start (protocol §2.1).
- */
-export function loadOrCreateServerKey(path: string): ServerKey {
-  let privateKey: Uint8Array;
-  if (existsSync(path)) {
-    const raw = readFileSync(path);
-    if (raw.length !== 32) throw new Error(`KEY_FILE ${path} must hold exactly 32 raw bytes (found ${raw.length})`);
-    privateKey = new Uint8Array(raw);
-  } else {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    privateKey = new Uint8Array(randomBytes(32));
-    writeFileSync(path, privateKey, { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
-  }
+export class ServerKeyMissing extends Error {}
+
+function fromPrivateKey(privateKey: Uint8Array): ServerKey {
   const publicKey = x25519.getPublicKey(privateKey);
   return { privateKey, publicKey, publicKeyHex: Buffer.from(publicKey).toString('hex') };
+}
+
+/**
+ * Reads the server's X25519 key from KEY_FILE (raw 32 bytes, as pysogs writes it). Only the server
+ * creates it (loadOrCreateServerKey): anything else that made one would hand out join URLs with a key
+ * no server holds, so a missing file is an error here.
+ */
+export function loadServerKey(path: string): ServerKey {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ServerKeyMissing(
+        `No server key at ${path} (KEY_FILE): the server creates it on its first start (npm run serve or npm start); if the server keeps it elsewhere, set KEY_FILE to that file`,
+      );
+    }
+    throw new Error(`Cannot read the server key ${path} (KEY_FILE): ${(err as Error).message}`);
+  }
+  if (raw.length !== 32) throw new Error(`KEY_FILE ${path} must hold exactly 32 raw bytes (found ${raw.length})`);
+  return fromPrivateKey(new Uint8Array(raw));
+}
+
+/** The server's start: reads KEY_FILE, creating it with owner-only permissions on first start (protocol §2.1). */
+export function loadOrCreateServerKey(path: string): ServerKey {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(path, new Uint8Array(randomBytes(32)), { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  }
+  return loadServerKey(path);
 }
 
 export const SERVER_KEY = Symbol('SERVER_KEY');
