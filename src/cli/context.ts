@@ -94,7 +94,7 @@ export class CliContext {
     // NestFactory returns no context to close then, and those would keep the process alive.
     const created: Closable[] = [];
     const instanceDecorator = (instance: unknown) => {
-      if (instance && typeof instance === 'object') created.push(instance as Closable);
+      if (instance && typeof instance === 'object') created.push(instance);
       return instance;
     };
     try {

@@ -31,9 +31,10 @@ export function loadServerKey(path: string): ServerKey {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ServerKeyMissing(
         `No server key at ${path} (KEY_FILE): the server creates it on its first start (npm run serve or npm start); if the server keeps it elsewhere, set KEY_FILE to that file`,
+        { cause: err },
       );
     }
-    throw new Error(`Cannot read the server key ${path} (KEY_FILE): ${(err as Error).message}`);
+    throw new Error(`Cannot read the server key ${path} (KEY_FILE): ${(err as Error).message}`, { cause: err });
   }
   if (raw.length !== 32) throw new Error(`KEY_FILE ${path} must hold exactly 32 raw bytes (found ${raw.length})`);
   return fromPrivateKey(new Uint8Array(raw));

@@ -6,7 +6,7 @@ export class RedisNotReady extends Error {}
 
 /** Connects once (no retries) and pings within REDIS_CONNECT_TIMEOUT; a failure is one sentence naming host:port. */
 export async function checkRedis(config: AppConfig): Promise<void> {
-  let where = config.REDIS_URL;
+  let where: string;
   try {
     const url = new URL(config.REDIS_URL);
     where = `${url.hostname || 'localhost'}:${url.port || '6379'}`;

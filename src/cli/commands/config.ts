@@ -7,6 +7,11 @@ import { UsageError } from '../io';
 /** Values never printed by `config show` (they are secrets); `config get` prints them when asked by name. */
 const SECRETS = new Set<keyof AppConfig>(['S3_SECRET_KEY']);
 
+/** Every setting is a string, number or boolean once parsed. */
+function scalar(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** A URL's password replaced by `***`. */
 function maskUrl(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
@@ -27,7 +32,7 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
       const all = ctx.config() as Record<string, unknown>;
       const values = Object.keys(configSchema.shape).map((name) => {
         const value = all[name];
-        const shown = value === undefined ? '' : SECRETS.has(name as keyof AppConfig) ? '***' : maskUrl(String(value));
+        const shown = value === undefined ? '' : SECRETS.has(name as keyof AppConfig) ? '***' : maskUrl(scalar(value));
         return [name, shown] as const;
       });
       if (opts.json) return ctx.json(Object.fromEntries(values));
@@ -41,6 +46,6 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
       const all = ctx.config() as Record<string, unknown>;
       if (!Object.keys(configSchema.shape).includes(name)) throw new UsageError(`Unknown setting ${name} (see community-server config show)`);
       const value = all[name];
-      ctx.out(value === undefined ? '' : String(value));
+      ctx.out(value === undefined ? '' : scalar(value));
     });
 }
