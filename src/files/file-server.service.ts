@@ -7,7 +7,8 @@ import { fileServerContentId } from '../crypto/content-id';
 import { FILE_SERVER_FILE_ID } from '../protocol/constants';
 import { FileExpiryService } from './file-expiry.service';
 import { FilesRepository, type Tx } from './files.repository';
-import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
+import { FILE_NOT_FOUND, ObjectStore, type ContentFingerprint } from './object-store.service';
+import { BlocklistService } from './blocklist.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
@@ -21,6 +22,8 @@ const SERVER_WIDE = 'all';
 
 /** Thrown inside an upload's transaction to roll it back when it would pass FILE_SERVER_MAX_STORAGE. */
 class StorageFull extends Error {}
+/** Thrown inside an upload's transaction to roll it back when every id it tried is taken. */
+class IdsTaken extends Error {}
 
 export interface ServerFileInfo {
   size: number;
@@ -39,6 +42,7 @@ export class FileServerService {
     private readonly limits: UploadLimits,
     private readonly clock: Clock,
     private readonly limiter: RateLimiter,
+    private readonly blocklist: BlocklistService,
   ) {}
 
   /**
@@ -52,9 +56,11 @@ export class FileServerService {
     }
     const ttl = this.ttl(ttlHeader);
     return this.limits.withUploadSlot(async () => {
+      const fingerprint = this.objects.fingerprint(body);
+      await this.blocklist.refuseBlocked(fingerprint);
       const upload = await this.limiter.consume('file-server-uploads', SERVER_WIDE);
       try {
-        return await this.store(body, ttl);
+        return await this.store(body, fingerprint, ttl);
       } catch (err) {
         await this.limiter.refund(upload);
         throw err;
@@ -62,30 +68,25 @@ export class FileServerService {
     });
   }
 
-  private async store(body: Buffer, ttl: number): Promise<{ id: string; expires: number }> {
+  private async store(body: Buffer, fingerprint: ContentFingerprint, ttl: number): Promise<{ id: string; expires: number }> {
     const uploaded = this.clock.seconds();
-    const expiry = uploaded + ttl;
+    const row = { size: body.length, uploaded, expiry: uploaded + ttl };
     if (this.config.FILE_SERVER_CONTENT_IDS) {
       const id = fileServerContentId(body);
-      const known = await this.repo.touchServerFile(id, uploaded, expiry);
+      const known = await this.repo.touchServerFile(id, uploaded, row.expiry);
       if (known) return this.scheduled(id, known.expiry);
       return this.withNewBytes(body.length, async () => {
-        const objectKey = await this.objects.write(body, null);
-        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return { ...(await this.scheduled(id, expiry)), stored: true };
-        // A concurrent upload of the same bytes won the insert: keep its object, drop ours.
-        await this.objects.collect(objectKey);
-        const raced = await this.repo.touchServerFile(id, uploaded, expiry);
-        return { ...(await this.scheduled(id, raced?.expiry ?? expiry)), stored: false };
+        if (await this.insert(body, fingerprint, [id], row)) return { ...(await this.scheduled(id, row.expiry)), stored: true };
+        // A concurrent upload of the same bytes won the insert: it holds the object.
+        const raced = await this.repo.touchServerFile(id, uploaded, row.expiry);
+        return { ...(await this.scheduled(id, raced?.expiry ?? row.expiry)), stored: false };
       });
     }
     return this.withNewBytes(body.length, async () => {
-      const objectKey = await this.objects.write(body, null);
-      for (let i = 0; i < COMPAT_ID_TRIES; i++) {
-        const id = (randomBytes(8).readBigUInt64BE() >> 11n).toString();
-        if (await this.insert({ id, size: body.length, uploaded, expiry, objectKey })) return { ...(await this.scheduled(id, expiry)), stored: true };
-      }
-      await this.objects.collect(objectKey);
-      throw new HttpException('Could not allocate a file id', HttpStatus.INSUFFICIENT_STORAGE);
+      const ids = Array.from({ length: COMPAT_ID_TRIES }, () => (randomBytes(8).readBigUInt64BE() >> 11n).toString());
+      const id = await this.insert(body, fingerprint, ids, row);
+      if (id === null) throw new HttpException('Could not allocate a file id', HttpStatus.INSUFFICIENT_STORAGE);
+      return { ...(await this.scheduled(id, row.expiry)), stored: true };
     });
   }
 
@@ -150,22 +151,25 @@ export class FileServerService {
   }
 
   /**
-   * Inserts the row with its object reference, unless that passes FILE_SERVER_MAX_STORAGE: then
-   * the object goes and the answer is 507. The check reads the total the insert's own trigger
-   * wrote, holding the counter row, so concurrent uploads cannot pass the cap together.
+   * Inserts the row under the first free id of `ids`, holding a reference to the object with this
+   * content (shared server-wide, ObjectStore.storeShared); null when every id is taken. Past
+   * FILE_SERVER_MAX_STORAGE it is a 507 with nothing kept: the check reads the total the insert's own
+   * trigger wrote, holding the counter row, so concurrent uploads cannot pass the cap together.
    */
-  private async insert(row: { id: string; size: number; uploaded: number; expiry: number; objectKey: string }): Promise<boolean> {
+  private async insert(body: Buffer, fingerprint: ContentFingerprint, ids: string[], row: { size: number; uploaded: number; expiry: number }): Promise<string | null> {
     try {
-      return await this.repo.transaction(async (tx) => {
-        if (!(await this.repo.insertServerFile(tx, row))) return false;
-        if (this.config.FILE_SERVER_MAX_STORAGE > 0 && this.overCap(await this.storedBytes(tx), 0)) throw new StorageFull();
-        await this.repo.addRef(tx, row.objectKey);
-        return true;
+      return await this.objects.storeShared(body, fingerprint, async (tx, objectKey) => {
+        for (const id of ids) {
+          if (!(await this.repo.insertServerFile(tx, { id, ...row, objectKey }))) continue;
+          if (this.config.FILE_SERVER_MAX_STORAGE > 0 && this.overCap(await this.storedBytes(tx), 0)) throw new StorageFull();
+          return id;
+        }
+        throw new IdsTaken();
       });
     } catch (err) {
-      if (!(err instanceof StorageFull)) throw err;
-      await this.objects.collect(row.objectKey);
-      throw this.fullError();
+      if (err instanceof IdsTaken) return null;
+      if (err instanceof StorageFull) throw this.fullError();
+      throw err;
     }
   }
 

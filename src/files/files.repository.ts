@@ -158,6 +158,28 @@ export class FilesRepository {
     await this.prisma.$executeRaw`DELETE FROM storage_objects WHERE key = ${key} AND refs <= 0`;
   }
 
+  /**
+   * Quarantine (issue 15 item 6): the objects with one of these content hashes can no longer be
+   * shared (their hash is cleared) and every file holding them expires now, so reads 404 at once and
+   * the sweep drops the rows and their references. Returns the objects' keys and the files hit.
+   */
+  async quarantineObjects(tx: Tx, contentHashes: Uint8Array[], now: number): Promise<{ keys: string[]; roomFiles: number; serverFiles: number }> {
+    const hexes = contentHashes.map((h) => Buffer.from(h).toString('hex'));
+    const rows = await tx.$queryRaw<Array<{ keys: string[] | null; room_files: number; server_files: number }>>`
+      WITH hit AS (
+        UPDATE storage_objects SET content_hash = NULL
+        WHERE content_hash IN (SELECT decode(h, 'hex') FROM unnest(${hexes}::text[]) AS h) RETURNING key
+      ), room AS (
+        UPDATE files SET expiry = ${now}::double precision
+        WHERE object_key IN (SELECT key FROM hit) AND (expiry IS NULL OR expiry > ${now}::double precision) RETURNING id
+      ), server AS (
+        UPDATE server_files SET expiry = ${now}::double precision
+        WHERE object_key IN (SELECT key FROM hit) AND expiry > ${now}::double precision RETURNING id
+      )
+      SELECT (SELECT array_agg(key) FROM hit) AS keys, (SELECT count(*)::int FROM room) AS room_files, (SELECT count(*)::int FROM server) AS server_files`;
+    return { keys: rows[0]?.keys ?? [], roomFiles: rows[0]?.room_files ?? 0, serverFiles: rows[0]?.server_files ?? 0 };
+  }
+
   async objectsWrappedWithOtherKeys(currentKeyId: string, limit: number): Promise<StoredObjectRef[]> {
     return this.prisma.storageObject.findMany({ where: { keyId: { not: currentKeyId } }, select: OBJECT_REF.select, take: limit });
   }
@@ -312,8 +334,14 @@ export class FilesRepository {
    * inserted a file row this is the total with that file, exact: the trigger holds the kind's row.
    */
   async storageUsage(db: Tx | PrismaService = this.prisma): Promise<StorageUsage[]> {
-    const rows = await db.storageUsage.findMany({ orderBy: { kind: 'asc' } });
+    const rows = await db.storageUsage.findMany({ where: { kind: { in: ['room', 'file_server'] } }, orderBy: { kind: 'asc' } });
     return rows.map((r) => ({ kind: r.kind === 'room' ? 'room' : 'file_server', bytes: Number(r.bytes), files: r.files }));
+  }
+
+  /** The objects in storage, each once (storage_usage 'objects', kept by a trigger on storage_objects). */
+  async objectUsage(): Promise<{ bytes: number; count: number }> {
+    const row = await this.prisma.storageUsage.findUnique({ where: { kind: 'objects' } });
+    return { bytes: Number(row?.bytes ?? 0), count: row?.files ?? 0 };
   }
 
   /** Inserts a new file-server row; false when the id is taken (collision or a concurrent upload). */
@@ -344,16 +372,10 @@ export class FilesRepository {
     return (await this.prisma.file.count({ where: { id } })) > 0;
   }
 
-  /**
-   * The file row with its id, taking the first reference to the object just written (refs + 1 clears
-   * the pending-deletion deadline).
-   */
-  async insertImportedRoomFile(f: ImportedFile, objectKey: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await this.addRef(tx, objectKey);
-      await tx.$executeRaw`
-        INSERT INTO files (id, room, uploader, message, size, uploaded, expiry, filename, object_key)
-        VALUES (${f.id}, ${f.roomId}, ${f.uploaderId}, ${f.messageId}, ${f.size}, ${f.uploaded}, ${f.expiry}, ${f.filename}, ${objectKey})`;
-    });
+  /** The file row with the source's id, in the transaction that took its object reference. */
+  async insertImportedRoomFile(tx: Tx, f: ImportedFile, objectKey: string): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO files (id, room, uploader, message, size, uploaded, expiry, filename, object_key)
+      VALUES (${f.id}, ${f.roomId}, ${f.uploaderId}, ${f.messageId}, ${f.size}, ${f.uploaded}, ${f.expiry}, ${f.filename}, ${objectKey})`;
   }
 }

@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { filenameFromContentDisposition } from './content-disposition';
+import { BlocklistService } from './blocklist.service';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
 import { FilesRepository, type ImportedFile, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
@@ -24,7 +25,7 @@ function isExpired(file: Pick<RoomFileRow, 'roomId' | 'expiry'>, now: number): b
 
 /**
  * Room attachments and images (protocol §6.6, §9.3). Files arrive whole (the onion request carries
- * them), are sealed as they stream to storage, and are deduplicated per room by keyed content
+ * them), are sealed as they stream to storage, and are stored once server-wide by keyed content
  * hash; expiry follows §9.3, with the per-file job scheduled here.
  */
 @Injectable()
@@ -36,6 +37,7 @@ export class FilesService {
     private readonly expiry: FileExpiryService,
     private readonly limits: UploadLimits,
     private readonly limiter: RateLimiter,
+    private readonly blocklist: BlocklistService,
     private readonly clock: Clock,
   ) {}
 
@@ -46,23 +48,14 @@ export class FilesService {
     }
     const filename = filenameFromContentDisposition(contentDisposition);
     return this.limits.withUploadSlot(async () => {
+      const fingerprint = this.objects.fingerprint(body);
+      await this.blocklist.refuseBlocked(fingerprint);
       const place = await this.limiter.consume('upload-bytes', String(user.id), body.length);
       try {
         const uploaded = this.clock.seconds();
         const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
         const row = { roomId, uploaderId: user.id, size: body.length, uploaded, expiry, filename };
-        const contentHash = this.objects.contentHash(`room:${roomId}`, body);
-        let id = await this.repo.transaction(async (tx) => {
-          const objectKey = await this.objects.claimDuplicate(tx, contentHash);
-          return objectKey ? this.repo.insertRoomFile(tx, { ...row, objectKey }) : null;
-        });
-        if (id === null) {
-          const objectKey = await this.objects.write(body, contentHash);
-          id = await this.repo.transaction(async (tx) => {
-            await this.repo.addRef(tx, objectKey);
-            return this.repo.insertRoomFile(tx, { ...row, objectKey });
-          });
-        }
+        const id = await this.objects.storeShared(body, fingerprint, (tx, objectKey) => this.repo.insertRoomFile(tx, { ...row, objectKey }));
         await this.expiry.schedule('room', id, expiry);
         return id;
       } catch (err) {
@@ -119,8 +112,7 @@ export class FilesService {
    * and its deletion is scheduled at its expiry like any other file (protocol §9.3).
    */
   async importRoomFile(f: ImportedFile, content: Buffer): Promise<void> {
-    const objectKey = await this.objects.write(content, null);
-    await this.repo.insertImportedRoomFile(f, objectKey);
+    await this.objects.storeShared(content, this.objects.fingerprint(content), (tx, objectKey) => this.repo.insertImportedRoomFile(tx, f, objectKey));
     await this.expiry.schedule('room', f.id, f.expiry);
   }
 }

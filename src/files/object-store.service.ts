@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, type OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Clock } from '../core/clock';
 import { MetricsService } from '../metrics/metrics.service';
@@ -12,6 +12,11 @@ export const FILE_NOT_FOUND = 'File not found';
 export const STORAGE_UNAVAILABLE = 'File storage is unavailable; retry later';
 
 export const MASTER_KEYRING = Symbol('MASTER_KEYRING');
+
+export interface ContentFingerprint {
+  sha256: Buffer;
+  contentHash: Buffer;
+}
 
 /**
  * How long an object being written stays unreferenced before the sweep may collect it: far longer
@@ -42,7 +47,7 @@ export class ObjectStore implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.storage.init();
-    this.metrics.trackStorage(() => this.repo.storageUsage());
+    this.metrics.trackStorage(async () => ({ byKind: await this.repo.storageUsage(), objects: await this.repo.objectUsage() }));
     // A crash (kill -9) mid-write is followed by a start: its partial files go now, not never.
     await this.sweepAbandonedWrites();
   }
@@ -65,9 +70,38 @@ export class ObjectStore implements OnModuleInit {
     return this.storage.healthCheck();
   }
 
-  /** Keyed hash for deduplication within `scope` (see MasterKeyring.contentHash). */
-  contentHash(scope: string, content: Uint8Array): Buffer {
-    return this.keyring.contentHash(scope, content);
+  /** What names a content: its SHA-256 (the blocklist's key) and the keyed hash objects are shared by. */
+  fingerprint(content: Uint8Array): ContentFingerprint {
+    const sha256 = createHash('sha256').update(content).digest();
+    return { sha256, contentHash: this.keyring.contentHash(sha256) };
+  }
+
+  /**
+   * Stores content once server-wide (issue 15 item 7): `attach` inserts the row that holds the
+   * reference, in the transaction that takes it — to a live object with the same content if there is
+   * one (room files of any room, file-server files), else to one written now. Every row names its own
+   * room or id, so sharing bytes never makes a file readable where it was not posted. If `attach`
+   * throws, nothing is referenced and an object written for it is deleted.
+   */
+  async storeShared<T>(content: Uint8Array, fingerprint: ContentFingerprint, attach: (tx: Tx, objectKey: string) => Promise<T>): Promise<T> {
+    const shared = await this.repo.transaction(async (tx) => {
+      const key = await this.repo.claimDuplicate(tx, fingerprint.contentHash);
+      return key === null ? null : { row: await attach(tx, key) };
+    });
+    if (shared) {
+      this.metrics.storageDeduplicated.inc();
+      return shared.row;
+    }
+    const key = await this.write(content, fingerprint.contentHash);
+    try {
+      return await this.repo.transaction(async (tx) => {
+        await this.repo.addRef(tx, key);
+        return attach(tx, key);
+      });
+    } catch (err) {
+      await this.collect(key).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -115,20 +149,30 @@ export class ObjectStore implements OnModuleInit {
     return plain;
   }
 
-  /** Takes a reference to a live object with this hash, if any (deduplication). */
-  claimDuplicate(tx: Tx, contentHash: Uint8Array): Promise<string | null> {
-    return this.repo.claimDuplicate(tx, contentHash);
+  /**
+   * Quarantines the content with this SHA-256 (blocklist): under every configured master key, its
+   * objects stop being shared, their files expire now, and their bytes are deleted from storage at
+   * once (the rows and references go with the next sweep, whose delete finds nothing left).
+   */
+  async quarantine(sha256: Uint8Array, now: number): Promise<{ objects: number; roomFiles: number; serverFiles: number }> {
+    const hit = await this.repo.transaction((tx) => this.repo.quarantineObjects(tx, this.keyring.contentHashesOf(sha256), now));
+    for (const key of hit.keys) await this.deleteBytes(key);
+    return { objects: hit.keys.length, roomFiles: hit.roomFiles, serverFiles: hit.serverFiles };
   }
 
   /** Deletes an unreferenced object's bytes, then its row. Idempotent; a missing object is fine. */
   async collect(key: string): Promise<void> {
+    await this.deleteBytes(key);
+    await this.repo.removeObjectRow(key);
+  }
+
+  private async deleteBytes(key: string): Promise<void> {
     try {
       await this.storage.delete(key);
     } catch (err) {
       this.metrics.storageErrors.inc({ operation: 'delete' });
       throw err;
     }
-    await this.repo.removeObjectRow(key);
   }
 
   /** Collects every unreferenced object past its deadline; returns how many. */

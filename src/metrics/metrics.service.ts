@@ -7,8 +7,15 @@ export type QueueDepthSource = () => Promise<Record<string, number>>;
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Bytes and files stored, by kind (room files, file-server files). */
-export type StorageUsageSource = () => Promise<Array<{ kind: string; bytes: number; files: number }>>;
+/**
+ * What is stored: bytes and files by kind (room files, file-server files), each file counted — the
+ * use before deduplication — and the objects in storage, each once — the use after it.
+ */
+export interface StorageUsageReport {
+  byKind: Array<{ kind: string; bytes: number; files: number }>;
+  objects: { bytes: number; count: number };
+}
+export type StorageUsageSource = () => Promise<StorageUsageReport>;
 
 /** Connection pool use: open connections, idle ones, and callers waiting for one. */
 export interface DbPoolStats {
@@ -93,6 +100,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly ruleHits = new Counter({
+    name: 'scs_policy_rule_hits_total',
+    help: 'Times a room or server policy rule acted (issue 15), by rule and by what it did',
+    labelNames: ['rule', 'action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storageDeduplicated = new Counter({
+    name: 'scs_storage_deduplicated_uploads_total',
+    help: 'Uploads (room and file server) stored as a new reference to an object already held, writing no bytes',
+    registers: [this.registry],
+  });
+
   readonly storageErrors = new Counter({
     name: 'scs_storage_errors_total',
     help: 'Object storage operations that failed, by operation',
@@ -128,9 +148,9 @@ export class MetricsService {
       },
     });
     // Storage that cannot be read (database down) reports nothing rather than failing the scrape.
-    const storageUsage = () => (this.storage?.() ?? Promise.resolve([])).catch(() => []);
+    const storageUsage = async (): Promise<StorageUsageReport | null> => (this.storage?.() ?? Promise.resolve(null)).catch(() => null);
     for (const [name, help, field] of [
-      ['scs_storage_bytes', 'Bytes stored, by kind (room files, file_server files)', 'bytes'],
+      ['scs_storage_bytes', 'Bytes stored, by kind (room files, file_server files), every file counted: the use before deduplication', 'bytes'],
       ['scs_storage_files', 'Files stored, by kind (room files, file_server files)', 'files'],
     ] as const) {
       new Gauge({
@@ -142,7 +162,23 @@ export class MetricsService {
         aggregator: 'max',
         async collect() {
           this.reset();
-          for (const u of await storageUsage()) this.set({ kind: u.kind }, u[field]);
+          for (const u of (await storageUsage())?.byKind ?? []) this.set({ kind: u.kind }, u[field]);
+        },
+      });
+    }
+    for (const [name, help, field] of [
+      ['scs_storage_object_bytes', 'Bytes of the objects in storage, each shared object once: the use after deduplication', 'bytes'],
+      ['scs_storage_objects', 'Objects in storage (one per distinct content)', 'count'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        aggregator: 'max',
+        async collect() {
+          this.reset();
+          const objects = (await storageUsage())?.objects;
+          if (objects) this.set(objects[field]);
         },
       });
     }

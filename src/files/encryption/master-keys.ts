@@ -99,12 +99,19 @@ export class MasterKeyring {
   }
 
   /**
-   * Keyed content hash for deduplication within one scope (a room). Keyed so that the database
-   * alone cannot confirm a guess of a file's content; it changes with the master key, which only
-   * means files stored before a rotation are not deduplicated against later ones.
+   * Keyed hash naming a content for deduplication across the whole server (room files and the file
+   * server alike), derived from the content's SHA-256 so that a blocklisted SHA-256 finds its stored
+   * copies without the content. Keyed so that the database alone cannot confirm a guess of a file's
+   * content; it changes with the master key, which only means files stored before a rotation are not
+   * deduplicated against later ones (`contentHashesOf` still finds them under every configured key).
    */
-  contentHash(scope: string, content: Uint8Array): Buffer {
-    const key = createHmac('sha256', this.current.secret).update('scs-content-hash').digest();
-    return createHmac('sha256', key).update(scope).update('\0').update(content).digest();
+  contentHash(sha256: Uint8Array, master: MasterKey = this.current): Buffer {
+    const key = createHmac('sha256', master.secret).update('scs-content-hash-v2').digest();
+    return createHmac('sha256', key).update(sha256).digest();
+  }
+
+  /** The content hash of a SHA-256 under every configured master key (finding every stored copy). */
+  contentHashesOf(sha256: Uint8Array): Buffer[] {
+    return [...this.byId.values()].map((master) => this.contentHash(sha256, master));
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,11 +42,15 @@ describe('master keys (encryption at rest)', () => {
     expect(() => rotated.unwrap(wrapped.keyId, tampered)).toThrow(MasterKeyError);
   });
 
-  it('content hashes are keyed and scoped: same bytes, same scope → same hash only', () => {
-    const ring = new MasterKeyring(randomBytes(32));
-    const content = randomBytes(100);
-    expect(ring.contentHash('room:1', content).equals(ring.contentHash('room:1', Buffer.from(content)))).toBe(true);
-    expect(ring.contentHash('room:1', content).equals(ring.contentHash('room:2', content))).toBe(false);
-    expect(new MasterKeyring(randomBytes(32)).contentHash('room:1', content).equals(ring.contentHash('room:1', content))).toBe(false);
+  it('content hashes are keyed, server-wide, and found again from the SHA-256 under every configured key', () => {
+    const old = randomBytes(32);
+    const ring = new MasterKeyring(randomBytes(32), [old]);
+    const digest = createHash('sha256').update(randomBytes(100)).digest();
+    expect(ring.contentHash(digest).equals(ring.contentHash(Buffer.from(digest)))).toBe(true);
+    expect(ring.contentHash(digest).equals(digest)).toBe(false);
+    expect(new MasterKeyring(randomBytes(32)).contentHash(digest).equals(ring.contentHash(digest))).toBe(false);
+    const underOld = new MasterKeyring(old).contentHash(digest);
+    expect(ring.contentHashesOf(digest).some((h) => h.equals(underOld))).toBe(true);
+    expect(ring.contentHashesOf(digest).some((h) => h.equals(ring.contentHash(digest)))).toBe(true);
   });
 });
