@@ -10,6 +10,7 @@ import { registerMessageCommands } from './commands/messages';
 import { registerFileCommands } from './commands/files';
 import { registerImportCommands } from './commands/import';
 import { registerConfigCommands } from './commands/config';
+import { registerBlocklistCommands } from './commands/blocklist';
 
 const VERSION = '0.1.0';
 
@@ -20,6 +21,7 @@ const COMMANDS = [
   registerModerationCommands,
   registerMessageCommands,
   registerFileCommands,
+  registerBlocklistCommands,
   registerProbeCommand,
   registerImportCommands,
   registerConfigCommands,

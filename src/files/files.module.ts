@@ -3,6 +3,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { MasterKeyring } from './encryption/master-keys';
+import { BlocklistRepository } from './blocklist.repository';
+import { BlocklistService } from './blocklist.service';
 import { FileExpiryService } from './file-expiry.service';
 import { FileServerService } from './file-server.service';
 import { FilesRepository } from './files.repository';
@@ -24,6 +26,8 @@ import { UploadLimits } from './upload-limits';
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },
     FilesRepository,
+    BlocklistRepository,
+    BlocklistService,
     ObjectStore,
     FileExpiryService,
     UploadLimits,
@@ -31,6 +35,6 @@ import { UploadLimits } from './upload-limits';
     FileServerService,
     RoomFiles,
   ],
-  exports: [FilesService, FileServerService, RoomFiles],
+  exports: [FilesService, FileServerService, RoomFiles, BlocklistService],
 })
 export class FilesModule {}
