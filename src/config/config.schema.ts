@@ -120,7 +120,8 @@ export const configSchema = z.object({
   ACTIVE_PRUNE_THRESHOLD: int(60 * DAY, 1),
   /** Activity times are stored floored to this (docs/privacy.md): when someone was active, to the hour, not to the poll. */
   ACTIVITY_GRANULARITY: int(3600, 60),
-  HISTORY_PRUNE_THRESHOLD: int(30 * DAY, 0),
+  /** Edit history nothing serves (moderators' evidence at most): kept a week; 0 = forever. */
+  HISTORY_PRUNE_THRESHOLD: int(7 * DAY, 0),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),
   REACTORS_DEFAULT: int(4, 0),
@@ -175,6 +176,8 @@ export const configSchema = z.object({
   /** Every attachment a current client produces (protocol §9.1): 10,223,616 bytes. */
   FILE_MAX_SIZE: int(ATTACHMENT_MAX_ENCRYPTED, 1),
   FILE_UPLOAD_EXPIRY: int(3600, 1),
+  /** files.uploader is forgotten this long after the upload (never before FILE_UPLOAD_EXPIRY: attaching needs it). */
+  FILE_UPLOADER_RETENTION: int(DAY, 0),
   /** Expiry of attached files; 0 = never expire (protocol §10.2 `files.expiry`). */
   FILE_EXPIRY: int(15 * DAY, 0),
   FILE_SERVER_MAX_SIZE: int(ATTACHMENT_MAX_ENCRYPTED, 1),

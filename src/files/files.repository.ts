@@ -259,6 +259,11 @@ export class FilesRepository {
     await tx.$executeRaw`UPDATE files SET expiry = ${expiry} WHERE message = ANY(${messageIds}::int[])`;
   }
 
+  /** Forgets the uploader of files uploaded before `before`; returns how many. (The uploader index finds the few still set.) */
+  forgetUploaders(before: number): Promise<number> {
+    return this.prisma.$executeRaw`UPDATE files SET uploader = NULL WHERE uploader IS NOT NULL AND uploaded < ${before}`;
+  }
+
   /** protocol §9.3 delete-all-posts: the user's files in the room expire now, the room image excepted. */
   async expireUploadsOf(tx: Tx, roomId: number, userId: number, at: number): Promise<void> {
     await tx.$executeRaw`

@@ -8,6 +8,8 @@ import { BlocklistService } from './blocklist.service';
 import { FileExpiryService, type SweepResult } from './file-expiry.service';
 import { FilesRepository, type ImportedFile, type RoomFileFilter, type RoomFileListing, type RoomFileRow } from './files.repository';
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
+import { JobName } from '../jobs/job-names';
+import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
@@ -40,6 +42,17 @@ export class FilesService {
     private readonly blocklist: BlocklistService,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Retention (docs/privacy.md): who uploaded a file is forgotten FILE_UPLOADER_RETENTION after the
+   * upload, never before attaching it is no longer possible (FILE_UPLOAD_EXPIRY). The upload quota
+   * counts in Redis and moderation records its actions in the audit log, so neither needs the link.
+   */
+  @OnJob(JobName.ForgetUploaders, { every: 'CLEANUP_INTERVAL' })
+  forgetUploaders(): Promise<number> {
+    const keep = Math.max(this.config.FILE_UPLOADER_RETENTION, this.config.FILE_UPLOAD_EXPIRY);
+    return this.repo.forgetUploaders(this.clock.seconds() - keep);
+  }
 
   /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
   async upload(roomId: number, user: AuthenticatedUser, body: Buffer, contentDisposition: string | undefined): Promise<number> {

@@ -20,6 +20,8 @@ export enum JobName {
   RefreshActiveUsers = 'refresh-active-users',
   /** Repeatable (CLEANUP_INTERVAL): applies due permission futures and (un)bans (protocol §9.4 step 5). */
   ApplyFutures = 'apply-futures',
+  /** Repeatable (CLEANUP_INTERVAL): forgets who uploaded files older than FILE_UPLOADER_RETENTION (docs/privacy.md). */
+  ForgetUploaders = 'forget-uploaders',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
@@ -29,6 +31,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.ExpireDms]: QueueName.Maintenance,
   [JobName.RefreshActiveUsers]: QueueName.Maintenance,
   [JobName.ApplyFutures]: QueueName.Maintenance,
+  [JobName.ForgetUploaders]: QueueName.Maintenance,
 };
 
 /** Room files (`files`) and file-server files (`server_files`). */
@@ -46,6 +49,7 @@ export interface JobData {
   [JobName.ExpireDms]: Record<string, never>;
   [JobName.RefreshActiveUsers]: Record<string, never>;
   [JobName.ApplyFutures]: Record<string, never>;
+  [JobName.ForgetUploaders]: Record<string, never>;
 }
 
 /** Deterministic ids: scheduling the same file twice replaces, never duplicates, its job. */

@@ -381,7 +381,8 @@ export class RoomsService {
 
   /** protocol §9.4 step 2: drops edit history older than HISTORY_PRUNE_THRESHOLD; returns rows removed. */
   @OnJob(JobName.PruneHistory, { every: 'CLEANUP_INTERVAL' })
-  pruneHistory(): Promise<number> {
+  async pruneHistory(): Promise<number> {
+    if (this.config.HISTORY_PRUNE_THRESHOLD === 0) return 0; // 0 = kept forever
     return this.repo.pruneHistory(this.clock.seconds() - this.config.HISTORY_PRUNE_THRESHOLD);
   }
 

@@ -41,6 +41,9 @@ class RecordingHandlers {
   @OnJob(JobName.ApplyFutures)
   async applyFutures(): Promise<void> {}
 
+  @OnJob(JobName.ForgetUploaders)
+  async forgetUploaders(): Promise<void> {}
+
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
     this.expiries.push(data);
