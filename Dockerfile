@@ -52,7 +52,8 @@ COPY --chown=root:root --chmod=0755 docker/community-server /usr/local/bin/commu
 # mounts given by Compose/Helm: /data (keys and fs storage by default), /keys (Compose keeps the keys
 # there), /tmp. Empty named volumes mounted on /data or /keys inherit the uid 1000 owner from here.
 USER 1000:1000
-EXPOSE 3000 3001
+# Only the public port: the admin port (3001) is for the container's own network, never published.
+EXPOSE 3000
 # Liveness of whichever role runs here: the admin listener answers /healthz (no curl in slim).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.ADMIN_PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

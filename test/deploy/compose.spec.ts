@@ -139,6 +139,32 @@ describe('docker-compose.yml', () => {
       });
       expect(s.environment!.DATABASE_URL).toMatch(/^postgresql:\/\/scs:.*@postgres:5432\/scs$/);
     }
-    expect(compose.services.api.environment!.S3_SECRET_KEY).toBe(compose.services.minio.environment!.MINIO_ROOT_PASSWORD);
+  });
+
+  it('the admin port listens on the container network (for a scraper there) and is never published', () => {
+    for (const name of ['api', 'worker']) expect(compose.services[name].environment!.ADMIN_HOST).toBe('0.0.0.0');
+    // Published ports are checked above; the image does not even declare the admin port.
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^EXPOSE 3000$/m);
+  });
+
+  it('the app reaches MinIO as a user of its own with a policy for the bucket alone, never as root', () => {
+    const app = compose.services.api.environment!;
+    const minio = compose.services.minio.environment!;
+    expect(app.S3_ACCESS_KEY).not.toBe(minio.MINIO_ROOT_USER);
+    expect(app.S3_SECRET_KEY).not.toBe(minio.MINIO_ROOT_PASSWORD);
+    const bucket = compose.services.bucket;
+    expect(bucket.environment).toMatchObject({ S3_ACCESS_KEY: app.S3_ACCESS_KEY, S3_SECRET_KEY: app.S3_SECRET_KEY, S3_BUCKET: app.S3_BUCKET });
+    const script = bucket.command!.join(' ');
+    expect(script).toContain('mc admin user add local "$$S3_ACCESS_KEY" "$$S3_SECRET_KEY"');
+    expect(script).toContain('mc admin policy attach local scs-app --user "$$S3_ACCESS_KEY"');
+    // The policy names the bucket and its objects, nothing else.
+    expect(script).toMatch(/"Resource":\["arn:aws:s3:::%s","arn:aws:s3:::%s\/\*"\]\}\]\}' "\$\$S3_BUCKET" "\$\$S3_BUCKET"/);
+  });
+
+  it('every image is pinned to a release, none floats on a major version', () => {
+    const images = Object.entries(compose.services)
+      .filter(([name]) => !APP_SERVICES.includes(name))
+      .map(([, s]) => s.image!);
+    expect(images.sort()).toEqual(['postgres:17.6', 'quay.io/minio/mc:RELEASE.2025-04-03T17-07-56Z', 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z', 'redis:7.4.5']);
   });
 });

@@ -95,7 +95,7 @@ describe('Dockerfile', () => {
     expect(health).toContain('ADMIN_PORT');
     expect(ops(runtime, 'ENTRYPOINT')).toEqual(['["/usr/local/bin/entrypoint"]']);
     expect(ops(runtime, 'CMD')).toEqual(['["all"]']);
-    expect(ops(runtime, 'EXPOSE')).toEqual(['3000 3001']);
+    expect(ops(runtime, 'EXPOSE')).toEqual(['3000']);
   });
 
   it('.dockerignore keeps the context to what the build copies', () => {
