@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { configSchema } from '../../src/config/config.schema';
-import { renderChart, type RenderedChart } from './helm-template';
+import { RenderFailure, renderChart, type RenderedChart } from './helm-template';
 
 // The Helm chart, checked without helm or a cluster (neither exists on these machines): values
 // against values.schema.json, the templates rendered (helm-template.ts) with the default values and
@@ -21,7 +21,7 @@ const KEY = Buffer.alloc(32, 7).toString('base64');
 const EVERYTHING_ON = {
   baseUrl: 'https://sogs.example.org',
   fullnameOverride: 'sogs',
-  imagePullSecrets: ['registry'],
+  imagePullSecrets: [{ name: 'registry' }],
   database: { existingSecret: 'db', existingSecretKey: 'url' },
   redis: { url: 'redis://redis:6379' },
   storage: { driver: 'fs', fs: { existingClaim: 'sogs-files' } },
@@ -114,7 +114,9 @@ describe('values.yaml and values.schema.json', () => {
   });
 });
 
-const rendered = renderChart(CHART, { release: 'scs', namespace: 'chat' });
+/** The least a release must set: the database (the chart refuses to render without one). */
+const DATABASE = { database: { url: 'postgresql://scs:pw@db:5432/scs' } };
+const rendered = renderChart(CHART, { release: 'scs', namespace: 'chat', values: DATABASE });
 const everything = renderChart(CHART, { release: 'prod', values: EVERYTHING_ON });
 const broken = structuredClone(rendered);
 (find(broken, 'Deployment', '-api').spec as Doc).replicas = 'two' as Json;
@@ -241,7 +243,7 @@ describe('the chart rendered with the default values', () => {
 
   it('pods roll when the config or the connection Secret changes', () => {
     const before = find(rendered, 'Deployment', '-api').spec.template.metadata.annotations;
-    const after = find(renderChart(CHART, { release: 'scs', values: { config: { LOG_LEVEL: 'debug' } } }), 'Deployment', '-api').spec.template.metadata.annotations;
+    const after = find(renderChart(CHART, { release: 'scs', values: { ...DATABASE, config: { LOG_LEVEL: 'debug' } } }), 'Deployment', '-api').spec.template.metadata.annotations;
     expect(after['checksum/config']).not.toBe(before['checksum/config']);
     expect(after['checksum/env']).toBe(before['checksum/env']);
   });
@@ -249,7 +251,23 @@ describe('the chart rendered with the default values', () => {
   it('NOTES.txt tells how to print the join URL and warns about missing connections', () => {
     expect(rendered.notes).toContain('community-server keys show');
     expect(rendered.notes).toContain('community-server rooms add');
-    expect(rendered.notes).toContain('WARNING: no database is configured');
+  });
+
+  it('refuses to render without a database, saying what to set (the migration hook would fail first)', () => {
+    expect(() => renderChart(CHART, { release: 'scs' })).toThrow(RenderFailure);
+    expect(() => renderChart(CHART, { release: 'scs' })).toThrow(/^database.url or database.existingSecret must be set: /);
+    expect(() => renderChart(CHART, { release: 'scs', values: { migration: { enabled: false } } })).toThrow(/database.url or database.existingSecret must be set/);
+    expect(() => renderChart(CHART, { release: 'scs', values: { database: { existingSecret: 'db' } } })).not.toThrow();
+  });
+
+  it('the admin port listens on the pod network but only a ClusterIP Service reaches it', () => {
+    const config = find(rendered, 'ConfigMap', '').data;
+    expect(config.ADMIN_HOST).toBe('0.0.0.0');
+    const admin = find(rendered, 'Service', '-admin').spec;
+    expect(admin.type).toBe('ClusterIP');
+    expect(admin.ports).toEqual([expect.objectContaining({ name: 'admin', targetPort: 'admin' })]);
+    const publicService = find(rendered, 'Service', 'scs-session-community-server').spec;
+    expect(publicService.ports.map((p: Doc) => p.targetPort)).toEqual(['public']);
   });
 });
 

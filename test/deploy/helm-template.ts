@@ -14,7 +14,7 @@ import YAML from 'yaml';
  *   - if / else if / else / end; with / else / end; range [$i, $v :=] pipeline / else / end;
  *     define "name" / end; $var := pipeline; $var = pipeline
  *   - operands: . .Field.Chain $ $var $var.Field "string" `raw` numbers true false nil (pipeline)
- *   - functions: include print printf(%s %d %v %%) default empty trunc trimSuffix contains replace
+ *   - functions: include print printf(%s %d %v %%) default required empty trunc trimSuffix contains replace
  *     quote indent nindent toYaml toString sha256sum b64enc randBytes lookup(→ empty, as helm template)
  *     get dict list append join not and or eq ne ternary
  * Go semantics kept: numbers from values print like Go's %v of a float64 (10000000 → "1e+07"); a
@@ -26,6 +26,8 @@ type Value = unknown;
 type Dict = Record<string, Value>;
 
 class TemplateError extends Error {}
+/** The chart refused its values (`required`), as `helm template` does with an execution error. */
+export class RenderFailure extends Error {}
 
 // ---------------------------------------------------------------- lexing: text and {{ actions }}
 
@@ -372,6 +374,11 @@ const FUNCTIONS: Record<string, Fn> = {
   print: (_r, args) => args.map((a, i) => (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string' ? ' ' : '') + str(a)).join(''),
   printf: (_r, [format, ...args]) => printf(String(format), args),
   default: (_r, [fallback, given]) => (truthy(given) ? given : fallback),
+  // As Helm's: nil or "" fails the whole render with the message; anything else passes through.
+  required: (_r, [message, v]) => {
+    if (v === undefined || v === null || v === '') throw new RenderFailure(str(message));
+    return v;
+  },
   empty: (_r, [v]) => !truthy(v),
   trunc: (_r, [n, s]) => str(s).slice(0, Number(n)),
   trimSuffix: (_r, [suffix, s]) => (str(s).endsWith(str(suffix)) ? str(s).slice(0, -str(suffix).length || undefined) : str(s)),
