@@ -52,6 +52,8 @@ export interface RoomFileFilter {
   uploaderId?: number;
   /** Uploaded before this unix time. */
   before?: number;
+  /** Leave out files that are a room's image (a clean-up by age or uploader must not take the room's picture). */
+  withoutRoomImages?: boolean;
 }
 
 const OBJECT_REF = { select: { key: true, keyId: true, wrappedKey: true } } as const;
@@ -212,6 +214,7 @@ export class FilesRepository {
         roomId: filter.roomId ?? { not: null },
         ...(filter.uploaderId !== undefined ? { uploaderId: filter.uploaderId } : {}),
         ...(filter.before !== undefined ? { uploaded: { lt: filter.before } } : {}),
+        ...(filter.withoutRoomImages ? { roomImage: { is: null } } : {}),
         OR: [{ expiry: null }, { expiry: { gt: now } }],
       },
       select: { id: true, size: true, uploaded: true, expiry: true, filename: true, messageId: true, room: { select: { token: true } }, uploader: { select: { sessionId: true } } },

@@ -4,7 +4,7 @@ import type { RoomFileFilter } from '../../files/files.repository';
 import { RoomsService } from '../../rooms/rooms.service';
 import { UsersService } from '../../users/users.service';
 import type { CliContext } from '../context';
-import { formatBytes, table, UsageError } from '../io';
+import { CliError, formatBytes, table, UsageError } from '../io';
 import { parseDuration, parseId, parseSessionId } from '../parse';
 import { roomOrFail } from './rooms';
 
@@ -66,12 +66,16 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
       } else {
         if (!opts.room && !opts.user && !opts.olderThan) throw new UsageError('Give file ids, or at least one of --room, --user, --older-than');
         const filter = await filterOf(ctx, opts, now);
-        targets = filter ? (await service.listRoomFiles(filter, now)).map((f) => f.id) : [];
+        // A room's image is removed with `rooms image` (or by id), never by a clean-up filter.
+        targets = filter ? (await service.listRoomFiles({ ...filter, withoutRoomImages: true }, now)).map((f) => f.id) : [];
         if (targets.length > 0 && !opts.yes) throw new UsageError(`${targets.length} file(s) match; run again with --yes to delete them`);
       }
       const expired = await (await ctx.get(RoomsService)).deleteRoomFiles(targets, now);
       // Deleted = expired now (protocol §9.3): downloads 404 at once; the sweep removes rows and objects.
       await service.sweep();
+      if (ids.length > 0 && expired < targets.length) {
+        throw new CliError(`Deleted ${expired} file(s); ${targets.length - expired} of the given ids name no live room file (see files list)`);
+      }
       ctx.out(`Deleted ${expired} file(s)`);
     });
 }

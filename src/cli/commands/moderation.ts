@@ -51,6 +51,15 @@ function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
  */
 export function registerModerationCommands(program: Command, ctx: CliContext): void {
   const moderation = () => ctx.get(ModerationService);
+  /** The scope, with each listed room known to exist: "No such room" rather than the API's 403 for it. */
+  const existingScope = async (opts: ScopeOptions): Promise<ModerationScope> => {
+    const scope = scopeOf(opts);
+    if ('rooms' in scope && scope.rooms[0] !== '*') {
+      const service = await moderation();
+      for (const token of scope.rooms) await service.roomByToken(token);
+    }
+    return scope;
+  };
 
   const mods = program.command('mods').description('Moderators and admins, per room or global');
   scopeOptions(
@@ -64,7 +73,7 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
     .addOption(new Option('--hidden', 'not listed publicly (default for --global)'))
     .action(async (sid: string, opts: ScopeOptions & { admin?: boolean; visible?: boolean; hidden?: boolean }) => {
       const sessionId = parseSessionId(sid);
-      const scope = scopeOf(opts);
+      const scope = await existingScope(opts);
       const visible = opts.visible ? true : opts.hidden ? false : undefined;
       await (await moderation()).addModerator(sessionId, scope, { admin: opts.admin, visible });
       ctx.out(`${sessionId} is now ${opts.admin ? 'an admin' : 'a moderator'} ${describeScope(scope)}`);
@@ -72,7 +81,7 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
   scopeOptions(mods.command('remove').description('Remove moderator and admin status').argument('<session_id>', '05… or 15… Session id')).action(
     async (sid: string, opts: ScopeOptions) => {
       const sessionId = parseSessionId(sid);
-      const scope = scopeOf(opts);
+      const scope = await existingScope(opts);
       await (await moderation()).removeModerator(sessionId, scope);
       ctx.out(`${sessionId} is no longer a moderator ${describeScope(scope)}`);
     },
@@ -83,7 +92,7 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
     .option('-d, --duration <duration>', 'lift the ban after this long (e.g. 30m, 12h, 7d); permanent if omitted')
     .action(async (sid: string, opts: ScopeOptions & { duration?: string }) => {
       const sessionId = parseSessionId(sid);
-      const scope = scopeOf(opts);
+      const scope = await existingScope(opts);
       const seconds = opts.duration === undefined ? null : parseDuration(opts.duration);
       await (await moderation()).ban(sessionId, scope, seconds);
       ctx.out(`${sessionId} is banned ${describeScope(scope)}${seconds === null ? '' : ` for ${opts.duration}`}`);
@@ -91,7 +100,7 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
   scopeOptions(bans.command('remove').description('Lift a ban (and any scheduled unban) at that level').argument('<session_id>', '05… or 15… Session id')).action(
     async (sid: string, opts: ScopeOptions) => {
       const sessionId = parseSessionId(sid);
-      const scope = scopeOf(opts);
+      const scope = await existingScope(opts);
       await (await moderation()).unban(sessionId, scope);
       ctx.out(`${sessionId} is unbanned ${describeScope(scope)}`);
     },

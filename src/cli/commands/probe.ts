@@ -18,7 +18,7 @@ export function registerProbeCommand(program: Command, ctx: CliContext): void {
       try {
         result = await probe(url, opts.pubkey, { onion: opts.v3 ? 'v3' : 'v4', encType: opts.xchacha20 ? 'xchacha20' : 'aes-gcm' });
       } catch (err) {
-        throw new CliError(`Probe of ${url} failed: ${(err as Error).message}`);
+        throw new CliError(`Probe of ${url} failed: ${networkReason(err)}`);
       }
       if (opts.json) ctx.json(result);
       else {
@@ -28,4 +28,11 @@ export function registerProbeCommand(program: Command, ctx: CliContext): void {
       }
       if (result.code !== 200) throw new CliError(`The server answered ${result.code}`);
     });
+}
+
+/** fetch() says only "fetch failed"; the reason (ECONNREFUSED 127.0.0.1:3000, …) is its cause. */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; address?: string; port?: number; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.address ? ` ${cause.address}${cause.port ? `:${cause.port}` : ''}` : ''}`;
+  return cause?.message ?? (err as Error).message;
 }

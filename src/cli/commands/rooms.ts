@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { FilesService } from '../../files/files.service';
+import { imageType } from '../../files/image-type';
 import type { Room } from '../../generated/prisma/client';
 import type { RoomStats } from '../../rooms/rooms.repository';
 import { RoomsService } from '../../rooms/rooms.service';
@@ -81,7 +82,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .command('delete')
     .description('Delete a room with all its messages, reactions, pins, permissions and files')
     .argument('<token>', 'room token')
-    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .option('-y, --yes', 'confirm the deletion (without it the command only says what would be deleted)')
     .action(async (token: string, opts: { yes?: boolean }) => {
       const room = await roomOrFail(ctx, token);
       if (!opts.yes) throw new UsageError(`Deleting ${room.token} removes all its messages and files; run again with --yes to confirm`);
@@ -138,7 +139,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .command('image')
     .description("Set a room's image from a file (replacing the previous image)")
     .argument('<token>', 'room token')
-    .argument('<file>', 'image file (PNG, JPEG, …)')
+    .argument('<file>', 'image file: PNG, JPEG, GIF or WebP')
     .action(async (token: string, file: string) => {
       const room = await roomOrFail(ctx, token);
       let body: Buffer;
@@ -147,6 +148,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
       }
+      if (!imageType(body)) throw new CliError(`${file} is not a PNG, JPEG, GIF or WebP image`);
       const system = await (await ctx.get(UsersService)).getSystemUser();
       const name = basename(file).replace(/["\\\r\n]/g, '_');
       const id = await (await ctx.get(FilesService)).upload(room.id, system, body, `attachment; filename="${name}"`);

@@ -103,7 +103,7 @@ describe('community-server CLI', () => {
     });
 
     test('rooms image uploads a file and makes it the room image', async () => {
-      const image = randomBytes(2000);
+      const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(2000)]);
       const path = join(tmp, 'logo.png');
       writeFileSync(path, image);
       await cliOk(env, 'rooms', 'image', 'lobby', path);
@@ -128,7 +128,7 @@ describe('community-server CLI', () => {
         default_permissions: { read: true, accessible: true, write: true, upload: true },
       });
       expect(lobby.message_bytes).toBeGreaterThan(0);
-      expect(lobby.file_bytes).toBe(2000);
+      expect(lobby.file_bytes).toBe(2008);
       expect(lobby.active_users).toEqual(expect.objectContaining({ d1: expect.any(Number), d7: expect.any(Number) }));
       expect(listing.map((r) => r.token)).toEqual(['lobby', 'plain']);
       const text = await cliOk(env, 'rooms', 'list');
