@@ -15,11 +15,15 @@ export function unpad(data: Uint8Array): Uint8Array {
   return data.subarray(0, end);
 }
 
-type Fields = Map<number, Uint8Array[]>;
+/** One protobuf message's fields: length-delimited values by field number, and which varint fields it has. */
+interface Fields {
+  bytes: Map<number, Uint8Array[]>;
+  varints: Set<number>;
+}
 
-/** Length-delimited fields of one protobuf message; null if the bytes are not a valid message. */
+/** The fields of one protobuf message; null if the bytes are not a valid message. */
 function protobufFields(buf: Uint8Array): Fields | null {
-  const fields: Fields = new Map();
+  const fields: Fields = { bytes: new Map(), varints: new Set() };
   let i = 0;
   const varint = (): number | null => {
     let result = 0;
@@ -36,9 +40,11 @@ function protobufFields(buf: Uint8Array): Fields | null {
     const key = varint();
     if (key === null) return null;
     const field = Math.floor(key / 8);
+    if (field === 0) return null;
     switch (key % 8) {
       case 0:
         if (varint() === null) return null;
+        fields.varints.add(field);
         break;
       case 1:
         i += 8;
@@ -48,7 +54,7 @@ function protobufFields(buf: Uint8Array): Fields | null {
         if (len === null || i + len > buf.length) return null;
         const value = buf.subarray(i, i + len);
         i += len;
-        fields.set(field, [...(fields.get(field) ?? []), value]);
+        fields.bytes.set(field, [...(fields.bytes.get(field) ?? []), value]);
         break;
       }
       case 5:
@@ -64,20 +70,55 @@ function protobufFields(buf: Uint8Array): Fields | null {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** The forms of a community message's data (protocol §7.6). */
+export type MessageForm = 'content' | 'content+pro' | 'envelope';
+
+export interface CommunityMessageText extends SessionText {
+  form: MessageForm;
+}
+
 /**
- * Body and display name of a Session `Content` protobuf (Content.dataMessage = 1,
- * DataMessage.body = 1, DataMessage.profile = 101, LokiProfile.displayName = 1). Messages that do
- * not parse yield empty strings: clients would not display them either.
+ * Body and display name of a `Content` (Content.dataMessage = 1, DataMessage.body = 1,
+ * DataMessage.profile = 101, LokiProfile.displayName = 1; protocol §7.6). A Content without a
+ * dataMessage (or one that does not parse) has empty text: clients would show nothing either.
  */
-export function sessionText(data: Uint8Array): SessionText {
-  const content = protobufFields(unpad(data));
-  const dataMessage = content?.get(1)?.[0];
+function contentText(content: Fields): SessionText {
+  const dataMessage = content.bytes.get(1)?.[0];
   const fields = dataMessage ? protobufFields(dataMessage) : null;
-  const body = fields?.get(1)?.[0];
-  const profileBytes = fields?.get(101)?.[0];
+  const body = fields?.bytes.get(1)?.[0];
+  const profileBytes = fields?.bytes.get(101)?.[0];
   const profile = profileBytes ? protobufFields(profileBytes) : null;
-  const name = profile?.get(1)?.[0];
+  const name = profile?.bytes.get(1)?.[0];
   return { body: body ? utf8.decode(body) : '', displayName: name ? utf8.decode(name) : '' };
+}
+
+/** An `Envelope` (protocol §7.6): its required type (1) and timestamp (5) varints; its Content in field 8. */
+function envelopeOf(bytes: Uint8Array): Fields | null {
+  const fields = protobufFields(bytes);
+  return fields && fields.varints.has(1) && fields.varints.has(5) ? fields : null;
+}
+
+/**
+ * The text of a community message in whichever form it came (protocol §7.6): an `Envelope` (as
+ * received or unpadded) is read first, as libsession does, else the unpadded bytes as a `Content`
+ * (field 17 present: one carrying a Session Pro signature). Null when it is neither.
+ */
+export function readCommunityMessage(data: Uint8Array): CommunityMessageText | null {
+  const unpadded = unpad(data);
+  const envelope = envelopeOf(data) ?? envelopeOf(unpadded);
+  if (envelope) {
+    const inner = envelope.bytes.get(8)?.[0];
+    const content = inner ? protobufFields(unpad(inner)) : null;
+    return content ? { form: 'envelope', ...contentText(content) } : null;
+  }
+  const content = protobufFields(unpadded);
+  return content ? { form: content.bytes.has(17) ? 'content+pro' : 'content', ...contentText(content) } : null;
+}
+
+/** Body and display name of a message in any form; empty strings when it cannot be read. */
+export function sessionText(data: Uint8Array): SessionText {
+  const read = readCommunityMessage(data);
+  return { body: read?.body ?? '', displayName: read?.displayName ?? '' };
 }
 
 /**

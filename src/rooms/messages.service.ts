@@ -126,7 +126,7 @@ export class MessagesService {
     let filtered: boolean;
     let place: RatePlace | null;
     try {
-      filtered = this.rules.isFiltered(msg.data, permissions.moderator);
+      filtered = this.rules.isFiltered(room, msg.data, permissions.moderator);
       place = permissions.admin ? null : await this.limiter.consume('post', `${room.id}:${user.id}`);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.

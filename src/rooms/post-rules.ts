@@ -1,28 +1,63 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { ForbiddenException, HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import badwords from 'badwords-list';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { alphabetHit, profanityMatcher, sessionText } from './message-filter';
+import type { Room } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
+import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy } from './content-rules';
+import { alphabetHit, profanityMatcher, readCommunityMessage } from './message-filter';
 
-/** Posting filters of protocol §9.2 (the rate limit is the `post` rule of the RateLimiter). */
+/**
+ * Posting filters of protocol §9.2 and each room's content rules (issue 15 item 5), one check every
+ * post goes through (the rate limit is the `post` rule of the RateLimiter).
+ */
 @Injectable()
 export class PostRules {
   private readonly profane: ((text: string) => boolean) | null;
   private readonly alphabets: string[];
+  private readonly logger = new Logger('ContentRules');
+  private readonly defaults: ContentPolicy;
+  /** Each room's compiled rules, with the stored policy text they were compiled from. */
+  private readonly compiled = new Map<number, { source: string; rules: CompiledContentRules }>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.defaults = defaultPolicy(config);
     const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : badwords.array;
     this.profane = config.PROFANITY_FILTER ? profanityMatcher(words) : null;
     this.alphabets = config.ALPHABET_FILTERS.split(/[\s,]+/).filter(Boolean);
   }
 
+  /** The rules in force in a room: its own (validated when set; a hand-edited invalid one falls back to the defaults) over the server's. */
+  policyOf(room: Room): ContentPolicy {
+    return this.rulesOf(room).policy;
+  }
+
+  private rulesOf(room: Room): CompiledContentRules {
+    const source = JSON.stringify(room.policy ?? {});
+    const cached = this.compiled.get(room.id);
+    if (cached?.source === source) return cached.rules;
+    const own = roomContentPolicySchema.safeParse(room.policy ?? {});
+    if (!own.success) this.logger.warn(`room ${room.token}: stored content policy is invalid, using the server defaults: ${own.error.message}`);
+    const rules = new CompiledContentRules(effectivePolicy(own.success ? own.data : {}, this.defaults), this.config.CONTENT_PATTERN_INPUT_MAX);
+    this.compiled.set(room.id, { source, rules });
+    return rules;
+  }
+
   /**
-   * Applies the configured filters (moderators exempt unless FILTER_MODS). Returns true when the
-   * message is to be stored silently filtered; a non-silent filter rejects with 429.
+   * Applies the configured filters and the room's content rules (moderators exempt unless
+   * FILTER_MODS). Returns true when the message is to be stored silently filtered; a refusing §9.2
+   * filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
    */
-  isFiltered(data: Uint8Array, moderator: boolean): boolean {
-    if ((!this.profane && this.alphabets.length === 0) || (moderator && !this.config.FILTER_MODS)) return false;
-    const { body, displayName } = sessionText(data);
+  isFiltered(room: Room, data: Uint8Array, moderator: boolean): boolean {
+    if (moderator && !this.config.FILTER_MODS) return false;
+    const rules = this.rulesOf(room);
+    if (!this.profane && this.alphabets.length === 0 && rules.idle) return false;
+    const read = readCommunityMessage(data);
+    const body = read?.body ?? '';
+    const displayName = read?.displayName ?? '';
     if (this.alphabets.length && alphabetHit(`${body}\n${displayName}`, this.alphabets)) {
       if (!this.config.ALPHABET_SILENT) throw new HttpException('filtration rejected message (alphabet)', HttpStatus.TOO_MANY_REQUESTS);
       return true;
@@ -31,6 +66,14 @@ export class PostRules {
       if (!this.config.PROFANITY_SILENT) throw new HttpException('filtration rejected message (profanity)', HttpStatus.TOO_MANY_REQUESTS);
       return true;
     }
-    return false;
+    if (read === null && rules.policy.unreadable === 'allow') {
+      this.metrics.ruleHits.inc({ rule: 'unreadable', action: 'allow' });
+      this.logger.debug(`room ${room.token}: a post whose text cannot be read was allowed`);
+    }
+    const hit = rules.check(read);
+    if (!hit) return false;
+    this.metrics.ruleHits.inc({ rule: hit.rule, action: hit.action });
+    if (hit.action === 'refuse') throw new ForbiddenException(hit.reason);
+    return true;
   }
 }

@@ -80,7 +80,7 @@ export interface PinRow {
 
 const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.description, r.image AS "imageId", r.created,
   r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
-  r.read, r.accessible, r.write, r.upload`;
+  r.read, r.accessible, r.write, r.upload, r.policy`;
 
 const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.edited,
   m.seqno, m.seqno_data AS "seqnoData", m.seqno_reactions AS "seqnoReactions", m.seqno_creation AS "seqnoCreation",

@@ -1,4 +1,5 @@
 import { BadRequestException, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy, type RoomContentPolicy } from './content-rules';
 import { AUTH_REQUIRED_MESSAGE } from '../auth/auth-requirements';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -308,6 +309,30 @@ export class RoomsService {
       if (bumps) data.infoUpdates = { increment: bumps };
       const updated = Object.keys(data).length ? await this.repo.updateRoomFields(room.id, data, tx) : current;
       return { info_updates: updated.infoUpdates };
+    });
+  }
+
+  /** A room's content rules (issue 15 item 5): its own settings and the rules in force (own over the server defaults). */
+  contentPolicy(room: Room): { own: RoomContentPolicy; effective: ContentPolicy } {
+    const parsed = roomContentPolicySchema.safeParse(room.policy ?? {});
+    const own = parsed.success ? parsed.data : {};
+    return { own, effective: effectivePolicy(own, defaultPolicy(this.config)) };
+  }
+
+  /**
+   * Changes a room's own content rules: each key of `patch` replaces the room's setting, null
+   * removes it (back to the server default). Validated here, so what is stored always compiles
+   * (400 with the reason: a bad or catastrophic regular expression, a limit out of range).
+   */
+  async setContentPolicy(room: Room, patch: Record<string, unknown>): Promise<{ own: RoomContentPolicy; effective: ContentPolicy }> {
+    return this.repo.transaction(async (tx) => {
+      const current = await this.repo.lockRoom(room.id, tx);
+      const merged: Record<string, unknown> = { ...(current.policy as Record<string, unknown>), ...patch };
+      for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+      const parsed = roomContentPolicySchema.safeParse(merged);
+      if (!parsed.success) throw new BadRequestException(`Invalid room policy: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const updated = await this.repo.updateRoomFields(room.id, { policy: parsed.data }, tx);
+      return this.contentPolicy(updated);
     });
   }
 

@@ -5,12 +5,28 @@ import { FilesService } from '../../files/files.service';
 import { imageType } from '../../files/image-type';
 import type { Room } from '../../generated/prisma/client';
 import type { RoomStats } from '../../rooms/rooms.repository';
+import { RULE_ACTIONS } from '../../rooms/content-rules';
 import { RoomsService } from '../../rooms/rooms.service';
 import { UsersService } from '../../users/users.service';
 import { joinUrl } from '../../web/join-url';
 import type { CliContext } from '../context';
 import { CliError, formatBytes, UsageError } from '../io';
 import { parseRoomToken } from '../parse';
+
+interface PolicyOptions {
+  maxChars?: number;
+  maxCharsAction?: string;
+  mentions?: number;
+  mentionsAction?: string;
+  words?: string;
+  wordsAction?: string;
+  pattern?: string[];
+  patterns?: boolean;
+  patternsAction?: string;
+  unreadable?: string;
+  reset?: string[];
+  json?: boolean;
+}
 
 /** `\n` and `\\` escapes in descriptions given on a command line (protocol §10.1). */
 function unescapeDescription(text: string): string {
@@ -76,6 +92,73 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       const description = opts.description === undefined ? undefined : opts.description === '' ? null : unescapeDescription(opts.description);
       const { info_updates } = await (await ctx.get(RoomsService)).updateRoom(room, { name: opts.name, description });
       ctx.out(`Updated room ${room.token} (info_updates ${info_updates})`);
+    });
+
+  const action = (name: string) => (value: string) => {
+    if (!(RULE_ACTIONS as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${RULE_ACTIONS.join(', ')}`);
+    return value;
+  };
+  const count = (name: string) => (value: string) => {
+    if (!/^\d{1,7}$/.test(value)) throw new UsageError(`${name} must be a whole number (0 = off)`);
+    return Number(value);
+  };
+  rooms
+    .command('policy')
+    .description("Show or change a room's content rules (each over the server's CONTENT_* default); --reset RULE goes back to the default")
+    .argument('<token>', 'room token')
+    .option('--max-chars <n>', 'longest message body in characters (0 = off)', count('--max-chars'))
+    .option('--max-chars-action <action>', 'refuse or silent', action('--max-chars-action'))
+    .option('--mentions <n>', 'most mentions in one message (0 = off)', count('--mentions'))
+    .option('--mentions-action <action>', 'refuse or silent', action('--mentions-action'))
+    .option('--words <list>', "comma-separated words/phrases (folded: NFKC and confusables; '' = none)")
+    .option('--words-action <action>', 'refuse or silent', action('--words-action'))
+    .option('--pattern <regex>', 'a regular expression (repeat for several; at most 200 characters, no nested repetition)', (v: string, all: string[] = []) => [...all, v])
+    .option('--no-patterns', 'remove the room’s regular expressions')
+    .option('--patterns-action <action>', 'refuse or silent', action('--patterns-action'))
+    .option('--unreadable <action>', 'a message whose text cannot be read: allow, refuse or silent')
+    .option('--reset <rule>', 'back to the server default: maxChars, mentions, words, patterns, unreadable (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--json', 'print JSON')
+    .action(async (token: string, opts: PolicyOptions) => {
+      const room = await roomOrFail(ctx, token);
+      const service = await ctx.get(RoomsService);
+      const current = service.contentPolicy(room).effective;
+      const patch: Record<string, unknown> = {};
+      const limited = (limit: number | undefined, act: string | undefined, was: { limit: number; action: string }) =>
+        limit === undefined && act === undefined ? undefined : { limit: limit ?? was.limit, action: act ?? was.action };
+      patch.maxChars = limited(opts.maxChars, opts.maxCharsAction, current.maxChars);
+      patch.mentions = limited(opts.mentions, opts.mentionsAction, current.mentions);
+      if (opts.words !== undefined || opts.wordsAction !== undefined) {
+        const list =
+          opts.words === undefined
+            ? current.words.list
+            : opts.words
+                .split(',')
+                .map((w) => w.trim())
+                .filter(Boolean);
+        patch.words = { list, action: opts.wordsAction ?? current.words.action };
+      }
+      if (opts.pattern !== undefined || opts.patterns === false || opts.patternsAction !== undefined) {
+        const list = opts.patterns === false ? [] : (opts.pattern ?? current.patterns.list);
+        patch.patterns = { list, action: opts.patternsAction ?? current.patterns.action };
+      }
+      if (opts.unreadable !== undefined) patch.unreadable = opts.unreadable;
+      for (const rule of opts.reset ?? []) patch[rule] = null;
+      for (const key of Object.keys(patch)) if (patch[key] === undefined) delete patch[key];
+      const policy = Object.keys(patch).length ? await service.setContentPolicy(room, patch) : service.contentPolicy(room);
+      if (opts.json) return ctx.json({ room: room.token, ...policy });
+      const e = policy.effective;
+      const own = (rule: keyof typeof e) => (rule in policy.own ? '' : ' (server default)');
+      const limit = (l: { limit: number; action: string }) => (l.limit ? `${l.limit}, ${l.action}` : 'off');
+      ctx.out(
+        [
+          `Content rules of ${room.token}:`,
+          `  max chars:  ${limit(e.maxChars)}${own('maxChars')}`,
+          `  mentions:   ${limit(e.mentions)}${own('mentions')}`,
+          `  words:      ${e.words.list.length ? `${e.words.list.length} (${e.words.action})` : 'none'}${own('words')}`,
+          `  patterns:   ${e.patterns.list.length ? `${e.patterns.list.join('  ')} (${e.patterns.action})` : 'none'}${own('patterns')}`,
+          `  unreadable: ${e.unreadable}${own('unreadable')}`,
+        ].join('\n'),
+      );
     });
 
   rooms

@@ -58,7 +58,7 @@ function setup(config: Partial<AppConfig> = {}) {
   const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files);
   const store = new MemoryRateLimitStore();
   const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService());
-  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg), limiter, cfg, clock, files);
+  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files);
   return { service, repo, clock, store, cfg };
 }
 

@@ -16,6 +16,7 @@ const room: Room = {
   accessible: true,
   write: false,
   upload: true,
+  policy: {},
 };
 
 describe('moderator lists (protocol §6.2)', () => {

@@ -89,6 +89,7 @@ export function roomRow(fields: Pick<Room, 'id' | 'token'> & Partial<Room>): Roo
     accessible: true,
     write: true,
     upload: true,
+    policy: {},
     ...fields,
   };
 }

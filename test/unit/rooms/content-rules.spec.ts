@@ -1,0 +1,78 @@
+import { checkPattern, CompiledContentRules, effectivePolicy, roomContentPolicySchema, type ContentPolicy } from '../../../src/rooms/content-rules';
+import { readCommunityMessage } from '../../../src/rooms/message-filter';
+import { communityMessageData, MESSAGE_FORMS, pad } from '../../support/session-messages';
+
+const OFF: ContentPolicy = {
+  maxChars: { limit: 0, action: 'refuse' },
+  mentions: { limit: 0, action: 'refuse' },
+  words: { list: [], action: 'silent' },
+  patterns: { list: [], action: 'refuse' },
+  unreadable: 'allow',
+};
+const rules = (room: object) => new CompiledContentRules(effectivePolicy(roomContentPolicySchema.parse(room), OFF), 4000);
+
+describe('reading a community message in each form (protocol §7.6)', () => {
+  it.each(MESSAGE_FORMS)('%s: body and display name', (form) => {
+    const read = readCommunityMessage(communityMessageData(form, 'héllo there', 'Alice'));
+    expect(read).toEqual({ form, body: 'héllo there', displayName: 'Alice' });
+  });
+
+  it('a padded envelope reads the same; bytes that are no protobuf are unreadable', () => {
+    const envelope = communityMessageData('envelope', 'padded too');
+    expect(readCommunityMessage(pad(envelope))).toMatchObject({ form: 'envelope', body: 'padded too' });
+    expect(readCommunityMessage(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBeNull();
+    expect(readCommunityMessage(Buffer.from('plain text, no protobuf\x07'))).toBeNull();
+  });
+});
+
+describe('content rules (issue 15 item 5)', () => {
+  const text = (body: string, displayName = '') => ({ body, displayName });
+
+  it('off by default: nothing matches and the post path reads nothing', () => {
+    const r = rules({});
+    expect(r.idle).toBe(true);
+    expect(r.check(text('anything @05' + 'a'.repeat(64)))).toBeNull();
+  });
+
+  it('maximum characters counts characters, not bytes', () => {
+    const r = rules({ maxChars: { limit: 5, action: 'refuse' } });
+    expect(r.check(text('ééééé'))).toBeNull();
+    expect(r.check(text('éééééé'))).toMatchObject({ rule: 'max_chars', action: 'refuse' });
+  });
+
+  it('mentions flooding counts Session-id mentions', () => {
+    const r = rules({ mentions: { limit: 2, action: 'silent' } });
+    const m = (n: number) => Array.from({ length: n }, (_, i) => `@05${String(i).padStart(64, '0')}`).join(' ');
+    expect(r.check(text(m(2)))).toBeNull();
+    expect(r.check(text(m(3)))).toMatchObject({ rule: 'mentions', action: 'silent' });
+  });
+
+  it('room words are folded: full-width and confusable letters do not get past them', () => {
+    const r = rules({ words: { list: ['spam'], action: 'refuse' } });
+    expect(r.check(text('buy ｓｐａｍ now'))).toMatchObject({ rule: 'words' });
+    expect(r.check(text('buy ѕраm now'))).toMatchObject({ rule: 'words' });
+    expect(r.check(text('hi', 'spam king'))).toMatchObject({ rule: 'words' });
+    expect(r.check(text('spammer'))).toBeNull();
+  });
+
+  it('patterns match raw or folded text', () => {
+    const r = rules({ patterns: { list: ['t\\.me/\\w+'], action: 'refuse' } });
+    expect(r.check(text('join t.me/raid'))).toMatchObject({ rule: 'patterns' });
+    expect(r.check(text('join ｔ.ｍｅ/raid'))).toMatchObject({ rule: 'patterns' });
+    expect(r.check(text('nothing here'))).toBeNull();
+  });
+
+  it('catastrophic or oversized patterns are refused when set', () => {
+    expect(checkPattern('(a+)+$')).toMatch(/nests repetition/);
+    expect(checkPattern('(\\w)\\1')).toMatch(/back-references/);
+    expect(checkPattern('a'.repeat(201))).toMatch(/1 to 200/);
+    expect(checkPattern('[')).toMatch(/not a valid/);
+    expect(checkPattern('^free \\w+ here$')).toBeNull();
+    expect(roomContentPolicySchema.safeParse({ patterns: { list: ['(x*)*y'], action: 'refuse' } }).success).toBe(false);
+  });
+
+  it('unreadable messages follow the room action', () => {
+    expect(rules({}).check(null)).toBeNull();
+    expect(rules({ unreadable: 'refuse' }).check(null)).toMatchObject({ rule: 'unreadable', action: 'refuse' });
+  });
+});
