@@ -11,6 +11,7 @@ import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
 import { ModerationModule } from './moderation/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
+import { BotsModule } from './bots/bots.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
 import { WebModule } from './web/web.module';
@@ -31,6 +32,7 @@ export class AppModule {
         UsersModule,
         ModerationModule,
         InboxModule,
+        BotsModule,
         FilesModule,
         JobsModule,
         WebModule,

@@ -4,6 +4,7 @@ import type { ServerKey } from '../config/server-key';
 import { CoreModule } from '../core/core.module';
 import { FilesModule } from '../files/files.module';
 import { InboxModule } from '../inbox/inbox.module';
+import { BotsModule } from '../bots/bots.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RoomsModule } from '../rooms/rooms.module';
@@ -20,7 +21,7 @@ export class CliModule {
   static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, JobsModule],
+      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, BotsModule, JobsModule],
     };
   }
 }

@@ -11,6 +11,7 @@ import { registerFileCommands } from './commands/files';
 import { registerImportCommands } from './commands/import';
 import { registerConfigCommands } from './commands/config';
 import { registerBlocklistCommands } from './commands/blocklist';
+import { registerBotCommands } from './commands/bots';
 
 const VERSION = '0.1.0';
 
@@ -25,6 +26,7 @@ const COMMANDS = [
   registerProbeCommand,
   registerImportCommands,
   registerConfigCommands,
+  registerBotCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {

@@ -78,6 +78,8 @@ export const configSchema = z.object({
   // --- server identity (protocol §2.1)
   /** Relative paths (here and below) are relative to the installation directory, for the server and the CLI alike. */
   KEY_FILE: z.string().default('./data/key_x25519'),
+  /** Bot identities (issue 16): NAME.key (raw Ed25519 seed, mode 0600) and NAME.json per bot. */
+  BOTS_DIR: z.string().default('./data/bots'),
 
   // --- onion gateway (protocol §4) and batches (protocol §6.1)
   ONION_MAX_BODY: int(ONION_BODY_FOR_ATTACHMENTS, 1),

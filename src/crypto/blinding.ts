@@ -19,7 +19,7 @@ export function blindingFactor(serverPk: Uint8Array): bigint {
 }
 
 /** The clamped Ed25519 private scalar a of a 32-byte seed (libsodium sk_to_curve25519). */
-function ed25519Scalar(seed: Uint8Array): bigint {
+export function ed25519Scalar(seed: Uint8Array): bigint {
   const h = sha512(seed).slice(0, 32);
   h[0] &= 248;
   h[31] &= 127;

@@ -4,6 +4,7 @@ export * from './ed25519';
 export * from './x25519';
 export * from './blinding';
 export * from './onion';
+export * from './blinded-dm';
 export * from './bencode';
 export * from './sogs-auth';
 export * from './content-id';

@@ -106,10 +106,7 @@ export function onionDecrypt(encType: EncType, key: Uint8Array, data: Uint8Array
       return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(GCM_IV, buf.length - TAG)), decipher.final()]));
     }
     if (buf.length < XCHACHA_NONCE + TAG) return null;
-    const { subkey, iv } = xchachaSubkey(key, buf.subarray(0, XCHACHA_NONCE));
-    const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG });
-    decipher.setAuthTag(buf.subarray(buf.length - TAG));
-    return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(XCHACHA_NONCE, buf.length - TAG)), decipher.final()]));
+    return xchacha20Poly1305Open(key, buf.subarray(0, XCHACHA_NONCE), buf.subarray(XCHACHA_NONCE));
   } catch {
     return null;
   }
@@ -126,9 +123,29 @@ export function onionEncrypt(encType: EncType, key: Uint8Array, plaintext: Uint8
     return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   }
   const n = nonce ? toBuffer(nonce) : randomBytes(XCHACHA_NONCE);
-  const { subkey, iv } = xchachaSubkey(key, n);
+  return Buffer.concat([n, xchacha20Poly1305Seal(key, n, plaintext)]);
+}
+
+/** XChaCha20-Poly1305 (IETF, libsodium's `crypto_aead_xchacha20poly1305_ietf_encrypt`, no AD): ciphertext ‖ tag. */
+export function xchacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Buffer {
+  if (nonce.length !== XCHACHA_NONCE) throw new Error(`XChaCha20 nonce must be ${XCHACHA_NONCE} bytes`);
+  const { subkey, iv } = xchachaSubkey(key, nonce);
   const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG });
-  return Buffer.concat([n, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** The inverse of xchacha20Poly1305Seal; null when the input is short or does not authenticate. */
+export function xchacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+  if (nonce.length !== XCHACHA_NONCE || sealed.length < TAG) return null;
+  try {
+    const buf = toBuffer(sealed);
+    const { subkey, iv } = xchachaSubkey(key, nonce);
+    const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG });
+    decipher.setAuthTag(buf.subarray(buf.length - TAG));
+    return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(0, buf.length - TAG)), decipher.final()]));
+  } catch {
+    return null;
+  }
 }
 
 /** A malformed outer onion frame or unusable ephemeral key; the message says why (→ 400). */

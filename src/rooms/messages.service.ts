@@ -35,7 +35,7 @@ export interface ListOptions {
 /** Thrown inside a transaction to roll it back when the request changes nothing (no seqno is used up). */
 class NoChange extends Error {}
 /** The 201 body of a post (protocol §6.3): `filtered` only for silently filtered posts. */
-type PostedJson = MessageJson & { filtered?: true };
+export type PostedJson = MessageJson & { filtered?: true };
 
 const NO_RECIPIENT = 'No such whisper recipient';
 
