@@ -6,13 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/build-stamp.sh
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing dependencies (npm ci)..."
   npm ci
 fi
-echo "Building..."
-npm run -s build
+build_if_changed
 database_url=$(node dist/src/cli/main.js config get DATABASE_URL)
 redis_url=$(node dist/src/cli/main.js config get REDIS_URL)
 ensure_postgres "$database_url"
