@@ -32,13 +32,16 @@ async function main(): Promise<void> {
     const { runPrimary } = await import('./cluster/primary.js');
     return runPrimary(config, workers);
   }
-  const { startServer } = await import('./server.js');
+  const { startServer, startupBannerOf } = await import('./server.js');
   // In a cluster worker the admin port is the primary's, which asks this process over IPC.
   const server = await startServer(config, { admin: cluster.isWorker ? 'primary' : 'listen' });
+  // The admin's next steps, in plain text beside the JSON logs (stderr, so log collectors of stdout are unaffected).
+  if (!cluster.isWorker) process.stderr.write(await startupBannerOf(server, config).catch((err: Error) => `Start-up banner unavailable: ${err.message}\n`));
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    process.stderr.write(`${signal}: shutting down (in-flight requests and jobs finish, at most ${config.SHUTDOWN_TIMEOUT}s)\n`);
     // Stop accepting, let in-flight requests and jobs finish, then close pools; never hang forever.
     const timer = setTimeout(() => {
       process.stderr.write(`Shutdown after ${signal} took longer than ${config.SHUTDOWN_TIMEOUT}s; exiting\n`);
@@ -46,7 +49,10 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT * 1000);
     timer.unref();
     server.close().then(
-      () => process.exit(0),
+      () => {
+        process.stderr.write('Stopped.\n');
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

@@ -7,6 +7,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppConfig } from './config/config';
 import { loadOrCreateServerKey, type ServerKey } from './config/server-key';
+import { RoomsService } from './rooms/rooms.service';
+import { startupBanner } from './web/banner';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { installBodyBudget } from './core/body-budget';
@@ -97,4 +99,10 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
       await admin?.close();
     },
   };
+}
+
+/** The start-up banner (web/banner.ts) of a started server: its listeners, key and rooms. */
+export async function startupBannerOf(server: RunningServer, config: AppConfig): Promise<string> {
+  const rooms = await server.app.get(RoomsService, { strict: false }).allRooms();
+  return startupBanner({ config, publicKeyHex: server.serverKey.publicKeyHex, publicUrl: server.url, adminUrl: server.adminUrl, roomTokens: rooms.map((r) => r.token) });
 }

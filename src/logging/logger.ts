@@ -65,11 +65,16 @@ export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL'>, destination?:
 }
 
 /** Adapts pino to Nest's LoggerService so Nest's own messages come out as the same JSON lines. */
+/** Contexts of Nest's own start-up logging: route maps, module and controller initialisation. */
+const NEST_START_UP_CONTEXTS = new Set(['RouterExplorer', 'RoutesResolver', 'InstanceLoader', 'NestFactory', 'NestApplication']);
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    // Nest's start-up lines (one per route and per module) drown the useful ones: debug only.
+    const context = rest.at(-1);
+    this.write(typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
 
   error(message: unknown, ...rest: unknown[]): void {
