@@ -140,14 +140,14 @@ export class MessagesRoutes implements RouteSource {
         path: `/room/:token/reaction/:msg_id/${REACTION}`,
         auth: 'user',
         room: 'read',
-        handle: ({ access, user, params }) => m.addReaction(access.room, user, intPath(params.msg_id), m.validReaction(params[REACTION])),
+        handle: ({ access, user, params }) => m.addReaction(access.room, access.permissions, user, intPath(params.msg_id), m.validReaction(params[REACTION])),
       }),
       route({
         method: 'DELETE',
         path: `/room/:token/reaction/:msg_id/${REACTION}`,
         auth: 'user',
         room: 'read',
-        handle: ({ access, user, params }) => m.removeReaction(access.room, user, intPath(params.msg_id), m.validReaction(params[REACTION])),
+        handle: ({ access, user, params }) => m.removeReaction(access.room, access.permissions, user, intPath(params.msg_id), m.validReaction(params[REACTION])),
       }),
       route({
         method: 'DELETE',
@@ -167,7 +167,8 @@ export class MessagesRoutes implements RouteSource {
         method: 'GET',
         path: `/room/:token/reactors/:msg_id/${REACTION}`,
         room: 'read',
-        handle: ({ access, params, query }) => m.reactors(access.room, intPath(params.msg_id), m.validReaction(params[REACTION]), optionalIntQuery(query.limit, 'limit')),
+        handle: ({ access, user, params, query }) =>
+          m.reactors(access.room, access.permissions, user, intPath(params.msg_id), m.validReaction(params[REACTION]), optionalIntQuery(query.limit, 'limit')),
       }),
     ];
   }

@@ -25,7 +25,7 @@ export class RoomsRoutes implements RouteSource {
   routes(): InnerRoute[] {
     return [
       route({ method: 'GET', path: '/rooms', handle: ({ user }) => this.rooms.listRooms(user) }),
-      route({ method: 'GET', path: '/room/:token', room: 'accessible', handle: ({ access }) => this.rooms.roomObject(access.room, access.permissions) }),
+      route({ method: 'GET', path: '/room/:token', room: 'accessible', handle: ({ access, user }) => this.rooms.roomObject(access.room, access.permissions, user) }),
       route({
         method: 'PUT',
         path: '/room/:token',

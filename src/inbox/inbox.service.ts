@@ -64,7 +64,9 @@ export class InboxService {
 
   /**
    * Stores a DM to an existing, not globally banned user (else 404), within the sender's `dm`
-   * rate limit (DM_RATE_LIMIT per DM_RATE_WINDOW seconds).
+   * rate limit (DM_RATE_LIMIT per DM_RATE_WINDOW seconds). A globally shadow-banned sender's DM
+   * is answered as delivered and dropped (issue 14): the row keeps no body and is already expired,
+   * so no box lists it and the expiry sweep deletes it; it exists only to give the answer its id.
    */
   async send(sender: AuthenticatedUser, recipientSessionId: string, body: Uint8Array): Promise<DirectMessageObject> {
     if (body.length > this.config.MESSAGE_MAX_BYTES) throw new PayloadTooLargeException(`Message larger than ${this.config.MESSAGE_MAX_BYTES} bytes`);
@@ -75,7 +77,7 @@ export class InboxService {
     const expiry = postedAt + this.config.DM_EXPIRY;
     // The ids as used (signed as, addressed to), not the rows' own: a blinded twin is the same user.
     const to = { id: recipient.id, sessionId: normaliseSessionId(recipientSessionId) };
-    const { id } = await this.repo.insert(sender, to, body, postedAt, expiry);
+    const { id } = sender.shadowBanned ? await this.repo.insert(sender, to, new Uint8Array(0), postedAt, postedAt) : await this.repo.insert(sender, to, body, postedAt, expiry);
     return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: to.sessionId, body }, false);
   }
 

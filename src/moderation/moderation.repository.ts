@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import type { Prisma, UserPermissionOverride } from '../generated/prisma/client';
+import { Prisma, type UserPermissionOverride } from '../generated/prisma/client';
 import type { FutureEntry, OverrideFlags } from './permission-object';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
 /** The override columns a change may set (protocol §8 user_permission_overrides). */
-export type OverridePatch = Partial<Pick<UserPermissionOverride, 'banned' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>>;
+export type OverridePatch = Partial<Pick<UserPermissionOverride, 'banned' | 'shadowBanned' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>>;
 
 export interface PermissionFlagsPatch {
   read?: boolean | null;
@@ -35,11 +35,21 @@ export interface DueBanFuture {
   roomId: number | null;
   userId: number;
   banned: boolean;
+  /** The change is to the shadow ban. */
+  shadow: boolean;
+}
+
+/** A ban or shadow ban in force, with its scheduled end (null = permanent), for `bans list`. */
+export interface BanRow {
+  sessionId: string;
+  room: string | null;
+  shadow: boolean;
+  until: number | null;
 }
 
 /** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
-  return !o.banned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
+  return !o.banned && !o.shadowBanned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
 }
 
 /**
@@ -133,14 +143,32 @@ export class ModerationRepository {
     return rows[0] ?? null;
   }
 
-  async updateUserFlags(userId: number, data: { banned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }, db: Db): Promise<void> {
+  async updateUserFlags(userId: number, data: { banned?: boolean; shadowBanned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }, db: Db): Promise<void> {
     await db.user.update({ where: { id: userId }, data });
   }
 
-  /** Replaces the user's scheduled (un)bans at one level (room, or global when roomId is null). */
-  async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null, db: Db): Promise<void> {
-    await db.userBanFuture.deleteMany({ where: { roomId, userId } });
-    if (unbanAt !== null) await db.userBanFuture.create({ data: { roomId, userId, at: unbanAt, banned: false } });
+  /** Replaces the user's scheduled (un)bans, or shadow (un)bans, at one level (room, or global when roomId is null). */
+  async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null, db: Db, shadow = false): Promise<void> {
+    await db.userBanFuture.deleteMany({ where: { roomId, userId, shadow } });
+    if (unbanAt !== null) await db.userBanFuture.create({ data: { roomId, userId, at: unbanAt, banned: false, shadow } });
+  }
+
+  /** Bans and shadow bans in force, global (room null) and per room, one room's or all. */
+  bans(roomId: number | null): Promise<BanRow[]> {
+    const inRoom = roomId === null ? Prisma.sql`TRUE` : Prisma.sql`o.room = ${roomId}`;
+    return this.prisma.$queryRaw<BanRow[]>`
+      SELECT u.session_id AS "sessionId", b.room, b.shadow,
+        (SELECT min(f.at) FROM user_ban_futures f WHERE f."user" = b."user" AND f.room IS NOT DISTINCT FROM b.room_id AND f.shadow = b.shadow AND NOT f.banned) AS until
+      FROM (
+        SELECT id AS "user", NULL::integer AS room_id, NULL::text AS room, k.shadow FROM users
+          CROSS JOIN (VALUES (false), (true)) k(shadow)
+          WHERE (NOT k.shadow AND banned) OR (k.shadow AND shadow_banned)
+        UNION ALL
+        SELECT o."user", o.room, r.token::text, k.shadow FROM user_permission_overrides o JOIN rooms r ON r.id = o.room
+          CROSS JOIN (VALUES (false), (true)) k(shadow)
+          WHERE ${inRoom} AND ((NOT k.shadow AND o.banned) OR (k.shadow AND o.shadow_banned))
+      ) b JOIN users u ON u.id = b."user"
+      ORDER BY b.room NULLS FIRST, u.session_id, b.shadow`;
   }
 
   /** Clears the named flags of every scheduled change and drops changes left empty (protocol §13). */
@@ -164,7 +192,7 @@ export class ModerationRepository {
           FROM user_permission_futures WHERE room = ${roomId}
         UNION ALL
         SELECT "user", at, NULL, NULL, NULL, banned, id, 1 AS kind
-          FROM user_ban_futures WHERE room = ${roomId}
+          FROM user_ban_futures WHERE room = ${roomId} AND NOT shadow
       ) f JOIN users u ON u.id = f."user"
       WHERE ${userId ?? null}::integer IS NULL OR f."user" = ${userId ?? null}::integer
       ORDER BY f.at, f.kind, f.id`;
@@ -179,7 +207,7 @@ export class ModerationRepository {
 
   dueBanFutures(now: number, limit: number, db: Prisma.TransactionClient): Promise<DueBanFuture[]> {
     return db.$queryRaw<DueBanFuture[]>`
-      SELECT id, room AS "roomId", "user" AS "userId", banned FROM user_ban_futures
+      SELECT id, room AS "roomId", "user" AS "userId", banned, shadow FROM user_ban_futures
       WHERE at <= ${now} ORDER BY at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
   }
 

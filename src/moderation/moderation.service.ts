@@ -7,7 +7,7 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type OverridePatch } from './moderation.repository';
+import { ModerationRepository, type BanRow, type OverridePatch } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 
@@ -161,9 +161,11 @@ export class ModerationService {
   /**
    * Bans in the listed rooms or globally. `timeoutSeconds` null = permanent; otherwise it must be
    * positive (0 or negative → 400: pysogs' "0 = permanent, negative = unban at once" is a bug, §13)
-   * and schedules the unban, replacing any scheduled one.
+   * and schedules the unban, replacing any scheduled one. `shadow` (issue 14): a shadow ban instead
+   * — the user keeps every permission, their posts and reactions are answered as usual and seen by
+   * them and moderators only (src/rooms/visibility.ts), their DMs are dropped.
    */
-  async ban(sessionId: string, scope: ModerationScope, timeoutSeconds: number | null = null, by?: AuthenticatedUser): Promise<void> {
+  async ban(sessionId: string, scope: ModerationScope, timeoutSeconds: number | null = null, by?: AuthenticatedUser, shadow = false): Promise<void> {
     const unbanAt = timeoutSeconds === null ? null : this.clock.seconds() + delaySeconds(timeoutSeconds, 'timeout');
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
@@ -174,8 +176,8 @@ export class ModerationService {
     if ('global' in scope) {
       if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
       await this.repo.transaction(async (db) => {
-        await this.repo.updateUserFlags(userId, { banned: true }, db);
-        await this.repo.replaceBanFutures(null, userId, unbanAt, db);
+        await this.repo.updateUserFlags(userId, shadow ? { shadowBanned: true } : { banned: true }, db);
+        await this.repo.replaceBanFutures(null, userId, unbanAt, db, shadow);
         await this.users.commitTarget(target, db);
       });
       return;
@@ -197,16 +199,17 @@ export class ModerationService {
         if ((o?.moderator || o?.admin) && !actorPerms.get(room.id)!.admin) throw new ForbiddenException('Only room admins can ban room moderators');
       }
       for (const room of rooms) {
-        const result = await this.repo.writeOverride(room.id, userId, { banned: true, moderator: false, admin: false }, db);
+        const result = await this.repo.writeOverride(room.id, userId, { [shadow ? 'shadowBanned' : 'banned']: true, moderator: false, admin: false }, db);
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
-        await this.repo.deleteRoomActivity(room.id, userId, db);
-        await this.repo.replaceBanFutures(room.id, userId, unbanAt, db);
+        // A shadow-banned user must see nothing change, their activity included.
+        if (!shadow) await this.repo.deleteRoomActivity(room.id, userId, db);
+        await this.repo.replaceBanFutures(room.id, userId, unbanAt, db, shadow);
       }
       await this.users.commitTarget(target, db);
     });
   }
 
-  /** Lifts the ban at that level only, with any unban scheduled there (protocol §6.8). */
+  /** Lifts the ban and the shadow ban at that level only, with any unban scheduled there (protocol §6.8). */
   async unban(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser): Promise<void> {
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
@@ -214,16 +217,18 @@ export class ModerationService {
     if ('global' in scope) {
       if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
       await this.repo.transaction(async (db) => {
-        await this.repo.updateUserFlags(userId, { banned: false }, db);
+        await this.repo.updateUserFlags(userId, { banned: false, shadowBanned: false }, db);
         await this.repo.replaceBanFutures(null, userId, null, db);
+        await this.repo.replaceBanFutures(null, userId, null, db, true);
       });
       return;
     }
     await this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
       for (const room of rooms) {
-        await this.repo.updateOverrideIfExists(room.id, userId, { banned: false }, db);
+        await this.repo.updateOverrideIfExists(room.id, userId, { banned: false, shadowBanned: false }, db);
         await this.repo.replaceBanFutures(room.id, userId, null, db);
+        await this.repo.replaceBanFutures(room.id, userId, null, db, true);
       }
     });
   }
@@ -288,6 +293,11 @@ export class ModerationService {
     return this.userFutures(room, target.user.id);
   }
 
+  /** Bans and shadow bans in force (global ones included), with their scheduled end; one room or all (CLI `bans list`). */
+  bans(room: Room | null): Promise<BanRow[]> {
+    return this.repo.bans(room?.id ?? null);
+  }
+
   /** Scheduled permission changes and room (un)bans, by time (protocol §6.7). */
   async roomFutures(room: Room): Promise<FutureObject[]> {
     return (await this.repo.futures(room.id)).map((f) => futureObject(f, true));
@@ -349,8 +359,9 @@ export class ModerationService {
         );
         const dueBans = await this.repo.dueBanFutures(at, FUTURES_BATCH, db);
         for (const b of dueBans) {
-          if (b.roomId === null) await this.repo.updateUserFlags(b.userId, { banned: b.banned }, db);
-          else await this.repo.writeOverride(b.roomId, b.userId, { banned: b.banned }, db);
+          const flag = b.shadow ? { shadowBanned: b.banned } : { banned: b.banned };
+          if (b.roomId === null) await this.repo.updateUserFlags(b.userId, flag, db);
+          else await this.repo.writeOverride(b.roomId, b.userId, flag, db);
         }
         await this.repo.deleteBanFutures(
           dueBans.map((b) => b.id),

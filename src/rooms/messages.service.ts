@@ -12,6 +12,7 @@ import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
 import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
+import { canSeeMessage, sinceShape, viewerOf, type Hidden } from './visibility';
 
 export interface NewMessage {
   data: Uint8Array;
@@ -39,8 +40,9 @@ export type PostedJson = MessageJson & { filtered?: true };
 
 const NO_RECIPIENT = 'No such whisper recipient';
 
-function viewerOf(user: AuthenticatedUser | null, permissions: RoomPermissions): Viewer {
-  return { userId: user?.id ?? null, moderator: permissions.moderator };
+/** A message the viewer may no longer see, as the deletion they learn it as (src/rooms/visibility.ts). */
+function asTombstone(m: MessageRow): MessageRow {
+  return { ...m, data: null, signature: null, edited: null };
 }
 
 /**
@@ -78,9 +80,11 @@ export class MessagesService {
       await this.rooms.recordActivity(room, user);
       return [];
     }
-    const [rows] = await Promise.all([this.repo.since(room.id, after, withReactions, opts.limit, viewerOf(user, permissions)), this.rooms.recordActivity(room, user)]);
-    if (rows.length === 0) return [];
-    const reactions = await this.reactionsOf(rows, opts.reactors, user);
+    const viewer = viewerOf(user, permissions);
+    const [found] = await Promise.all([this.repo.since(room.id, after, withReactions, opts.limit, viewer), this.rooms.recordActivity(room, user)]);
+    if (found.length === 0) return [];
+    const rows = found.map((m) => (sinceShape(m, viewer, after) === 'full' ? m : asTombstone(m)));
+    const reactions = await this.reactionsOf(rows, opts.reactors, viewer);
     return withinReplyBytes(
       rows.map((m) => sinceRowJson(m, after, reactions.get(m.id))),
       this.config.REPLY_MAX_BYTES,
@@ -89,8 +93,9 @@ export class MessagesService {
 
   /** GET …/messages/recent and …/messages/before/:id: newest first, no tombstones. */
   async recent(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, beforeId: number | null, opts: ListOptions): Promise<MessageJson[]> {
-    const [rows] = await Promise.all([this.repo.recent(room.id, beforeId, opts.limit, viewerOf(user, permissions)), this.rooms.recordActivity(room, user)]);
-    const reactions = await this.reactionsOf(rows, opts.reactors, user);
+    const viewer = viewerOf(user, permissions);
+    const [rows] = await Promise.all([this.repo.recent(room.id, beforeId, opts.limit, viewer), this.rooms.recordActivity(room, user)]);
+    const reactions = await this.reactionsOf(rows, opts.reactors, viewer);
     return withinReplyBytes(
       rows.map((m) => messageJson(m, reactions.get(m.id))),
       this.config.REPLY_MAX_BYTES,
@@ -99,16 +104,17 @@ export class MessagesService {
 
   /** GET …/message/:id: 404 when missing, deleted, filtered or an invisible whisper. */
   async single(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, id: number, reactors: number): Promise<MessageJson> {
-    const m = await this.repo.visibleMessage(room.id, id, viewerOf(user, permissions));
+    const viewer = viewerOf(user, permissions);
+    const m = await this.repo.visibleMessage(room.id, id, viewer);
     if (!m) throw new NotFoundException('No such message');
-    const reactions = await this.reactionsOf([m], reactors, user);
+    const reactions = await this.reactionsOf([m], reactors, viewer);
     return messageJson(m, reactions.get(m.id));
   }
 
-  private async reactionsOf(rows: readonly MessageRow[], reactors: number, user: AuthenticatedUser | null) {
+  private async reactionsOf(rows: readonly MessageRow[], reactors: number, viewer: Viewer) {
     const ids = rows.filter((m) => m.data !== null).map((m) => m.id);
     if (ids.length === 0) return new Map<number, ReactionsBlock>();
-    return buildReactions(await this.repo.reactions(ids, reactors, user?.id ?? null), reactors);
+    return buildReactions(await this.repo.reactions(ids, reactors, viewer), reactors);
   }
 
   // ---- posting (protocol §6.3, §9.2)
@@ -116,6 +122,7 @@ export class MessagesService {
   /**
    * POST …/message: 201 body. One statement stores it (RoomsRepository.postMessage); a repeat of a
    * recent post (same author, room, signature) returns the original, also when the copies race.
+   * A shadow-banned author's post is stored hidden and answered as any other (src/rooms/visibility.ts).
    */
   async post(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, msg: NewMessage): Promise<PostedJson> {
     if ((msg.whisperTo !== null || msg.whisperMods) && !permissions.moderator) {
@@ -135,6 +142,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
+    const hidden: Hidden | null = permissions.shadowBanned ? 'shadow' : null;
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,
@@ -148,6 +156,7 @@ export class MessagesService {
       whisperMods: msg.whisperMods,
       repeatSince,
       files: this.filesToAttach(msg.files, at),
+      hidden,
     });
     if (result.outcome === 'posted') {
       // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
@@ -204,13 +213,14 @@ export class MessagesService {
   }
 
   /** DELETE …/message/:id: own message, or any as a moderator (protocol §6.3). */
-  async remove(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number): Promise<void> {
-    await this.repo.transaction(async (tx) => {
+  async remove(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number): Promise<MessageRow> {
+    return this.repo.transaction(async (tx) => {
       await this.repo.advanceSequence(room.id, 1, tx);
       const m = await this.repo.message(room.id, id, tx);
-      if (!m || m.data === null) throw new NotFoundException('No such message');
+      if (!m || m.data === null || !canSeeMessage(m, viewerOf(user, permissions))) throw new NotFoundException('No such message');
       if (m.userId !== user.id && !permissions.moderator) throw new ForbiddenException('You can only delete your own messages');
       await this.deleteLocked(room.id, m, tx);
+      return m;
     });
   }
 
@@ -291,12 +301,23 @@ export class MessagesService {
 
   // ---- reactions (protocol §6.4)
 
-  /** PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it adds one. */
-  async addReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
+  /**
+   * PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it
+   * adds one. `hidden` (a shadow-banned user's reaction, a report): counted only for the reactor and
+   * moderators (src/rooms/visibility.ts).
+   */
+  async addReaction(
+    room: Room,
+    permissions: RoomPermissions,
+    user: AuthenticatedUser,
+    id: number,
+    reaction: string,
+    hidden = permissions.shadowBanned,
+  ): Promise<{ added: boolean; seqno: number }> {
     const place = await this.limiter.consume('reaction', String(user.id));
-    const { changed, seqno } = await this.reactionChange(room, id, async (tx, seqno) => {
+    const { changed, seqno } = await this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
-      if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), tx))) throw new NoChange();
+      if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), hidden, tx))) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;
     }).catch(async (err: unknown) => {
@@ -319,8 +340,8 @@ export class MessagesService {
     if (!present && distinct >= max) throw new ConflictException(`A message can carry at most ${max} different reactions`);
   }
 
-  async removeReaction(room: Room, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {
-    return this.reactionChange(room, id, async (tx, seqno) => {
+  async removeReaction(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {
+    return this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       if ((await this.repo.removeReactions(id, { reaction, userId: user.id }, tx)) === 0) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;
@@ -330,7 +351,7 @@ export class MessagesService {
   /** Moderator clear of one reaction or all: one seqno per removed user-reaction (protocol §6.4). */
   async clearReactions(room: Room, id: number, reaction: string | undefined): Promise<{ removed: number; seqno: number }> {
     let removed = 0;
-    const { seqno } = await this.reactionChange(room, id, async (tx, first) => {
+    const { seqno } = await this.reactionChange(room, { userId: null, moderator: true }, id, async (tx, first) => {
       removed = await this.repo.removeReactions(id, { reaction }, tx);
       if (removed === 0) throw new NoChange();
       const seqno = removed > 1 ? await this.repo.advanceSequence(room.id, removed - 1, tx) : first;
@@ -341,14 +362,14 @@ export class MessagesService {
   }
 
   /**
-   * Runs a reaction change on a regular message (else 404) in a transaction holding one new
-   * seqno; a change that does nothing rolls back and reports the message's current seqno.
+   * Runs a reaction change on a regular message the viewer may see (else 404) in a transaction
+   * holding one new seqno; a change that does nothing rolls back and reports the message's current seqno.
    */
-  private async reactionChange(room: Room, id: number, change: (tx: Tx, seqno: number) => Promise<number>): Promise<{ changed: number; seqno: number }> {
+  private async reactionChange(room: Room, viewer: Viewer, id: number, change: (tx: Tx, seqno: number) => Promise<number>): Promise<{ changed: number; seqno: number }> {
     try {
       const seqno = await this.repo.transaction(async (tx) => {
         const seqno = await this.repo.advanceSequence(room.id, 1, tx);
-        if (!(await this.repo.regularMessageExists(room.id, id, tx))) throw new NotFoundException('No such message');
+        if (!(await this.repo.regularMessageExists(room.id, id, tx, viewer))) throw new NotFoundException('No such message');
         return change(tx, seqno);
       });
       return { changed: 1, seqno };
@@ -361,9 +382,10 @@ export class MessagesService {
   }
 
   /** GET …/reactors/:id/:reaction: `[session_id, at]` by reaction time; limit ≤ 0 = all. */
-  async reactors(room: Room, id: number, reaction: string, limit: number | null): Promise<Array<[string, number]>> {
-    if (!(await this.repo.regularMessageExists(room.id, id))) throw new NotFoundException('No such message');
-    const rows = await this.repo.reactors(id, reaction, limit !== null && limit > 0 ? limit : null);
+  async reactors(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, id: number, reaction: string, limit: number | null): Promise<Array<[string, number]>> {
+    const viewer = viewerOf(user, permissions);
+    if (!(await this.repo.regularMessageExists(room.id, id, undefined, viewer))) throw new NotFoundException('No such message');
+    const rows = await this.repo.reactors(id, reaction, limit !== null && limit > 0 ? limit : null, viewer);
     return rows.map((r) => [r.sessionId, r.at]);
   }
 

@@ -10,12 +10,15 @@ export interface RoomDefaults {
 
 export interface GlobalFlags {
   banned: boolean;
+  /** Issue 14: posts and reactions answered as usual but seen by them and moderators only. */
+  shadowBanned?: boolean;
   moderator: boolean;
   admin: boolean;
 }
 
 export interface RoomOverride {
   banned: boolean;
+  shadowBanned?: boolean;
   read: boolean | null;
   accessible: boolean | null;
   write: boolean | null;
@@ -26,6 +29,8 @@ export interface RoomOverride {
 
 export interface RoomPermissions {
   banned: boolean;
+  /** Shadow-banned here or globally; never true for moderators (src/rooms/visibility.ts). */
+  shadowBanned: boolean;
   read: boolean;
   accessible: boolean;
   write: boolean;
@@ -39,7 +44,7 @@ export interface RoomPermissions {
 /** `user` null = anonymous: room defaults, not banned, not a moderator. */
 export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | null, override: RoomOverride | null): RoomPermissions {
   if (!user) {
-    return { banned: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
+    return { banned: false, shadowBanned: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
   }
   const banned = user.banned || (override?.banned ?? false);
   // users.admin implies users.moderator (protocol §3.5), so a global admin is also a global moderator.
@@ -47,6 +52,7 @@ export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | nul
   if (globalModerator) {
     return {
       banned,
+      shadowBanned: false,
       read: true,
       accessible: true,
       write: true,
@@ -58,13 +64,15 @@ export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | nul
     };
   }
   const admin = override?.admin ?? false;
+  const moderator = admin || (override?.moderator ?? false);
   return {
     banned,
+    shadowBanned: !moderator && ((user.shadowBanned ?? false) || (override?.shadowBanned ?? false)),
     read: override?.read ?? room.read,
     accessible: override?.accessible ?? room.accessible,
     write: override?.write ?? room.write,
     upload: override?.upload ?? room.upload,
-    moderator: admin || (override?.moderator ?? false),
+    moderator,
     admin,
     globalModerator: false,
     globalAdmin: false,

@@ -6,6 +6,9 @@ import { Prisma, type Room, type UserPermissionOverride } from '../generated/pri
 import { canonicalSessionId } from '../users/session-id';
 import { SYSTEM_USER_ID } from '../users/system-user';
 import type { ReactionRow } from './message-view';
+import { messageVisibleSql, reactionVisibleSql, sinceVisibleSql, type Hidden, type Viewer } from './visibility';
+
+export type { Viewer } from './visibility';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 export type Tx = Prisma.TransactionClient;
@@ -28,6 +31,8 @@ export interface MessageRow {
   whisperToId: number | null;
   whisperTo: string | null;
   whisperMods: boolean;
+  /** Why only its author and moderators see it (src/rooms/visibility.ts), or null. */
+  hidden: string | null;
 }
 
 /** A post as scs_post_message stores it; whisperTo is the recipient's session id, repeatSince null = no window. */
@@ -44,17 +49,12 @@ export interface NewPostRow {
   whisperMods: boolean;
   repeatSince: number | null;
   files: FilesToAttach;
+  hidden: Hidden | null;
 }
 
 /** What scs_post_message did: only `posted` changed anything; `repeated` carries the earlier message's id. */
 export type PostOutcome =
   { outcome: 'posted'; id: number; seqno: number } | { outcome: 'repeated'; id: number; seqno: null } | { outcome: 'no_recipient' | 'no_room'; id: null; seqno: null };
-
-/** Who is asking: decides which whispers are visible (protocol §7.4). */
-export interface Viewer {
-  userId: number | null;
-  moderator: boolean;
-}
 
 export interface ModeratorRow {
   sessionId: string;
@@ -80,19 +80,13 @@ export interface PinRow {
 
 const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.description, r.image AS "imageId", r.created,
   r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
-  r.read, r.accessible, r.write, r.upload, r.policy`;
+  r.read, r.accessible, r.write, r.upload, r.policy, r.held_mode AS "heldMode", r.report_threshold AS "reportThreshold",
+  r.approve_emoji AS "approveEmoji", r.reject_emoji AS "rejectEmoji", r.report_emoji AS "reportEmoji"`;
 
 const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.edited,
   m.seqno, m.seqno_data AS "seqnoData", m.seqno_reactions AS "seqnoReactions", m.seqno_creation AS "seqnoCreation",
-  m.data, m.signature, m.filtered, m.whisper AS "whisperToId", w.session_id AS "whisperTo", m.whisper_mods AS "whisperMods"
+  m.data, m.signature, m.filtered, m.whisper AS "whisperToId", w.session_id AS "whisperTo", m.whisper_mods AS "whisperMods", m.hidden
   FROM messages m JOIN users u ON u.id = m."user" LEFT JOIN users w ON w.id = m.whisper`;
-
-/** protocol §7.4 as a WHERE fragment. */
-function visibleTo(viewer: Viewer): Prisma.Sql {
-  if (viewer.userId === null) return Prisma.sql`m.whisper IS NULL AND NOT m.whisper_mods`;
-  if (viewer.moderator) return Prisma.sql`(m.whisper_mods OR m.whisper IS NULL OR m.whisper = ${viewer.userId} OR m."user" = ${viewer.userId})`;
-  return Prisma.sql`(m.whisper = ${viewer.userId} OR (m.whisper IS NULL AND NOT m.whisper_mods))`;
-}
 
 /** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
 const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
@@ -106,6 +100,7 @@ type OverrideColumns = {
   oModerator: boolean | null;
   oAdmin: boolean | null;
   oVisibleMod: boolean | null;
+  oShadowBanned: boolean | null;
 };
 
 export interface ImportedRoom {
@@ -123,7 +118,7 @@ export interface ImportedRoom {
 }
 
 /** A message row of another server's database, with its own id and seqnos. */
-export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data' | 'signature'> & { data: Buffer | null; signature: Buffer | null };
+export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data' | 'signature' | 'hidden'> & { data: Buffer | null; signature: Buffer | null };
 
 /**
  * Postgres I/O of rooms, messages, reactions, pins and room activity (protocol §8). Counter changes
@@ -145,12 +140,13 @@ export class RoomsRepository {
   async roomWithOverride(token: string, userId: number | null): Promise<{ room: Room; override: UserPermissionOverride | null } | null> {
     const rows = await this.prisma.$queryRaw<Array<Room & OverrideColumns>>`
       SELECT ${ROOM_COLUMNS}, o.banned AS "oBanned", o.read AS "oRead", o.accessible AS "oAccessible", o.write AS "oWrite",
-        o.upload AS "oUpload", o.moderator AS "oModerator", o.admin AS "oAdmin", o.visible_mod AS "oVisibleMod"
+        o.upload AS "oUpload", o.moderator AS "oModerator", o.admin AS "oAdmin", o.visible_mod AS "oVisibleMod",
+        o.shadow_banned AS "oShadowBanned"
       FROM rooms r LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId ?? -1}
       WHERE r.token = ${token}::citext`;
     const row = rows[0];
     if (!row) return null;
-    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, ...room } = row;
+    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, oShadowBanned, ...room } = row;
     const override: UserPermissionOverride | null =
       oBanned === null || userId === null
         ? null
@@ -165,6 +161,7 @@ export class RoomsRepository {
             moderator: oModerator ?? false,
             admin: oAdmin ?? false,
             visibleMod: oVisibleMod ?? true,
+            shadowBanned: oShadowBanned ?? false,
           };
     return { room, override };
   }
@@ -245,11 +242,12 @@ export class RoomsRepository {
     return { room, global };
   }
 
-  pinned(roomId: number): Promise<PinRow[]> {
+  /** The room's pins of messages the viewer may see (src/rooms/visibility.ts). */
+  pinned(roomId: number, viewer: Viewer): Promise<PinRow[]> {
     return this.prisma.$queryRaw<PinRow[]>`
       SELECT p.message AS id, p.pinned_at AS "pinnedAt", u.session_id AS "pinnedBy"
-      FROM pinned_messages p JOIN users u ON u.id = p.pinned_by
-      WHERE p.room = ${roomId} ORDER BY p.pinned_at, p.message`;
+      FROM pinned_messages p JOIN users u ON u.id = p.pinned_by JOIN messages m ON m.id = p.message
+      WHERE p.room = ${roomId} AND ${messageVisibleSql(viewer)} ORDER BY p.pinned_at, p.message`;
   }
 
   /** One more info_updates in each listed room, or in every room (null). */
@@ -309,7 +307,7 @@ export class RoomsRepository {
       this.prisma.pool,
       Prisma.sql`${MESSAGE_SELECT}
       WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
-        AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${visibleTo(viewer)}
+        AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${sinceVisibleSql(viewer, after)}
       ORDER BY m.seqno LIMIT ${limit}`,
     );
   }
@@ -318,13 +316,13 @@ export class RoomsRepository {
   recent(roomId: number, beforeId: number | null, limit: number, viewer: Viewer): Promise<MessageRow[]> {
     const before = beforeId === null ? Prisma.empty : Prisma.sql`AND m.id < ${beforeId}`;
     return this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
-      WHERE m.room = ${roomId} ${before} AND m.data IS NOT NULL AND NOT m.filtered AND ${visibleTo(viewer)}
+      WHERE m.room = ${roomId} ${before} AND m.data IS NOT NULL AND NOT m.filtered AND ${messageVisibleSql(viewer)}
       ORDER BY m.id DESC LIMIT ${limit}`;
   }
 
   async visibleMessage(roomId: number, id: number, viewer: Viewer): Promise<MessageRow | null> {
     const rows = await this.prisma.$queryRaw<MessageRow[]>`${MESSAGE_SELECT}
-      WHERE m.room = ${roomId} AND m.id = ${id} AND m.data IS NOT NULL AND NOT m.filtered AND ${visibleTo(viewer)}`;
+      WHERE m.room = ${roomId} AND m.id = ${id} AND m.data IS NOT NULL AND NOT m.filtered AND ${messageVisibleSql(viewer)}`;
     return rows[0] ?? null;
   }
 
@@ -335,36 +333,53 @@ export class RoomsRepository {
     return rows[0] ?? null;
   }
 
-  async regularMessageExists(roomId: number, id: number, db: Db = this.prisma): Promise<boolean> {
-    const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM messages m WHERE m.room = ${roomId} AND m.id = ${id} AND ${REGULAR}`;
+  /** A regular message (not deleted, filtered or a whisper); with a viewer, one they may see too. */
+  async regularMessageExists(roomId: number, id: number, db: Db = this.prisma, viewer?: Viewer): Promise<boolean> {
+    const visible = viewer ? Prisma.sql`AND ${messageVisibleSql(viewer)}` : Prisma.empty;
+    const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM messages m WHERE m.room = ${roomId} AND m.id = ${id} AND ${REGULAR} ${visible}`;
     return rows.length > 0;
+  }
+
+  /**
+   * Changes whether a message is hidden, with the new seqno as its data's seqno (clients receive
+   * the row again, whole or as a deletion). `publish`: it was never public (held, shadow), so it is
+   * new to clients (`seqno_creation`); a restored message keeps its creation.
+   */
+  async setHidden(id: number, hidden: Hidden | null, publish: boolean, seqno: number, db: Tx): Promise<void> {
+    const creation = publish ? Prisma.sql`, seqno_creation = ${seqno}` : Prisma.empty;
+    await db.$executeRaw`UPDATE messages SET hidden = ${hidden}, seqno = ${seqno}, seqno_data = ${seqno} ${creation} WHERE id = ${id}`;
+  }
+
+  /** Whether the message is pinned (its visibility changes the room's pin list, protocol §7.3). */
+  async isPinned(id: number, db: Db): Promise<boolean> {
+    return (await db.$queryRaw<unknown[]>`SELECT 1 FROM pinned_messages WHERE message = ${id}`).length > 0;
   }
 
   /**
    * The reactions of some messages with their first `reactors` reactors (at least one row per
    * reaction, so counts survive `reactors=0`), count and whether the viewer reacted.
    */
-  reactions(messageIds: number[], reactors: number, viewerId: number | null): Promise<ReactionRow[]> {
+  reactions(messageIds: number[], reactors: number, viewer: Viewer): Promise<ReactionRow[]> {
     return queryPrepared<ReactionRow>(
       this.prisma.pool,
       Prisma.sql`
       SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (
         SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,
-          (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewerId ?? -1}) OVER w AS you,
+          (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewer.userId ?? -1}) OVER w AS you,
           row_number() OVER (PARTITION BY r.id ORDER BY ur.at, ur."user") AS rn
         FROM reactions r JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
-        WHERE r.message = ANY(${messageIds}::int[])
+        WHERE r.message = ANY(${messageIds}::int[]) AND ${reactionVisibleSql(viewer)}
         WINDOW w AS (PARTITION BY r.id)
       ) x WHERE rn <= ${Math.max(reactors, 1)}
       ORDER BY message, "reactionId", rn`,
     );
   }
 
-  reactors(messageId: number, reaction: string, limit: number | null): Promise<Array<{ sessionId: string; at: number }>> {
+  reactors(messageId: number, reaction: string, limit: number | null, viewer: Viewer): Promise<Array<{ sessionId: string; at: number }>> {
     return this.prisma.$queryRaw<Array<{ sessionId: string; at: number }>>`
       SELECT u.session_id AS "sessionId", ur.at FROM reactions r
         JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
-      WHERE r.message = ${messageId} AND r.reaction = ${reaction}
+      WHERE r.message = ${messageId} AND r.reaction = ${reaction} AND ${reactionVisibleSql(viewer)}
       ORDER BY ur.at, ur."user" ${limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
   }
 
@@ -393,7 +408,7 @@ export class RoomsRepository {
   async postMessage(p: NewPostRow): Promise<PostOutcome> {
     const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer, ${p.signedAs}::text,
       ${p.posted}::double precision, ${Buffer.from(p.data)}::bytea, ${Buffer.from(p.signature)}::bytea, ${p.filtered}::boolean,
-      ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision)`;
+      ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision, ${p.hidden}::text)`;
     // A prepared statement: posting is hot (issue 7) and the statement text is one of two.
     const rows = await queryPrepared<PostOutcome>(
       this.prisma.pool,
@@ -443,11 +458,12 @@ export class RoomsRepository {
     return row;
   }
 
-  async addReaction(messageId: number, reaction: string, userId: number, at: number, db: Tx): Promise<boolean> {
+  /** `hidden`: counted only for the reactor and moderators (src/rooms/visibility.ts). */
+  async addReaction(messageId: number, reaction: string, userId: number, at: number, hidden: boolean, db: Tx): Promise<boolean> {
     await db.$executeRaw`INSERT INTO reactions (message, reaction) VALUES (${messageId}, ${reaction}) ON CONFLICT (message, reaction) DO NOTHING`;
     const added = await db.$executeRaw`
-      INSERT INTO user_reactions (reaction, "user", at)
-      SELECT id, ${userId}, ${at} FROM reactions WHERE message = ${messageId} AND reaction = ${reaction}
+      INSERT INTO user_reactions (reaction, "user", at, hidden)
+      SELECT id, ${userId}, ${at}, ${hidden} FROM reactions WHERE message = ${messageId} AND reaction = ${reaction}
       ON CONFLICT (reaction, "user") DO NOTHING`;
     return added > 0;
   }

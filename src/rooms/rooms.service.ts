@@ -14,6 +14,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomFiles } from '../files/room-files';
 import { activeSince, activityGranule } from '../users/activity';
+import { viewerOf } from './visibility';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (protocol §6.2). */
@@ -248,8 +249,9 @@ export class RoomsService {
 
   // ---- room objects (protocol §6.2)
 
-  async roomObject(room: Room, permissions: RoomPermissions): Promise<RoomJson> {
-    const [mods, pins] = await Promise.all([this.repo.moderators(room.id), this.repo.pinned(room.id)]);
+  /** The room object as `user` sees it: pins of messages they may not see are left out (src/rooms/visibility.ts). */
+  async roomObject(room: Room, permissions: RoomPermissions, user: { id: number } | null): Promise<RoomJson> {
+    const [mods, pins] = await Promise.all([this.repo.moderators(room.id), this.repo.pinned(room.id, viewerOf(user, permissions))]);
     return roomJson(
       room,
       permissions,
@@ -262,14 +264,14 @@ export class RoomsService {
   /** GET /rooms: the rooms the requester can access (accessible-or-read, not banned), by token. */
   async listRooms(user: AuthenticatedUser | null): Promise<RoomJson[]> {
     const visible = await this.accessibleRooms(user);
-    return Promise.all(visible.map(({ room, permissions }) => this.roomObject(room, permissions)));
+    return Promise.all(visible.map(({ room, permissions }) => this.roomObject(room, permissions, user)));
   }
 
   /** GET /room/:token/pollInfo/:info_updated (protocol §6.2). */
   async pollInfo(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, infoUpdated: number): Promise<RoomJson> {
     await this.recordActivity(room, user);
     const json: RoomJson = { token: room.token, active_users: room.activeUsers, ...permissionFields(room, permissions) };
-    if (room.infoUpdates !== infoUpdated) json.details = await this.roomObject(room, permissions);
+    if (room.infoUpdates !== infoUpdated) json.details = await this.roomObject(room, permissions, user);
     return json;
   }
 

@@ -7,4 +7,6 @@ export interface AuthenticatedUser {
   moderator: boolean;
   admin: boolean;
   visibleMod: boolean;
+  /** Shadow-banned on the whole server (issue 14). */
+  shadowBanned: boolean;
 }

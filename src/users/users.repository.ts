@@ -16,6 +16,7 @@ interface UserRow {
   moderator: boolean;
   admin: boolean;
   visible_mod: boolean;
+  shadow_banned: boolean;
 }
 
 function fromRow(r: UserRow): User {
@@ -29,6 +30,7 @@ function fromRow(r: UserRow): User {
     moderator: r.moderator,
     admin: r.admin,
     visibleMod: r.visible_mod,
+    shadowBanned: r.shadow_banned,
   };
 }
 
@@ -64,7 +66,7 @@ export class UsersRepository {
     const rows = await db.$queryRaw<UserRow[]>`
       INSERT INTO users (session_id, created, last_active) VALUES (${sessionId}, ${at}, ${at})
       ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
-      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod`;
+      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned`;
     return fromRow(rows[0]);
   }
 

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { Room } from '../../generated/prisma/client';
 import { ModerationService, type ModerationScope, type PermissionChange } from '../../moderation/moderation.service';
 import type { CliContext } from '../context';
-import { UsageError } from '../io';
+import { table, UsageError } from '../io';
 import { parseDuration, parseRoomToken, parseSessionId } from '../parse';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -87,15 +87,36 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
     },
   );
 
-  const bans = program.command('bans').description('Bans, per room or global, optionally timed');
+  const bans = program.command('bans').description('Bans and shadow bans, per room or global, optionally timed');
   scopeOptions(bans.command('add').description('Ban SESSION_ID').argument('<session_id>', '05… or 15… Session id'))
-    .option('-d, --duration <duration>', 'lift the ban after this long (e.g. 30m, 12h, 7d); permanent if omitted')
-    .action(async (sid: string, opts: ScopeOptions & { duration?: string }) => {
+    .addOption(new Option('-d, --duration <duration>', 'lift the ban after this long (e.g. 30m, 12h, 7d); permanent if omitted').conflicts('timeout'))
+    .option('-t, --timeout <duration>', 'the same as --duration')
+    .option('-s, --shadow', 'shadow ban: the user notices nothing; their posts and reactions are seen by them and moderators only, their DMs are dropped')
+    .action(async (sid: string, opts: ScopeOptions & { duration?: string; timeout?: string; shadow?: boolean }) => {
       const sessionId = parseSessionId(sid);
       const scope = await existingScope(opts);
-      const seconds = opts.duration === undefined ? null : parseDuration(opts.duration);
-      await (await moderation()).ban(sessionId, scope, seconds);
-      ctx.out(`${sessionId} is banned ${describeScope(scope)}${seconds === null ? '' : ` for ${opts.duration}`}`);
+      const duration = opts.duration ?? opts.timeout;
+      const seconds = duration === undefined ? null : parseDuration(duration);
+      await (await moderation()).ban(sessionId, scope, seconds, undefined, opts.shadow ?? false);
+      ctx.out(`${sessionId} is ${opts.shadow ? 'shadow-banned' : 'banned'} ${describeScope(scope)}${seconds === null ? '' : ` for ${duration}`}`);
+    });
+  bans
+    .command('list')
+    .description('Bans and shadow bans in force (global ones too), with their scheduled end')
+    .option('-r, --room <token>', 'only those that apply in this room')
+    .option('--json', 'print JSON')
+    .action(async (opts: { room?: string; json?: boolean }) => {
+      const service = await moderation();
+      const room = opts.room === undefined ? null : await service.roomByToken(parseRoomToken(opts.room));
+      const rows = await service.bans(room);
+      if (opts.json) return ctx.json(rows.map((b) => ({ session_id: b.sessionId, room: b.room, shadow: b.shadow, until: b.until })));
+      if (rows.length === 0) return ctx.out('No bans');
+      ctx.out(
+        table([
+          ['SESSION ID', 'WHERE', 'KIND', 'UNTIL'],
+          ...rows.map((b) => [b.sessionId, b.room ?? 'global', b.shadow ? 'shadow' : 'ban', b.until === null ? 'permanent' : new Date(b.until * 1000).toISOString()]),
+        ]),
+      );
     });
   scopeOptions(bans.command('remove').description('Lift a ban (and any scheduled unban) at that level').argument('<session_id>', '05… or 15… Session id')).action(
     async (sid: string, opts: ScopeOptions) => {

@@ -188,7 +188,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       const listings: RoomListing[] = [];
       for (const room of all) {
         // Seen as the system user (a global admin) so hidden moderators are listed too.
-        const object = await service.roomObject(room, await service.permissionsFor(room, system));
+        const object = await service.roomObject(room, await service.permissionsFor(room, system), system);
         const stats = await service.roomStats(room, now);
         const list = (key: string) => (Array.isArray(object[key]) ? (object[key] as string[]) : []);
         listings.push({

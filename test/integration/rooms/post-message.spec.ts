@@ -155,6 +155,7 @@ describe('posting a message in one statement', () => {
       whisperMods: false,
       repeatSince: null,
       files: { ids: [], uploadedSince: 0, expiry: null },
+      hidden: null,
     });
     expect(outcome).toEqual({ outcome: 'no_room', id: null, seqno: null });
   });

@@ -64,7 +64,19 @@ export class FakeModerationData
   }
 
   addUser(sessionId: string, flags: Partial<Pick<User, 'banned' | 'moderator' | 'admin' | 'visibleMod'>> = {}, id = this.nextId++): User {
-    const user: User = { id, sessionId, canonicalId: sessionId, created: 0, lastActive: 0, banned: false, moderator: false, admin: false, visibleMod: false, ...flags };
+    const user: User = {
+      id,
+      sessionId,
+      canonicalId: sessionId,
+      created: 0,
+      lastActive: 0,
+      banned: false,
+      moderator: false,
+      admin: false,
+      visibleMod: false,
+      shadowBanned: false,
+      ...flags,
+    };
     this.state.users.set(id, user);
     return user;
   }
@@ -144,7 +156,19 @@ export class FakeModerationData
     const stored = this.state.overrides.get(key(roomId, userId));
     const before = stored ? { ...stored } : null;
     const written: UserPermissionOverride = {
-      ...(before ?? { roomId, userId, banned: false, read: null, accessible: null, write: null, upload: null, moderator: false, admin: false, visibleMod: true }),
+      ...(before ?? {
+        roomId,
+        userId,
+        banned: false,
+        read: null,
+        accessible: null,
+        write: null,
+        upload: null,
+        moderator: false,
+        admin: false,
+        visibleMod: true,
+        shadowBanned: false,
+      }),
       ...patch,
     };
     if (isDefaultOverride(written)) {
@@ -173,13 +197,13 @@ export class FakeModerationData
     return u ? { banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod } : null;
   }
 
-  async updateUserFlags(userId: number, data: { banned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }): Promise<void> {
+  async updateUserFlags(userId: number, data: { banned?: boolean; shadowBanned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }): Promise<void> {
     this.updateUser(userId, data);
   }
 
-  async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null): Promise<void> {
-    this.state.banFutures = this.state.banFutures.filter((f) => !(f.roomId === roomId && f.userId === userId));
-    if (unbanAt !== null) this.state.banFutures.push({ id: this.nextId++, roomId, userId, at: unbanAt, banned: false });
+  async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null, _db?: unknown, shadow = false): Promise<void> {
+    this.state.banFutures = this.state.banFutures.filter((f) => !(f.roomId === roomId && f.userId === userId && f.shadow === shadow));
+    if (unbanAt !== null) this.state.banFutures.push({ id: this.nextId++, roomId, userId, at: unbanAt, banned: false, shadow });
   }
 
   async clearPermissionFutures(roomId: number, userId: number, flags: Array<'read' | 'write' | 'upload'>): Promise<void> {

@@ -6,6 +6,7 @@ import type { FilesRepository, FilesToAttach, MessageFilesExpiry, Tx } from '../
 import type { UserPermissionOverride } from '../../../src/generated/prisma/client';
 import type { MessageRow, NewPostRow, PostOutcome, RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { InMemoryRows } from '../support/fakes';
+import { canSeeMessage, type Viewer } from '../../../src/rooms/visibility';
 
 type Used =
   | 'transaction'
@@ -86,6 +87,7 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
       whisperToId: null,
       whisperTo: null,
       whisperMods: false,
+      hidden: null,
       ...fields,
     };
     this.state.messages.set(row.id, row);
@@ -152,9 +154,9 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     return m && m.roomId === roomId ? { ...m } : null;
   }
 
-  async regularMessageExists(roomId: number, id: number): Promise<boolean> {
+  async regularMessageExists(roomId: number, id: number, _db?: unknown, viewer?: Viewer): Promise<boolean> {
     const m = this.state.messages.get(id);
-    return !!m && m.roomId === roomId && m.data !== null && !m.filtered && m.whisperToId === null && !m.whisperMods;
+    return !!m && m.roomId === roomId && m.data !== null && !m.filtered && m.whisperToId === null && !m.whisperMods && (!viewer || canSeeMessage(m, viewer));
   }
 
   async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, signedAs: string | null, seqno: number, at: number): Promise<void> {
@@ -241,6 +243,7 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
       whisperToId,
       whisperTo: p.whisperTo,
       whisperMods: p.whisperMods,
+      hidden: p.hidden,
     });
     return { outcome: 'posted', id: m.id, seqno: m.seqno };
   }

@@ -24,6 +24,7 @@ const ROOM: Room = roomRow({ id: 7, token: 'lobby', name: 'Lobby', messageSequen
 
 const member: RoomPermissions = {
   banned: false,
+  shadowBanned: false,
   read: true,
   accessible: true,
   write: true,
@@ -37,7 +38,7 @@ const moderator: RoomPermissions = { ...member, moderator: true };
 const admin: RoomPermissions = { ...moderator, admin: true };
 
 function user(id: number): AuthenticatedUser {
-  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false };
+  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false };
 }
 const alice = user(1);
 const bob = user(2);
@@ -213,6 +214,7 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
       moderator: true,
       admin: true,
       visibleMod: true,
+      shadowBanned: false,
     });
     repo.addMessage(ROOM.id, bob.id);
     await expect(service.deleteAllInRoom(ROOM, moderator, alice, bob.sessionId)).rejects.toThrow("Only admins can delete an admin's messages");
@@ -222,13 +224,13 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
   it("reactions: an add takes one seqno; adding it again changes nothing and answers the message's seqno", async () => {
     const { service, repo, store } = setup();
     const m = repo.addMessage(ROOM.id, alice.id); // 11
-    expect(await service.addReaction(ROOM, bob, m.id, '👍')).toEqual({ added: true, seqno: 12 });
+    expect(await service.addReaction(ROOM, member, bob, m.id, '👍')).toEqual({ added: true, seqno: 12 });
     expect(repo.row(m.id)).toMatchObject({ seqno: 12, seqnoData: 11, seqnoReactions: 12 });
-    expect(await service.addReaction(ROOM, bob, m.id, '👍')).toEqual({ added: false, seqno: 12 });
+    expect(await service.addReaction(ROOM, member, bob, m.id, '👍')).toEqual({ added: false, seqno: 12 });
     expect(repo.sequenceOf(ROOM.id)).toBe(12);
     expect(store.refunded).toHaveLength(1);
-    expect(await service.removeReaction(ROOM, alice, m.id, '👍')).toEqual({ removed: false, seqno: 12 });
-    expect(await service.removeReaction(ROOM, bob, m.id, '👍')).toEqual({ removed: true, seqno: 13 });
+    expect(await service.removeReaction(ROOM, member, alice, m.id, '👍')).toEqual({ removed: false, seqno: 12 });
+    expect(await service.removeReaction(ROOM, member, bob, m.id, '👍')).toEqual({ removed: true, seqno: 13 });
   });
 
   it('a moderator clear takes one seqno per removed user-reaction', async () => {
@@ -247,8 +249,8 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
     const m = repo.addMessage(ROOM.id, alice.id);
     repo.react(m.id, '👍', alice.id);
     repo.react(m.id, '🎉', alice.id);
-    await expect(service.addReaction(ROOM, bob, m.id, '🚀')).rejects.toMatchObject({ status: 409 });
+    await expect(service.addReaction(ROOM, member, bob, m.id, '🚀')).rejects.toMatchObject({ status: 409 });
     expect(repo.sequenceOf(ROOM.id)).toBe(11);
-    expect(await service.addReaction(ROOM, bob, m.id, '🎉')).toEqual({ added: true, seqno: 12 });
+    expect(await service.addReaction(ROOM, member, bob, m.id, '🎉')).toEqual({ added: true, seqno: 12 });
   });
 });

@@ -1,23 +1,9 @@
 import { effectivePermissions, hasPermission } from '../../../src/rooms/permissions';
 import { moderatorLists, roomJson } from '../../../src/rooms/room-view';
 import type { Room } from '../../../src/generated/prisma/client';
+import { roomRow } from '../support/fakes';
 
-const room: Room = {
-  id: 1,
-  token: 'Test-Room',
-  name: 'Test',
-  description: null,
-  imageId: null,
-  created: 1.5,
-  messageSequence: 3,
-  infoUpdates: 2,
-  activeUsers: 0,
-  read: true,
-  accessible: true,
-  write: false,
-  upload: true,
-  policy: {},
-};
+const room: Room = roomRow({ id: 1, token: 'Test-Room', name: 'Test', created: 1.5, messageSequence: 3, infoUpdates: 2, write: false });
 
 describe('moderator lists (protocol §6.2)', () => {
   it('merges room and global moderators; room row decides visibility', () => {
