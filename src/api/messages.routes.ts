@@ -154,14 +154,14 @@ export class MessagesRoutes implements RouteSource {
         path: `/room/:token/reactions/:msg_id/${REACTION}`,
         auth: 'user',
         room: 'moderator',
-        handle: ({ access, params }) => m.clearReactions(access.room, intPath(params.msg_id), m.validReaction(params[REACTION])),
+        handle: ({ access, params, user }) => m.clearReactions(access.room, intPath(params.msg_id), m.validReaction(params[REACTION]), user),
       }),
       route({
         method: 'DELETE',
         path: '/room/:token/reactions/:msg_id',
         auth: 'user',
         room: 'moderator',
-        handle: ({ access, params }) => m.clearReactions(access.room, intPath(params.msg_id), undefined),
+        handle: ({ access, params, user }) => m.clearReactions(access.room, intPath(params.msg_id), undefined, user),
       }),
       route({
         method: 'GET',

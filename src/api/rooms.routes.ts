@@ -32,7 +32,7 @@ export class RoomsRoutes implements RouteSource {
         auth: 'user',
         room: 'admin',
         body: roomUpdateBody,
-        handle: ({ access, body }) => this.rooms.updateRoom(access.room, body),
+        handle: ({ access, body, user }) => this.rooms.updateRoom(access.room, body, user),
       }),
       route({
         method: 'GET',
@@ -48,14 +48,20 @@ export class RoomsRoutes implements RouteSource {
         anonymousForbidden: true,
         handle: ({ access, params, user }) => this.rooms.pin(access.room, intPath(params.msg_id), user),
       }),
-      route({ method: 'POST', path: '/room/:token/unpin/all', room: 'admin', anonymousForbidden: true, handle: ({ access }) => this.rooms.unpin(access.room, null) }),
+      route({
+        method: 'POST',
+        path: '/room/:token/unpin/all',
+        room: 'admin',
+        anonymousForbidden: true,
+        handle: ({ access, user }) => this.rooms.unpin(access.room, null, user ?? undefined),
+      }),
       route({
         method: 'POST',
         path: '/room/:token/unpin/:msg_id',
         room: 'admin',
         anonymousForbidden: true,
-        handle: async ({ access, params }) => {
-          const { unpinned, info_updates } = await this.rooms.unpin(access.room, intPath(params.msg_id));
+        handle: async ({ access, params, user }) => {
+          const { unpinned, info_updates } = await this.rooms.unpin(access.room, intPath(params.msg_id), user ?? undefined);
           return { unpinned: unpinned > 0, info_updates };
         },
       }),

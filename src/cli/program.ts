@@ -12,6 +12,7 @@ import { registerImportCommands } from './commands/import';
 import { registerConfigCommands } from './commands/config';
 import { registerBlocklistCommands } from './commands/blocklist';
 import { registerBotCommands } from './commands/bots';
+import { registerAuditCommands } from './commands/audit';
 
 const VERSION = '0.1.0';
 
@@ -27,6 +28,7 @@ const COMMANDS = [
   registerImportCommands,
   registerConfigCommands,
   registerBotCommands,
+  registerAuditCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {

@@ -124,6 +124,8 @@ export const configSchema = z.object({
   ACTIVITY_GRANULARITY: int(3600, 60),
   /** Edit history nothing serves (moderators' evidence at most): kept a week; 0 = forever. */
   HISTORY_PRUNE_THRESHOLD: int(7 * DAY, 0),
+  /** Audit log entries (issue 14) are kept this long (0 = forever). */
+  AUDIT_RETENTION: int(365 * DAY, 0),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),
   REACTORS_DEFAULT: int(4, 0),

@@ -22,6 +22,8 @@ export enum JobName {
   ApplyFutures = 'apply-futures',
   /** Repeatable (CLEANUP_INTERVAL): forgets who uploaded files older than FILE_UPLOADER_RETENTION (docs/privacy.md). */
   ForgetUploaders = 'forget-uploaders',
+  /** Repeatable (CLEANUP_INTERVAL): drops audit log entries older than AUDIT_RETENTION (issue 14). */
+  PruneAudit = 'prune-audit',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
@@ -32,6 +34,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.RefreshActiveUsers]: QueueName.Maintenance,
   [JobName.ApplyFutures]: QueueName.Maintenance,
   [JobName.ForgetUploaders]: QueueName.Maintenance,
+  [JobName.PruneAudit]: QueueName.Maintenance,
 };
 
 /** Room files (`files`) and file-server files (`server_files`). */
@@ -50,6 +53,7 @@ export interface JobData {
   [JobName.RefreshActiveUsers]: Record<string, never>;
   [JobName.ApplyFutures]: Record<string, never>;
   [JobName.ForgetUploaders]: Record<string, never>;
+  [JobName.PruneAudit]: Record<string, never>;
 }
 
 /** Deterministic ids: scheduling the same file twice replaces, never duplicates, its job. */

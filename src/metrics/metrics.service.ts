@@ -93,6 +93,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly moderationActions = new Counter({
+    name: 'scs_moderation_actions_total',
+    help: 'Moderator, admin and automatic actions recorded in the audit log, by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobFailures = new Counter({
     name: 'scs_job_failures_total',
     help: 'Background job attempts that failed, by queue and job name',

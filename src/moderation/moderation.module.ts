@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { ModerationRepository } from './moderation.repository';
 import { ModerationService } from './moderation.service';
 import { RoomsModule } from '../rooms/rooms.module';
@@ -10,7 +11,7 @@ import { UsersModule } from '../users/users.module';
  * ModerationService is the face the CLI and the jobs use.
  */
 @Module({
-  imports: [UsersModule, RoomsModule],
+  imports: [UsersModule, RoomsModule, AuditModule],
   providers: [ModerationRepository, ModerationService],
   exports: [ModerationService],
 })

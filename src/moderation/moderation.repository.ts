@@ -23,6 +23,7 @@ export interface OverrideWithSessionId extends UserPermissionOverride {
 
 export interface DuePermissionFuture {
   id: number;
+  sessionId: string;
   roomId: number;
   userId: number;
   read: boolean | null;
@@ -32,6 +33,7 @@ export interface DuePermissionFuture {
 
 export interface DueBanFuture {
   id: number;
+  sessionId: string;
   roomId: number | null;
   userId: number;
   banned: boolean;
@@ -201,14 +203,16 @@ export class ModerationRepository {
   /** Due permission changes, claimed for this transaction (other replicas skip them). */
   duePermissionFutures(now: number, limit: number, db: Prisma.TransactionClient): Promise<DuePermissionFuture[]> {
     return db.$queryRaw<DuePermissionFuture[]>`
-      SELECT id, room AS "roomId", "user" AS "userId", read, write, upload FROM user_permission_futures
-      WHERE at <= ${now} ORDER BY at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      SELECT f.id, f.room AS "roomId", f."user" AS "userId", u.session_id AS "sessionId", f.read, f.write, f.upload
+      FROM user_permission_futures f JOIN users u ON u.id = f."user"
+      WHERE f.at <= ${now} ORDER BY f.at, f.id LIMIT ${limit} FOR UPDATE OF f SKIP LOCKED`;
   }
 
   dueBanFutures(now: number, limit: number, db: Prisma.TransactionClient): Promise<DueBanFuture[]> {
     return db.$queryRaw<DueBanFuture[]>`
-      SELECT id, room AS "roomId", "user" AS "userId", banned, shadow FROM user_ban_futures
-      WHERE at <= ${now} ORDER BY at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      SELECT f.id, f.room AS "roomId", f."user" AS "userId", u.session_id AS "sessionId", f.banned, f.shadow
+      FROM user_ban_futures f JOIN users u ON u.id = f."user"
+      WHERE f.at <= ${now} ORDER BY f.at, f.id LIMIT ${limit} FOR UPDATE OF f SKIP LOCKED`;
   }
 
   async deletePermissionFutures(ids: number[], db: Db): Promise<void> {

@@ -10,6 +10,8 @@ import { ROOM_TOKEN } from '../protocol/constants';
 import { ModerationRepository, type BanRow, type OverridePatch } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
+import { AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit-actor';
 
 /** Where a moderator/ban change applies (protocol §6.8): listed rooms, `['*']`, or the whole server. */
 export type ModerationScope = { global: true } | { rooms: string[] };
@@ -84,6 +86,7 @@ export class ModerationService {
     private readonly users: UsersService,
     private readonly clock: Clock,
     private readonly rooms: RoomsService,
+    private readonly audit: AuditService,
   ) {}
 
   // ---- moderators (protocol §6.8 POST /user/:sid/moderator)
@@ -117,6 +120,7 @@ export class ModerationService {
           if (next.moderator !== before.moderator || next.admin !== before.admin || next.visibleMod !== before.visibleMod) await this.rooms.bumpInfoUpdatesOf(null, db);
         }
         await this.users.commitTarget(target, db);
+        await this.audit.record({ actor: actorOf(by), action: 'moderator.set', target: target.user.sessionId, details: { global: true, moderator, admin, visible } }, db);
         const rooms = await this.rooms.allRooms(db);
         return { info_updates: Object.fromEntries(rooms.map((r) => [r.token, r.infoUpdates])) };
       });
@@ -138,6 +142,10 @@ export class ModerationService {
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
       }
       await this.users.commitTarget(target, db);
+      await this.audit.record(
+        rooms.map((room) => ({ actor: actorOf(by), action: 'moderator.set' as const, room, target: target.user.sessionId, details: { moderator, admin, visible } })),
+        db,
+      );
       const fresh = await this.rooms.roomsByTokens(
         rooms.map((r) => r.token),
         db,
@@ -179,6 +187,7 @@ export class ModerationService {
         await this.repo.updateUserFlags(userId, shadow ? { shadowBanned: true } : { banned: true }, db);
         await this.repo.replaceBanFutures(null, userId, unbanAt, db, shadow);
         await this.users.commitTarget(target, db);
+        await this.audit.record({ actor: actorOf(by), action: 'ban', target: target.user.sessionId, details: { global: true, timeout: timeoutSeconds, shadow } }, db);
       });
       return;
     }
@@ -206,6 +215,10 @@ export class ModerationService {
         await this.repo.replaceBanFutures(room.id, userId, unbanAt, db, shadow);
       }
       await this.users.commitTarget(target, db);
+      await this.audit.record(
+        rooms.map((room) => ({ actor: actorOf(by), action: 'ban' as const, room, target: target.user.sessionId, details: { timeout: timeoutSeconds, shadow } })),
+        db,
+      );
     });
   }
 
@@ -220,6 +233,7 @@ export class ModerationService {
         await this.repo.updateUserFlags(userId, { banned: false, shadowBanned: false }, db);
         await this.repo.replaceBanFutures(null, userId, null, db);
         await this.repo.replaceBanFutures(null, userId, null, db, true);
+        await this.audit.record({ actor: actorOf(by), action: 'unban', target: target.user.sessionId, details: { global: true } }, db);
       });
       return;
     }
@@ -230,6 +244,10 @@ export class ModerationService {
         await this.repo.replaceBanFutures(room.id, userId, null, db);
         await this.repo.replaceBanFutures(room.id, userId, null, db, true);
       }
+      await this.audit.record(
+        rooms.map((room) => ({ actor: actorOf(by), action: 'unban' as const, room, target: target.user.sessionId })),
+        db,
+      );
     });
   }
 
@@ -274,6 +292,10 @@ export class ModerationService {
       }
       const { after } = await this.repo.writeOverride(room.id, target.user.id, patch, db);
       await this.users.commitTarget(target, db);
+      await this.audit.record(
+        { actor: actorOf(by), action: 'permissions.set', room, target: target.user.sessionId, details: { ...patch, unschedule: change.unschedule !== false } },
+        db,
+      );
       return permissionObject(after);
     });
   }
@@ -289,6 +311,7 @@ export class ModerationService {
     await this.repo.transaction(async (db) => {
       await this.repo.addPermissionFuture(room.id, target.user.id, at, flags, db);
       await this.users.commitTarget(target, db);
+      await this.audit.record({ actor: actorOf(by), action: 'permissions.schedule', room, target: target.user.sessionId, details: { ...flags, at } }, db);
     });
     return this.userFutures(room, target.user.id);
   }
@@ -352,6 +375,7 @@ export class ModerationService {
           const patch: OverridePatch = {};
           for (const flag of FUTURE_FLAGS) patch[flag] = futureValue(f[flag], current?.[flag] ?? null, room[flag]);
           await this.repo.writeOverride(f.roomId, f.userId, patch, db);
+          await this.audit.record({ actor: 'system', action: 'permissions.apply', room, target: f.sessionId, details: patch }, db);
         }
         await this.repo.deletePermissionFutures(
           due.map((f) => f.id),
@@ -362,6 +386,8 @@ export class ModerationService {
           const flag = b.shadow ? { shadowBanned: b.banned } : { banned: b.banned };
           if (b.roomId === null) await this.repo.updateUserFlags(b.userId, flag, db);
           else await this.repo.writeOverride(b.roomId, b.userId, flag, db);
+          const room = b.roomId === null ? null : await this.rooms.roomById(b.roomId, db);
+          await this.audit.record({ actor: 'system', action: b.banned ? 'ban' : 'unban', room, target: b.sessionId, details: { global: b.roomId === null, shadow: b.shadow } }, db);
         }
         await this.repo.deleteBanFutures(
           dueBans.map((b) => b.id),

@@ -13,6 +13,8 @@ import { RoomFiles } from '../files/room-files';
 import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 import { canSeeMessage, sinceShape, viewerOf, type Hidden } from './visibility';
+import { AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit-actor';
 
 export interface NewMessage {
   data: Uint8Array;
@@ -61,6 +63,7 @@ export class MessagesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly files: RoomFiles,
+    private readonly audit: AuditService,
   ) {}
 
   // ---- reads
@@ -220,6 +223,7 @@ export class MessagesService {
       if (!m || m.data === null || !canSeeMessage(m, viewerOf(user, permissions))) throw new NotFoundException('No such message');
       if (m.userId !== user.id && !permissions.moderator) throw new ForbiddenException('You can only delete your own messages');
       await this.deleteLocked(room.id, m, tx);
+      if (m.userId !== user.id) await this.audit.record({ actor: actorOf(user), action: 'message.delete', room, target: String(id), details: { author: m.sessionId } }, tx);
       return m;
     });
   }
@@ -247,7 +251,7 @@ export class MessagesService {
     const targetId = await this.repo.userIdBySessionId(sessionId.toLowerCase());
     if (targetId === null) throw new NotFoundException('No such user');
     await this.requireDeleteAll(room, permissions, user, targetId);
-    const count = await this.deleteAllOf(room, targetId);
+    const count = await this.deleteAllOf(room, user, targetId, sessionId);
     if (count === 0) throw new NotFoundException('No messages to delete');
     return count;
   }
@@ -264,7 +268,7 @@ export class MessagesService {
         if (err instanceof ForbiddenException) continue;
         throw err;
       }
-      const count = await this.deleteAllOf(room, targetId);
+      const count = await this.deleteAllOf(room, user, targetId, sessionId);
       result.rooms[room.token] = count;
       result.total += count;
     }
@@ -280,7 +284,7 @@ export class MessagesService {
     if (target.admin) throw new ForbiddenException("Only admins can delete an admin's messages");
   }
 
-  private deleteAllOf(room: Room, userId: number): Promise<number> {
+  private deleteAllOf(room: Room, by: AuthenticatedUser, userId: number, sessionId: string): Promise<number> {
     return this.repo
       .transaction(async (tx) => {
         await this.repo.advanceSequence(room.id, 1, tx);
@@ -291,6 +295,8 @@ export class MessagesService {
         }
         await this.files.expireUploadsOf(tx, room.id, userId, this.clock.seconds());
         if (ids.length === 0) throw new NoChange();
+        if (userId !== by.id)
+          await this.audit.record({ actor: actorOf(by), action: 'message.delete_all', room, target: sessionId.toLowerCase(), details: { deleted: ids.length } }, tx);
         return ids.length;
       })
       .catch((err: unknown) => {
@@ -349,11 +355,12 @@ export class MessagesService {
   }
 
   /** Moderator clear of one reaction or all: one seqno per removed user-reaction (protocol §6.4). */
-  async clearReactions(room: Room, id: number, reaction: string | undefined): Promise<{ removed: number; seqno: number }> {
+  async clearReactions(room: Room, id: number, reaction: string | undefined, by?: AuthenticatedUser): Promise<{ removed: number; seqno: number }> {
     let removed = 0;
     const { seqno } = await this.reactionChange(room, { userId: null, moderator: true }, id, async (tx, first) => {
       removed = await this.repo.removeReactions(id, { reaction }, tx);
       if (removed === 0) throw new NoChange();
+      await this.audit.record({ actor: actorOf(by), action: 'reactions.clear', room, target: String(id), details: { reaction: reaction ?? null, removed } }, tx);
       const seqno = removed > 1 ? await this.repo.advanceSequence(room.id, removed - 1, tx) : first;
       await this.repo.setReactionsSeqno(id, seqno, tx);
       return seqno;

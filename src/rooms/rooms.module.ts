@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { FilesModule } from '../files/files.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { MessagesService } from './messages.service';
@@ -11,7 +12,7 @@ import { RoomsService } from './rooms.service';
  * and MessagesService are the public face; their routes are declared in api/.
  */
 @Module({
-  imports: [RateLimitModule, FilesModule],
+  imports: [RateLimitModule, FilesModule, AuditModule],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules],
   exports: [RoomsService, MessagesService],
 })

@@ -190,8 +190,8 @@ export class RoomsRepository {
    * Deletes the room; messages, reactions, pins, overrides and activity cascade, and its files lose
    * their room (protocol §8 SET NULL), which makes them due for the files sweep at once (§9.3).
    */
-  async deleteRoom(roomId: number): Promise<void> {
-    await this.prisma.room.delete({ where: { id: roomId } });
+  async deleteRoom(roomId: number, tx: Tx): Promise<void> {
+    await tx.room.delete({ where: { id: roomId } });
   }
 
   /** Message, file and activity figures of one room (protocol §10.1 `--list-rooms`); `activeSince(days)`: the least last_active counted. */

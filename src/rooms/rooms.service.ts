@@ -15,6 +15,8 @@ import { ROOM_TOKEN } from '../protocol/constants';
 import { RoomFiles } from '../files/room-files';
 import { activeSince, activityGranule } from '../users/activity';
 import { viewerOf } from './visibility';
+import { AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit-actor';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (protocol §6.2). */
@@ -72,6 +74,7 @@ export class RoomsService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly files: RoomFiles,
+    private readonly audit: AuditService,
   ) {
     const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
@@ -149,9 +152,10 @@ export class RoomsService {
 
   /**
    * A new room with the protocol §8 default permissions, named after its token; a given name or
-   * description then goes through updateRoom's rules. Null when the token is taken.
+   * description then goes through updateRoom's rules. Null when the token is taken. `by`: the
+   * acting admin (none = the CLI), for the audit log.
    */
-  async createRoom(token: string, fields: { name?: string; description?: string } = {}): Promise<Room | null> {
+  async createRoom(token: string, fields: { name?: string; description?: string } = {}, by?: AuthenticatedUser): Promise<Room | null> {
     if (!ROOM_TOKEN.test(token)) throw new BadRequestException(`Invalid room token '${token}'`);
     if (await this.findByToken(token)) return null;
     let room: Room;
@@ -161,15 +165,20 @@ export class RoomsService {
       if ((err as { code?: string }).code === 'P2002') return null;
       throw err;
     }
+    // Recorded right after the insert commits: a failed insert (token taken) must not abort a transaction.
+    await this.audit.record({ actor: actorOf(by), action: 'room.create', room });
     if ((fields.name !== undefined && fields.name !== token) || fields.description !== undefined) {
-      await this.updateRoom(room, { name: fields.name, description: fields.description });
+      await this.updateRoom(room, { name: fields.name, description: fields.description }, by);
     }
     return room;
   }
 
   /** Deletes the room and everything in it; its files become due for the files sweep at once (protocol §9.3). */
-  deleteRoom(room: Room): Promise<void> {
-    return this.repo.deleteRoom(room.id);
+  deleteRoom(room: Room, by?: AuthenticatedUser): Promise<void> {
+    return this.repo.transaction(async (tx) => {
+      await this.repo.deleteRoom(room.id, tx);
+      await this.audit.record({ actor: actorOf(by), action: 'room.delete', room: { id: null, token: room.token } }, tx);
+    });
   }
 
   /**
@@ -233,11 +242,16 @@ export class RoomsService {
    * and objects (protocol §9.3); a room image among them is cleared from its room first (one more
    * info_updates there). Returns how many files there were.
    */
-  async deleteRoomFiles(fileIds: number[], now: number): Promise<number> {
+  async deleteRoomFiles(fileIds: number[], now: number, by?: AuthenticatedUser): Promise<number> {
     if (fileIds.length === 0) return 0;
     return this.repo.transaction(async (tx) => {
       await this.repo.clearImages(fileIds, tx);
-      return this.files.expire(tx, fileIds, now);
+      const expired = await this.files.expire(tx, fileIds, now);
+      await this.audit.record(
+        fileIds.map((id) => ({ actor: actorOf(by), action: 'file.delete' as const, target: String(id) })),
+        tx,
+      );
+      return expired;
     });
   }
 
@@ -277,9 +291,9 @@ export class RoomsService {
 
   /**
    * PUT /room/:token (protocol §6.2): each changed name, description or image adds one to
-   * info_updates; default permissions do not.
+   * info_updates; default permissions do not. `by`: the acting admin (none = the CLI), for the audit log.
    */
-  async updateRoom(room: Room, update: RoomUpdate): Promise<{ info_updates: number }> {
+  async updateRoom(room: Room, update: RoomUpdate, by?: AuthenticatedUser): Promise<{ info_updates: number }> {
     const defaults: Prisma.RoomUpdateInput = {};
     for (const flag of ['read', 'accessible', 'write', 'upload'] as const) {
       const value = update[`default_${flag}`];
@@ -294,22 +308,26 @@ export class RoomsService {
     return this.repo.transaction(async (tx) => {
       const current = await this.repo.lockRoom(room.id, tx);
       const data: Prisma.RoomUpdateInput = { ...defaults };
+      const changed: Record<string, string | number | boolean | null> = { ...(defaults as Record<string, boolean>) };
       let bumps = 0;
       if (name !== undefined && name !== current.name) {
-        data.name = name;
+        data.name = changed.name = name;
         bumps++;
       }
       if (description !== undefined && description !== current.description) {
-        data.description = description;
+        data.description = changed.description = description;
         bumps++;
       }
       if (image !== undefined && image !== current.imageId) {
         await this.replaceImage(current, image, tx);
         data.image = { connect: { id: image } };
+        changed.image = image;
         bumps++;
       }
       if (bumps) data.infoUpdates = { increment: bumps };
       const updated = Object.keys(data).length ? await this.repo.updateRoomFields(room.id, data, tx) : current;
+      const onlyImage = Object.keys(changed).length === 1 && 'image' in changed;
+      await this.audit.record({ actor: actorOf(by), action: onlyImage ? 'room.image' : 'room.update', room, details: changed }, tx);
       return { info_updates: updated.infoUpdates };
     });
   }
@@ -353,14 +371,20 @@ export class RoomsService {
       if (!(await this.repo.regularMessageExists(room.id, messageId, tx))) throw new NotFoundException('No such message');
       await this.repo.pin(room.id, messageId, user.id, this.clock.seconds(), tx);
       await this.files.setMessageFilesExpiry(tx, [messageId], { keep: true });
+      await this.audit.record({ actor: actorOf(user), action: 'pin', room, target: String(messageId) }, tx);
       return { info_updates: await this.repo.bumpInfoUpdates(room.id, 1, tx) };
     });
   }
 
   /** Unpins one message, or all (messageId null); returns how many were unpinned. */
-  async unpin(room: Room, messageId: number | null): Promise<{ unpinned: number; info_updates: number }> {
+  async unpin(room: Room, messageId: number | null, by?: AuthenticatedUser): Promise<{ unpinned: number; info_updates: number }> {
     return this.repo.transaction(async (tx) => {
       const unpinned = await this.unpinIn(room.id, messageId, tx);
+      if (unpinned)
+        await this.audit.record(
+          { actor: actorOf(by), action: 'unpin', room, target: messageId === null ? null : String(messageId), details: { all: messageId === null, unpinned } },
+          tx,
+        );
       const { infoUpdates } = (await this.repo.roomById(room.id, tx))!;
       return { unpinned, info_updates: infoUpdates };
     });

@@ -162,8 +162,8 @@ describe('ROLE=all with API_WORKERS=2', () => {
     expect(metric(text, 'scs_http_requests_total{method="GET",route="/",status="200"}') - before).toBe(10);
     expect(metric(text, 'scs_api_workers_listening')).toBe(2);
     // Shared queue depths are reported once, not once per worker (each worker reads the same queues):
-    // one delayed job per repeatable job (files: the sweep; maintenance: its four cleanup steps).
-    const repeatable = { files: 1, maintenance: 4 };
+    // one delayed job per repeatable job (files: the sweep; maintenance: its six cleanup steps).
+    const repeatable = { files: 1, maintenance: 6 };
     for (const [queue, jobs] of Object.entries(repeatable)) expect(metric(text, `scs_queue_jobs{queue="${queue}",state="delayed"}`)).toBe(jobs);
     expect((await fetch(`${group.adminUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${group.adminUrl}/readyz`);

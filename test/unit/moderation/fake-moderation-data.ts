@@ -36,8 +36,8 @@ type ModerationUsed =
 type RoomsUsed = 'roomsByTokens' | 'allRooms' | 'roomById' | 'override' | 'overridesOfUser' | 'bumpInfoUpdatesOf';
 type UsersUsed = 'findBySessionId' | 'findById' | 'upsert' | 'importOrCreateBlinded' | 'recordNeedsBlinding';
 
-type BanFuture = DueBanFuture & { at: number };
-type PermissionFuture = DuePermissionFuture & { at: number };
+type BanFuture = Omit<DueBanFuture, 'sessionId'> & { at: number };
+type PermissionFuture = Omit<DuePermissionFuture, 'sessionId'> & { at: number };
 
 interface State {
   users: Map<number, User>;
@@ -229,14 +229,14 @@ export class FakeModerationData
     return this.state.permissionFutures
       .filter((f) => f.at <= now)
       .slice(0, limit)
-      .map(({ at: _at, ...f }) => f);
+      .map(({ at: _at, ...f }) => ({ ...f, sessionId: this.state.users.get(f.userId)!.sessionId }));
   }
 
   async dueBanFutures(now: number, limit: number): Promise<DueBanFuture[]> {
     return this.state.banFutures
       .filter((f) => f.at <= now)
       .slice(0, limit)
-      .map(({ at: _at, ...f }) => f);
+      .map(({ at: _at, ...f }) => ({ ...f, sessionId: this.state.users.get(f.userId)!.sessionId }));
   }
 
   async deletePermissionFutures(ids: number[]): Promise<void> {

@@ -15,7 +15,7 @@ import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { toAuthenticated, UsersService } from '../../../src/users/users.service';
-import { asFake, FixedClock, unitConfig } from '../support/fakes';
+import { asFake, fakeAudit, FixedClock, unitConfig } from '../support/fakes';
 import { FakeModerationData } from './fake-moderation-data';
 
 const sid = (n: number) => `15${n.toString(16).padStart(64, '0')}`;
@@ -26,8 +26,9 @@ function setup() {
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
   const clock = new FixedClock();
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
-  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})));
-  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms);
+  const { audit, log } = fakeAudit(clock, config);
+  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})), audit);
+  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit);
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));
   const [mod, roomAdmin, target, plain, globalMod] = [make(1), make(2), make(3), make(4), make(5, { moderator: true })];
@@ -35,7 +36,7 @@ function setup() {
   data.grant(lobby.id, mod.id, { moderator: true });
   data.grant(lobby.id, roomAdmin.id, { moderator: true, admin: true });
   data.grant(other.id, roomAdmin.id, { moderator: true, admin: true });
-  return { data, service, clock, lobby, other, mod, roomAdmin, target, plain, globalMod };
+  return { data, service, clock, lobby, other, mod, roomAdmin, target, plain, globalMod, log };
 }
 
 describe('ModerationService: bans', () => {
@@ -150,5 +151,29 @@ describe('ModerationService: moderators and scheduled permissions', () => {
     clock.advance(1000);
     expect(await service.applyDueFutures()).toEqual({ permissions: 1, bans: 0 });
     expect(data.overrideOf(lobby.id, target.id)).toBeNull();
+  });
+});
+
+describe('ModerationService: audit log', () => {
+  it('records each room of a ban with the acting moderator, the CLI as "cli", and applied unbans as "system"', async () => {
+    const { service, clock, log, roomAdmin, target } = setup();
+    await service.ban(target.sessionId, { rooms: ['lobby', 'other'] }, 60, roomAdmin);
+    await service.unban(target.sessionId, { global: true });
+    clock.advance(61_000);
+    await service.applyDueFutures(clock.seconds());
+    expect(log.entries.map((e) => [e.actor, e.action, e.room?.token ?? null, e.target])).toEqual([
+      [roomAdmin.sessionId, 'ban', 'lobby', target.sessionId],
+      [roomAdmin.sessionId, 'ban', 'other', target.sessionId],
+      ['cli', 'unban', null, target.sessionId],
+      ['system', 'unban', 'lobby', target.sessionId],
+      ['system', 'unban', 'other', target.sessionId],
+    ]);
+    expect(log.entries[0].details).toEqual({ timeout: 60, shadow: false });
+  });
+
+  it('a refused change records nothing', async () => {
+    const { service, log, plain, target } = setup();
+    await expect(service.ban(target.sessionId, { rooms: ['lobby'] }, null, plain)).rejects.toThrow(ForbiddenException);
+    expect(log.entries).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import { PostRules } from '../../../src/rooms/post-rules';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
-import { asFake, FixedClock, MemoryRateLimitStore, roomRow, unitConfig } from '../support/fakes';
+import { asFake, fakeAudit, FixedClock, MemoryRateLimitStore, roomRow, unitConfig } from '../support/fakes';
 import { FakeRoomsRepository } from './fake-rooms-repository';
 
 const ROOM: Room = roomRow({ id: 7, token: 'lobby', name: 'Lobby', messageSequence: 10 });
@@ -56,11 +56,12 @@ function setup(config: Partial<AppConfig> = {}) {
   const clock = new FixedClock();
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
   const files = new RoomFiles(asFake<FilesRepository>(repo));
-  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files);
+  const { audit, log } = fakeAudit(clock, cfg);
+  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files, audit);
   const store = new MemoryRateLimitStore();
   const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService());
-  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files);
-  return { service, repo, clock, store, cfg };
+  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files, audit);
+  return { service, repo, clock, store, cfg, log };
 }
 
 describe('MessagesService: posting around scs_post_message', () => {

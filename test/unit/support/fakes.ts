@@ -1,6 +1,10 @@
 // Small stand-ins for the I/O a service is constructed with, so its rules run without a database,
 // Redis or a server. Each fake implements the methods the service calls, with their real signatures.
+import type { AuditRepository } from '../../../src/audit/audit.repository';
+import { AuditService } from '../../../src/audit/audit.service';
+import type { AuditEntry, AuditFilter, AuditRecord } from '../../../src/audit/audit.types';
 import { loadConfig, type AppConfig } from '../../../src/config/config';
+import { MetricsService } from '../../../src/metrics/metrics.service';
 import { Clock } from '../../../src/core/clock';
 import type { Room } from '../../../src/generated/prisma/client';
 import type { Tx } from '../../../src/rooms/rooms.repository';
@@ -97,4 +101,44 @@ export function roomRow(fields: Pick<Room, 'id' | 'token'> & Partial<Room>): Roo
     policy: {},
     ...fields,
   };
+}
+
+/** audit_log in memory: entries as inserted, with their time. */
+export class FakeAuditLog implements Pick<AuditRepository, 'insert' | 'list' | 'prune'> {
+  readonly entries: Array<AuditEntry & { at: number }> = [];
+
+  async insert(at: number, entries: AuditEntry[]): Promise<void> {
+    for (const e of entries) this.entries.push({ ...e, at });
+  }
+
+  async list(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
+    return this.entries
+      .map((e, i) => ({
+        id: i + 1,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        room: e.room?.token ?? null,
+        target: e.target ?? null,
+        reason: e.reason ?? null,
+        details: (e.details ?? null) as AuditRecord['details'],
+      }))
+      .filter((r) => (filter.room === undefined || r.room?.toLowerCase() === filter.room.toLowerCase()) && (filter.actor === undefined || r.actor === filter.actor))
+      .filter((r) => (filter.target === undefined || r.target === filter.target) && (filter.since === undefined || r.at >= filter.since))
+      .reverse()
+      .slice(0, limit);
+  }
+
+  async prune(before: number): Promise<number> {
+    const kept = this.entries.filter((e) => e.at >= before);
+    const removed = this.entries.length - kept.length;
+    this.entries.splice(0, this.entries.length, ...kept);
+    return removed;
+  }
+}
+
+/** A real AuditService over a FakeAuditLog. */
+export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { audit: AuditService; log: FakeAuditLog } {
+  const log = new FakeAuditLog();
+  return { audit: new AuditService(asFake<AuditRepository>(log), clock, new MetricsService(), config), log };
 }

@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Clock } from '../core/clock';
+import type { Prisma } from '../generated/prisma/client';
+import { JobName } from '../jobs/job-names';
+import { OnJob } from '../jobs/on-job.decorator';
+import { MetricsService } from '../metrics/metrics.service';
+import { AuditRepository } from './audit.repository';
+import type { AuditEntry, AuditFilter, AuditRecord } from './audit.types';
+
+const LIST_LIMIT = 1000;
+
+/**
+ * The audit log (issue 14): every moderator, admin and automatic action, recorded by the service
+ * that makes the change (so the API, the CLI, the console and jobs record it once, the same way).
+ * Pass the change's transaction as `db` so the entry commits or rolls back with it.
+ */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Records one or more entries, inside `db` (the change's transaction) when given. */
+  async record(entries: AuditEntry | AuditEntry[], db?: Prisma.TransactionClient): Promise<void> {
+    const list = Array.isArray(entries) ? entries : [entries];
+    if (list.length === 0) return;
+    await this.repo.insert(this.clock.seconds(), list, db);
+    // Counted when written; a transaction that then rolls back is rare (a later check of the same change failing).
+    for (const e of list) this.metrics.moderationActions.inc({ action: e.action });
+  }
+
+  /** Entries matching every given filter, newest first. */
+  list(filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    return this.repo.list(filter, Math.min(filter.limit ?? LIST_LIMIT, LIST_LIMIT));
+  }
+
+  /** Drops entries older than AUDIT_RETENTION (0 keeps them forever); returns how many. */
+  @OnJob(JobName.PruneAudit, { every: 'CLEANUP_INTERVAL' })
+  async prune(): Promise<number> {
+    if (this.config.AUDIT_RETENTION === 0) return 0;
+    const removed = await this.repo.prune(this.clock.seconds() - this.config.AUDIT_RETENTION);
+    if (removed) this.logger.log(`Pruned ${removed} audit log entr${removed === 1 ? 'y' : 'ies'} past AUDIT_RETENTION`);
+    return removed;
+  }
+}
