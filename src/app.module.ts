@@ -16,6 +16,7 @@ import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
 import { WebModule } from './web/web.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ConsoleModule } from './console/console.module';
 
 /** The public application: onion gateway, the inner SOGS/file-server routes and the web page. */
 @Module({})
@@ -36,6 +37,8 @@ export class AppModule {
         FilesModule,
         JobsModule,
         WebModule,
+        // Providers only: the console's routes are installed on the admin listener (admin-server.ts).
+        ConsoleModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: PlainTextExceptionFilter }],
     };

@@ -9,6 +9,9 @@ import { FilesService } from '../files/files.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
 import { AdminModule } from './admin.module';
+import { ConsoleAuthService } from '../console/console-auth.service';
+import { installConsole } from '../console/console.routes';
+import { ConsoleService } from '../console/console.service';
 
 /** Readiness checks against the dependencies held by `context` (the API app or the worker). */
 export function readinessChecks(context: INestApplicationContext): ReadinessCheck[] {
@@ -23,7 +26,7 @@ export function readinessChecks(context: INestApplicationContext): ReadinessChec
   ];
 }
 
-/** Starts the admin listener (health, readiness, metrics) for an API or worker process. */
+/** Starts the admin listener (health, readiness, metrics, and the console) for an API or worker process. */
 export async function startAdminServer(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
   const admin = await NestFactory.create<NestFastifyApplication>(
     AdminModule.register({
@@ -32,8 +35,18 @@ export async function startAdminServer(context: INestApplicationContext, config:
       metrics: context.get(MetricsService, { strict: false }),
     }),
     new FastifyAdapter(),
-    { logger, abortOnError: false },
+    // No body parsers but the console's own (the other admin routes are GETs).
+    { logger, abortOnError: false, bodyParser: false },
   );
+  if (config.CONSOLE_ENABLED) {
+    installConsole(admin.getHttpAdapter().getInstance(), {
+      auth: context.get(ConsoleAuthService, { strict: false }),
+      console: context.get(ConsoleService, { strict: false }),
+      config,
+      checks: readinessChecks(context),
+      timeoutMs: config.READY_CHECK_TIMEOUT * 1000,
+    });
+  }
   await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
   return admin;
 }

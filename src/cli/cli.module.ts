@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import type { ServerKey } from '../config/server-key';
+import { ConsoleAuthModule } from '../console/console.module';
 import { CoreModule } from '../core/core.module';
 import { FilesModule } from '../files/files.module';
 import { InboxModule } from '../inbox/inbox.module';
@@ -21,7 +22,7 @@ export class CliModule {
   static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, BotsModule, JobsModule],
+      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, BotsModule, JobsModule, ConsoleAuthModule],
     };
   }
 }

@@ -13,6 +13,7 @@ import { registerConfigCommands } from './commands/config';
 import { registerBlocklistCommands } from './commands/blocklist';
 import { registerBotCommands } from './commands/bots';
 import { registerAuditCommands } from './commands/audit';
+import { registerConsoleCommands } from './commands/console';
 
 const VERSION = '0.1.0';
 
@@ -29,6 +30,7 @@ const COMMANDS = [
   registerConfigCommands,
   registerBotCommands,
   registerAuditCommands,
+  registerConsoleCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {

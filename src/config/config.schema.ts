@@ -237,6 +237,18 @@ export const configSchema = z.object({
   // --- web page (protocol §6.10)
   WEB_SHOW_INDEX: bool.default(true),
   WEB_SHOW_RECENT: bool.default(false),
+
+  // --- admin console (issue 17; served on the admin listener only)
+  CONSOLE_ENABLED: bool.default(true),
+  /** Public address of the admin listener in printed sign-in links (a port-forward, say); default http://ADMIN_HOST:ADMIN_PORT. */
+  CONSOLE_URL: z.string().url().optional(),
+  /** How long a signed-in console session lasts (seconds), from sign-in. */
+  CONSOLE_SESSION_TTL: int(8 * 3600, 60),
+  /** How long a `console login` link stays valid unless --ttl says otherwise; --ttl may not exceed CONSOLE_LOGIN_MAX_TTL. */
+  CONSOLE_LOGIN_TTL: int(600, 10),
+  CONSOLE_LOGIN_MAX_TTL: int(3600, 10),
+  /** Per-hour post counts of each room (the console's chart) are kept this long. */
+  POST_COUNTS_RETENTION: int(90 * DAY, 3600),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -110,6 +110,12 @@ export class FilesService {
     return this.objects.rewrapAll();
   }
 
+  /** Bytes and files stored by kind (room files, file-server files), and the bytes of stored objects (after deduplication). */
+  async storageUsage(): Promise<{ kinds: Array<{ kind: string; bytes: number; files: number }>; objectBytes: number }> {
+    const [kinds, objects] = await Promise.all([this.repo.storageUsage(), this.repo.objectUsage()]);
+    return { kinds, objectBytes: objects.bytes };
+  }
+
   healthCheck(): Promise<void> {
     return this.objects.healthCheck();
   }

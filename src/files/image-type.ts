@@ -7,3 +7,9 @@ export function imageType(body: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' | n
   if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
   return null;
 }
+
+/** The Content-Type to serve bytes as: the image type when they are one, else opaque bytes (with nosniff). */
+export function imageContentType(body: Uint8Array): string {
+  const type = imageType(body);
+  return type ? `image/${type}` : 'application/octet-stream';
+}

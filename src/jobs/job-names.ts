@@ -24,6 +24,8 @@ export enum JobName {
   ForgetUploaders = 'forget-uploaders',
   /** Repeatable (CLEANUP_INTERVAL): drops audit log entries older than AUDIT_RETENTION (issue 14). */
   PruneAudit = 'prune-audit',
+  /** Repeatable (CLEANUP_INTERVAL): rolls messages up into per-room, per-hour post counts (issue 17). */
+  CountPosts = 'count-posts',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
@@ -35,6 +37,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.ApplyFutures]: QueueName.Maintenance,
   [JobName.ForgetUploaders]: QueueName.Maintenance,
   [JobName.PruneAudit]: QueueName.Maintenance,
+  [JobName.CountPosts]: QueueName.Maintenance,
 };
 
 /** Room files (`files`) and file-server files (`server_files`). */
@@ -54,6 +57,7 @@ export interface JobData {
   [JobName.ApplyFutures]: Record<string, never>;
   [JobName.ForgetUploaders]: Record<string, never>;
   [JobName.PruneAudit]: Record<string, never>;
+  [JobName.CountPosts]: Record<string, never>;
 }
 
 /** Deterministic ids: scheduling the same file twice replaces, never duplicates, its job. */

@@ -49,6 +49,21 @@ export interface BanRow {
   until: number | null;
 }
 
+/** What one user is in one room they were active in, posted in, or have an override in. */
+export interface RoomStandingRow {
+  room: string;
+  lastActive: number | null;
+  posts: number;
+  lastPosted: number | null;
+  banned: boolean;
+  bannedUntil: number | null;
+  moderator: boolean;
+  admin: boolean;
+  read: boolean | null;
+  write: boolean | null;
+  upload: boolean | null;
+}
+
 /** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
   return !o.banned && !o.shadowBanned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
@@ -221,6 +236,28 @@ export class ModerationRepository {
 
   async deleteBanFutures(ids: number[], db: Db): Promise<void> {
     if (ids.length) await db.userBanFuture.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  /** The user's activity, posts, bans and overrides per room (rooms without any of them are left out). */
+  roomStanding(userId: number): Promise<RoomStandingRow[]> {
+    return this.prisma.$queryRaw<RoomStandingRow[]>`
+      SELECT r.token::text AS room, ru.last_active AS "lastActive",
+             (SELECT count(*) FROM messages m WHERE m.room = r.id AND m."user" = ${userId})::int AS posts,
+             (SELECT max(m.posted) FROM messages m WHERE m.room = r.id AND m."user" = ${userId}) AS "lastPosted",
+             coalesce(o.banned, false) AS banned,
+             (SELECT min(f.at) FROM user_ban_futures f WHERE f."user" = ${userId} AND f.room = r.id AND NOT f.banned) AS "bannedUntil",
+             coalesce(o.moderator, false) AS moderator, coalesce(o.admin, false) AS admin, o.read, o.write, o.upload
+      FROM rooms r
+      LEFT JOIN room_users ru ON ru.room = r.id AND ru."user" = ${userId}
+      LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId}
+      WHERE ru."user" IS NOT NULL OR o."user" IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.room = r.id AND m."user" = ${userId})
+      ORDER BY lower(r.token::text)`;
+  }
+
+  /** When the user's global ban is scheduled to end; null when none is. */
+  async globalUnbanAt(userId: number): Promise<number | null> {
+    const future = await this.prisma.userBanFuture.findFirst({ where: { userId, roomId: null, banned: false }, orderBy: { at: 'asc' } });
+    return future?.at ?? null;
   }
 
   // ---- import from another server (insert-if-absent)

@@ -7,11 +7,23 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type BanRow, type OverridePatch } from './moderation.repository';
+import { ModerationRepository, type BanRow, type OverridePatch, type RoomStandingRow } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
+
+/** One user row behind a looked-up Session id, with its global flags and per-room standing. */
+export interface PersonIdentity {
+  sessionId: string;
+  created: number;
+  lastActive: number;
+  banned: boolean;
+  bannedUntil: number | null;
+  moderator: boolean;
+  admin: boolean;
+  rooms: RoomStandingRow[];
+}
 
 /** Where a moderator/ban change applies (protocol §6.8): listed rooms, `['*']`, or the whole server. */
 export type ModerationScope = { global: true } | { rooms: string[] };
@@ -427,6 +439,25 @@ export class ModerationService {
     if (!hasPermission(await this.rooms.permissionsFor(room, by), 'moderator')) {
       throw new ForbiddenException('This endpoint requires moderator room permissions');
     }
+  }
+
+  // ---- what operators look up (CLI `bans list`, the console's People view)
+
+  /** Everything moderation knows of a Session id (05, or 15 in either blinded form): one entry per user row it can be. */
+  async person(sessionId: string): Promise<PersonIdentity[]> {
+    const users = await this.users.identities(sessionId);
+    return Promise.all(
+      users.map(async (u) => ({
+        sessionId: u.sessionId,
+        created: u.created,
+        lastActive: u.lastActive,
+        banned: u.banned,
+        bannedUntil: u.banned ? await this.repo.globalUnbanAt(u.id) : null,
+        moderator: u.moderator,
+        admin: u.admin,
+        rooms: await this.repo.roomStanding(u.id),
+      })),
+    );
   }
 
   // ---- import from another server (CLI `import pysogs`): insert-if-absent, as the source had them

@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { FilesModule } from '../files/files.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { UsersModule } from '../users/users.module';
 import { MessagesService } from './messages.service';
 import { PostRules } from './post-rules';
+import { RoomAdminService } from './room-admin.service';
 import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
@@ -12,8 +14,8 @@ import { RoomsService } from './rooms.service';
  * and MessagesService are the public face; their routes are declared in api/.
  */
 @Module({
-  imports: [RateLimitModule, FilesModule, AuditModule],
-  providers: [RoomsRepository, RoomsService, MessagesService, PostRules],
-  exports: [RoomsService, MessagesService],
+  imports: [RateLimitModule, FilesModule, AuditModule, UsersModule],
+  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomAdminService],
+  exports: [RoomsService, MessagesService, RoomAdminService],
 })
 export class RoomsModule {}

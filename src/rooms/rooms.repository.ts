@@ -298,6 +298,38 @@ export class RoomsRepository {
     return this.prisma.$executeRaw`DELETE FROM message_history WHERE replaced < ${before}`;
   }
 
+  /**
+   * Recounts the posts of every hour from `fromHour` (unix hour numbers) into room_hourly_posts and
+   * drops counts older than `dropBeforeHour`. Per room through the (room, posted) index: the messages
+   * table is never scanned whole. Every message row counts, deleted or not: it was posted.
+   */
+  async rollUpHourlyPosts(fromHour: number, dropBeforeHour: number): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO room_hourly_posts (room, hour, posts)
+      SELECT r.id, c.hour, c.posts FROM rooms r CROSS JOIN LATERAL (
+        SELECT floor(m.posted / 3600)::int AS hour, count(*)::int AS posts FROM messages m
+        WHERE m.room = r.id AND m.posted >= ${fromHour * 3600}::double precision GROUP BY 1) c
+      ON CONFLICT (room, hour) DO UPDATE SET posts = EXCLUDED.posts WHERE room_hourly_posts.posts IS DISTINCT FROM EXCLUDED.posts`;
+    await this.prisma.$executeRaw`DELETE FROM room_hourly_posts WHERE hour < ${dropBeforeHour}`;
+  }
+
+  /** The latest hour counted, or null before the first roll-up. */
+  async lastCountedHour(): Promise<number | null> {
+    const [row] = await this.prisma.$queryRaw<Array<{ hour: number | null }>>`SELECT max(hour) AS hour FROM room_hourly_posts`;
+    return row.hour;
+  }
+
+  /** Posts per hour from `fromHour` on, summed over rooms (or of one room); hours without posts are absent. */
+  async hourlyPosts(fromHour: number, roomId?: number): Promise<Array<{ hour: number; posts: number }>> {
+    const rows = await this.prisma.roomHourlyPosts.groupBy({
+      by: ['hour'],
+      where: { hour: { gte: fromHour }, ...(roomId === undefined ? {} : { roomId }) },
+      _sum: { posts: true },
+      orderBy: { hour: 'asc' },
+    });
+    return rows.map((r) => ({ hour: r.hour, posts: r._sum.posts ?? 0 }));
+  }
+
   // ---- message reads (protocol §6.3, §7.2)
 
   /** protocol §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */

@@ -437,6 +437,28 @@ export class RoomsService {
     return this.repo.pruneHistory(this.clock.seconds() - this.config.HISTORY_PRUNE_THRESHOLD);
   }
 
+  /**
+   * Keeps room_hourly_posts (the console's posts-per-hour chart) current: recounts the hour before
+   * and this one (late commits near the boundary land in the earlier hour), from the start of the
+   * retention on the first run, and drops counts older than POST_COUNTS_RETENTION.
+   */
+  @OnJob(JobName.CountPosts, { every: 'CLEANUP_INTERVAL' })
+  async countPosts(): Promise<void> {
+    const now = this.clock.seconds();
+    const oldest = Math.floor((now - this.config.POST_COUNTS_RETENTION) / 3600);
+    const last = await this.repo.lastCountedHour();
+    const from = last === null ? oldest : Math.max(oldest, Math.min(last, Math.floor(now / 3600)) - 1);
+    await this.repo.rollUpHourlyPosts(from, oldest);
+  }
+
+  /** Posts per hour of the last `hours` hours ending with the current one, oldest first, zeros included. */
+  async hourlyPosts(hours: number, room?: Room): Promise<Array<{ hour: number; posts: number }>> {
+    const current = Math.floor(this.clock.seconds() / 3600);
+    const first = current - hours + 1;
+    const counted = new Map((await this.repo.hourlyPosts(first, room?.id)).map((r) => [r.hour, r.posts]));
+    return Array.from({ length: hours }, (_, i) => ({ hour: first + i, posts: counted.get(first + i) ?? 0 }));
+  }
+
   // ---- import from another server (CLI `import pysogs`): rows keep their ids and seqnos, insert-if-absent
 
   /** Our id of the room with this token; an existing room keeps its state (a re-run). */

@@ -132,6 +132,15 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
+   * Every user row a session id can be: the one row of both blinded forms (canonical id), and for a
+   * 05 id on a blinding server its blinded user and its old unblinded row, when both exist.
+   */
+  async identities(sessionId: string): Promise<User[]> {
+    const found = [await this.findTarget(sessionId), await this.repo.findBySessionId(normaliseSessionId(sessionId))];
+    return found.filter((u, i): u is User => u !== null && found.findIndex((v) => v?.id === u.id) === i);
+  }
+
+  /**
    * The user a moderation change applies to, created if needed (protocol §2.4 try_blinding). After
    * making the change call `commitTarget` (in the change's transaction) so a 05 user is remembered in needs_blinding.
    */

@@ -1,5 +1,6 @@
 import { Controller, ForbiddenException, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { imageContentType } from '../files/image-type';
 import { COPY_JS, FAVICON_SVG, STYLE_CSS } from './assets';
 import { qrPng, qrSvg } from './qr';
 import { indexPage, roomPage, setupPage } from './views';
@@ -19,15 +20,6 @@ function secure(reply: FastifyReply, type: string, cache = 'no-cache'): FastifyR
     .header('Referrer-Policy', 'no-referrer')
     .header('X-Frame-Options', 'DENY')
     .header('Cache-Control', cache);
-}
-
-/** The image type from the file's first bytes (PNG, JPEG, GIF, WebP), else opaque bytes. */
-function imageType(bytes: Buffer): string {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
-  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  return 'application/octet-stream';
 }
 
 /** The public, read-only web page (protocol §6.10): reached directly, not through the onion gateway. */
@@ -66,7 +58,7 @@ export class WebController {
     for await (const chunk of file.body) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
     // Only a recognised image type is labelled as one; anything else stays opaque bytes (nosniff).
-    await secure(reply, imageType(bytes), 'public, max-age=300').header('Content-Disposition', 'inline').send(bytes);
+    await secure(reply, imageContentType(bytes), 'public, max-age=300').header('Content-Disposition', 'inline').send(bytes);
   }
 
   @Get('/static/style.css')

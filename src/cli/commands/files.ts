@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { FilesService } from '../../files/files.service';
 import type { RoomFileFilter } from '../../files/files.repository';
-import { RoomsService } from '../../rooms/rooms.service';
+import { RoomAdminService } from '../../rooms/room-admin.service';
 import { UsersService } from '../../users/users.service';
 import type { CliContext } from '../context';
 import { CliError, formatBytes, table, UsageError } from '../io';
@@ -70,9 +70,8 @@ export function registerFileCommands(program: Command, ctx: CliContext): void {
         targets = filter ? (await service.listRoomFiles({ ...filter, withoutRoomImages: true }, now)).map((f) => f.id) : [];
         if (targets.length > 0 && !opts.yes) throw new UsageError(`${targets.length} file(s) match; run again with --yes to delete them`);
       }
-      const expired = await (await ctx.get(RoomsService)).deleteRoomFiles(targets, now);
       // Deleted = expired now (protocol §9.3): downloads 404 at once; the sweep removes rows and objects.
-      await service.sweep();
+      const expired = await (await ctx.get(RoomAdminService)).deleteFiles(targets);
       if (ids.length > 0 && expired < targets.length) {
         throw new CliError(`Deleted ${expired} file(s); ${targets.length - expired} of the given ids name no live room file (see files list)`);
       }

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { FilesService } from '../../files/files.service';
-import { imageType } from '../../files/image-type';
 import type { Room } from '../../generated/prisma/client';
-import type { RoomStats } from '../../rooms/rooms.repository';
 import { RULE_ACTIONS } from '../../rooms/content-rules';
+import { RoomAdminService, type RoomListing } from '../../rooms/room-admin.service';
 import { RoomsService } from '../../rooms/rooms.service';
-import { UsersService } from '../../users/users.service';
 import { joinUrl } from '../../web/join-url';
 import type { CliContext } from '../context';
 import { CliError, formatBytes, UsageError } from '../io';
@@ -37,28 +34,6 @@ export async function roomOrFail(ctx: CliContext, token: string): Promise<Room> 
   const room = await (await ctx.get(RoomsService)).findByToken(parseRoomToken(token));
   if (!room) throw new CliError(`No such room: ${token}`);
   return room;
-}
-
-interface RoomListing {
-  token: string;
-  name: string;
-  description: string | null;
-  join_url: string;
-  messages: number;
-  message_bytes: number;
-  deleted_messages: number;
-  files: number;
-  file_bytes: number;
-  active_users: RoomStats['active'];
-  active_users_cached: number;
-  default_permissions: { read: boolean; accessible: boolean; write: boolean; upload: boolean };
-  admins: string[];
-  moderators: string[];
-  hidden_admins: string[];
-  hidden_moderators: string[];
-  image_id: number | null;
-  info_updates: number;
-  message_sequence: number;
 }
 
 /** `rooms add|update|delete|list|image` (protocol §10.1, plus the room image the reference CLI lacks). */
@@ -169,9 +144,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .action(async (token: string, opts: { yes?: boolean }) => {
       const room = await roomOrFail(ctx, token);
       if (!opts.yes) throw new UsageError(`Deleting ${room.token} removes all its messages and files; run again with --yes to confirm`);
-      await (await ctx.get(RoomsService)).deleteRoom(room);
-      // The room's files are due now (protocol §9.3); delete them rather than wait for the next sweep.
-      await (await ctx.get(FilesService)).sweep();
+      await (await ctx.get(RoomAdminService)).deleteRoom(room);
       ctx.out(`Deleted room ${room.token}`);
     });
 
@@ -181,38 +154,10 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .argument('[tokens...]', 'only these rooms')
     .option('--json', 'print JSON')
     .action(async (tokens: string[], opts: { json?: boolean }) => {
-      const service = await ctx.get(RoomsService);
-      const system = await (await ctx.get(UsersService)).getSystemUser();
-      const all = tokens.length ? await Promise.all(tokens.map((t) => roomOrFail(ctx, t))) : await service.allRooms();
-      const now = Date.now() / 1000;
+      const admin = await ctx.get(RoomAdminService);
+      const all = tokens.length ? await Promise.all(tokens.map((t) => roomOrFail(ctx, t))) : await (await ctx.get(RoomsService)).allRooms();
       const listings: RoomListing[] = [];
-      for (const room of all) {
-        // Seen as the system user (a global admin) so hidden moderators are listed too.
-        const object = await service.roomObject(room, await service.permissionsFor(room, system), system);
-        const stats = await service.roomStats(room, now);
-        const list = (key: string) => (Array.isArray(object[key]) ? (object[key] as string[]) : []);
-        listings.push({
-          token: room.token,
-          name: room.name,
-          description: room.description,
-          join_url: joinUrl(ctx.config(), room.token, ctx.serverKey().publicKeyHex),
-          messages: stats.messages,
-          message_bytes: stats.messageBytes,
-          deleted_messages: stats.deleted,
-          files: stats.files,
-          file_bytes: stats.fileBytes,
-          active_users: stats.active,
-          active_users_cached: room.activeUsers,
-          default_permissions: { read: room.read, accessible: room.accessible, write: room.write, upload: room.upload },
-          admins: list('admins'),
-          moderators: list('moderators'),
-          hidden_admins: list('hidden_admins'),
-          hidden_moderators: list('hidden_moderators'),
-          image_id: room.imageId,
-          info_updates: room.infoUpdates,
-          message_sequence: room.messageSequence,
-        });
-      }
+      for (const room of all) listings.push(await admin.listing(room));
       if (opts.json) return ctx.json(listings);
       if (listings.length === 0) return ctx.out('No rooms. Create one with: community-server rooms add TOKEN --name NAME');
       for (const r of listings) ctx.out(describeRoom(r));
@@ -231,12 +176,8 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
       }
-      if (!imageType(body)) throw new CliError(`${file} is not a PNG, JPEG, GIF or WebP image`);
-      const system = await (await ctx.get(UsersService)).getSystemUser();
-      const name = basename(file).replace(/["\\\r\n]/g, '_');
-      const id = await (await ctx.get(FilesService)).upload(room.id, system, body, `attachment; filename="${name}"`);
-      const { info_updates } = await (await ctx.get(RoomsService)).updateRoom(room, { image: id });
-      ctx.out(`Room ${room.token} image set to file ${id} (${formatBytes(body.length)}, info_updates ${info_updates})`);
+      const { file_id, info_updates } = await (await ctx.get(RoomAdminService)).setImage(room, body, basename(file));
+      ctx.out(`Room ${room.token} image set to file ${file_id} (${formatBytes(body.length)}, info_updates ${info_updates})`);
     });
 }
 

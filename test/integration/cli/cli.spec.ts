@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SogsClient } from '../../../src/client';
+import { qrPng } from '../../../src/web/qr';
 import { createTestContext, type TestContext } from '../../support/context';
 import { expectStatus, messageBody } from '../../support/rooms-fixtures';
 import { cli, cliOk, envFor } from './cli-helpers';
@@ -102,8 +103,13 @@ describe('community-server CLI', () => {
       expect((await cli(env, 'rooms', 'update', 'nowhere', '--name', 'x')).code).toBe(1);
     });
 
-    test('rooms image uploads a file and makes it the room image', async () => {
-      const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(2000)]);
+    test('rooms image uploads a file and makes it the room image; a file that is not an image is refused', async () => {
+      const notImage = join(tmp, 'notes.png');
+      writeFileSync(notImage, randomBytes(2000));
+      const refused = await cli(env, 'rooms', 'image', 'lobby', notImage);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('must be a PNG, JPEG, GIF or WebP image');
+      const image = qrPng('lobby', 64);
       const path = join(tmp, 'logo.png');
       writeFileSync(path, image);
       await cliOk(env, 'rooms', 'image', 'lobby', path);
@@ -128,7 +134,7 @@ describe('community-server CLI', () => {
         default_permissions: { read: true, accessible: true, write: true, upload: true },
       });
       expect(lobby.message_bytes).toBeGreaterThan(0);
-      expect(lobby.file_bytes).toBe(2008);
+      expect(lobby.file_bytes).toBe(qrPng('lobby', 64).length);
       expect(lobby.active_users).toEqual(expect.objectContaining({ d1: expect.any(Number), d7: expect.any(Number) }));
       expect(listing.map((r) => r.token)).toEqual(['lobby', 'plain']);
       const text = await cliOk(env, 'rooms', 'list');

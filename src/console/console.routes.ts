@@ -1,0 +1,357 @@
+import { HttpException } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { actingAs } from '../audit/audit-actor';
+import { CliError } from '../cli/io';
+import { parseDuration } from '../cli/parse';
+import type { AppConfig } from '../config/config';
+import type { ReadinessCheck } from '../health/readiness';
+import { imageContentType } from '../files/image-type';
+import { ANY_SESSION_ID, ROOM_TOKEN } from '../protocol/constants';
+import { CONSOLE_PATH, SESSION_COOKIE, type ConsoleAuthService, type ConsoleSession } from './console-auth.service';
+import { CONSOLE_CSS, CONSOLE_JS } from './console.assets';
+import type { ConsoleService } from './console.service';
+import { bansPage, filesPage, layout, overviewPage, peoplePage, roomPage, roomsPage, signedOutPage, type PageContext } from './console.views';
+import { parseMultipart } from './multipart';
+import { FAVICON_SVG } from '../web/assets';
+import { html } from '../web/html';
+
+/**
+ * No inline script or style and nothing from elsewhere: the stylesheet and script come from
+ * /console/static; images are this server's (the room image); forms post only here.
+ */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Form fields (urlencoded) are small; only the image upload is larger. */
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/** The outcomes a change reports on the page it returns to: fixed texts, so a crafted link cannot put words on the page. */
+const NOTICES = {
+  created: 'Room created.',
+  saved: 'Saved.',
+  image: 'Room image set.',
+  deleted: 'Room deleted.',
+  'moderator-added': 'Moderator added.',
+  'moderator-removed': 'Moderator removed.',
+  banned: 'Banned.',
+  unbanned: 'Unbanned.',
+  lifted: 'Ban lifted.',
+  'file-deleted': 'File deleted.',
+} as const;
+type Notice = keyof typeof NOTICES;
+
+export interface ConsoleDeps {
+  auth: ConsoleAuthService;
+  console: ConsoleService;
+  config: AppConfig;
+  checks: ReadinessCheck[];
+  timeoutMs: number;
+}
+
+type Form = Record<string, string>;
+/** Where the multipart parser leaves the parts (files included) beside the text fields. */
+const FILES = Symbol('files');
+
+const sessionId = z
+  .string()
+  .trim()
+  .regex(ANY_SESSION_ID, 'A Session id is 05 or 15 followed by 64 hex digits')
+  .transform((s) => s.toLowerCase());
+const token = z.string().trim().regex(ROOM_TOKEN, 'A room token is 1 to 64 letters, digits, _ or -');
+const scope = z.union([z.literal('global'), z.literal('*'), token]);
+const checkbox = z
+  .string()
+  .optional()
+  .transform((v) => v === 'on');
+
+function headers(reply: FastifyReply, type: string, cache = 'no-store'): FastifyReply {
+  return (
+    reply
+      .type(type)
+      .header('Content-Security-Policy', CONSOLE_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      // Not no-referrer: with it a browser sends `Origin: null` on the console's own form posts, which the CSRF check refuses.
+      .header('Referrer-Policy', 'same-origin')
+      .header('X-Frame-Options', 'DENY')
+      .header('Cross-Origin-Opener-Policy', 'same-origin')
+      .header('Cross-Origin-Resource-Policy', 'same-origin')
+      .header('Cache-Control', cache)
+  );
+}
+
+function cookieOf(req: FastifyRequest): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+/** HttpOnly, SameSite=Strict, scoped to the console; Secure whenever the console is reached over https. */
+function sessionCookie(req: FastifyRequest, value: string, maxAge: number): string {
+  return `${SESSION_COOKIE}=${value}; Path=${CONSOLE_PATH}; Max-Age=${Math.max(0, Math.floor(maxAge))}; HttpOnly; SameSite=Strict${req.protocol === 'https' ? '; Secure' : ''}`;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A change must come from a console page: its Origin is this host, and it carries the session's synchronizer token. */
+function csrfRefusal(req: FastifyRequest, session: ConsoleSession, form: Form): string | null {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin !== `${req.protocol}://${req.headers.host}`) return 'Refused: the change did not come from a console page (Origin)';
+  if (!form._csrf || !same(form._csrf, session.csrf)) return 'Refused: the change did not come from a console page (CSRF token)';
+  return null;
+}
+
+/** A message for the operator from a refused change: the domain rule's own text. */
+function refusal(err: unknown): { status: number; message: string } | null {
+  if (err instanceof HttpException) return { status: err.getStatus(), message: err.message };
+  if (err instanceof CliError) return { status: 400, message: err.message };
+  if (err instanceof z.ZodError) return { status: 400, message: err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ') };
+  return null;
+}
+
+function formOf(req: FastifyRequest): Form {
+  return (req.body as Form | undefined) ?? {};
+}
+
+/**
+ * The console's routes on the admin listener. Every page and change needs a session (a cookie from
+ * a one-time link), every change passes the CSRF check, and every answer carries a strict CSP.
+ * Handlers only parse the form and call ConsoleService.
+ */
+export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): void {
+  const { auth, console: service } = deps;
+
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  // The image upload: the room file limit, plus room for the form's other fields and framing.
+  fastify.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: deps.config.FILE_MAX_SIZE + FORM_BODY_LIMIT }, (req, body, done) => {
+    try {
+      const parts = parseMultipart(body as Buffer, req.headers['content-type'] ?? '');
+      const form: Form & { [FILES]?: typeof parts } = {};
+      for (const [name, part] of parts) if (part.filename === null) form[name] = part.data.toString('utf8');
+      form[FILES] = parts;
+      done(null, form);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  const page = (reply: FastifyReply, status: number, body: string) => headers(reply, 'text/html; charset=utf-8').code(status).send(body);
+
+  const fail = (reply: FastifyReply, ctx: PageContext, err: unknown, back: string) => {
+    const known = refusal(err);
+    if (!known) throw err;
+    return page(reply, known.status, layout({ ...ctx, error: known.message }, null, 'Not done', html`<p><a href="${back}">Back</a></p>`));
+  };
+
+  /** A signed-in page: 401 without a live session. */
+  const view = (path: string, render: (req: FastifyRequest, ctx: PageContext) => Promise<string>) => {
+    fastify.get(`${CONSOLE_PATH}${path}`, async (req, reply) => {
+      const session = await auth.session(cookieOf(req));
+      if (!session) return page(reply, 401, signedOutPage('You are not signed in, or your session has ended.'));
+      const query = req.query as Record<string, string | undefined>;
+      const notice = query.notice && Object.hasOwn(NOTICES, query.notice) ? NOTICES[query.notice as Notice] : null;
+      const ctx: PageContext = { csrf: session.csrf, notice };
+      try {
+        return page(reply, 200, await render(req, ctx));
+      } catch (err) {
+        return fail(reply, ctx, err, `${CONSOLE_PATH}/`);
+      }
+    });
+  };
+
+  /** A change: session, CSRF check, then the service; answered by a redirect to the page that shows the result. */
+  const change = (path: string, back: (req: FastifyRequest) => string, act: (form: Form, req: FastifyRequest) => Promise<{ to: string; notice: Notice }>) => {
+    fastify.post(`${CONSOLE_PATH}${path}`, async (req, reply) => {
+      const session = await auth.session(cookieOf(req));
+      if (!session) return page(reply, 401, signedOutPage('You are not signed in, or your session has ended.'));
+      const form = formOf(req);
+      const ctx: PageContext = { csrf: session.csrf };
+      const refused = csrfRefusal(req, session, form);
+      if (refused) return page(reply, 403, layout({ ...ctx, error: refused }, null, 'Not done', html`<p><a href="${back(req)}">Back</a></p>`));
+      try {
+        // Recorded in the audit log as the console's, as the CLI's changes are recorded as the CLI's.
+        const done = await actingAs('console', () => act(form, req));
+        return headers(reply, 'text/plain; charset=utf-8').redirect(`${done.to}${done.to.includes('?') ? '&' : '?'}notice=${done.notice}`, 303);
+      } catch (err) {
+        return fail(reply, ctx, err, back(req));
+      }
+    });
+  };
+
+  const roomParam = (req: FastifyRequest) => token.parse((req.params as { token: string }).token);
+  const roomPath = (t: string) => `${CONSOLE_PATH}/rooms/${encodeURIComponent(t)}`;
+
+  // ---- sign-in, sign-out, assets
+
+  fastify.get(`${CONSOLE_PATH}/login`, async (req, reply) => {
+    const loginToken = (req.query as { token?: string }).token ?? '';
+    const redeemed = await auth.redeem(loginToken);
+    if (!redeemed) return page(reply, 403, signedOutPage('This sign-in link is not valid: it was used already, has expired, or was never made.'));
+    return headers(reply, 'text/plain; charset=utf-8')
+      .header('Set-Cookie', sessionCookie(req, redeemed.cookie, deps.config.CONSOLE_SESSION_TTL))
+      .redirect(`${CONSOLE_PATH}/`, 303);
+  });
+
+  fastify.post(`${CONSOLE_PATH}/logout`, async (req, reply) => {
+    const cookie = cookieOf(req);
+    const session = await auth.session(cookie);
+    if (!session) return page(reply, 401, signedOutPage('You are not signed in.'));
+    const refused = csrfRefusal(req, session, formOf(req));
+    if (refused) return page(reply, 403, signedOutPage(refused));
+    await auth.signOut(cookie!);
+    return page(reply.header('Set-Cookie', sessionCookie(req, '', 0)), 200, signedOutPage('You are signed out.'));
+  });
+
+  fastify.get(`${CONSOLE_PATH}`, (_req, reply) => reply.redirect(`${CONSOLE_PATH}/`, 301));
+  fastify.get(`${CONSOLE_PATH}/static/console.css`, (_req, reply) => headers(reply, 'text/css; charset=utf-8', 'no-cache').send(CONSOLE_CSS));
+  fastify.get(`${CONSOLE_PATH}/static/favicon.svg`, (_req, reply) => headers(reply, 'image/svg+xml', 'no-cache').send(FAVICON_SVG));
+  fastify.get(`${CONSOLE_PATH}/static/console.js`, (_req, reply) => headers(reply, 'text/javascript; charset=utf-8', 'no-cache').send(CONSOLE_JS));
+
+  // ---- overview and rooms
+
+  view('/', async (_req, ctx) => overviewPage(ctx, await service.overview(deps.checks, deps.timeoutMs)));
+  view('/rooms', async (_req, ctx) => roomsPage(ctx, await service.listings()));
+  view('/rooms/:token', async (req, ctx) => roomPage(ctx, await service.listing(roomParam(req))));
+
+  fastify.get(`${CONSOLE_PATH}/rooms/:token/image`, async (req, reply) => {
+    if (!(await auth.session(cookieOf(req)))) return page(reply, 401, signedOutPage('You are not signed in.'));
+    const parsed = token.safeParse((req.params as { token: string }).token);
+    const file = parsed.success ? await service.roomImage(parsed.data).catch(() => null) : null;
+    if (!file) return headers(reply, 'text/plain; charset=utf-8').code(404).send('No room image');
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.body) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    return headers(reply, imageContentType(bytes), 'private, no-cache').send(bytes);
+  });
+
+  change(
+    '/rooms',
+    () => `${CONSOLE_PATH}/rooms`,
+    async (form) => {
+      const f = z.object({ token, name: z.string().trim().optional(), description: z.string().optional() }).parse(form);
+      const room = await service.createRoom(f.token, f.name || undefined, f.description?.trim() ? f.description.replace(/\r\n/g, '\n') : undefined);
+      return { to: roomPath(room.token), notice: 'created' };
+    },
+  );
+  change(
+    '/rooms/:token',
+    (req) => roomPath((req.params as { token: string }).token),
+    async (form, req) => {
+      const t = roomParam(req);
+      const f = z
+        .object({
+          name: z.string().trim().min(1, 'A room needs a name'),
+          description: z.string(),
+          default_read: checkbox,
+          default_accessible: checkbox,
+          default_write: checkbox,
+          default_upload: checkbox,
+        })
+        .parse(form);
+      const description = f.description.replace(/\r\n/g, '\n');
+      await service.updateRoom(t, {
+        name: f.name,
+        description: description.trim() === '' ? null : description,
+        defaults: { read: f.default_read, accessible: f.default_accessible, write: f.default_write, upload: f.default_upload },
+      });
+      return { to: roomPath(t), notice: 'saved' };
+    },
+  );
+  change(
+    '/rooms/:token/image',
+    (req) => roomPath((req.params as { token: string }).token),
+    async (form, req) => {
+      const t = roomParam(req);
+      const image = (form as { [FILES]?: ReturnType<typeof parseMultipart> })[FILES]?.get('image');
+      if (!image || image.filename === null || image.data.length === 0)
+        throw new z.ZodError([{ code: 'custom', path: ['image'], message: 'Choose an image file', input: undefined }]);
+      await service.setImage(t, Buffer.from(image.data), image.filename || 'image');
+      return { to: roomPath(t), notice: 'image' };
+    },
+  );
+  change(
+    '/rooms/:token/delete',
+    (req) => roomPath((req.params as { token: string }).token),
+    async (form, req) => {
+      await service.deleteRoom(roomParam(req), z.object({ confirm: z.string() }).parse(form).confirm);
+      return { to: `${CONSOLE_PATH}/rooms`, notice: 'deleted' };
+    },
+  );
+  change(
+    '/rooms/:token/moderators',
+    (req) => roomPath((req.params as { token: string }).token),
+    async (form, req) => {
+      const t = roomParam(req);
+      const f = z.object({ session_id: sessionId, admin: checkbox, hidden: checkbox }).parse(form);
+      await service.addModerator(t, f.session_id, { admin: f.admin, visible: !f.hidden });
+      return { to: roomPath(t), notice: 'moderator-added' };
+    },
+  );
+  change(
+    '/rooms/:token/moderators/remove',
+    (req) => roomPath((req.params as { token: string }).token),
+    async (form, req) => {
+      const t = roomParam(req);
+      await service.removeModerator(t, z.object({ session_id: sessionId }).parse(form).session_id);
+      return { to: roomPath(t), notice: 'moderator-removed' };
+    },
+  );
+
+  // ---- people and bans
+
+  view('/people', async (req, ctx) => {
+    const q = (req.query as { id?: string }).id?.trim() ?? '';
+    const rooms = (await service.listings()).map((r) => r.token);
+    if (q === '') return peoplePage(ctx, '', null, rooms);
+    const id = sessionId.safeParse(q);
+    if (!id.success) return peoplePage({ ...ctx, error: id.error.issues[0].message }, q, null, rooms);
+    return peoplePage(ctx, id.data, await service.person(id.data), rooms);
+  });
+  const personPath = (id: string) => `${CONSOLE_PATH}/people?id=${encodeURIComponent(id)}`;
+  const idFrom = (req: FastifyRequest) => personPath(formOf(req).session_id ?? '');
+  change('/people/ban', idFrom, async (form) => {
+    const f = z.object({ session_id: sessionId, scope, duration: z.string().trim().optional() }).parse(form);
+    await service.ban(f.session_id, f.scope, f.duration ? parseDuration(f.duration) : null);
+    return { to: personPath(f.session_id), notice: 'banned' };
+  });
+  change('/people/unban', idFrom, async (form) => {
+    const f = z.object({ session_id: sessionId, scope }).parse(form);
+    await service.unban(f.session_id, f.scope);
+    return { to: personPath(f.session_id), notice: 'unbanned' };
+  });
+  view('/bans', async (_req, ctx) => bansPage(ctx, await service.bans()));
+  change(
+    '/bans/lift',
+    () => `${CONSOLE_PATH}/bans`,
+    async (form) => {
+      const f = z.object({ session_id: sessionId, scope }).parse(form);
+      await service.unban(f.session_id, f.scope);
+      return { to: `${CONSOLE_PATH}/bans`, notice: 'lifted' };
+    },
+  );
+
+  // ---- files
+
+  view('/files', async (req, ctx) => {
+    const room = (req.query as { room?: string }).room;
+    const t = room ? token.parse(room) : null;
+    return filesPage(ctx, await service.listings(), t, await service.largestFiles(t));
+  });
+  change(
+    '/files/delete',
+    () => `${CONSOLE_PATH}/files`,
+    async (form) => {
+      await service.deleteFile(z.object({ id: z.coerce.number().int().min(0) }).parse(form).id);
+      return { to: `${CONSOLE_PATH}/files`, notice: 'file-deleted' };
+    },
+  );
+}

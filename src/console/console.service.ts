@@ -1,0 +1,186 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { Clock } from '../core/clock';
+import { FilesService } from '../files/files.service';
+import type { RoomFileListing } from '../files/files.repository';
+import type { Room } from '../generated/prisma/client';
+import { checkReadiness, type ReadinessCheck } from '../health/readiness';
+import { MetricsService } from '../metrics/metrics.service';
+import type { BanRow } from '../moderation/moderation.repository';
+import { ModerationService, type ModerationScope, type PersonIdentity } from '../moderation/moderation.service';
+import { RoomAdminService, type RoomListing } from '../rooms/room-admin.service';
+import { RoomsService } from '../rooms/rooms.service';
+import type { RoomFileDownload } from '../files/files.service';
+import { qrSvg } from '../web/qr';
+import type { OverviewData } from './console.views';
+
+/** The poll a client sends per room (protocol §7.3): counted by the router's request metric under this route. */
+const POLL_ROUTE = '/room/:token/pollInfo/:info_updated';
+/** The chart's span: the last 7 days, hour by hour. */
+const CHART_HOURS = 7 * 24;
+/** Largest files listed at once. */
+const LARGEST_FILES = 50;
+/** Polls per second is the rate over about this window, sampled every SAMPLE_MS. */
+const SAMPLE_MS = 5000;
+const SAMPLES = 13;
+
+/** Where a console ban applies: 'global', '*' (every room) or one room token. */
+export function consoleScope(scope: string): ModerationScope {
+  return scope === 'global' ? { global: true } : { rooms: [scope] };
+}
+
+/**
+ * What the console shows and changes, composed from the services the CLI uses (RoomsService,
+ * RoomAdminService, ModerationService, FilesService): no rule of its own. Changes act as the
+ * system user, as the CLI's do.
+ */
+@Injectable()
+export class ConsoleService implements OnModuleInit, OnModuleDestroy {
+  private readonly samples: Array<{ at: number; polls: number }> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
+    private readonly rooms: RoomsService,
+    private readonly roomAdmin: RoomAdminService,
+    private readonly moderation: ModerationService,
+    private readonly files: FilesService,
+    private readonly metrics: MetricsService,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
+    this.timer.unref();
+    void this.sample();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Room polls answered by this process so far (the router's inner request counter). */
+  private async sample(): Promise<void> {
+    const { values } = await this.metrics.innerRequests.get();
+    const polls = values.filter((v) => v.labels.route === POLL_ROUTE).reduce((sum, v) => sum + v.value, 0);
+    this.samples.push({ at: Date.now(), polls });
+    if (this.samples.length > SAMPLES) this.samples.shift();
+  }
+
+  /** Polls per second over the last minute or so; null until two samples exist. */
+  pollsPerSecond(): number | null {
+    if (this.samples.length < 2) return null;
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    return (last.polls - first.polls) / ((last.at - first.at) / 1000);
+  }
+
+  async overview(checks: ReadinessCheck[], timeoutMs: number): Promise<OverviewData> {
+    const [rooms, hourly, storage, health] = await Promise.all([
+      this.listings(),
+      this.rooms.hourlyPosts(CHART_HOURS),
+      this.files.storageUsage(),
+      checkReadiness(checks, timeoutMs),
+    ]);
+    return {
+      rooms: await Promise.all(rooms.map(async (r) => ({ ...r, qrSvg: await qrSvg(r.join_url) }))),
+      hourly,
+      pollsPerSecond: this.pollsPerSecond(),
+      storage,
+      health: checks.map((c) => ({ name: c.name, result: health.checks[c.name], advisory: c.advisory ?? false })),
+      serverKey: this.serverKey.publicKeyHex,
+    };
+  }
+
+  // ---- rooms
+
+  async listings(): Promise<RoomListing[]> {
+    const rooms = await this.rooms.allRooms();
+    return Promise.all(rooms.map((r) => this.roomAdmin.listing(r)));
+  }
+
+  async room(token: string): Promise<Room> {
+    const room = await this.rooms.findByToken(token);
+    if (!room) throw new NotFoundException(`No such room: ${token}`);
+    return room;
+  }
+
+  async listing(token: string): Promise<RoomListing> {
+    return this.roomAdmin.listing(await this.room(token));
+  }
+
+  async createRoom(token: string, name: string | undefined, description: string | undefined): Promise<Room> {
+    const room = await this.rooms.createRoom(token, { name, description });
+    if (!room) throw new ConflictException(`Room ${token} already exists`);
+    return room;
+  }
+
+  async updateRoom(token: string, fields: { name: string; description: string | null; defaults: Record<'read' | 'accessible' | 'write' | 'upload', boolean> }): Promise<void> {
+    const room = await this.room(token);
+    await this.rooms.updateRoom(room, {
+      name: fields.name,
+      description: fields.description,
+      default_read: fields.defaults.read,
+      default_accessible: fields.defaults.accessible,
+      default_write: fields.defaults.write,
+      default_upload: fields.defaults.upload,
+    });
+  }
+
+  async setImage(token: string, body: Buffer, filename: string): Promise<void> {
+    await this.roomAdmin.setImage(await this.room(token), body, filename);
+  }
+
+  async roomImage(token: string): Promise<RoomFileDownload | null> {
+    const room = await this.room(token);
+    return room.imageId === null ? null : this.files.download(room.id, room.imageId);
+  }
+
+  /** Deletes the room when `confirm` repeats its token (the form's confirmation). */
+  async deleteRoom(token: string, confirm: string): Promise<void> {
+    const room = await this.room(token);
+    if (confirm.trim().toLowerCase() !== room.token.toLowerCase()) throw new BadRequestException(`Type the room's token (${room.token}) to confirm deleting it`);
+    await this.roomAdmin.deleteRoom(room);
+  }
+
+  async addModerator(token: string, sessionId: string, opts: { admin: boolean; visible: boolean }): Promise<void> {
+    const room = await this.room(token);
+    await this.moderation.addModerator(sessionId, { rooms: [room.token] }, opts);
+  }
+
+  async removeModerator(token: string, sessionId: string): Promise<void> {
+    const room = await this.room(token);
+    await this.moderation.removeModerator(sessionId, { rooms: [room.token] });
+  }
+
+  // ---- people and bans
+
+  person(sessionId: string): Promise<PersonIdentity[]> {
+    return this.moderation.person(sessionId);
+  }
+
+  bans(): Promise<BanRow[]> {
+    return this.moderation.bans(null);
+  }
+
+  ban(sessionId: string, scope: string, seconds: number | null): Promise<void> {
+    return this.moderation.ban(sessionId, consoleScope(scope), seconds);
+  }
+
+  unban(sessionId: string, scope: string): Promise<void> {
+    return this.moderation.unban(sessionId, consoleScope(scope));
+  }
+
+  // ---- files
+
+  /** Live room files, largest first (of one room, or of all). */
+  async largestFiles(token: string | null): Promise<RoomFileListing[]> {
+    const filter = token === null ? {} : { roomId: (await this.room(token)).id };
+    const files = await this.files.listRoomFiles(filter, this.clock.seconds());
+    return files.sort((a, b) => b.size - a.size).slice(0, LARGEST_FILES);
+  }
+
+  async deleteFile(id: number): Promise<number> {
+    return this.roomAdmin.deleteFiles([id]);
+  }
+}

@@ -1,0 +1,337 @@
+import type { RoomFileListing } from '../files/files.repository';
+import type { BanRow } from '../moderation/moderation.repository';
+import type { PersonIdentity } from '../moderation/moderation.service';
+import type { RoomListing } from '../rooms/room-admin.service';
+import { formatBytes } from '../cli/io';
+import { html, trusted, type Html } from '../web/html';
+
+/** The views of the navigation; each is listed once its feature exists. */
+export type ViewName = 'overview' | 'rooms' | 'people' | 'bans' | 'files';
+
+const NAV: Array<{ view: ViewName; label: string; path: string }> = [
+  { view: 'overview', label: 'Overview', path: '/console/' },
+  { view: 'rooms', label: 'Rooms', path: '/console/rooms' },
+  { view: 'people', label: 'People', path: '/console/people' },
+  { view: 'bans', label: 'Bans', path: '/console/bans' },
+  { view: 'files', label: 'Files', path: '/console/files' },
+];
+
+/** What every signed-in page carries: the session's CSRF token and a one-line outcome of the last change. */
+export interface PageContext {
+  csrf: string;
+  notice?: string | null;
+  error?: string | null;
+}
+
+const roomPath = (token: string) => `/console/rooms/${encodeURIComponent(token)}`;
+const when = (t: number | null) => (t === null ? '—' : `${new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+
+function document(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<meta name="robots" content="noindex">
+<title>${title} · Console</title>
+<link rel="stylesheet" href="/console/static/console.css">
+<link rel="icon" href="/console/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+${body}
+<script src="/console/static/console.js" defer></script>
+</body>
+</html>
+`.value;
+}
+
+/** A form that changes something: POST with the session's synchronizer token. */
+export function form(ctx: PageContext, action: string, body: Html, attrs: { inline?: boolean; multipart?: boolean } = {}): Html {
+  return html`<form method="post" action="${action}"${attrs.inline ? trusted(' class="inline"') : ''}${attrs.multipart ? trusted(' enctype="multipart/form-data"') : ''}><input type="hidden" name="_csrf" value="${ctx.csrf}">${body}</form>`;
+}
+
+export function layout(ctx: PageContext, view: ViewName | null, title: string, body: Html): string {
+  return document(
+    title,
+    html`<a class="skip" href="#main">Skip to content</a>
+<header class="top"><div class="bar"><strong>Community console</strong>
+<nav aria-label="Console"><ul>${NAV.map((n) => html`<li><a href="${n.path}"${n.view === view ? trusted(' aria-current="page"') : ''}>${n.label}</a></li>`)}</ul></nav>
+${form(ctx, '/console/logout', html`<button type="submit" class="link">Sign out</button>`, { inline: true })}
+</div></header>
+<main id="main">
+<h1>${title}</h1>
+${ctx.notice && html`<p class="notice" role="status">${ctx.notice}</p>`}
+${ctx.error && html`<p class="error" role="alert">${ctx.error}</p>`}
+${body}
+</main>`,
+  );
+}
+
+/** Shown instead of any view without a live session, and for a refused sign-in link. */
+export function signedOutPage(message: string): string {
+  return document(
+    'Sign in',
+    html`<main id="main"><h1>Community console</h1><div class="card"><p>${message}</p>
+<p>Sign in with a one-time link made on the server:</p><pre class="mono">community-server console login</pre></div></main>`,
+  );
+}
+
+// ---- Overview
+
+export interface OverviewData {
+  rooms: Array<RoomListing & { qrSvg: string }>;
+  /** Posts per hour, oldest first. */
+  hourly: Array<{ hour: number; posts: number }>;
+  pollsPerSecond: number | null;
+  storage: { kinds: Array<{ kind: string; bytes: number; files: number }>; objectBytes: number };
+  /** Each readiness check: 'ok' or why not; an advisory one warns without making the server unready. */
+  health: Array<{ name: string; result: string; advisory: boolean }>;
+  serverKey: string;
+}
+
+/** Server-drawn bar chart of posts per hour (no script, no library); one label per day. */
+export function postsChart(hourly: Array<{ hour: number; posts: number }>): Html {
+  const step = 4;
+  const left = 36;
+  const width = left + step * hourly.length;
+  const plot = 110;
+  const top = Math.max(1, ...hourly.map((h) => h.posts));
+  const total = hourly.reduce((sum, h) => sum + h.posts, 0);
+  const bars = hourly.map((h, i) => {
+    const barHeight = (h.posts / top) * plot;
+    return html`<rect class="bar" x="${left + step * i}" y="${(plot - barHeight).toFixed(1)}" width="${step - 1}" height="${barHeight.toFixed(1)}"><title>${when(h.hour * 3600)}: ${h.posts}</title></rect>`;
+  });
+  const days = hourly.flatMap((h, i) => (h.hour % 24 === 0 ? [html`<text x="${left + step * i}" y="${plot + 16}">${new Date(h.hour * 3600 * 1000).toISOString().slice(5, 10)}</text>`] : []));
+  return html`<svg class="chart" viewBox="0 0 ${width} ${plot + 20}" role="img" aria-labelledby="chart-title">
+<title id="chart-title">Posts per hour over the last ${hourly.length / 24} days: ${total} in all, at most ${top} in an hour</title>
+<line class="axis" x1="${left - 2}" y1="${plot + 0.5}" x2="${width}" y2="${plot + 0.5}"/><text x="0" y="10">${top}</text><text x="0" y="${plot}">0</text>
+${bars}${days}</svg>`;
+}
+
+export function overviewPage(ctx: PageContext, d: OverviewData): string {
+  const roomBytes = d.storage.kinds.reduce((sum, k) => sum + k.bytes, 0);
+  return layout(
+    ctx,
+    'overview',
+    'Overview',
+    html`<div class="grid">
+<section class="card" aria-labelledby="health-h"><h2 id="health-h">Health</h2><dl class="facts">
+${d.health.map((h) => html`<dt>${h.name}</dt><dd class="${h.result === 'ok' ? 'ok' : h.advisory ? 'warn' : 'bad'}">${h.result}</dd>`)}
+</dl></section>
+<section class="card" aria-labelledby="load-h"><h2 id="load-h">Traffic and storage</h2><dl class="facts">
+<dt>Room polls per second</dt><dd>${d.pollsPerSecond === null ? 'measuring…' : d.pollsPerSecond.toFixed(2)}</dd>
+${d.storage.kinds.map((k) => html`<dt>${k.kind === 'room' ? 'Room files' : 'File server'}</dt><dd>${formatBytes(k.bytes)} in ${k.files} files</dd>`)}
+<dt>Stored (deduplicated)</dt><dd>${formatBytes(d.storage.objectBytes)} of ${formatBytes(roomBytes)}</dd>
+</dl></section>
+</div>
+<section class="card" aria-labelledby="posts-h"><h2 id="posts-h">Posts per hour, last 7 days</h2>${postsChart(d.hourly)}</section>
+<section class="card" aria-labelledby="rooms-h"><h2 id="rooms-h">Rooms</h2>
+${
+  d.rooms.length === 0
+    ? html`<p>No rooms yet. <a href="/console/rooms">Create one</a>.</p>`
+    : html`<div class="scroll"><table><thead><tr><th>Room</th><th class="num">Active today</th><th class="num">This week</th><th class="num">Messages</th></tr></thead><tbody>
+${d.rooms.map((r) => html`<tr><td><a href="${roomPath(r.token)}">${r.name}</a> <span class="muted mono">${r.token}</span></td><td class="num">${r.active_users.d1}</td><td class="num">${r.active_users.d7}</td><td class="num">${r.messages}</td></tr>`)}
+</tbody></table></div>`
+}</section>
+<section class="card" aria-labelledby="key-h"><h2 id="key-h">Server key and join links</h2>
+<p>Server public key: <code id="server-key">${d.serverKey}</code> <button type="button" class="small" data-copy="server-key" hidden>Copy</button></p>
+<div class="join">${d.rooms.map(
+      (
+        r,
+        i,
+      ) => html`<figure class="join-link"><figcaption><strong>${r.name}</strong><br><code id="join-${i}">${r.join_url}</code> <button type="button" class="small" data-copy="join-${i}" hidden>Copy</button></figcaption>
+<div class="qr">${trusted(r.qrSvg)}</div></figure>`,
+    )}</div></section>`,
+  );
+}
+
+// ---- Rooms
+
+const FLAGS = ['read', 'accessible', 'write', 'upload'] as const;
+
+export function roomsPage(ctx: PageContext, rooms: RoomListing[]): string {
+  return layout(
+    ctx,
+    'rooms',
+    'Rooms',
+    html`<section class="card" aria-labelledby="list-h"><h2 id="list-h">All rooms</h2>
+${
+  rooms.length === 0
+    ? html`<p>No rooms yet.</p>`
+    : html`<div class="scroll"><table><thead><tr><th>Room</th><th>Defaults</th><th class="num">Messages</th><th class="num">Files</th><th>Moderators</th></tr></thead><tbody>
+${rooms.map(
+  (r) => html`<tr><td><a href="${roomPath(r.token)}">${r.name}</a><br><span class="muted mono">${r.token}</span></td>
+<td>${FLAGS.map((f) => (r.default_permissions[f] ? `+${f} ` : `-${f} `))}</td><td class="num">${r.messages}</td><td class="num">${r.files} (${formatBytes(r.file_bytes)})</td>
+<td>${r.admins.length + r.moderators.length} visible, ${r.hidden_admins.length + r.hidden_moderators.length} hidden</td></tr>`,
+)}</tbody></table></div>`
+}</section>
+<section class="card" aria-labelledby="new-h"><h2 id="new-h">Create a room</h2>
+${form(
+  ctx,
+  '/console/rooms',
+  html`<label for="new-token">Token (in the join link: letters, digits, _ or -)</label><input type="text" id="new-token" name="token" required pattern="[A-Za-z0-9_\\-]{1,64}" autocomplete="off">
+<label for="new-name">Name</label><input type="text" id="new-name" name="name">
+<label for="new-description">Description</label><textarea id="new-description" name="description"></textarea>
+<button type="submit">Create room</button>`,
+)}</section>`,
+  );
+}
+
+function moderatorRows(ctx: PageContext, r: RoomListing): Html {
+  const rows = [
+    ...r.admins.map((s) => ({ s, role: 'admin', visible: true })),
+    ...r.hidden_admins.map((s) => ({ s, role: 'admin', visible: false })),
+    ...r.moderators.map((s) => ({ s, role: 'moderator', visible: true })),
+    ...r.hidden_moderators.map((s) => ({ s, role: 'moderator', visible: false })),
+  ];
+  if (rows.length === 0) return html`<p class="muted">No moderators or admins.</p>`;
+  return html`<div class="scroll"><table><thead><tr><th>Session id</th><th>Role</th><th>Listed</th><th></th></tr></thead><tbody>
+${rows.map(
+  (m) => html`<tr><td class="mono"><a href="/console/people?id=${m.s}">${m.s}</a></td><td>${m.role}</td><td>${m.visible ? 'visible' : 'hidden'}</td>
+<td>${form(ctx, `${roomPath(r.token)}/moderators/remove`, html`<input type="hidden" name="session_id" value="${m.s}"><button type="submit" class="small danger">Remove</button>`, { inline: true })}</td></tr>`,
+)}</tbody></table></div>`;
+}
+
+export function roomPage(ctx: PageContext, r: RoomListing): string {
+  const path = roomPath(r.token);
+  return layout(
+    ctx,
+    'rooms',
+    r.name,
+    html`<div class="grid">
+<section class="card" aria-labelledby="info-h"><h2 id="info-h">Name and description</h2>
+${form(
+  ctx,
+  path,
+  html`<label for="room-name">Name</label><input type="text" id="room-name" name="name" value="${r.name}" required>
+<label for="room-description">Description</label><textarea id="room-description" name="description">${r.description ?? ''}</textarea>
+<fieldset><legend>Default permissions</legend>${FLAGS.map(
+    (f) => html`<label class="check"><input type="checkbox" name="default_${f}" value="on"${r.default_permissions[f] ? trusted(' checked') : ''}> ${f}</label>`,
+  )}</fieldset>
+<button type="submit">Save</button>`,
+)}</section>
+<section class="card" aria-labelledby="image-h"><h2 id="image-h">Image</h2>
+${r.image_id !== null ? html`<img class="room-image" src="${path}/image" alt="Current room image" width="64" height="64">` : html`<p class="muted">No image.</p>`}
+${form(ctx, `${path}/image`, html`<label for="room-image">PNG, JPEG, GIF or WebP</label><input type="file" id="room-image" name="image" accept="image/png,image/jpeg,image/gif,image/webp" required><button type="submit">Upload image</button>`, { multipart: true })}
+<dl class="facts"><dt>Messages</dt><dd>${r.messages} (${formatBytes(r.message_bytes)}), ${r.deleted_messages} deleted</dd><dt>Files</dt><dd>${r.files} (${formatBytes(r.file_bytes)}) <a href="/console/files?room=${r.token}">files</a></dd>
+<dt>Active</dt><dd>${r.active_users.d1} today, ${r.active_users.d7} this week</dd><dt>Join link</dt><dd class="mono">${r.join_url}</dd></dl>
+</section>
+</div>
+<section class="card" aria-labelledby="mods-h"><h2 id="mods-h">Moderators and admins</h2>
+${moderatorRows(ctx, r)}
+${form(
+  ctx,
+  `${path}/moderators`,
+  html`<label for="mod-id">Session id (05… or 15…)</label><input type="text" id="mod-id" name="session_id" required autocomplete="off" class="mono">
+<label class="check"><input type="checkbox" name="admin" value="on"> admin (not only moderator)</label>
+<label class="check"><input type="checkbox" name="hidden" value="on"> hidden (not listed to users)</label>
+<button type="submit">Add</button>`,
+)}</section>
+<section class="card" aria-labelledby="delete-h"><h2 id="delete-h">Delete room</h2>
+<p>Deletes the room with all its messages, reactions, pins, permissions and files. This cannot be undone.</p>
+${form(
+  ctx,
+  `${path}/delete`,
+  html`<label for="confirm">Type the token <code>${r.token}</code> to confirm</label><input type="text" id="confirm" name="confirm" required autocomplete="off">
+<button type="submit" class="danger">Delete room</button>`,
+)}</section>`,
+  );
+}
+
+// ---- People and bans
+
+/** Where a ban applies: a room token, '*' (every room) or 'global'. */
+function scopeSelect(id: string, rooms: string[]): Html {
+  return html`<select id="${id}" name="scope"><option value="global">whole server (global)</option><option value="*">every room</option>${rooms.map((t) => html`<option value="${t}">${t}</option>`)}</select>`;
+}
+
+export function peoplePage(ctx: PageContext, query: string, found: PersonIdentity[] | null, rooms: string[]): string {
+  const lookup = html`<form method="get" action="/console/people" role="search"><label for="q">Session id (05…, or 15… in either blinded form)</label>
+<input type="search" id="q" name="id" value="${query}" required autocomplete="off" class="mono"><button type="submit">Look up</button></form>`;
+  let result: Html | false = false;
+  if (found !== null && found.length === 0) result = html`<p>This Session id has never been seen on this server. A ban still applies when they arrive.</p>`;
+  if (found?.length) {
+    result = html`${found.map(
+      (p) => html`<section class="card person" aria-label="${p.sessionId}"><h2 class="mono">${p.sessionId}</h2>
+<dl class="facts"><dt>First seen</dt><dd>${when(p.created)}</dd><dt>Last active</dt><dd>${when(p.lastActive)}</dd>
+<dt>Global</dt><dd>${p.admin ? 'admin' : p.moderator ? 'moderator' : 'user'}${p.banned ? html`, <strong class="bad">banned</strong> until ${p.bannedUntil === null ? 'lifted' : when(p.bannedUntil)}` : ''}</dd></dl>
+${
+  p.rooms.length === 0
+    ? html`<p class="muted">No rooms.</p>`
+    : html`<div class="scroll"><table><thead><tr><th>Room</th><th class="num">Posts</th><th>Last posted</th><th>Last active</th><th>Standing</th></tr></thead><tbody>
+${p.rooms.map(
+  (r) => html`<tr><td><a href="${roomPath(r.room)}">${r.room}</a></td><td class="num">${r.posts}</td><td>${when(r.lastPosted)}</td><td>${when(r.lastActive)}</td>
+<td>${
+    [
+      r.admin ? 'admin' : r.moderator ? 'moderator' : '',
+      r.banned ? `banned${r.bannedUntil === null ? '' : ` until ${when(r.bannedUntil)}`}` : '',
+      r.write === false ? 'no write' : '',
+      r.upload === false ? 'no upload' : '',
+      r.read === false ? 'no read' : '',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'member'
+  }</td></tr>`,
+)}</tbody></table></div>`
+}</section>`,
+    )}`;
+  }
+  const actions =
+    query !== '' &&
+    html`<div class="grid"><section class="card" aria-labelledby="ban-h"><h2 id="ban-h">Ban</h2>
+${form(
+  ctx,
+  '/console/people/ban',
+  html`<input type="hidden" name="session_id" value="${query}"><label for="ban-scope">Where</label>${scopeSelect('ban-scope', rooms)}
+<label for="ban-duration">For (e.g. 30m, 12h, 7d; empty = until lifted)</label><input type="text" id="ban-duration" name="duration" autocomplete="off">
+<button type="submit" class="danger">Ban</button>`,
+)}</section>
+<section class="card" aria-labelledby="unban-h"><h2 id="unban-h">Unban</h2>
+${form(ctx, '/console/people/unban', html`<input type="hidden" name="session_id" value="${query}"><label for="unban-scope">Where</label>${scopeSelect('unban-scope', rooms)}<button type="submit">Unban</button>`)}
+</section></div>`;
+  return layout(ctx, 'people', 'People', html`<section class="card">${lookup}</section>${result}${actions}`);
+}
+
+export function bansPage(ctx: PageContext, bans: BanRow[]): string {
+  return layout(
+    ctx,
+    'bans',
+    'Bans',
+    bans.length === 0
+      ? html`<p>Nobody is banned.</p>`
+      : html`<div class="card scroll"><table><thead><tr><th>Session id</th><th>Where</th><th>Until</th><th></th></tr></thead><tbody>
+${bans.map(
+  (
+    b,
+  ) => html`<tr><td class="mono"><a href="/console/people?id=${b.sessionId}">${b.sessionId}</a></td><td>${b.room ?? 'global'}${b.shadow ? ' (shadow ban)' : ''}</td><td>${b.until === null ? 'lifted by hand' : when(b.until)}</td>
+<td>${form(ctx, '/console/bans/lift', html`<input type="hidden" name="session_id" value="${b.sessionId}"><input type="hidden" name="scope" value="${b.room ?? 'global'}"><button type="submit" class="small">Lift</button>`, { inline: true })}</td></tr>`,
+)}</tbody></table></div>`,
+  );
+}
+
+// ---- Files
+
+export function filesPage(ctx: PageContext, rooms: RoomListing[], room: string | null, files: RoomFileListing[]): string {
+  return layout(
+    ctx,
+    'files',
+    'Files',
+    html`<section class="card" aria-labelledby="per-room-h"><h2 id="per-room-h">Storage per room</h2><div class="scroll"><table><thead><tr><th>Room</th><th class="num">Files</th><th class="num">Bytes</th></tr></thead><tbody>
+${rooms.map((r) => html`<tr><td><a href="/console/files?room=${r.token}">${r.name}</a></td><td class="num">${r.files}</td><td class="num">${formatBytes(r.file_bytes)}</td></tr>`)}
+</tbody></table></div></section>
+<section class="card" aria-labelledby="largest-h"><h2 id="largest-h">Largest files${room ? html` in ${room}` : ''}</h2>
+${room && html`<p><a href="/console/files">All rooms</a></p>`}
+${
+  files.length === 0
+    ? html`<p>No files.</p>`
+    : html`<div class="scroll"><table><thead><tr><th class="num">Id</th><th>Room</th><th class="num">Size</th><th>Uploaded</th><th>Expires</th><th>Name</th><th></th></tr></thead><tbody>
+${files.map(
+  (
+    f,
+  ) => html`<tr><td class="num">${f.id}</td><td>${f.room ?? ''}</td><td class="num">${formatBytes(f.size)}</td><td>${when(f.uploaded)}</td><td>${f.expiry === null ? 'never' : when(f.expiry)}</td><td>${f.filename ?? ''}</td>
+<td>${form(ctx, '/console/files/delete', html`<input type="hidden" name="id" value="${f.id}"><button type="submit" class="small danger">Delete</button>`, { inline: true })}</td></tr>`,
+)}</tbody></table></div>`
+}</section>`,
+  );
+}
