@@ -44,6 +44,9 @@ class RecordingHandlers {
   @OnJob(JobName.ForgetUploaders)
   async forgetUploaders(): Promise<void> {}
 
+  @OnJob(JobName.CountPosts)
+  async countPosts(): Promise<void> {}
+
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
     this.expiries.push(data);
