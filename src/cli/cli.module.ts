@@ -22,7 +22,18 @@ export class CliModule {
   static register(config: AppConfig, serverKey: ServerKey): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config, serverKey), MetricsModule, UsersModule, ModerationModule, RoomsModule, FilesModule, InboxModule, BotsModule, JobsModule, ConsoleAuthModule],
+      imports: [
+        CoreModule.forRoot(config, serverKey),
+        MetricsModule,
+        UsersModule,
+        ModerationModule,
+        RoomsModule,
+        FilesModule,
+        InboxModule,
+        BotsModule,
+        JobsModule,
+        ConsoleAuthModule,
+      ],
     };
   }
 }
