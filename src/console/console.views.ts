@@ -102,7 +102,9 @@ export function postsChart(hourly: Array<{ hour: number; posts: number }>): Html
     const barHeight = (h.posts / top) * plot;
     return html`<rect class="bar" x="${left + step * i}" y="${(plot - barHeight).toFixed(1)}" width="${step - 1}" height="${barHeight.toFixed(1)}"><title>${when(h.hour * 3600)}: ${h.posts}</title></rect>`;
   });
-  const days = hourly.flatMap((h, i) => (h.hour % 24 === 0 ? [html`<text x="${left + step * i}" y="${plot + 16}">${new Date(h.hour * 3600 * 1000).toISOString().slice(5, 10)}</text>`] : []));
+  const days = hourly.flatMap((h, i) =>
+    h.hour % 24 === 0 ? [html`<text x="${left + step * i}" y="${plot + 16}">${new Date(h.hour * 3600 * 1000).toISOString().slice(5, 10)}</text>`] : [],
+  );
   return html`<svg class="chart" viewBox="0 0 ${width} ${plot + 20}" role="img" aria-labelledby="chart-title">
 <title id="chart-title">Posts per hour over the last ${hourly.length / 24} days: ${total} in all, at most ${top} in an hour</title>
 <line class="axis" x1="${left - 2}" y1="${plot + 0.5}" x2="${width}" y2="${plot + 0.5}"/><text x="0" y="10">${top}</text><text x="0" y="${plot}">0</text>
