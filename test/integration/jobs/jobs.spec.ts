@@ -47,6 +47,9 @@ class RecordingHandlers {
   @OnJob(JobName.CountPosts)
   async countPosts(): Promise<void> {}
 
+  @OnJob(JobName.PruneAudit)
+  async pruneAudit(): Promise<void> {}
+
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
     this.expiries.push(data);
