@@ -160,17 +160,18 @@ export const configSchema = z.object({
   /**
    * Content rules (issue 15 item 5): the server's defaults for every room; a room's own settings
    * (`rooms policy`) take their place. A limit of 0 or an empty list is off; actions are refuse
-   * (403 with a reason) or silent (stored filtered, like the silent filters above).
+   * (403 with a reason), silent (stored filtered, like the silent filters above) or hold (stored
+   * hidden until a moderator reviews it).
    */
   CONTENT_MAX_CHARS: int(0),
-  CONTENT_MAX_CHARS_ACTION: z.enum(['refuse', 'silent']).default('refuse'),
+  CONTENT_MAX_CHARS_ACTION: z.enum(['refuse', 'silent', 'hold']).default('refuse'),
   CONTENT_MAX_MENTIONS: int(0),
-  CONTENT_MENTIONS_ACTION: z.enum(['refuse', 'silent']).default('refuse'),
+  CONTENT_MENTIONS_ACTION: z.enum(['refuse', 'silent', 'hold']).default('refuse'),
   /** Comma-separated words and phrases, matched whole in NFKC + confusable-folded text. */
   CONTENT_WORDS: z.string().default(''),
-  CONTENT_WORDS_ACTION: z.enum(['refuse', 'silent']).default('silent'),
-  /** A message whose text cannot be read (neither Content nor Envelope, protocol §7.6): allow (logged, counted), refuse or silent. */
-  CONTENT_UNREADABLE: z.enum(['allow', 'refuse', 'silent']).default('allow'),
+  CONTENT_WORDS_ACTION: z.enum(['refuse', 'silent', 'hold']).default('silent'),
+  /** A message whose text cannot be read (neither Content nor Envelope, protocol §7.6): allow (logged, counted), refuse, silent or hold. */
+  CONTENT_UNREADABLE: z.enum(['allow', 'refuse', 'silent', 'hold']).default('allow'),
   /** Regular expressions of a room read at most this many characters of a message (bounded matching time). */
   CONTENT_PATTERN_INPUT_MAX: int(4000, 1, 100_000),
 

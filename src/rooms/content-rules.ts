@@ -5,8 +5,11 @@ import { z } from 'zod';
 import type { AppConfig } from '../config/config';
 import { foldText, profanityMatcher } from './message-filter';
 
-/** What a rule does when it matches: refuse (403 with the reason) or silent (stored filtered, as §9.2's silent filters). */
-export const RULE_ACTIONS = ['refuse', 'silent'] as const;
+/**
+ * What a rule does when it matches: refuse (403 with the reason), silent (stored filtered, as
+ * §9.2's silent filters) or hold (stored hidden until a moderator reviews it, issue 14's held posts).
+ */
+export const RULE_ACTIONS = ['refuse', 'silent', 'hold'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 /** What happens to a message whose text cannot be read (neither `Content` nor `Envelope`). */
 export const UNREADABLE_ACTIONS = ['allow', ...RULE_ACTIONS] as const;

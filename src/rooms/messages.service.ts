@@ -12,7 +12,8 @@ import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
 import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
-import { canSeeMessage, sinceShape, viewerOf, type Hidden } from './visibility';
+import { storedPost, type PostDecision } from './post-decision';
+import { canSeeMessage, sinceShape, viewerOf } from './visibility';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
 
@@ -133,10 +134,10 @@ export class MessagesService {
     }
     const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
     const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? this.clock.seconds() - this.config.POST_IDEMPOTENCY_WINDOW : null;
-    let filtered: boolean;
+    let decision: PostDecision;
     let place: RatePlace | null;
     try {
-      filtered = this.rules.isFiltered(room, msg.data, permissions.moderator);
+      decision = this.rules.decide(room, msg.data, permissions.moderator);
       place = permissions.admin ? null : await this.limiter.consume('post', `${room.id}:${user.id}`);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
@@ -145,7 +146,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const hidden: Hidden | null = permissions.shadowBanned ? 'shadow' : null;
+    const { filtered, hidden } = storedPost(decision, permissions.shadowBanned);
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,

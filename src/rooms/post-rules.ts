@@ -6,6 +6,7 @@ import type { Room } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
 import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy } from './content-rules';
 import { alphabetHit, profanityMatcher, readCommunityMessage } from './message-filter';
+import type { PostDecision } from './post-decision';
 
 /**
  * Posting filters of protocol §9.2 and each room's content rules (issue 15 item 5), one check every
@@ -48,32 +49,32 @@ export class PostRules {
 
   /**
    * Applies the configured filters and the room's content rules (moderators exempt unless
-   * FILTER_MODS). Returns true when the message is to be stored silently filtered; a refusing §9.2
-   * filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
+   * FILTER_MODS) and says how the post is stored: as usual, silently filtered, or held for review.
+   * A refusing §9.2 filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
    */
-  isFiltered(room: Room, data: Uint8Array, moderator: boolean): boolean {
-    if (moderator && !this.config.FILTER_MODS) return false;
+  decide(room: Room, data: Uint8Array, moderator: boolean): PostDecision {
+    if (moderator && !this.config.FILTER_MODS) return 'allow';
     const rules = this.rulesOf(room);
-    if (!this.profane && this.alphabets.length === 0 && rules.idle) return false;
+    if (!this.profane && this.alphabets.length === 0 && rules.idle) return 'allow';
     const read = readCommunityMessage(data);
     const body = read?.body ?? '';
     const displayName = read?.displayName ?? '';
     if (this.alphabets.length && alphabetHit(`${body}\n${displayName}`, this.alphabets)) {
       if (!this.config.ALPHABET_SILENT) throw new HttpException('filtration rejected message (alphabet)', HttpStatus.TOO_MANY_REQUESTS);
-      return true;
+      return 'silent';
     }
     if (this.profane && (this.profane(body) || this.profane(displayName))) {
       if (!this.config.PROFANITY_SILENT) throw new HttpException('filtration rejected message (profanity)', HttpStatus.TOO_MANY_REQUESTS);
-      return true;
+      return 'silent';
     }
     if (read === null && rules.policy.unreadable === 'allow') {
       this.metrics.ruleHits.inc({ rule: 'unreadable', action: 'allow' });
       this.logger.debug(`room ${room.token}: a post whose text cannot be read was allowed`);
     }
     const hit = rules.check(read);
-    if (!hit) return false;
+    if (!hit) return 'allow';
     this.metrics.ruleHits.inc({ rule: hit.rule, action: hit.action });
     if (hit.action === 'refuse') throw new ForbiddenException(hit.reason);
-    return true;
+    return hit.action;
   }
 }

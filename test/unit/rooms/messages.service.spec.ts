@@ -138,6 +138,18 @@ describe('MessagesService: posting around scs_post_message', () => {
     expect(posted).toMatchObject({ seqno: 11, filtered: true });
     expect(repo.posts[0].filtered).toBe(true);
   });
+
+  it("a content rule with action hold stores the post hidden as 'held', answered as any other; a shadow ban still wins", async () => {
+    const { service, repo } = setup({ CONTENT_WORDS: 'raid', CONTENT_WORDS_ACTION: 'hold' });
+    const content = (text: string) => Buffer.concat([Buffer.from([0x0a, text.length + 2, 0x0a, text.length]), Buffer.from(text), Buffer.from([0x80])]);
+    const posted = await service.post(ROOM, member, alice, { ...message('x'), data: content('a raid') });
+    expect(posted).not.toHaveProperty('filtered');
+    expect(repo.posts[0]).toMatchObject({ filtered: false, hidden: 'held' });
+    await service.post(ROOM, { ...member, shadowBanned: true }, bob, { ...message('y'), data: content('raid!') });
+    expect(repo.posts[1]).toMatchObject({ filtered: false, hidden: 'shadow' });
+    await service.post(ROOM, member, bob, { ...message('z'), data: content('calm') });
+    expect(repo.posts[2]).toMatchObject({ filtered: false, hidden: null });
+  });
 });
 
 describe('MessagesService: seqnos of edits, deletions and reactions', () => {

@@ -1,0 +1,22 @@
+// How a post that passed the posting rules is stored. Pure.
+import type { Hidden } from './visibility';
+
+/** What the posting rules decided (a refusal throws instead): store as usual, silently filtered, or held for review. */
+export type PostDecision = 'allow' | 'silent' | 'hold';
+
+/** The stored form of a post: `filtered` (protocol §9.2's silent filters) and why it is hidden, if it is. */
+export interface StoredPost {
+  filtered: boolean;
+  hidden: Hidden | null;
+}
+
+/**
+ * The one mapping from a decision to the stored row: a shadow-banned author's post is hidden as
+ * 'shadow' whatever the rules said (they never learn of it), a held one as 'held' (issue 14).
+ */
+export function storedPost(decision: PostDecision, shadowBanned: boolean): StoredPost {
+  return {
+    filtered: decision === 'silent',
+    hidden: shadowBanned ? 'shadow' : decision === 'hold' ? 'held' : null,
+  };
+}
