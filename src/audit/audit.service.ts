@@ -4,11 +4,19 @@ import { Clock } from '../core/clock';
 import type { Prisma } from '../generated/prisma/client';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
+import { ANY_SESSION_ID } from '../protocol/constants';
+import { normaliseSessionId } from '../users/session-id';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditRepository } from './audit.repository';
 import type { AuditEntry, AuditFilter, AuditRecord } from './audit.types';
 
-const LIST_LIMIT = 1000;
+/** The most entries one listing returns (the CLI's and the console's page and CSV export). */
+export const AUDIT_LIST_LIMIT = 1000;
+
+/** Session ids are stored lower-case; other actors ("cli", "rule:NAME") and targets (file ids) as given. */
+function idOrName(text: string | undefined): string | undefined {
+  return text !== undefined && ANY_SESSION_ID.test(text) ? normaliseSessionId(text) : text;
+}
 
 /**
  * The audit log (issue 14): every moderator, admin and automatic action, recorded by the service
@@ -35,9 +43,10 @@ export class AuditService {
     for (const e of list) this.metrics.moderationActions.inc({ action: e.action });
   }
 
-  /** Entries matching every given filter, newest first. */
+  /** Entries matching every given filter, newest first (at most AUDIT_LIST_LIMIT). */
   list(filter: AuditFilter = {}): Promise<AuditRecord[]> {
-    return this.repo.list(filter, Math.min(filter.limit ?? LIST_LIMIT, LIST_LIMIT));
+    const normalised = { ...filter, actor: idOrName(filter.actor), target: idOrName(filter.target) };
+    return this.repo.list(normalised, Math.min(filter.limit ?? AUDIT_LIST_LIMIT, AUDIT_LIST_LIMIT));
   }
 
   /** Drops entries older than AUDIT_RETENTION (0 keeps them forever); returns how many. */

@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+export function isAuditAction(text: string): text is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(text);
+}
+
 /**
  * Who acted: a caller's blinded (or 05) session id, or the name of a non-user caller — "cli",
  * "console", "plugin:NAME", "rule:NAME" — or "system" for timed changes applied by jobs.
@@ -62,10 +66,14 @@ export interface AuditRecord {
 export interface AuditFilter {
   /** Room token, case-insensitive (entries of deleted rooms too). */
   room?: string;
+  /** Session ids match in any case; other actors ("cli", "rule:NAME") and targets (file ids) as given. */
   actor?: string;
   target?: string;
+  action?: AuditAction;
   /** Entries at or after this epoch time. */
   since?: number;
+  /** Entries at or before this epoch time. */
+  until?: number;
   /** Newest first, at most this many (default 1000). */
   limit?: number;
 }

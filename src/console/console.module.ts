@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { FilesModule } from '../files/files.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { RoomsModule } from '../rooms/rooms.module';
@@ -18,7 +19,7 @@ export class ConsoleAuthModule {}
  * admin listener only (console.routes.ts, installed by admin/admin-server.ts), never the public port.
  */
 @Module({
-  imports: [ConsoleAuthModule, RoomsModule, ModerationModule, FilesModule],
+  imports: [ConsoleAuthModule, RoomsModule, ModerationModule, FilesModule, AuditModule],
   providers: [ConsoleService],
   exports: [ConsoleService, ConsoleAuthModule],
 })

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { actingAs } from '../audit/audit-actor';
+import { AUDIT_ACTIONS, type AuditFilter } from '../audit/audit.types';
 import { CliError } from '../cli/io';
 import { parseDuration } from '../cli/parse';
 import type { AppConfig } from '../config/config';
@@ -12,7 +13,7 @@ import { ANY_SESSION_ID, ROOM_TOKEN } from '../protocol/constants';
 import { CONSOLE_PATH, SESSION_COOKIE, type ConsoleAuthService, type ConsoleSession } from './console-auth.service';
 import { CONSOLE_CSS, CONSOLE_JS } from './console.assets';
 import type { ConsoleService } from './console.service';
-import { bansPage, filesPage, layout, overviewPage, peoplePage, roomPage, roomsPage, signedOutPage, type PageContext } from './console.views';
+import { auditCsv, auditPage, bansPage, filesPage, layout, overviewPage, peoplePage, roomPage, roomsPage, signedOutPage, type AuditQuery, type PageContext } from './console.views';
 import { parseMultipart } from './multipart';
 import { FAVICON_SVG } from '../web/assets';
 import { html } from '../web/html';
@@ -65,6 +66,36 @@ const checkbox = z
   .string()
   .optional()
   .transform((v) => v === 'on');
+
+/** An <input type="datetime-local"> value, read as UTC (the form says so). */
+const utcMinute = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?$/, 'expected a date and time (YYYY-MM-DDTHH:MM)')
+  .transform((v, c) => {
+    const ms = Date.parse(`${v}Z`);
+    // Date.parse rolls 31 February over into March: a real date reads back as written.
+    if (Number.isNaN(ms) || !new Date(ms).toISOString().startsWith(v.slice(0, 16))) c.addIssue({ code: 'custom', message: 'not a real date and time' });
+    return ms / 1000;
+  });
+const blankIsAbsent = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const auditFilterSchema = z.object({
+  room: z.preprocess(blankIsAbsent, token.optional()),
+  actor: z.preprocess(blankIsAbsent, z.string().trim().max(200).optional()),
+  target: z.preprocess(blankIsAbsent, z.string().trim().max(200).optional()),
+  action: z.preprocess(blankIsAbsent, z.enum(AUDIT_ACTIONS).optional()),
+  from: z.preprocess(blankIsAbsent, utcMinute.optional()),
+  to: z.preprocess(blankIsAbsent, utcMinute.optional()),
+});
+
+/** The audit filter from the query string, and what the form shows again; a ZodError when it is not one. */
+function auditFilterOf(raw: Record<string, string | undefined>): { query: AuditQuery; filter: AuditFilter } {
+  const text = (name: keyof AuditQuery) => (typeof raw[name] === 'string' ? raw[name].slice(0, 200) : '');
+  const query: AuditQuery = { room: text('room'), actor: text('actor'), target: text('target'), action: text('action'), from: text('from'), to: text('to') };
+  const f = auditFilterSchema.parse(query);
+  // "To" names a minute (or a second): entries within it are included.
+  const until = f.to === undefined ? undefined : f.to + (/T\d\d:\d\d$/.test(query.to) ? 59.999 : 0.999);
+  return { query, filter: { room: f.room, actor: f.actor, target: f.target, action: f.action, since: f.from, until } };
+}
 
 function headers(reply: FastifyReply, type: string, cache = 'no-store'): FastifyReply {
   return (
@@ -354,4 +385,31 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
       return { to: `${CONSOLE_PATH}/files`, notice: 'file-deleted' };
     },
   );
+
+  // ---- audit log
+
+  view('/audit', async (req, ctx) => {
+    const { query, filter } = auditFilterOf(req.query as Record<string, string | undefined>);
+    return auditPage(
+      ctx,
+      query,
+      (await service.listings()).map((r) => r.token),
+      await service.auditLog(filter),
+    );
+  });
+  fastify.get(`${CONSOLE_PATH}/audit.csv`, async (req, reply) => {
+    if (!(await auth.session(cookieOf(req)))) return page(reply, 401, signedOutPage('You are not signed in.'));
+    let filter: AuditFilter;
+    try {
+      filter = auditFilterOf(req.query as Record<string, string | undefined>).filter;
+    } catch (err) {
+      return headers(reply, 'text/plain; charset=utf-8')
+        .code(400)
+        .send(refusal(err)?.message ?? 'Bad filter');
+    }
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+    return headers(reply, 'text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="audit-${stamp}.csv"`)
+      .send(auditCsv(await service.auditLog(filter)));
+  });
 }

@@ -1,4 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import type { AuditFilter, AuditRecord } from '../audit/audit.types';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { Clock } from '../core/clock';
 import { FilesService } from '../files/files.service';
@@ -31,7 +33,7 @@ export function consoleScope(scope: string): ModerationScope {
 
 /**
  * What the console shows and changes, composed from the services the CLI uses (RoomsService,
- * RoomAdminService, ModerationService, FilesService): no rule of its own. Changes act as the
+ * RoomAdminService, ModerationService, FilesService, AuditService): no rule of its own. Changes act as the
  * system user, as the CLI's do.
  */
 @Injectable()
@@ -45,6 +47,7 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     private readonly roomAdmin: RoomAdminService,
     private readonly moderation: ModerationService,
     private readonly files: FilesService,
+    private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
   ) {}
@@ -182,5 +185,12 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
 
   async deleteFile(id: number): Promise<number> {
     return this.roomAdmin.deleteFiles([id]);
+  }
+
+  // ---- audit log
+
+  /** Entries matching the filter, newest first, as `audit list` lists them. */
+  auditLog(filter: AuditFilter): Promise<AuditRecord[]> {
+    return this.audit.list(filter);
   }
 }

@@ -1,12 +1,16 @@
+import { AUDIT_ACTIONS, type AuditRecord } from '../audit/audit.types';
+import { AUDIT_LIST_LIMIT } from '../audit/audit.service';
 import type { RoomFileListing } from '../files/files.repository';
 import type { BanRow } from '../moderation/moderation.repository';
 import type { PersonIdentity } from '../moderation/moderation.service';
 import type { RoomListing } from '../rooms/room-admin.service';
 import { formatBytes } from '../cli/io';
+import { ANY_SESSION_ID } from '../protocol/constants';
 import { html, trusted, type Html } from '../web/html';
+import { toCsv } from './csv';
 
 /** The views of the navigation; each is listed once its feature exists. */
-export type ViewName = 'overview' | 'rooms' | 'people' | 'bans' | 'files';
+export type ViewName = 'overview' | 'rooms' | 'people' | 'bans' | 'files' | 'audit';
 
 const NAV: Array<{ view: ViewName; label: string; path: string }> = [
   { view: 'overview', label: 'Overview', path: '/console/' },
@@ -14,6 +18,7 @@ const NAV: Array<{ view: ViewName; label: string; path: string }> = [
   { view: 'people', label: 'People', path: '/console/people' },
   { view: 'bans', label: 'Bans', path: '/console/bans' },
   { view: 'files', label: 'Files', path: '/console/files' },
+  { view: 'audit', label: 'Audit log', path: '/console/audit' },
 ];
 
 /** What every signed-in page carries: the session's CSRF token and a one-line outcome of the last change. */
@@ -336,4 +341,72 @@ ${files.map(
 )}</tbody></table></div>`
 }</section>`,
   );
+}
+
+// ---- Audit log
+
+/** The audit filter as the form holds it (what the operator typed), to fill the form again and to build the CSV link. */
+export interface AuditQuery {
+  room: string;
+  actor: string;
+  target: string;
+  action: string;
+  from: string;
+  to: string;
+}
+
+const isoSeconds = (t: number) => `${new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/** A session id links to People; other actors and targets ("cli", a file id) are plain text. */
+const who = (text: string | null) => (text !== null && ANY_SESSION_ID.test(text) ? html`<a class="mono" href="/console/people?id=${text}">${text}</a>` : (text ?? ''));
+
+export function auditPage(ctx: PageContext, query: AuditQuery, rooms: string[], entries: AuditRecord[]): string {
+  const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '')).toString();
+  const field = (name: keyof AuditQuery, label: string, hint: string, attrs: Html | string = '') =>
+    html`<div><label for="audit-${name}">${label}</label><input type="text" id="audit-${name}" name="${name}" value="${query[name]}" placeholder="${hint}" autocomplete="off"${attrs}></div>`;
+  const time = (name: 'from' | 'to', label: string) =>
+    html`<div><label for="audit-${name}">${label}</label><input type="datetime-local" id="audit-${name}" name="${name}" value="${query[name]}"></div>`;
+  return layout(
+    ctx,
+    'audit',
+    'Audit log',
+    html`<section class="card" aria-labelledby="filter-h"><h2 id="filter-h">Filter</h2>
+<form method="get" action="/console/audit" class="filters">
+${field('room', 'Room', 'token (deleted rooms too)', trusted(' list="audit-rooms"'))}<datalist id="audit-rooms">${rooms.map((t) => html`<option value="${t}">`)}</datalist>
+${field('actor', 'Actor', 'Session id, cli, console, system, rule:…')}
+${field('target', 'Target', 'Session id, file or message id')}
+<div><label for="audit-action">Action</label><select id="audit-action" name="action"><option value="">any</option>${AUDIT_ACTIONS.map(
+      (a) => html`<option value="${a}"${a === query.action ? trusted(' selected') : ''}>${a}</option>`,
+    )}</select></div>
+${time('from', 'From (UTC)')}${time('to', 'To (UTC)')}
+<div class="actions"><button type="submit">Filter</button> <a href="/console/audit">Clear</a></div>
+</form></section>
+<section class="card" aria-labelledby="entries-h"><h2 id="entries-h">${entries.length === 1 ? '1 entry' : `${entries.length} entries`}, newest first</h2>
+<p><a id="audit-csv" href="/console/audit.csv${params ? `?${params}` : ''}" download>Download as CSV</a>${entries.length === AUDIT_LIST_LIMIT ? html` <span class="muted">· showing the newest ${AUDIT_LIST_LIMIT}; narrow the filter or the time to see older entries</span>` : ''}</p>
+${
+  entries.length === 0
+    ? html`<p>No entries match.</p>`
+    : html`<div class="scroll"><table class="audit"><thead><tr><th>At</th><th>Actor</th><th>Action</th><th>Room</th><th>Target</th><th>Reason</th><th>Details</th></tr></thead><tbody>
+${entries.map(
+  (e) =>
+    html`<tr><td class="nowrap">${isoSeconds(e.at)}</td><td>${who(e.actor)}</td><td>${e.action}</td><td>${e.room ?? ''}</td><td>${who(e.target)}</td><td>${e.reason ?? ''}</td><td>${e.details === null ? '' : html`<code>${JSON.stringify(e.details)}</code>`}</td></tr>`,
+)}</tbody></table></div>`
+}</section>`,
+  );
+}
+
+/** The audit entries as CSV, one row each under a header, with times in ISO 8601 UTC. */
+export function auditCsv(entries: AuditRecord[]): string {
+  return toCsv([
+    ['id', 'at', 'actor', 'action', 'room', 'target', 'reason', 'details'],
+    ...entries.map((e) => [
+      String(e.id),
+      new Date(e.at * 1000).toISOString(),
+      e.actor,
+      e.action,
+      e.room ?? '',
+      e.target ?? '',
+      e.reason ?? '',
+      e.details === null ? '' : JSON.stringify(e.details),
+    ]),
+  ]);
 }

@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
 import { AuditService } from '../../audit/audit.service';
-import type { AuditFilter } from '../../audit/audit.types';
-import { ANY_SESSION_ID } from '../../protocol/constants';
-import { normaliseSessionId } from '../../users/session-id';
+import { AUDIT_ACTIONS, isAuditAction, type AuditFilter } from '../../audit/audit.types';
 import type { CliContext } from '../context';
-import { table } from '../io';
+import { table, UsageError } from '../io';
 import { parseDuration, parseRoomToken } from '../parse';
-
-/** Session ids are stored lower-case; other actors ("cli", "rule:NAME") and targets (file ids) as given. */
-function idOrName(text: string): string {
-  return ANY_SESSION_ID.test(text) ? normaliseSessionId(text) : text;
-}
 
 /** `audit list`: the audit log (issue 14), newest first. */
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
@@ -21,13 +14,16 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .option('-r, --room <token>', 'entries of this room (deleted rooms too)')
     .option('--actor <id>', 'who acted: a Session id, or cli, console, system, plugin:NAME, rule:NAME')
     .option('--target <id>', 'whom or what it was done to: a Session id, a file id, a message id')
+    .option('--action <action>', `what was done: ${AUDIT_ACTIONS.join(', ')}`)
     .option('--since <duration>', 'entries of the last DURATION (e.g. 1h, 7d)')
     .option('--json', 'print JSON')
-    .action(async (opts: { room?: string; actor?: string; target?: string; since?: string; json?: boolean }) => {
-      const filter: AuditFilter = {};
+    .action(async (opts: { room?: string; actor?: string; target?: string; action?: string; since?: string; json?: boolean }) => {
+      const filter: AuditFilter = { actor: opts.actor, target: opts.target };
       if (opts.room !== undefined) filter.room = parseRoomToken(opts.room);
-      if (opts.actor !== undefined) filter.actor = idOrName(opts.actor);
-      if (opts.target !== undefined) filter.target = idOrName(opts.target);
+      if (opts.action !== undefined) {
+        if (!isAuditAction(opts.action)) throw new UsageError(`Unknown action '${opts.action}': one of ${AUDIT_ACTIONS.join(', ')}`);
+        filter.action = opts.action;
+      }
       if (opts.since !== undefined) filter.since = Date.now() / 1000 - parseDuration(opts.since);
       const entries = await (await ctx.get(AuditService)).list(filter);
       if (opts.json) return ctx.json(entries);

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import { qrPng } from '../../../src/web/qr';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, messageBody } from '../../support/rooms-fixtures';
+import { ARTIFACTS, describeBrowser, openBrowser } from './browser';
 import { loginLink } from './console-helpers';
 
 // Issue 17 "Must show": the console in headless Debian chromium (playwright-core, no browser
@@ -13,35 +14,18 @@ import { loginLink } from './console-helpers';
 // refused, the page at phone width and by keyboard; screenshots in test-artifacts/ (and the
 // README's in docs/).
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = resolve(__dirname, '../../../test-artifacts');
 const DOCS = resolve(__dirname, '../../../docs');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIPPED: console browser test needs Debian's chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-const describeBrowser = haveChromium ? describe : describe.skip;
 
 describeBrowser('admin console in headless Chromium', () => {
   let ctx: TestContext;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   beforeAll(async () => {
     ctx = await createTestContext({ config: { BASE_URL: 'https://communities.example.org' } });
     await createRoom(ctx, 'lobby', { name: 'The Lobby', description: 'Say hello' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    page = await context.newPage();
-    // Anything the CSP blocked, or a script error, shows up here.
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    ({ browser, page, problems } = await openBrowser());
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -154,7 +138,7 @@ describeBrowser('admin console in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
 
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/console/', '/console/rooms', '/console/rooms/garden', '/console/people', '/console/bans', '/console/files']) {
+    for (const path of ['/console/', '/console/rooms', '/console/rooms/garden', '/console/people', '/console/bans', '/console/files', '/console/audit']) {
       await page.goto(`${ctx.adminUrl}${path}`);
       expect([path, await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')]).toEqual([path, true]);
     }

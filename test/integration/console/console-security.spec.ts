@@ -17,6 +17,8 @@ const PAGES = [
   '/console/people?id=05' + '1'.repeat(64),
   '/console/bans',
   '/console/files',
+  '/console/audit',
+  '/console/audit.csv',
 ];
 const CHANGES = [
   '/console/rooms',

