@@ -56,7 +56,7 @@ describeBrowser('console views in headless Chromium', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
     expect(download.suggestedFilename()).toMatch(/^audit-\d{8}-\d{6}\.csv$/);
-    const csv = parseCsv(await readFile((await download.path()), 'utf8'));
+    const csv = parseCsv(await readFile(await download.path(), 'utf8'));
     expect(csv.map((r) => [r[2], r[3], r[4], r[5]])).toEqual([
       ['actor', 'action', 'room', 'target'],
       ['console', 'unban', 'lobby', user.sessionId!],
