@@ -91,7 +91,7 @@ export class ModerationRoutes implements RouteSource {
         auth: 'user',
         params: target,
         body: moderatorBody,
-        handle: ({ params, body, user }) => mod.setModerator(params.session_id, parseScope(body), body, user),
+        handle: async ({ params, body, user }) => ({ info_updates: (await mod.setModerator(params.session_id, parseScope(body), body, user)).info_updates }),
       }),
       route({
         method: 'POST',

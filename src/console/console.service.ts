@@ -166,12 +166,12 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     return this.moderation.bans(null);
   }
 
-  ban(sessionId: string, scope: string, seconds: number | null): Promise<void> {
-    return this.moderation.ban(sessionId, consoleScope(scope), seconds);
+  async ban(sessionId: string, scope: string, seconds: number | null): Promise<void> {
+    await this.moderation.ban(sessionId, consoleScope(scope), seconds);
   }
 
-  unban(sessionId: string, scope: string): Promise<void> {
-    return this.moderation.unban(sessionId, consoleScope(scope));
+  async unban(sessionId: string, scope: string): Promise<void> {
+    await this.moderation.unban(sessionId, consoleScope(scope));
   }
 
   // ---- files

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type UserPermissionOverride } from '../generated/prisma/client';
 import type { FutureEntry, OverrideFlags } from './permission-object';
+import { SYSTEM_USER_ID } from '../users/system-user';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 
@@ -47,6 +48,23 @@ export interface BanRow {
   room: string | null;
   shadow: boolean;
   until: number | null;
+}
+
+/** A user's global flags as a change locks them. */
+export interface UserFlags {
+  banned: boolean;
+  shadowBanned: boolean;
+  moderator: boolean;
+  admin: boolean;
+  visibleMod: boolean;
+}
+
+/** A moderator or admin, global (room null) or of one room, for `mods list`. */
+export interface ModeratorRow {
+  sessionId: string;
+  room: string | null;
+  admin: boolean;
+  visible: boolean;
 }
 
 /** What one user is in one room they were active in, posted in, or have an override in. */
@@ -154,9 +172,9 @@ export class ModerationRepository {
   }
 
   /** Locks and returns the user's global flags for a change. */
-  async lockUser(userId: number, db: Prisma.TransactionClient): Promise<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean } | null> {
-    const rows = await db.$queryRaw<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean }[]>`
-      SELECT banned, moderator, admin, visible_mod AS "visibleMod" FROM users WHERE id = ${userId} FOR UPDATE`;
+  async lockUser(userId: number, db: Prisma.TransactionClient): Promise<UserFlags | null> {
+    const rows = await db.$queryRaw<UserFlags[]>`
+      SELECT banned, shadow_banned AS "shadowBanned", moderator, admin, visible_mod AS "visibleMod" FROM users WHERE id = ${userId} FOR UPDATE`;
     return rows[0] ?? null;
   }
 
@@ -168,6 +186,19 @@ export class ModerationRepository {
   async replaceBanFutures(roomId: number | null, userId: number, unbanAt: number | null, db: Db, shadow = false): Promise<void> {
     await db.userBanFuture.deleteMany({ where: { roomId, userId, shadow } });
     if (unbanAt !== null) await db.userBanFuture.create({ data: { roomId, userId, at: unbanAt, banned: false, shadow } });
+  }
+
+  /** Global moderators and admins, then room ones (of one room, or of every room when roomId is null). */
+  moderators(roomId: number | null): Promise<ModeratorRow[]> {
+    const inRoom = roomId === null ? Prisma.sql`TRUE` : Prisma.sql`o.room = ${roomId}`;
+    return this.prisma.$queryRaw<ModeratorRow[]>`
+      SELECT session_id AS "sessionId", NULL::text AS room, admin, visible_mod AS visible FROM users
+        WHERE (moderator OR admin) AND id <> ${SYSTEM_USER_ID}
+      UNION ALL
+      SELECT u.session_id, r.token::text, o.admin, o.visible_mod FROM user_permission_overrides o
+        JOIN users u ON u.id = o."user" JOIN rooms r ON r.id = o.room
+        WHERE ${inRoom} AND (o.moderator OR o.admin) AND u.id <> ${SYSTEM_USER_ID}
+      ORDER BY room NULLS FIRST, "sessionId"`;
   }
 
   /** Bans and shadow bans in force, global (room null) and per room, one room's or all. */

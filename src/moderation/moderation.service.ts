@@ -7,7 +7,7 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type BanRow, type OverridePatch, type RoomStandingRow } from './moderation.repository';
+import { ModerationRepository, type BanRow, type ModeratorRow, type OverridePatch, type RoomStandingRow } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
@@ -27,6 +27,31 @@ export interface PersonIdentity {
 
 /** Where a moderator/ban change applies (protocol §6.8): listed rooms, `['*']`, or the whole server. */
 export type ModerationScope = { global: true } | { rooms: string[] };
+
+/** A user's moderator standing at one level (a room token, or null for global): what a change found. */
+export interface ModeratorStatusAt {
+  room: string | null;
+  status: 'admin' | 'moderator' | null;
+}
+
+/** What setModerator did: the API answers info_updates (protocol §6.8); the CLI reports `before` truthfully. */
+export interface ModeratorResult {
+  info_updates: Record<string, number>;
+  before: ModeratorStatusAt[];
+}
+
+/** At each level of a ban or unban, what the user was before it. */
+export interface BanResult {
+  /** Room moderator or admin status the room ban removed (protocol §6.8). */
+  dropped: Array<{ room: string; status: 'admin' | 'moderator' }>;
+}
+export interface UnbanResult {
+  before: Array<{ room: string | null; banned: boolean }>;
+}
+
+function statusOf(o: { moderator: boolean; admin: boolean } | null): ModeratorStatusAt['status'] {
+  return o?.admin ? 'admin' : o?.moderator ? 'moderator' : null;
+}
 
 /** protocol §6.8 moderator flags; null = leave unchanged. */
 export interface ModeratorChange {
@@ -104,7 +129,7 @@ export class ModerationService {
   // ---- moderators (protocol §6.8 POST /user/:sid/moderator)
 
   /** Grants/removes moderator or admin status; returns the affected rooms' info_updates (protocol §7.3). */
-  async setModerator(sessionId: string, scope: ModerationScope, change: ModeratorChange, by?: AuthenticatedUser): Promise<{ info_updates: Record<string, number> }> {
+  async setModerator(sessionId: string, scope: ModerationScope, change: ModeratorChange, by?: AuthenticatedUser): Promise<ModeratorResult> {
     let admin = change.admin ?? null;
     let moderator = change.moderator ?? null;
     if (admin === null && moderator === null) throw new BadRequestException("At least one of 'moderator' and 'admin' is required");
@@ -134,13 +159,14 @@ export class ModerationService {
         await this.users.commitTarget(target, db);
         await this.audit.record({ actor: actorOf(by), action: 'moderator.set', target: target.user.sessionId, details: { global: true, moderator, admin, visible } }, db);
         const rooms = await this.rooms.allRooms(db);
-        return { info_updates: Object.fromEntries(rooms.map((r) => [r.token, r.infoUpdates])) };
+        return { info_updates: Object.fromEntries(rooms.map((r) => [r.token, r.infoUpdates])), before: [{ room: null, status: statusOf(before) }] };
       });
     }
 
     const visible = change.visible ?? true;
     return this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'admin', db);
+      const before: ModeratorStatusAt[] = [];
       for (const room of rooms) {
         let result;
         if (moderator === false) result = await this.repo.updateOverrideIfExists(room.id, userId, { moderator: false, admin: false, visibleMod: true }, db);
@@ -152,6 +178,7 @@ export class ModerationService {
         }
         // Room-level mod/admin changes bump that room; visibility alone does not (protocol §7.3).
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
+        before.push({ room: room.token, status: statusOf(result.before) });
       }
       await this.users.commitTarget(target, db);
       await this.audit.record(
@@ -162,7 +189,7 @@ export class ModerationService {
         rooms.map((r) => r.token),
         db,
       );
-      return { info_updates: Object.fromEntries(fresh.map((r) => [r.token, r.infoUpdates])) };
+      return { info_updates: Object.fromEntries(fresh.map((r) => [r.token, r.infoUpdates])), before };
     });
   }
 
@@ -185,7 +212,7 @@ export class ModerationService {
    * — the user keeps every permission, their posts and reactions are answered as usual and seen by
    * them and moderators only (src/rooms/visibility.ts), their DMs are dropped.
    */
-  async ban(sessionId: string, scope: ModerationScope, timeoutSeconds: number | null = null, by?: AuthenticatedUser, shadow = false): Promise<void> {
+  async ban(sessionId: string, scope: ModerationScope, timeoutSeconds: number | null = null, by?: AuthenticatedUser, shadow = false): Promise<BanResult> {
     const unbanAt = timeoutSeconds === null ? null : this.clock.seconds() + delaySeconds(timeoutSeconds, 'timeout');
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
@@ -201,9 +228,9 @@ export class ModerationService {
         await this.users.commitTarget(target, db);
         await this.audit.record({ actor: actorOf(by), action: 'ban', target: target.user.sessionId, details: { global: true, timeout: timeoutSeconds, shadow } }, db);
       });
-      return;
+      return { dropped: [] };
     }
-    await this.repo.transaction(async (db) => {
+    return this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
       const actorPerms = await this.rooms.permissionsIn(actor, rooms, db);
       const targetOverrides = new Map(
@@ -219,8 +246,11 @@ export class ModerationService {
         const o = targetOverrides.get(room.id);
         if ((o?.moderator || o?.admin) && !actorPerms.get(room.id)!.admin) throw new ForbiddenException('Only room admins can ban room moderators');
       }
+      const dropped: BanResult['dropped'] = [];
       for (const room of rooms) {
         const result = await this.repo.writeOverride(room.id, userId, { [shadow ? 'shadowBanned' : 'banned']: true, moderator: false, admin: false }, db);
+        const status = statusOf(result.before);
+        if (status) dropped.push({ room: room.token, status });
         if (modFlags(result.before) !== modFlags(result.after)) await this.rooms.bumpInfoUpdatesOf([room.id], db);
         // A shadow-banned user must see nothing change, their activity included.
         if (!shadow) await this.repo.deleteRoomActivity(room.id, userId, db);
@@ -231,28 +261,32 @@ export class ModerationService {
         rooms.map((room) => ({ actor: actorOf(by), action: 'ban' as const, room, target: target.user.sessionId, details: { timeout: timeoutSeconds, shadow } })),
         db,
       );
+      return { dropped };
     });
   }
 
   /** Lifts the ban and the shadow ban at that level only, with any unban scheduled there (protocol §6.8). */
-  async unban(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser): Promise<void> {
+  async unban(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser): Promise<UnbanResult> {
     const actor = by ?? (await this.users.getSystemUser());
     const target = await this.users.resolveTarget(sessionId);
     const userId = target.user.id;
     if ('global' in scope) {
       if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
-      await this.repo.transaction(async (db) => {
+      return this.repo.transaction(async (db) => {
+        const flags = await this.repo.lockUser(userId, db);
         await this.repo.updateUserFlags(userId, { banned: false, shadowBanned: false }, db);
         await this.repo.replaceBanFutures(null, userId, null, db);
         await this.repo.replaceBanFutures(null, userId, null, db, true);
         await this.audit.record({ actor: actorOf(by), action: 'unban', target: target.user.sessionId, details: { global: true } }, db);
+        return { before: [{ room: null, banned: Boolean(flags?.banned || flags?.shadowBanned) }] };
       });
-      return;
     }
-    await this.repo.transaction(async (db) => {
+    return this.repo.transaction(async (db) => {
       const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+      const before: UnbanResult['before'] = [];
       for (const room of rooms) {
-        await this.repo.updateOverrideIfExists(room.id, userId, { banned: false, shadowBanned: false }, db);
+        const result = await this.repo.updateOverrideIfExists(room.id, userId, { banned: false, shadowBanned: false }, db);
+        before.push({ room: room.token, banned: Boolean(result.before?.banned || result.before?.shadowBanned) });
         await this.repo.replaceBanFutures(room.id, userId, null, db);
         await this.repo.replaceBanFutures(room.id, userId, null, db, true);
       }
@@ -260,6 +294,7 @@ export class ModerationService {
         rooms.map((room) => ({ actor: actorOf(by), action: 'unban' as const, room, target: target.user.sessionId })),
         db,
       );
+      return { before };
     });
   }
 
@@ -326,6 +361,11 @@ export class ModerationService {
       await this.audit.record({ actor: actorOf(by), action: 'permissions.schedule', room, target: target.user.sessionId, details: { ...flags, at } }, db);
     });
     return this.userFutures(room, target.user.id);
+  }
+
+  /** Moderators and admins: global ones, and per room (one room's, or every room's when null); CLI `mods list`. */
+  moderators(room: Room | null): Promise<ModeratorRow[]> {
+    return this.repo.moderators(room?.id ?? null);
   }
 
   /** Bans and shadow bans in force (global ones included), with their scheduled end; one room or all (CLI `bans list`). */

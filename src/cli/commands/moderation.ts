@@ -29,6 +29,36 @@ function describeScope(scope: ModerationScope): string {
   return 'global' in scope ? 'globally' : scope.rooms[0] === '*' ? 'in every room' : `in ${scope.rooms.join(', ')}`;
 }
 
+const article = (status: 'admin' | 'moderator') => (status === 'admin' ? 'an admin' : 'a moderator');
+
+/** What `mods add` did at one level, from the status found there. */
+function addedSays(status: 'admin' | 'moderator' | null, admin: boolean): Says {
+  if (status === 'admin') return { says: admin ? 'was already an admin' : 'is already an admin', note: admin ? '' : ' (admins are moderators too; nothing changed)' };
+  if (status === 'moderator' && !admin) return { says: 'was already a moderator' };
+  return { says: `is now ${article(admin ? 'admin' : 'moderator')}` };
+}
+
+interface Says {
+  says: string;
+  note?: string;
+}
+
+/**
+ * One line per distinct outcome ("X is now a moderator in a, b" / "X is already an admin in c"), so a
+ * command over several rooms says what is true of each rather than one success for all.
+ */
+function report<T extends { room: string | null }>(ctx: CliContext, sessionId: string, levels: T[], says: (level: T) => Says): void {
+  const groups = new Map<string, { says: Says; rooms: Array<string | null> }>();
+  for (const level of levels) {
+    const s = says(level);
+    const key = `${s.says}\0${s.note ?? ''}`;
+    const group = groups.get(key) ?? { says: s, rooms: [] };
+    group.rooms.push(level.room);
+    groups.set(key, group);
+  }
+  for (const { says: s, rooms } of groups.values()) ctx.out(`${sessionId} ${s.says} ${rooms[0] === null ? 'globally' : `in ${rooms.sort().join(', ')}`}${s.note ?? ''}`);
+}
+
 type Flag = 'read' | 'accessible' | 'write' | 'upload';
 const FLAGS: Flag[] = ['read', 'accessible', 'write', 'upload'];
 /** Option names as admins type them (`--access` is protocol §10.1's `a`). */
@@ -65,40 +95,74 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
   scopeOptions(
     mods
       .command('add')
-      .description('Make SESSION_ID a moderator (or --admin) of rooms or of the whole server')
-      .argument('<session_id>', '05… or 15… Session id (05 ids resolve to the blinded id when known)'),
+      .description('Make each SESSION_ID a moderator (or --admin) of rooms or of the whole server')
+      .argument('<session_id...>', '05… or 15… Session ids (05 ids resolve to the blinded id when known)'),
   )
     .option('-a, --admin', 'admin instead of moderator')
     .addOption(new Option('--visible', 'listed publicly (default for rooms)').conflicts('hidden'))
     .addOption(new Option('--hidden', 'not listed publicly (default for --global)'))
-    .action(async (sid: string, opts: ScopeOptions & { admin?: boolean; visible?: boolean; hidden?: boolean }) => {
-      const sessionId = parseSessionId(sid);
+    .action(async (sids: string[], opts: ScopeOptions & { admin?: boolean; visible?: boolean; hidden?: boolean }) => {
+      const sessionIds = sids.map(parseSessionId);
       const scope = await existingScope(opts);
       const visible = opts.visible ? true : opts.hidden ? false : undefined;
-      await (await moderation()).addModerator(sessionId, scope, { admin: opts.admin, visible });
-      ctx.out(`${sessionId} is now ${opts.admin ? 'an admin' : 'a moderator'} ${describeScope(scope)}`);
+      for (const sessionId of sessionIds) {
+        const { before } = await (await moderation()).addModerator(sessionId, scope, { admin: opts.admin, visible });
+        report(ctx, sessionId, before, ({ status }) => addedSays(status, opts.admin ?? false));
+      }
     });
-  scopeOptions(mods.command('remove').description('Remove moderator and admin status').argument('<session_id>', '05… or 15… Session id')).action(
-    async (sid: string, opts: ScopeOptions) => {
-      const sessionId = parseSessionId(sid);
+  scopeOptions(mods.command('remove').description('Remove moderator and admin status').argument('<session_id...>', '05… or 15… Session ids')).action(
+    async (sids: string[], opts: ScopeOptions) => {
+      const sessionIds = sids.map(parseSessionId);
       const scope = await existingScope(opts);
-      await (await moderation()).removeModerator(sessionId, scope);
-      ctx.out(`${sessionId} is no longer a moderator ${describeScope(scope)}`);
+      for (const sessionId of sessionIds) {
+        const { before } = await (await moderation()).removeModerator(sessionId, scope);
+        report(ctx, sessionId, before, ({ status }) => (status === null ? { says: 'was not a moderator or admin' } : { says: `is no longer ${article(status)}` }));
+      }
     },
   );
+  mods
+    .command('list')
+    .description('Moderators and admins: global ones and those of every room (the reference CLI lists global ones only)')
+    .addOption(new Option('-r, --room <token>', 'only those who moderate this room (global ones too)').conflicts('global'))
+    .option('-g, --global', 'only global moderators and admins')
+    .option('--json', 'print JSON')
+    .action(async (opts: { room?: string; global?: boolean; json?: boolean }) => {
+      const service = await moderation();
+      const room = opts.room === undefined ? null : await service.roomByToken(parseRoomToken(opts.room));
+      const rows = (await service.moderators(room)).filter((m) => !opts.global || m.room === null);
+      if (opts.json) return ctx.json(rows.map((m) => ({ session_id: m.sessionId, room: m.room, admin: m.admin, visible: m.visible })));
+      if (rows.length === 0) return ctx.out('No moderators');
+      ctx.out(
+        table([
+          ['SESSION ID', 'WHERE', 'ROLE', 'LISTED'],
+          ...rows.map((m) => [m.sessionId, m.room ?? 'global', m.admin ? 'admin' : 'moderator', m.visible ? 'visible' : 'hidden']),
+        ]),
+      );
+    });
 
   const bans = program.command('bans').description('Bans and shadow bans, per room or global, optionally timed');
-  scopeOptions(bans.command('add').description('Ban SESSION_ID').argument('<session_id>', '05… or 15… Session id'))
+  scopeOptions(
+    bans
+      .command('add')
+      .description('Ban each SESSION_ID. A room ban removes their moderator or admin status in that room (protocol §6.8); the command says when it does')
+      .argument('<session_id...>', '05… or 15… Session ids'),
+  )
     .addOption(new Option('-d, --duration <duration>', 'lift the ban after this long (e.g. 30m, 12h, 7d); permanent if omitted').conflicts('timeout'))
     .option('-t, --timeout <duration>', 'the same as --duration')
     .option('-s, --shadow', 'shadow ban: the user notices nothing; their posts and reactions are seen by them and moderators only, their DMs are dropped')
-    .action(async (sid: string, opts: ScopeOptions & { duration?: string; timeout?: string; shadow?: boolean }) => {
-      const sessionId = parseSessionId(sid);
+    .action(async (sids: string[], opts: ScopeOptions & { duration?: string; timeout?: string; shadow?: boolean }) => {
+      const sessionIds = sids.map(parseSessionId);
       const scope = await existingScope(opts);
       const duration = opts.duration ?? opts.timeout;
       const seconds = duration === undefined ? null : parseDuration(duration);
-      await (await moderation()).ban(sessionId, scope, seconds, undefined, opts.shadow ?? false);
-      ctx.out(`${sessionId} is ${opts.shadow ? 'shadow-banned' : 'banned'} ${describeScope(scope)}${seconds === null ? '' : ` for ${duration}`}`);
+      for (const sessionId of sessionIds) {
+        const { dropped } = await (await moderation()).ban(sessionId, scope, seconds, undefined, opts.shadow ?? false);
+        ctx.out(`${sessionId} is ${opts.shadow ? 'shadow-banned' : 'banned'} ${describeScope(scope)}${seconds === null ? '' : ` for ${duration}`}`);
+        report(ctx, sessionId, dropped, ({ status }) => ({
+          says: `was ${article(status)}`,
+          note: ': the ban removed that status there (mods add restores it once the ban is lifted)',
+        }));
+      }
     });
   bans
     .command('list')
@@ -118,12 +182,14 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
         ]),
       );
     });
-  scopeOptions(bans.command('remove').description('Lift a ban (and any scheduled unban) at that level').argument('<session_id>', '05… or 15… Session id')).action(
-    async (sid: string, opts: ScopeOptions) => {
-      const sessionId = parseSessionId(sid);
+  scopeOptions(bans.command('remove').description('Lift a ban (and any scheduled unban) at that level').argument('<session_id...>', '05… or 15… Session ids')).action(
+    async (sids: string[], opts: ScopeOptions) => {
+      const sessionIds = sids.map(parseSessionId);
       const scope = await existingScope(opts);
-      await (await moderation()).unban(sessionId, scope);
-      ctx.out(`${sessionId} is unbanned ${describeScope(scope)}`);
+      for (const sessionId of sessionIds) {
+        const { before } = await (await moderation()).unban(sessionId, scope);
+        report(ctx, sessionId, before, ({ banned }) => (banned ? { says: 'is unbanned' } : { says: 'was not banned', note: ' (nothing to lift)' }));
+      }
     },
   );
 

@@ -11,6 +11,7 @@ import {
   type ModerationRepository,
   type OverridePatch,
   type PermissionFlagsPatch,
+  type UserFlags,
 } from '../../../src/moderation/moderation.repository';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { UsersRepository } from '../../../src/users/users.repository';
@@ -192,9 +193,9 @@ export class FakeModerationData
     for (const room of this.state.rooms.values()) if (roomIds === null || roomIds.includes(room.id)) room.infoUpdates++;
   }
 
-  async lockUser(userId: number): Promise<{ banned: boolean; moderator: boolean; admin: boolean; visibleMod: boolean } | null> {
+  async lockUser(userId: number): Promise<UserFlags | null> {
     const u = this.state.users.get(userId);
-    return u ? { banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod } : null;
+    return u ? { banned: u.banned, shadowBanned: u.shadowBanned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod } : null;
   }
 
   async updateUserFlags(userId: number, data: { banned?: boolean; shadowBanned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }): Promise<void> {

@@ -123,11 +123,20 @@ describe('ModerationService: moderators and scheduled permissions', () => {
     const { data, service, lobby, mod, roomAdmin, target } = setup();
     await expect(service.setModerator(target.sessionId, { rooms: ['lobby'] }, { moderator: true }, mod)).rejects.toThrow('Admin permission required in every listed room');
 
-    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { admin: true }, roomAdmin)).toEqual({ info_updates: { lobby: 1 } });
+    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { admin: true }, roomAdmin)).toEqual({
+      info_updates: { lobby: 1 },
+      before: [{ room: 'lobby', status: null }],
+    });
     expect(data.overrideOf(lobby.id, target.id)).toMatchObject({ moderator: true, admin: true, visibleMod: true });
-    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { admin: true, visible: false }, roomAdmin)).toEqual({ info_updates: { lobby: 1 } });
+    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { admin: true, visible: false }, roomAdmin)).toEqual({
+      info_updates: { lobby: 1 },
+      before: [{ room: 'lobby', status: 'admin' }],
+    });
     expect(data.overrideOf(lobby.id, target.id)?.visibleMod).toBe(false);
-    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { moderator: false }, roomAdmin)).toEqual({ info_updates: { lobby: 2 } });
+    expect(await service.setModerator(target.sessionId, { rooms: ['lobby'] }, { moderator: false }, roomAdmin)).toEqual({
+      info_updates: { lobby: 2 },
+      before: [{ room: 'lobby', status: 'admin' }],
+    });
     expect(data.overrideOf(lobby.id, target.id)).toBeNull();
   });
 
