@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InnerRouter } from '../api/router';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { OnionGatewayService, type OnionVersion } from './onion-gateway.service';
+import { joinUrlRedirect } from '../web/join-url';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,6 +69,8 @@ export class OnionGatewayRoutes implements OnModuleInit {
     const path = q < 0 ? req.url : req.url.slice(0, q);
     // A public path with no such route (e.g. POST /) is simply not found, as for any web server.
     if (isPublicPath(path)) return reply.code(404).header('content-type', TEXT).send(`Cannot ${req.method} ${path}`);
+    const page = joinUrlRedirect(req.method, req.url, req.headers.accept);
+    if (page) return reply.code(302).header('location', page).send();
     return reply.code(403).header('content-type', TEXT).send(DIRECT_REQUEST_REFUSED);
   }
 

@@ -38,6 +38,11 @@ ${scripts.map((src) => html`<script src="${src}" defer></script>`)}
 `.value;
 }
 
+/** A description as the admin wrote it: its line breaks (protocol §10.1 `\n`) kept as <br>. */
+function description(text: string | null): Html | false {
+  return text !== null && html`<p>${text.split('\n').map((line, i) => (i === 0 ? line : html`<br>${line}`))}</p>`;
+}
+
 function activeUsers(count: number): string {
   return `${count} active ${count === 1 ? 'user' : 'users'} this week`;
 }
@@ -53,7 +58,7 @@ export function indexPage(rooms: WebRoom[]): string {
 <ul class="rooms">
 ${rooms.map(
   (room) => html`<li class="room">${roomImage(room)}<div class="room-text"><a href="${roomPath(room.token)}">${room.name}</a>
-${room.description !== null && html`<p>${room.description}</p>`}<p class="muted">${activeUsers(room.activeUsers)}</p></div></li>
+${description(room.description)}<p class="muted">${activeUsers(room.activeUsers)}</p></div></li>
 `,
 )}</ul>`,
   );
@@ -70,12 +75,22 @@ export function setupPage(): string {
   );
 }
 
+/** The 404 of an unknown (or inaccessible) room, as a page: a join link opened in a browser lands here too. */
+export function noSuchRoomPage(showIndexLink: boolean): string {
+  return layout(
+    'No such room',
+    html`<header><h1>No such room</h1></header>
+<div class="card"><p>This server has no room at this address, or it is not open to visitors. Check the link with whoever shared it.</p></div>
+${showIndexLink && html`<footer><a href="/">All rooms</a></footer>`}`,
+  );
+}
+
 export function roomPage(room: WebRoom, joinUrl: string, qrSvg: string, messages: WebMessage[] | null, showIndexLink: boolean): string {
   const invite = `${roomPath(room.token)}/invite.png`;
   return layout(
     room.name,
     html`<header>${roomImage(room)}<h1>${room.name}</h1>
-${room.description !== null && html`<p>${room.description}</p>`}<p class="muted">${activeUsers(room.activeUsers)}</p></header>
+${description(room.description)}<p class="muted">${activeUsers(room.activeUsers)}</p></header>
 <section class="card" aria-labelledby="join-heading">
 <h2 id="join-heading">Join in Session</h2>
 <p class="muted">Scan the QR code in Session (Join Community), or paste this link:</p>

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { imageContentType } from '../files/image-type';
 import { COPY_JS, FAVICON_SVG, STYLE_CSS } from './assets';
 import { qrPng, qrSvg } from './qr';
-import { indexPage, roomPage, setupPage } from './views';
+import { indexPage, noSuchRoomPage, roomPage, setupPage } from './views';
 import { WebService } from './web.service';
 
 /**
@@ -38,7 +38,10 @@ export class WebController {
   @Get('/r/:token')
   async room(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
     const page = await this.web.roomPage(token);
-    if (!page) throw new NotFoundException('No such room');
+    if (!page) {
+      await secure(reply.code(404), 'text/html; charset=utf-8').send(noSuchRoomPage(this.web.showIndex));
+      return;
+    }
     const svg = await qrSvg(page.joinUrl);
     await secure(reply, 'text/html; charset=utf-8').send(roomPage(page.room, page.joinUrl, svg, page.messages, this.web.showIndex));
   }

@@ -85,6 +85,50 @@ describe('web page', () => {
     expect((await fetch(`${ctx.url}/room/lobby`)).status).toBe(403);
   });
 
+  test('a description keeps its line breaks on the page (escaped, as <br>)', async () => {
+    await createRoom(ctx, 'lines', { name: 'Lines', description: 'First line\nSecond <line>\n\nAfter a blank' });
+    const expected = '<p>First line<br>Second &lt;line&gt;<br><br>After a blank</p>';
+    expect(await (await fetch(`${ctx.url}/r/lines`)).text()).toContain(expected);
+    expect(await (await fetch(`${ctx.url}/`)).text()).toContain(expected);
+  });
+
+  test('a join URL opened in a browser goes to the room page; clients and other paths still get the direct-request refusal', async () => {
+    const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    const joinPath = `/lobby?public_key=${ctx.serverPubkeyHex}`;
+    const res = await fetch(`${ctx.url}${joinPath}`, { headers: browser, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/r/lobby');
+    const followed = await fetch(`${ctx.url}${joinPath}`, { headers: browser });
+    expect(followed.status).toBe(200);
+    expect(await followed.text()).toContain('Join in Session');
+
+    const refused = 'Direct requests are not accepted: send this request through the onion gateway (POST /oxen/v4/lsrpc)';
+    for (const [path, headers] of [
+      [joinPath, {}], // no Accept: text/html (a program, not a browser)
+      [joinPath, { accept: '*/*' }],
+      ['/capabilities', browser], // an inner route in a browser: not a join URL
+      ['/room/lobby?public_key=x', browser],
+    ] as const) {
+      const r = await fetch(`${ctx.url}${path}`, { headers, redirect: 'manual' });
+      expect({ path, headers, status: r.status, body: await r.text() }).toEqual({ path, headers, status: 403, body: refused });
+    }
+    const post = await fetch(`${ctx.url}${joinPath}`, { method: 'POST', headers: browser, redirect: 'manual' });
+    expect(post.status).toBe(403);
+  });
+
+  test('an unknown room is a 404 page, not plain text', async () => {
+    const res = await fetch(`${ctx.url}/r/nosuch`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toMatch(CSP);
+    const page = await res.text();
+    expect(page).toContain('<h1>No such room</h1>');
+    expect(page).toContain('href="/static/style.css"');
+    const viaJoinUrl = await fetch(`${ctx.url}/nosuch?public_key=${ctx.serverPubkeyHex}`, { headers: { accept: 'text/html' } });
+    expect(viaJoinUrl.status).toBe(404);
+    expect(await viaJoinUrl.text()).toContain('<h1>No such room</h1>');
+  });
+
   test('the room image is served to visitors when the room has one', async () => {
     expect((await fetch(`${ctx.url}/r/lobby/image`)).status).toBe(404);
     const user = ctx.newUser();
