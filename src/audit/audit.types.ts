@@ -3,7 +3,8 @@ import type { Prisma } from '../generated/prisma/client';
 /**
  * What an audit entry records. One word per kind of change (the metric label, so a closed set):
  * moderators and bans (protocol §6.8), permissions and their timed changes (§6.7), message and
- * pin moderation (§6.3–6.5), rooms and files (§6.2, §9.3), mutes and trust (issue 14).
+ * pin moderation (§6.3–6.5), rooms and files (§6.2, §9.3), mutes and trust, held posts and
+ * reports (issue 14).
  */
 export const AUDIT_ACTIONS = [
   'moderator.set',
@@ -26,6 +27,12 @@ export const AUDIT_ACTIONS = [
   'unmute',
   'trust',
   'untrust',
+  'held.hold',
+  'held.approve',
+  'held.reject',
+  'report.hide',
+  'report.dismiss',
+  'report.uphold',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -14,6 +14,7 @@ import { registerBlocklistCommands } from './commands/blocklist';
 import { registerBotCommands } from './commands/bots';
 import { registerAuditCommands } from './commands/audit';
 import { registerConsoleCommands } from './commands/console';
+import { registerReviewCommands } from './commands/review';
 
 const VERSION = '0.1.0';
 
@@ -31,6 +32,7 @@ const COMMANDS = [
   registerBotCommands,
   registerAuditCommands,
   registerConsoleCommands,
+  registerReviewCommands,
 ];
 
 function buildProgram(ctx: CliContext, io: CliIO): Command {

@@ -126,6 +126,22 @@ export const configSchema = z.object({
   HISTORY_PRUNE_THRESHOLD: int(7 * DAY, 0),
   /** Audit log entries (issue 14) are kept this long (0 = forever). */
   AUDIT_RETENTION: int(365 * DAY, 0),
+  /**
+   * Held posts and reports (issue 14, README "Moderation"): the server's defaults; a room's own
+   * settings (`rooms update`) take their place. Held: off, or everyone but moderators (all).
+   */
+  HELD_MODE: z.enum(['off', 'all']).default('off'),
+  APPROVE_EMOJI: z.string().min(1).default('✅'),
+  REJECT_EMOJI: z.string().min(1).default('❌'),
+  REPORT_EMOJI: z.string().min(1).default('🚩'),
+  /** Counted reports from distinct users that hide a message until a moderator decides. */
+  REPORT_THRESHOLD: int(3, 1),
+  /** A user's reports beyond this many in a day are kept but do not count. */
+  REPORTS_PER_DAY: int(10, 1),
+  /** A reporter with this many dismissed reports stops counting (0 = never). */
+  REPORTS_DISMISSED_LIMIT: int(3, 0),
+  /** Reports are kept this long (0 = forever), then pruned. */
+  REPORTS_RETENTION: int(90 * DAY, 0),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),
   REACTORS_DEFAULT: int(4, 0),

@@ -24,6 +24,8 @@ export enum JobName {
   ForgetUploaders = 'forget-uploaders',
   /** Repeatable (CLEANUP_INTERVAL): drops audit log entries older than AUDIT_RETENTION (issue 14). */
   PruneAudit = 'prune-audit',
+  /** Repeatable (CLEANUP_INTERVAL): drops users' reports older than REPORTS_RETENTION (issue 14). */
+  PruneReports = 'prune-reports',
   /** Repeatable (CLEANUP_INTERVAL): rolls messages up into per-room, per-hour post counts (issue 17). */
   CountPosts = 'count-posts',
 }
@@ -37,6 +39,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.ApplyFutures]: QueueName.Maintenance,
   [JobName.ForgetUploaders]: QueueName.Maintenance,
   [JobName.PruneAudit]: QueueName.Maintenance,
+  [JobName.PruneReports]: QueueName.Maintenance,
   [JobName.CountPosts]: QueueName.Maintenance,
 };
 
@@ -57,6 +60,7 @@ export interface JobData {
   [JobName.ApplyFutures]: Record<string, never>;
   [JobName.ForgetUploaders]: Record<string, never>;
   [JobName.PruneAudit]: Record<string, never>;
+  [JobName.PruneReports]: Record<string, never>;
   [JobName.CountPosts]: Record<string, never>;
 }
 

@@ -10,6 +10,8 @@ import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
 import { PostRules } from './post-rules';
 import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
+import { MessageRemoval } from './message-removal';
+import { ReviewService } from './review.service';
 import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 import { storedPost, type PostDecision } from './post-decision';
@@ -65,6 +67,8 @@ export class MessagesService {
     private readonly clock: Clock,
     private readonly files: RoomFiles,
     private readonly audit: AuditService,
+    private readonly removal: MessageRemoval,
+    private readonly review: ReviewService,
   ) {}
 
   // ---- reads
@@ -126,7 +130,7 @@ export class MessagesService {
   /**
    * POST …/message: 201 body. One statement stores it (RoomsRepository.postMessage); a repeat of a
    * recent post (same author, room, signature) returns the original, also when the copies race.
-   * A shadow-banned author's post is stored hidden and answered as any other (src/rooms/visibility.ts).
+   * A hidden post (storedPost) is stored so and answered as any other (src/rooms/visibility.ts).
    */
   async post(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, msg: NewMessage): Promise<PostedJson> {
     if ((msg.whisperTo !== null || msg.whisperMods) && !permissions.moderator) {
@@ -146,7 +150,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const { filtered, hidden } = storedPost(decision, permissions.shadowBanned);
+    const { filtered, hidden } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: this.review.holds(room, permissions) });
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,
@@ -163,6 +167,7 @@ export class MessagesService {
       hidden,
     });
     if (result.outcome === 'posted') {
+      if (hidden === 'held') await this.review.recordHeld(room, result.id, user.sessionId, decision === 'hold' ? 'content' : 'mode');
       // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
       // poster's session id is the one the request authenticated as.
       const json: PostedJson = messageJson(
@@ -223,25 +228,13 @@ export class MessagesService {
       const m = await this.repo.message(room.id, id, tx);
       if (!m || m.data === null || !canSeeMessage(m, viewerOf(user, permissions))) throw new NotFoundException('No such message');
       if (m.userId !== user.id && !permissions.moderator) throw new ForbiddenException('You can only delete your own messages');
-      await this.deleteLocked(room.id, m, tx);
-      if (m.userId !== user.id) await this.audit.record({ actor: actorOf(user), action: 'message.delete', room, target: String(id), details: { author: m.sessionId } }, tx);
+      await this.removal.deleteLocked(room.id, m, tx);
+      if (m.userId !== user.id) {
+        const action = await this.review.deletedByModerator(m, tx);
+        await this.audit.record({ actor: actorOf(user), action, room, target: String(id), details: { author: m.sessionId } }, tx);
+      }
       return m;
     });
-  }
-
-  /**
-   * Tombstones a message whose room is locked by this transaction, which has already advanced the
-   * sequence by one for it: each removed user-reaction takes one more seqno (protocol §7.1); the
-   * message is unpinned and its files expire now (§9.3).
-   */
-  private async deleteLocked(roomId: number, m: MessageRow, tx: Tx): Promise<void> {
-    const removed = await this.repo.removeReactions(m.id, {}, tx);
-    const seqno = await this.repo.advanceSequence(roomId, removed, tx);
-    if (removed > 0) await this.repo.setReactionsSeqno(m.id, seqno - 1, tx);
-    const at = this.clock.seconds();
-    await this.repo.replaceData(m.id, null, null, null, seqno, at, tx);
-    await this.rooms.unpinIn(roomId, m.id, tx);
-    await this.files.setMessageFilesExpiry(tx, [m.id], { at });
   }
 
   /**
@@ -292,7 +285,7 @@ export class MessagesService {
         const ids = await this.repo.liveMessageIdsOf(room.id, userId, tx);
         for (const [i, id] of ids.entries()) {
           if (i > 0) await this.repo.advanceSequence(room.id, 1, tx);
-          await this.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
+          await this.removal.deleteLocked(room.id, (await this.repo.message(room.id, id, tx))!, tx);
         }
         await this.files.expireUploadsOf(tx, room.id, userId, this.clock.seconds());
         if (ids.length === 0) throw new NoChange();
@@ -310,23 +303,27 @@ export class MessagesService {
 
   /**
    * PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it
-   * adds one. `hidden` (a shadow-banned user's reaction, a report): counted only for the reactor and
-   * moderators (src/rooms/visibility.ts).
+   * adds one. A moderator's approve or reject emoji on a held or reported message is their decision,
+   * consumed (never stored); the report emoji is a report (src/rooms/review.service.ts). `hidden` (a
+   * shadow-banned user's reaction, a report): counted only for the reactor and moderators
+   * (src/rooms/visibility.ts).
    */
-  async addReaction(
-    room: Room,
-    permissions: RoomPermissions,
-    user: AuthenticatedUser,
-    id: number,
-    reaction: string,
-    hidden = permissions.shadowBanned,
-  ): Promise<{ added: boolean; seqno: number }> {
+  async addReaction(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
+    const kind = this.review.kindOf(room, reaction);
+    if ((kind === 'approve' || kind === 'reject') && permissions.moderator) {
+      const decided = await this.review.decide(room, id, kind === 'approve', user);
+      if (decided) return { added: false, seqno: decided.seqno };
+    }
+    const hidden = permissions.shadowBanned || kind === 'report';
     const place = await this.limiter.consume('reaction', String(user.id));
     const { changed, seqno } = await this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
       if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), hidden, tx))) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
-      return seqno;
+      if (kind !== 'report') return seqno;
+      const after = await this.review.report(room, permissions, user, id, seqno, tx);
+      if (after === false) throw new NoChange();
+      return after;
     }).catch(async (err: unknown) => {
       await this.limiter.refund(place);
       throw err;
@@ -351,6 +348,7 @@ export class MessagesService {
     return this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       if ((await this.repo.removeReactions(id, { reaction, userId: user.id }, tx)) === 0) throw new NoChange();
       await this.repo.setReactionsSeqno(id, seqno, tx);
+      if (this.review.kindOf(room, reaction) === 'report') await this.review.withdrawReport(id, user, tx);
       return seqno;
     }).then(({ changed, seqno }) => ({ removed: changed > 0, seqno }));
   }

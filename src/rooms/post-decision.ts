@@ -10,13 +10,22 @@ export interface StoredPost {
   hidden: Hidden | null;
 }
 
+/** What the poster's standing in the room says about a new post (src/rooms/review.service.ts holds). */
+export interface Poster {
+  shadowBanned: boolean;
+  /** The room's held mode holds this poster's posts for a moderator. */
+  heldByMode: boolean;
+}
+
 /**
  * The one mapping from a decision to the stored row: a shadow-banned author's post is hidden as
- * 'shadow' whatever the rules said (they never learn of it), a held one as 'held' (issue 14).
+ * 'shadow' whatever the rules said (they never learn of it); one the rules or the room's held mode
+ * hold, as 'held' (issue 14).
  */
-export function storedPost(decision: PostDecision, shadowBanned: boolean): StoredPost {
+export function storedPost(decision: PostDecision, poster: Poster): StoredPost {
+  const held = decision === 'hold' || poster.heldByMode;
   return {
     filtered: decision === 'silent',
-    hidden: shadowBanned ? 'shadow' : decision === 'hold' ? 'held' : null,
+    hidden: poster.shadowBanned ? 'shadow' : held ? 'held' : null,
   };
 }

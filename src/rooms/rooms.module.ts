@@ -3,19 +3,23 @@ import { AuditModule } from '../audit/audit.module';
 import { FilesModule } from '../files/files.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { UsersModule } from '../users/users.module';
+import { MessageRemoval } from './message-removal';
 import { MessagesService } from './messages.service';
 import { PostRules } from './post-rules';
+import { ReviewRepository } from './review.repository';
+import { ReviewService } from './review.service';
 import { RoomAdminService } from './room-admin.service';
 import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
 /**
- * Rooms, messages, reactions and pins (protocol §6.2–6.5, §7). RoomsService (room access included)
- * and MessagesService are the public face; their routes are declared in api/.
+ * Rooms, messages, reactions and pins (protocol §6.2–6.5, §7), held posts and reports (issue 14).
+ * RoomsService (room access included), MessagesService and ReviewService are the public face; their
+ * routes are declared in api/.
  */
 @Module({
   imports: [RateLimitModule, FilesModule, AuditModule, UsersModule],
-  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomAdminService],
-  exports: [RoomsService, MessagesService, RoomAdminService],
+  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
+  exports: [RoomsService, MessagesService, RoomAdminService, ReviewService],
 })
 export class RoomsModule {}

@@ -50,6 +50,9 @@ class RecordingHandlers {
   @OnJob(JobName.PruneAudit)
   async pruneAudit(): Promise<void> {}
 
+  @OnJob(JobName.PruneReports)
+  async pruneReports(): Promise<void> {}
+
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
     this.expiries.push(data);

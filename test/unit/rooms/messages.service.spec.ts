@@ -13,7 +13,10 @@ import { RateLimiter } from '../../../src/rate-limit/rate-limiter';
 import type { RateLimitStore } from '../../../src/rate-limit/rate-limit.store';
 import { MessagesService, type NewMessage } from '../../../src/rooms/messages.service';
 import type { RoomPermissions } from '../../../src/rooms/permissions';
+import { MessageRemoval } from '../../../src/rooms/message-removal';
 import { PostRules } from '../../../src/rooms/post-rules';
+import type { ReviewRepository } from '../../../src/rooms/review.repository';
+import { ReviewService } from '../../../src/rooms/review.service';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
@@ -60,7 +63,11 @@ function setup(config: Partial<AppConfig> = {}) {
   const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files, audit);
   const store = new MemoryRateLimitStore();
   const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService());
-  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files, audit);
+  const removal = new MessageRemoval(asFake<RoomsRepository>(repo), rooms, files, clock);
+  // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
+  const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });
+  const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg);
+  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files, audit, removal, review);
   return { service, repo, clock, store, cfg, log };
 }
 
