@@ -563,13 +563,14 @@ export class RoomsRepository {
   // ---- import from another server (rows keep their source's ids and seqnos; a re-run changes nothing)
 
   /** Our id of the room with this token; an existing room keeps its state (a re-run). */
-  async importRoom(r: ImportedRoom): Promise<number> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
+  async importRoom(r: ImportedRoom): Promise<{ id: number; inserted: boolean }> {
+    // xmax = 0 only on a row this statement inserted (not on the conflict's updated one).
+    const rows = await this.prisma.$queryRaw<Array<{ id: number; inserted: boolean }>>`
       INSERT INTO rooms (token, name, description, created, message_sequence, info_updates, active_users, read, accessible, write, upload)
       VALUES (${r.token}, ${r.name}, ${r.description}, ${r.created}, ${r.messageSequence}, ${r.infoUpdates}, ${r.activeUsers}, ${r.read}, ${r.accessible}, ${r.write}, ${r.upload})
       ON CONFLICT (token) DO UPDATE SET message_sequence = GREATEST(rooms.message_sequence, EXCLUDED.message_sequence)
-      RETURNING id`;
-    return rows[0].id;
+      RETURNING id, (xmax = 0) AS inserted`;
+    return rows[0];
   }
 
   async importMessages(messages: ImportedMessage[]): Promise<number> {

@@ -462,7 +462,7 @@ export class RoomsService {
   // ---- import from another server (CLI `import pysogs`): rows keep their ids and seqnos, insert-if-absent
 
   /** Our id of the room with this token; an existing room keeps its state (a re-run). */
-  importRoom(r: ImportedRoom): Promise<number> {
+  importRoom(r: ImportedRoom): Promise<{ id: number; inserted: boolean }> {
     return this.repo.importRoom(r);
   }
 

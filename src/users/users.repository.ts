@@ -138,12 +138,13 @@ export class UsersRepository {
   // ---- import from another server (rows keep their source's flags; a re-run changes nothing)
 
   /** Our id of the user with this session id, created with the given flags when absent. */
-  async importUser(u: ImportedUser): Promise<number> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: number }>>`
+  async importUser(u: ImportedUser): Promise<{ id: number; inserted: boolean }> {
+    // xmax = 0 only on a row this statement inserted (not on the conflict's updated one).
+    const rows = await this.prisma.$queryRaw<Array<{ id: number; inserted: boolean }>>`
       INSERT INTO users (session_id, created, last_active, banned, moderator, admin, visible_mod)
       VALUES (${u.sessionId}, ${u.created}, ${u.lastActive}, ${u.banned}, ${u.moderator}, ${u.admin}, ${u.visibleMod})
       ON CONFLICT (session_id) DO UPDATE SET session_id = EXCLUDED.session_id
-      RETURNING id`;
-    return rows[0].id;
+      RETURNING id, (xmax = 0) AS inserted`;
+    return rows[0];
   }
 }

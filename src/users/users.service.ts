@@ -189,14 +189,20 @@ export class UsersService implements OnApplicationBootstrap {
   // ---- import from another server (CLI `import pysogs`)
 
   /** Our id of the user with this session id, created with the source's flags when absent. */
-  importUser(u: ImportedUser): Promise<number> {
+  importUser(u: ImportedUser): Promise<{ id: number; inserted: boolean }> {
     // Another server's exact times are stored as ours are: to the granule (docs/privacy.md).
     const g = this.config.ACTIVITY_GRANULARITY;
     return this.repo.importUser({ ...u, created: activityGranule(u.created, g), lastActive: activityGranule(u.lastActive, g) });
   }
 
-  /** A source's pending 05→15 move (protocol §2.4), kept as is. */
-  importNeedsBlinding(abs: string, userId: number): Promise<void> {
-    return this.repo.recordNeedsBlinding(userId, abs);
+  /**
+   * A source's pending 05→15 move (protocol §2.4), kept as is, unless its blinded user already exists:
+   * then the move was made here (the row consumed when that user first appeared) or can no longer
+   * happen, and a re-run of the import must not queue it again. Returns 1 when recorded.
+   */
+  async importNeedsBlinding(abs: string, userId: number): Promise<number> {
+    if (await this.repo.findBySessionId(abs)) return 0;
+    await this.repo.recordNeedsBlinding(userId, abs);
+    return 1;
   }
 }

@@ -79,10 +79,12 @@ export function registerImportCommands(program: Command, ctx: CliContext): void 
         });
         const s = await importer.run();
         ctx.out(
-          `Imported ${s.rooms} room(s), ${s.users} user(s), ${s.messages.inserted} new of ${s.messages.read} message(s), ` +
-            `${s.reactions} reaction(s), ${s.pins} pin(s), ${s.permissions} permission row(s), ` +
+          `Imported ${s.rooms.inserted} new of ${s.rooms.read} room(s), ${s.users.inserted} new of ${s.users.read} user(s), ${s.messages.inserted} new of ${s.messages.read} message(s), ` +
+            `${s.reactions} new reaction(s), ${s.pins} new pin(s), ${s.permissions} new permission row(s), ` +
             `${s.files.imported} new file(s) (${s.files.missing} missing, ${s.files.expired} expired skipped)`,
         );
+        const anything = s.rooms.inserted + s.users.inserted + s.messages.inserted + s.reactions + s.pins + s.permissions + s.files.imported;
+        if (anything === 0) ctx.out('Nothing new: everything in this database was already imported.');
       } finally {
         await source.close();
       }

@@ -35,9 +35,15 @@ export interface ImportOptions {
   progress: (line: string) => void;
 }
 
+/** Rows the source has and how many of them were new here (a re-run finds none). */
+export interface ImportCount {
+  read: number;
+  inserted: number;
+}
+
 export interface ImportSummary {
-  rooms: number;
-  users: number;
+  rooms: ImportCount;
+  users: ImportCount;
   messages: { read: number; inserted: number };
   files: { read: number; imported: number; missing: number; expired: number };
   reactions: number;
@@ -66,8 +72,8 @@ export class PysogsImporter {
       if (!(await this.source.hasTable(table))) throw new Error(`not a pysogs database: table '${table}' is missing`);
     }
     const summary: ImportSummary = {
-      rooms: 0,
-      users: 0,
+      rooms: { read: 0, inserted: 0 },
+      users: { read: 0, inserted: 0 },
       messages: { read: 0, inserted: 0 },
       files: { read: 0, imported: 0, missing: 0, expired: 0 },
       reactions: 0,
@@ -115,15 +121,17 @@ export class PysogsImporter {
     return inserted;
   }
 
-  private async importUsers(): Promise<number> {
-    return this.each('users', 'id', async (u) => {
+  private async importUsers(): Promise<ImportCount> {
+    let read = 0;
+    const inserted = await this.each('users', 'id', async (u) => {
       const sessionId = String(u.session_id).toLowerCase();
       // System-user ids ("ff" + a server key, protocol §2.1) map to this server's own system user.
       if (sessionId.startsWith(SESSION_ID_PREFIX.system)) {
         this.users.set(num(u.id), SYSTEM_USER_ID);
         return 0;
       }
-      const id = await this.into.users.importUser({
+      read++;
+      const { id, inserted } = await this.into.users.importUser({
         sessionId,
         created: num(u.created),
         lastActive: num(u.last_active),
@@ -133,14 +141,17 @@ export class PysogsImporter {
         visibleMod: bool(u.visible_mod),
       });
       this.users.set(num(u.id), id);
-      return 1;
+      return inserted ? 1 : 0;
     });
+    return { read, inserted };
   }
 
-  private async importRooms(): Promise<number> {
-    return this.each('rooms', 'id', async (r) => {
+  private async importRooms(): Promise<ImportCount> {
+    let read = 0;
+    const inserted = await this.each('rooms', 'id', async (r) => {
       const token = String(r.token);
-      const id = await this.into.rooms.importRoom({
+      read++;
+      const { id, inserted } = await this.into.rooms.importRoom({
         token,
         name: text(r.name) ?? token,
         description: text(r.description),
@@ -154,8 +165,9 @@ export class PysogsImporter {
         upload: bool(r.upload),
       });
       this.rooms.set(num(r.id), { id, token });
-      return 1;
+      return inserted ? 1 : 0;
     });
+    return { read, inserted };
   }
 
   private async importMessages(): Promise<{ read: number; inserted: number }> {
@@ -247,10 +259,7 @@ export class PysogsImporter {
       this.into.moderation.importBanFuture({ roomId: f.room === null ? null : this.room(f.room), userId: this.user(f.user), at: num(f.at), banned: bool(f.banned) }),
     );
     await this.each('room_users', 'room, "user"', async (ru) => this.into.rooms.importRoomActivity(this.room(ru.room), this.user(ru.user), num(ru.last_active)));
-    await this.each('needs_blinding', 'blinded_abs', async (nb) => {
-      await this.into.users.importNeedsBlinding(String(nb.blinded_abs), this.user(nb.user));
-      return 1;
-    });
+    await this.each('needs_blinding', 'blinded_abs', async (nb) => this.into.users.importNeedsBlinding(String(nb.blinded_abs), this.user(nb.user)));
     await this.each('inbox', 'id', async (m) =>
       this.into.inbox.importMessage({
         recipientId: this.user(m.recipient),

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SogsClient } from '../../../src/client';
+import { blind15IdsFromSessionId, ed25519PublicKey, hexToBytes, sessionIdFromEd25519Pub } from '../../../src/crypto';
 import { createTestContext, type TestContext } from '../../support/context';
 import { expectStatus, messageBody } from '../../support/rooms-fixtures';
 import { cli, cliOk, envFor } from './cli-helpers';
@@ -63,7 +64,9 @@ describe('import pysogs', () => {
   let env: NodeJS.ProcessEnv;
   const dir = mkdtempSync(join(tmpdir(), 'scs-pysogs-'));
   const dbPath = join(dir, 'sogs.db');
-  const seeds = { alice: randomBytes(32), bob: randomBytes(32), mod: randomBytes(32) };
+  const seeds = { alice: randomBytes(32), bob: randomBytes(32), mod: randomBytes(32), carol: randomBytes(32) };
+  // Carol is known to pysogs by her 05 id only, with a pending 05→15 move (protocol §2.4).
+  const carol05 = sessionIdFromEd25519Pub(ed25519PublicKey(new Uint8Array(seeds.carol)));
   const client = (seed: Buffer) => new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.serverPubkeyHex, seed: new Uint8Array(seed) });
   const now = Date.now() / 1000;
   const m1 = padded('first message');
@@ -85,6 +88,8 @@ describe('import pysogs', () => {
     ins('INSERT INTO users VALUES (3, ?, ?, ?, 0, 0, 0, 0)', alice.sessionId, now - 900, now - 10);
     ins('INSERT INTO users VALUES (4, ?, ?, ?, 0, 0, 0, 0)', bob.sessionId, now - 900, now - 10);
     ins('INSERT INTO users VALUES (5, ?, ?, ?, 0, 0, 0, 0)', mod.sessionId, now - 900, now - 10);
+    ins('INSERT INTO users VALUES (6, ?, ?, ?, 0, 0, 0, 0)', carol05, now - 900, now - 10);
+    ins('INSERT INTO needs_blinding VALUES (?, 6)', blind15IdsFromSessionId(carol05, hexToBytes(ctx.serverPubkeyHex)).abs);
     ins('INSERT INTO rooms VALUES (1, ?, ?, ?, 6, ?, 6, 3, 2, 1, 1, 1, 1)', 'Lobby', 'The Lobby', 'imported', now - 800);
     ins('INSERT INTO rooms VALUES (2, ?, ?, NULL, NULL, ?, 1, 0, 0, 0, 0, 1, 1)', 'staff', 'Staff', now - 800);
     // Lobby history: 10 posted (1), 11 posted (2), 12 posted (3), 10 edited (4), 11 deleted (5), reaction on 12 (6).
@@ -109,7 +114,6 @@ describe('import pysogs', () => {
     ins('INSERT INTO files VALUES (7, 1, 3, NULL, 10, ?, ?, ?, ?)', now - 9000, now - 100, 'old.bin', 'uploads/Lobby/7_old.bin');
     db.close();
     // pysogs' key file: the same key this server runs with (a migration keeps the server's identity).
-    const { readFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'key_x25519'), readFileSync(ctx.config.KEY_FILE));
   });
   afterAll(async () => {
@@ -121,8 +125,10 @@ describe('import pysogs', () => {
     expect(out).toContain('key: KEY_FILE already holds the pysogs key');
     expect(out).toContain('messages: 4/4');
     expect(out).toMatch(
-      /Imported 2 room\(s\), 3 user\(s\), 4 new of 4 message\(s\), 1 reaction\(s\), 1 pin\(s\), \d+ permission row\(s\), 2 new file\(s\) \(0 missing, 1 expired skipped\)/,
+      /Imported 2 new of 2 room\(s\), 4 new of 4 user\(s\), 4 new of 4 message\(s\), 1 new reaction\(s\), 1 new pin\(s\), \d+ new permission row\(s\), 2 new file\(s\) \(0 missing, 1 expired skipped\)/,
     );
+    expect(out).not.toContain('Nothing new');
+    expect(await ctx.prisma.needsBlinding.count()).toBe(1);
   });
 
   test('polling returns the same messages with the same ids and seqnos (since/0 and since/3)', async () => {
@@ -169,7 +175,12 @@ describe('import pysogs', () => {
     expect(await ctx.prisma.userBanFuture.count()).toBe(1);
   });
 
-  test('running it again imports nothing twice', async () => {
+  test("carol's first blinded request consumes her needs_blinding row", async () => {
+    expectStatus(await client(seeds.carol).get('/room/lobby'), 200);
+    expect(await ctx.prisma.needsBlinding.count()).toBe(0);
+  });
+
+  test('running it again imports nothing twice, says so, and does not queue a consumed 05→15 move again', async () => {
     const counts = async () => [
       await ctx.prisma.message.count(),
       await ctx.prisma.file.count(),
@@ -180,9 +191,12 @@ describe('import pysogs', () => {
     ];
     const before = await counts();
     const out = await cliOk(env, 'import', 'pysogs', '--db', dbPath, '--uploads', join(dir, 'uploads'));
-    expect(out).toContain('0 new of 4 message(s)');
-    expect(out).toContain('0 new file(s)');
+    expect(out).toMatch(
+      /Imported 0 new of 2 room\(s\), 0 new of 4 user\(s\), 0 new of 4 message\(s\), 0 new reaction\(s\), 0 new pin\(s\), 0 new permission row\(s\), 0 new file\(s\)/,
+    );
+    expect(out).toContain('Nothing new: everything in this database was already imported.');
     expect(await counts()).toEqual(before);
+    expect(await ctx.prisma.needsBlinding.count()).toBe(0);
   });
 
   test('new posts continue after the imported ids and seqnos', async () => {
@@ -192,6 +206,16 @@ describe('import pysogs', () => {
     const posted = res.json<Msg>();
     expect(posted.id).toBeGreaterThan(20);
     expect(posted.seqno).toBe(7);
+  });
+
+  test("the README's import commands (local and Compose) use only options the command has", async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const lines = readme.split('\n').filter((l) => /\b(cli|community-server)( --)? import pysogs /.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    const help = await cliOk(env, 'import', 'pysogs', '--help');
+    for (const line of lines)
+      for (const [flag] of line.replace(/#.*/, '').matchAll(/--[a-z-]+/g))
+        if (flag !== '--rm') expect({ line, flag, known: help.includes(flag) }).toEqual({ line, flag, known: true });
   });
 
   test('a different server key is refused; a missing database is an error', async () => {
