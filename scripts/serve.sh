@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run serve`: from a fresh checkout to a running server (API and worker in one process) with
 # the configuration's defaults (src/config/config.schema.ts, which `npm run cli` reads too): local
-# PostgreSQL and Redis (started if installed and stopped), files on local disk under ./data, keys
+# PostgreSQL and Redis (installed with apt-get when missing and run as root on Debian/Ubuntu, started
+# if installed and stopped; INSTALL_MISSING=0 never installs), files on local disk under ./data, keys
 # created on first start. Any variable of the README's table overrides them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ fi
 build_if_changed
 database_url=$(node dist/src/cli/main.js config get DATABASE_URL)
 redis_url=$(node dist/src/cli/main.js config get REDIS_URL)
+INSTALL_MISSING=${INSTALL_MISSING:-1}
 ensure_postgres "$database_url"
 ensure_redis "$redis_url"
 npm run -s db:migrate
