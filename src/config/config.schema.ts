@@ -142,6 +142,13 @@ export const configSchema = z.object({
   REPORTS_DISMISSED_LIMIT: int(3, 0),
   /** Reports are kept this long (0 = forever), then pruned. */
   REPORTS_RETENTION: int(90 * DAY, 0),
+  /**
+   * New users (issue 14 item 2), unless the room sets its own (`rooms update --new-user-posts/--new-user-age`):
+   * fewer accepted posts in the room than this, or first seen there less than this many seconds ago.
+   * 0 turns that half off; both 0 = nobody is new.
+   */
+  NEW_USER_POSTS: int(3, 0, 1000),
+  NEW_USER_AGE: int(DAY, 0),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),
   REACTORS_DEFAULT: int(4, 0),

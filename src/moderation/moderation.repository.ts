@@ -7,7 +7,9 @@ import { SYSTEM_USER_ID } from '../users/system-user';
 export type Db = PrismaService | Prisma.TransactionClient;
 
 /** The override columns a change may set (protocol §8 user_permission_overrides). */
-export type OverridePatch = Partial<Pick<UserPermissionOverride, 'banned' | 'shadowBanned' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>>;
+export type OverridePatch = Partial<
+  Pick<UserPermissionOverride, 'banned' | 'shadowBanned' | 'trusted' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>
+>;
 
 export interface PermissionFlagsPatch {
   read?: boolean | null;
@@ -67,6 +69,12 @@ export interface ModeratorRow {
   visible: boolean;
 }
 
+/** A trusted flag in force: global (room null) or in one room, for `trust list`. */
+export interface TrustRow {
+  sessionId: string;
+  room: string | null;
+}
+
 /** What one user is in one room they were active in, posted in, or have an override in. */
 export interface RoomStandingRow {
   room: string;
@@ -84,7 +92,7 @@ export interface RoomStandingRow {
 
 /** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
-  return !o.banned && !o.shadowBanned && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
+  return !o.banned && !o.shadowBanned && !o.trusted && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
 }
 
 /**
@@ -178,7 +186,11 @@ export class ModerationRepository {
     return rows[0] ?? null;
   }
 
-  async updateUserFlags(userId: number, data: { banned?: boolean; shadowBanned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }, db: Db): Promise<void> {
+  async updateUserFlags(
+    userId: number,
+    data: { banned?: boolean; shadowBanned?: boolean; trusted?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean },
+    db: Db,
+  ): Promise<void> {
     await db.user.update({ where: { id: userId }, data });
   }
 
@@ -217,6 +229,19 @@ export class ModerationRepository {
           WHERE ${inRoom} AND ((NOT k.shadow AND o.banned) OR (k.shadow AND o.shadow_banned))
       ) b JOIN users u ON u.id = b."user"
       ORDER BY b.room NULLS FIRST, u.session_id, b.shadow`;
+  }
+
+  /** Trusted flags, global and per room; with a room, the global ones and that room's. */
+  trusted(roomId: number | null): Promise<TrustRow[]> {
+    const inRoom = roomId === null ? Prisma.sql`TRUE` : Prisma.sql`o.room = ${roomId}`;
+    return this.prisma.$queryRaw<TrustRow[]>`
+      SELECT t."sessionId", t.room FROM (
+        SELECT u.session_id AS "sessionId", NULL::text AS room FROM users u WHERE u.trusted
+        UNION ALL
+        SELECT u.session_id, r.token::text FROM user_permission_overrides o
+          JOIN rooms r ON r.id = o.room JOIN users u ON u.id = o."user"
+          WHERE o.trusted AND ${inRoom}
+      ) t ORDER BY t.room NULLS FIRST, t."sessionId"`;
   }
 
   /** Clears the named flags of every scheduled change and drops changes left empty (protocol §13). */

@@ -1,4 +1,5 @@
-import { BadRequestException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
@@ -7,11 +8,12 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type BanRow, type ModeratorRow, type OverridePatch, type RoomStandingRow } from './moderation.repository';
+import { ModerationRepository, type BanRow, type ModeratorRow, type OverridePatch, type RoomStandingRow, type TrustRow } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
+import { ownRoomModeration, roomModeration, roomModerationChangeSchema, type RoomModeration, type RoomModerationChange } from './room-moderation';
 
 /** One user row behind a looked-up Session id, with its global flags and per-room standing. */
 export interface PersonIdentity {
@@ -124,6 +126,7 @@ export class ModerationService {
     private readonly clock: Clock,
     private readonly rooms: RoomsService,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   // ---- moderators (protocol §6.8 POST /user/:sid/moderator)
@@ -298,6 +301,45 @@ export class ModerationService {
     });
   }
 
+  // ---- trusted users (issue 14 item 2; src/moderation/standing.service.ts)
+
+  /**
+   * Sets or clears the trusted flag in the listed rooms (room moderators) or on the whole server
+   * (global moderators). Trusted users are exempt from the rules for new and untrusted users.
+   */
+  async setTrusted(sessionId: string, scope: ModerationScope, trusted: boolean, by?: AuthenticatedUser): Promise<void> {
+    const actor = by ?? (await this.users.getSystemUser());
+    const target = await this.users.resolveTarget(sessionId);
+    const userId = target.user.id;
+    const action = trusted ? 'trust' : 'untrust';
+    if ('global' in scope) {
+      if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
+      await this.repo.transaction(async (db) => {
+        await this.repo.updateUserFlags(userId, { trusted }, db);
+        await this.users.commitTarget(target, db);
+        await this.audit.record({ actor: actorOf(by), action, target: target.user.sessionId, details: { global: true } }, db);
+      });
+      return;
+    }
+    await this.repo.transaction(async (db) => {
+      const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+      for (const room of rooms) {
+        if (trusted) await this.repo.writeOverride(room.id, userId, { trusted }, db);
+        else await this.repo.updateOverrideIfExists(room.id, userId, { trusted }, db);
+      }
+      await this.users.commitTarget(target, db);
+      await this.audit.record(
+        rooms.map((room) => ({ actor: actorOf(by), action, room, target: target.user.sessionId })),
+        db,
+      );
+    });
+  }
+
+  /** Trusted flags in force, global ones included; one room's or all (CLI `trust list`). */
+  trustedUsers(room: Room | null): Promise<TrustRow[]> {
+    return this.repo.trusted(room?.id ?? null);
+  }
+
   // ---- per-room overrides and futures (protocol §6.7)
 
   /** Every override row of the room, keyed by session id. */
@@ -396,6 +438,22 @@ export class ModerationService {
       default_write: defaults.write,
       default_upload: defaults.upload,
     });
+  }
+
+  // ---- room moderation settings (issue 14 item 7; src/moderation/room-moderation.ts)
+
+  /** The settings in force in the room and which of them are the room's own. */
+  roomModeration(room: Room): { own: Partial<RoomModeration>; effective: RoomModeration } {
+    return { own: ownRoomModeration(room), effective: roomModeration(room, this.config) };
+  }
+
+  /** Changes the room's own settings (null: back to the server default); 400 naming a bad one. */
+  async setRoomModeration(room: Room, change: RoomModerationChange, by?: AuthenticatedUser): Promise<{ own: Partial<RoomModeration>; effective: RoomModeration }> {
+    const parsed = roomModerationChangeSchema.safeParse(change);
+    if (!parsed.success) throw new BadRequestException(`Invalid room moderation settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (Object.keys(parsed.data).length === 0) throw new BadRequestException('No moderation settings given');
+    await this.requireRoomModerator(room, by);
+    return this.roomModeration(await this.rooms.updateModerationColumns(room, parsed.data, by));
   }
 
   /** Looks a room up by token for admin callers (CLI); 404 if unknown. */

@@ -12,6 +12,8 @@ export interface GlobalFlags {
   banned: boolean;
   /** Issue 14: posts and reactions answered as usual but seen by them and moderators only. */
   shadowBanned?: boolean;
+  /** Issue 14 item 2: exempt from the rules for new and untrusted users (src/moderation/standing.service.ts). */
+  trusted?: boolean;
   moderator: boolean;
   admin: boolean;
 }
@@ -19,6 +21,7 @@ export interface GlobalFlags {
 export interface RoomOverride {
   banned: boolean;
   shadowBanned?: boolean;
+  trusted?: boolean;
   read: boolean | null;
   accessible: boolean | null;
   write: boolean | null;
@@ -31,6 +34,8 @@ export interface RoomPermissions {
   banned: boolean;
   /** Shadow-banned here or globally; never true for moderators (src/rooms/visibility.ts). */
   shadowBanned: boolean;
+  /** Trusted here or globally (the raw flag: moderators are exempt anyway, see standing.service.ts). */
+  trusted: boolean;
   read: boolean;
   accessible: boolean;
   write: boolean;
@@ -44,15 +49,17 @@ export interface RoomPermissions {
 /** `user` null = anonymous: room defaults, not banned, not a moderator. */
 export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | null, override: RoomOverride | null): RoomPermissions {
   if (!user) {
-    return { banned: false, shadowBanned: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
+    return { banned: false, shadowBanned: false, trusted: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
   }
   const banned = user.banned || (override?.banned ?? false);
+  const trusted = (user.trusted ?? false) || (override?.trusted ?? false);
   // users.admin implies users.moderator (protocol §3.5), so a global admin is also a global moderator.
   const globalModerator = user.moderator || user.admin;
   if (globalModerator) {
     return {
       banned,
       shadowBanned: false,
+      trusted,
       read: true,
       accessible: true,
       write: true,
@@ -68,6 +75,7 @@ export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | nul
   return {
     banned,
     shadowBanned: !moderator && ((user.shadowBanned ?? false) || (override?.shadowBanned ?? false)),
+    trusted,
     read: override?.read ?? room.read,
     accessible: override?.accessible ?? room.accessible,
     write: override?.write ?? room.write,

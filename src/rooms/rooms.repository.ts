@@ -81,7 +81,8 @@ export interface PinRow {
 const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.description, r.image AS "imageId", r.created,
   r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
   r.read, r.accessible, r.write, r.upload, r.policy, r.held_mode AS "heldMode", r.report_threshold AS "reportThreshold",
-  r.approve_emoji AS "approveEmoji", r.reject_emoji AS "rejectEmoji", r.report_emoji AS "reportEmoji"`;
+  r.approve_emoji AS "approveEmoji", r.reject_emoji AS "rejectEmoji", r.report_emoji AS "reportEmoji",
+  r.new_user_posts AS "newUserPosts", r.new_user_age AS "newUserAge"`;
 
 const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "userId", coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.edited,
   m.seqno, m.seqno_data AS "seqnoData", m.seqno_reactions AS "seqnoReactions", m.seqno_creation AS "seqnoCreation",
@@ -101,6 +102,7 @@ type OverrideColumns = {
   oAdmin: boolean | null;
   oVisibleMod: boolean | null;
   oShadowBanned: boolean | null;
+  oTrusted: boolean | null;
 };
 
 export interface ImportedRoom {
@@ -141,12 +143,12 @@ export class RoomsRepository {
     const rows = await this.prisma.$queryRaw<Array<Room & OverrideColumns>>`
       SELECT ${ROOM_COLUMNS}, o.banned AS "oBanned", o.read AS "oRead", o.accessible AS "oAccessible", o.write AS "oWrite",
         o.upload AS "oUpload", o.moderator AS "oModerator", o.admin AS "oAdmin", o.visible_mod AS "oVisibleMod",
-        o.shadow_banned AS "oShadowBanned"
+        o.shadow_banned AS "oShadowBanned", o.trusted AS "oTrusted"
       FROM rooms r LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId ?? -1}
       WHERE r.token = ${token}::citext`;
     const row = rows[0];
     if (!row) return null;
-    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, oShadowBanned, ...room } = row;
+    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, oShadowBanned, oTrusted, ...room } = row;
     const override: UserPermissionOverride | null =
       oBanned === null || userId === null
         ? null
@@ -162,6 +164,7 @@ export class RoomsRepository {
             admin: oAdmin ?? false,
             visibleMod: oVisibleMod ?? true,
             shadowBanned: oShadowBanned ?? false,
+            trusted: oTrusted ?? false,
           };
     return { room, override };
   }
@@ -279,9 +282,10 @@ export class RoomsRepository {
 
   // ---- activity (protocol §9.4 step 4)
 
+  /** first_seen is written with the row only (new users, issue 14 item 2). */
   async recordActivity(roomId: number, userId: number, at: number): Promise<void> {
     await this.prisma.$executeRaw`
-      INSERT INTO room_users (room, "user", last_active) VALUES (${roomId}, ${userId}, ${at})
+      INSERT INTO room_users (room, "user", last_active, first_seen) VALUES (${roomId}, ${userId}, ${at}, ${at})
       ON CONFLICT (room, "user") DO UPDATE SET last_active = EXCLUDED.last_active
       WHERE room_users.last_active < EXCLUDED.last_active`;
   }
@@ -625,7 +629,7 @@ export class RoomsRepository {
 
   async importRoomActivity(roomId: number, userId: number, lastActive: number): Promise<number> {
     return this.prisma.$executeRaw`
-      INSERT INTO room_users (room, "user", last_active) VALUES (${roomId}, ${userId}, ${lastActive}) ON CONFLICT DO NOTHING`;
+      INSERT INTO room_users (room, "user", last_active, first_seen) VALUES (${roomId}, ${userId}, ${lastActive}, ${lastActive}) ON CONFLICT DO NOTHING`;
   }
 
   /** The source's room image, kept as it was there (its expiry was imported with the file). */

@@ -290,6 +290,18 @@ export class RoomsService {
   }
 
   /**
+   * Writes a room's moderation settings (issue 14 item 7, validated by ModerationService; clients
+   * never see them, so no info_updates). Returns the updated room.
+   */
+  updateModerationColumns(room: Room, data: Prisma.RoomUpdateInput, by?: AuthenticatedUser): Promise<Room> {
+    return this.repo.transaction(async (tx) => {
+      const updated = await this.repo.updateRoomFields(room.id, data, tx);
+      await this.audit.record({ actor: actorOf(by), action: 'room.update', room, details: data as Prisma.InputJsonObject }, tx);
+      return updated;
+    });
+  }
+
+  /**
    * PUT /room/:token (protocol §6.2): each changed name, description or image adds one to
    * info_updates; default permissions do not. `by`: the acting admin (none = the CLI), for the audit log.
    */

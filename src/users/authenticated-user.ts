@@ -9,4 +9,6 @@ export interface AuthenticatedUser {
   visibleMod: boolean;
   /** Shadow-banned on the whole server (issue 14). */
   shadowBanned: boolean;
+  /** Trusted on the whole server (issue 14 item 2). */
+  trusted: boolean;
 }

@@ -17,6 +17,7 @@ interface UserRow {
   admin: boolean;
   visible_mod: boolean;
   shadow_banned: boolean;
+  trusted: boolean;
 }
 
 function fromRow(r: UserRow): User {
@@ -31,6 +32,7 @@ function fromRow(r: UserRow): User {
     admin: r.admin,
     visibleMod: r.visible_mod,
     shadowBanned: r.shadow_banned,
+    trusted: r.trusted,
   };
 }
 
@@ -66,7 +68,7 @@ export class UsersRepository {
     const rows = await db.$queryRaw<UserRow[]>`
       INSERT INTO users (session_id, created, last_active) VALUES (${sessionId}, ${at}, ${at})
       ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
-      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned`;
+      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned, trusted`;
     return fromRow(rows[0]);
   }
 

@@ -76,7 +76,7 @@ function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
 }
 
 /**
- * `mods add|remove`, `bans add|remove`, `perms set|clear`: all through ModerationService, acting as
+ * `mods add|remove`, `bans add|remove`, `trust add|remove|list`, `perms set|clear`: all through ModerationService, acting as
  * the system user (protocol §2.1), with 05 ids resolved to known blinded ids (protocol §2.4).
  */
 export function registerModerationCommands(program: Command, ctx: CliContext): void {
@@ -192,6 +192,34 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
       }
     },
   );
+
+  const trust = program.command('trust').description('Trusted users, per room or global: exempt from the rules for new and untrusted users');
+  for (const [name, trusted, description] of [
+    ['add', true, 'Trust one or more users'],
+    ['remove', false, 'Stop trusting one or more users at that level'],
+  ] as const) {
+    scopeOptions(trust.command(name).description(description).argument('<session_ids...>', '05… or 15… Session ids')).action(async (sids: string[], opts: ScopeOptions) => {
+      const ids = sids.map(parseSessionId);
+      const scope = await existingScope(opts);
+      for (const sessionId of ids) {
+        await (await moderation()).setTrusted(sessionId, scope, trusted);
+        ctx.out(`${sessionId} is ${trusted ? 'trusted' : 'no longer trusted'} ${describeScope(scope)}`);
+      }
+    });
+  }
+  trust
+    .command('list')
+    .description('Trusted users (global ones too)')
+    .option('-r, --room <token>', 'only those trusted in this room or globally')
+    .option('--json', 'print JSON')
+    .action(async (opts: { room?: string; json?: boolean }) => {
+      const service = await moderation();
+      const room = opts.room === undefined ? null : await service.roomByToken(parseRoomToken(opts.room));
+      const rows = await service.trustedUsers(room);
+      if (opts.json) return ctx.json(rows.map((t) => ({ session_id: t.sessionId, room: t.room })));
+      if (rows.length === 0) return ctx.out('No trusted users');
+      ctx.out(table([['SESSION ID', 'WHERE'], ...rows.map((t) => [t.sessionId, t.room ?? 'global'])]));
+    });
 
   const perms = program.command('perms').description('Room default permissions and per-user overrides (read, access, write, upload)');
   const withFlags = (cmd: Command, verb: string) => {

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { Room } from '../../generated/prisma/client';
+import { ModerationService } from '../../moderation/moderation.service';
+import type { RoomModeration, RoomModerationChange } from '../../moderation/room-moderation';
 import { RULE_ACTIONS } from '../../rooms/content-rules';
 import { RoomAdminService, type RoomListing } from '../../rooms/room-admin.service';
 import { RoomsService } from '../../rooms/rooms.service';
 import { joinUrl } from '../../web/join-url';
 import type { CliContext } from '../context';
 import { CliError, formatBytes, UsageError } from '../io';
-import { parseRoomToken } from '../parse';
+import { parseDuration, parseRoomToken } from '../parse';
 
 interface PolicyOptions {
   maxChars?: number;
@@ -24,6 +26,55 @@ interface PolicyOptions {
   reset?: string[];
   json?: boolean;
 }
+
+/**
+ * The room moderation settings `rooms update` changes (src/moderation/room-moderation.ts), one row
+ * each: its flag, how the value is read and shown. A new setting is one more row here.
+ */
+interface ModerationSetting<K extends keyof RoomModeration = keyof RoomModeration> {
+  key: K;
+  flag: string;
+  label: string;
+  help: string;
+  parse: (value: string) => NonNullable<RoomModerationChange[K]>;
+  show: (value: RoomModeration[K]) => string;
+}
+
+const wholeNumber = (flag: string) => (value: string) => {
+  if (!/^\d{1,7}$/.test(value)) throw new UsageError(`${flag} must be a whole number`);
+  return Number(value);
+};
+/** A duration as `parseDuration` reads it, or 0 (off). */
+const durationOrZero = (value: string) => (value.trim() === '0' ? 0 : Math.round(parseDuration(value)));
+const showDuration = (seconds: number) => (seconds === 0 ? 'off' : seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`);
+
+const MODERATION_SETTINGS: ModerationSetting[] = [
+  {
+    key: 'newUserPosts',
+    flag: '--new-user-posts <n>',
+    label: 'new users: fewer accepted posts than',
+    help: 'a user with fewer accepted posts in the room is a new user (0 = posts make no one new)',
+    parse: wholeNumber('--new-user-posts'),
+    show: String,
+  },
+  {
+    key: 'newUserAge',
+    flag: '--new-user-age <duration>',
+    label: 'new users: first seen less than',
+    help: 'a user first seen in the room less than this long ago (e.g. 24h, 7d; 0 = off) is a new user',
+    parse: durationOrZero,
+    show: showDuration,
+  },
+];
+
+/** The value that puts a setting back to the server default (null in the change; commander cannot carry null). */
+const DEFAULT = 'default';
+
+function orDefault<T>(parse: (value: string) => T): (value: string) => T | typeof DEFAULT {
+  return (value) => (value === DEFAULT ? DEFAULT : parse(value));
+}
+
+type UpdateOptions = { name?: string; description?: string; json?: boolean } & { [K in keyof RoomModeration]?: RoomModeration[K] | typeof DEFAULT };
 
 /** `\n` and `\\` escapes in descriptions given on a command line (protocol §10.1). */
 function unescapeDescription(text: string): string {
@@ -55,19 +106,35 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
       ctx.out(`Join URL: ${joinUrl(ctx.config(), token, ctx.serverKey().publicKeyHex)}`);
     });
 
-  rooms
+  const update = rooms
     .command('update')
-    .description('Rename a room or change its description')
+    .description("Rename a room, change its description, or change its moderation settings ('default' = back to the server default)")
     .argument('<token>', 'room token')
     .option('-n, --name <name>', 'new display name')
-    .option('-d, --description <text>', "new description ('' removes it; \\n for a new line)")
-    .action(async (token: string, opts: { name?: string; description?: string }) => {
-      if (opts.name === undefined && opts.description === undefined) throw new UsageError('Give --name and/or --description');
-      const room = await roomOrFail(ctx, token);
+    .option('-d, --description <text>', "new description ('' removes it; \\n for a new line)");
+  for (const s of MODERATION_SETTINGS) update.option(s.flag, `${s.help}; 'default' = the server's`, orDefault(s.parse));
+  update.option('--json', 'print the moderation settings as JSON').action(async (token: string, opts: UpdateOptions) => {
+    const change: RoomModerationChange = {};
+    for (const s of MODERATION_SETTINGS) {
+      const value = opts[s.key];
+      if (value !== undefined) Object.assign(change, { [s.key]: value === DEFAULT ? null : value });
+    }
+    const settings = Object.keys(change).length > 0;
+    if (opts.name === undefined && opts.description === undefined && !settings) {
+      throw new UsageError(`Give at least one of --name, --description, ${MODERATION_SETTINGS.map((s) => s.flag.split(' ')[0]).join(', ')}`);
+    }
+    const room = await roomOrFail(ctx, token);
+    if (opts.name !== undefined || opts.description !== undefined) {
       const description = opts.description === undefined ? undefined : opts.description === '' ? null : unescapeDescription(opts.description);
       const { info_updates } = await (await ctx.get(RoomsService)).updateRoom(room, { name: opts.name, description });
       ctx.out(`Updated room ${room.token} (info_updates ${info_updates})`);
-    });
+    }
+    if (!settings) return;
+    const { own, effective } = await (await ctx.get(ModerationService)).setRoomModeration(room, change);
+    if (opts.json) return ctx.json({ room: room.token, own, effective });
+    ctx.out(`Moderation settings of ${room.token}:`);
+    for (const s of MODERATION_SETTINGS) ctx.out(`  ${s.label}: ${s.show(effective[s.key])}${s.key in own ? '' : ' (server default)'}`);
+  });
 
   const action = (name: string) => (value: string) => {
     if (!(RULE_ACTIONS as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${RULE_ACTIONS.join(', ')}`);

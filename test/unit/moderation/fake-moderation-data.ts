@@ -76,6 +76,7 @@ export class FakeModerationData
       admin: false,
       visibleMod: false,
       shadowBanned: false,
+      trusted: false,
       ...flags,
     };
     this.state.users.set(id, user);
@@ -94,6 +95,10 @@ export class FakeModerationData
 
   room(id: number): Room {
     return this.state.rooms.get(id)!;
+  }
+
+  userOf(id: number): User | null {
+    return this.state.users.get(id) ?? null;
   }
 
   overrideOf(roomId: number, userId: number): UserPermissionOverride | null {
@@ -169,6 +174,7 @@ export class FakeModerationData
         admin: false,
         visibleMod: true,
         shadowBanned: false,
+        trusted: false,
       }),
       ...patch,
     };
@@ -198,7 +204,10 @@ export class FakeModerationData
     return u ? { banned: u.banned, shadowBanned: u.shadowBanned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod } : null;
   }
 
-  async updateUserFlags(userId: number, data: { banned?: boolean; shadowBanned?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean }): Promise<void> {
+  async updateUserFlags(
+    userId: number,
+    data: { banned?: boolean; shadowBanned?: boolean; trusted?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean },
+  ): Promise<void> {
     this.updateUser(userId, data);
   }
 

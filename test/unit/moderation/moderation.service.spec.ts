@@ -28,7 +28,7 @@ function setup() {
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
   const { audit, log } = fakeAudit(clock, config);
   const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})), audit);
-  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit);
+  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit, config);
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));
   const [mod, roomAdmin, target, plain, globalMod] = [make(1), make(2), make(3), make(4), make(5, { moderator: true })];
@@ -160,6 +160,39 @@ describe('ModerationService: moderators and scheduled permissions', () => {
     clock.advance(1000);
     expect(await service.applyDueFutures()).toEqual({ permissions: 1, bans: 0 });
     expect(data.overrideOf(lobby.id, target.id)).toBeNull();
+  });
+});
+
+describe('ModerationService: trusted users', () => {
+  it('a room moderator trusts in the room (an override row) and removes it (the row goes when nothing else is set)', async () => {
+    const { data, service, log, mod, lobby, target } = setup();
+    await service.setTrusted(target.sessionId, { rooms: ['lobby'] }, true, mod);
+    expect(data.overrideOf(lobby.id, target.id)?.trusted).toBe(true);
+    await service.setTrusted(target.sessionId, { rooms: ['lobby'] }, false, mod);
+    expect(data.overrideOf(lobby.id, target.id)).toBeNull();
+    expect(log.entries.map((e) => [e.actor, e.action, e.room?.token ?? null, e.target])).toEqual([
+      [mod.sessionId, 'trust', 'lobby', target.sessionId],
+      [mod.sessionId, 'untrust', 'lobby', target.sessionId],
+    ]);
+  });
+
+  it('refuses a room the actor does not moderate; global trust needs a global moderator', async () => {
+    const { data, service, log, mod, plain, globalMod, target } = setup();
+    await expect(service.setTrusted(target.sessionId, { rooms: ['other'] }, true, mod)).rejects.toThrow(ForbiddenException);
+    await expect(service.setTrusted(target.sessionId, { global: true }, true, mod)).rejects.toThrow(ForbiddenException);
+    await expect(service.setTrusted(target.sessionId, { rooms: ['lobby'] }, true, plain)).rejects.toThrow(ForbiddenException);
+    expect(log.entries).toEqual([]);
+    await service.setTrusted(target.sessionId, { global: true }, true, globalMod);
+    expect(data.userOf(target.id)?.trusted).toBe(true);
+    expect(log.entries.map((e) => [e.action, e.room ?? null, e.details])).toEqual([['trust', null, { global: true }]]);
+  });
+});
+
+describe('ModerationService: room moderation settings', () => {
+  it('sets a room value, resets it with null, and refuses bad values with 400 before writing', async () => {
+    const { service, lobby } = setup();
+    await expect(service.setRoomModeration(lobby, { newUserPosts: -1 })).rejects.toThrow(BadRequestException);
+    await expect(service.setRoomModeration(lobby, {})).rejects.toThrow('No moderation settings given');
   });
 });
 

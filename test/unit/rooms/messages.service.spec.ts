@@ -28,6 +28,7 @@ const ROOM: Room = roomRow({ id: 7, token: 'lobby', name: 'Lobby', messageSequen
 const member: RoomPermissions = {
   banned: false,
   shadowBanned: false,
+  trusted: false,
   read: true,
   accessible: true,
   write: true,
@@ -41,7 +42,7 @@ const moderator: RoomPermissions = { ...member, moderator: true };
 const admin: RoomPermissions = { ...moderator, admin: true };
 
 function user(id: number): AuthenticatedUser {
-  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false };
+  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false, trusted: false };
 }
 const alice = user(1);
 const bob = user(2);
@@ -235,6 +236,7 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
       admin: true,
       visibleMod: true,
       shadowBanned: false,
+      trusted: false,
     });
     repo.addMessage(ROOM.id, bob.id);
     await expect(service.deleteAllInRoom(ROOM, moderator, alice, bob.sessionId)).rejects.toThrow("Only admins can delete an admin's messages");

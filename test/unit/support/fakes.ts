@@ -97,6 +97,8 @@ export function roomRow(fields: Pick<Room, 'id' | 'token'> & Partial<Room>): Roo
     approveEmoji: null,
     rejectEmoji: null,
     reportEmoji: null,
+    newUserPosts: null,
+    newUserAge: null,
     upload: true,
     policy: {},
     ...fields,
