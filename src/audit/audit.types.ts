@@ -3,8 +3,8 @@ import type { Prisma } from '../generated/prisma/client';
 /**
  * What an audit entry records. One word per kind of change (the metric label, so a closed set):
  * moderators and bans (protocol §6.8), permissions and their timed changes (§6.7), message and
- * pin moderation (§6.3–6.5), rooms and files (§6.2, §9.3), mutes and trust, held posts and
- * reports (issue 14).
+ * pin moderation (§6.3–6.5), rooms and files (§6.2, §9.3), the attachment blocklist (issue 15),
+ * mutes and trust, held posts and reports (issue 14).
  */
 export const AUDIT_ACTIONS = [
   'moderator.set',
@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'room.image',
   'room.delete',
   'file.delete',
+  'blocklist.add',
+  'blocklist.remove',
   'mute',
   'unmute',
   'trust',

@@ -18,6 +18,7 @@ nav a[aria-current=page]{background:var(--accent);color:var(--accent-fg)}
 main{max-width:72rem;margin:0 auto;padding:1rem 1rem 3rem}
 h1{font-size:1.4rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.1rem;margin:0 0 .5rem}
+h3{font-size:1rem;margin:.75rem 0 .25rem}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,20rem),1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:1rem;margin-bottom:1rem;min-width:0}
 .muted{color:var(--muted);font-size:.9rem}

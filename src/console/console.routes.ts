@@ -14,7 +14,7 @@ import { CONSOLE_PATH, SESSION_COOKIE, type ConsoleAuthService, type ConsoleSess
 import { CONSOLE_CSS, CONSOLE_JS } from './console.assets';
 import type { ConsoleService } from './console.service';
 import { auditCsv, auditPage, bansPage, filesPage, layout, overviewPage, peoplePage, roomPage, roomsPage, signedOutPage, type AuditQuery, type PageContext } from './console.views';
-import { parseMultipart } from './multipart';
+import { parseMultipart, type FormPart } from './multipart';
 import { FAVICON_SVG } from '../web/assets';
 import { html } from '../web/html';
 
@@ -40,6 +40,9 @@ const NOTICES = {
   unbanned: 'Unbanned.',
   lifted: 'Ban lifted.',
   'file-deleted': 'File deleted.',
+  blocked: 'Blocked: uploads of it are refused, and any stored copies are quarantined.',
+  'already-blocked': 'That content was blocked already (its reason is updated).',
+  unblocked: 'Unblocked. Quarantined copies stay deleted.',
 } as const;
 type Notice = keyof typeof NOTICES;
 
@@ -145,6 +148,13 @@ function refusal(err: unknown): { status: number; message: string } | null {
   if (err instanceof CliError) return { status: 400, message: err.message };
   if (err instanceof z.ZodError) return { status: 400, message: err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ') };
   return null;
+}
+
+/** The file a multipart form sent in field `name`; a 400 saying `missing` when none was chosen. */
+function uploaded(form: Form, name: string, missing: string): FormPart & { filename: string } {
+  const part = (form as { [FILES]?: Map<string, FormPart> })[FILES]?.get(name);
+  if (!part || part.filename === null || part.data.length === 0) throw new z.ZodError([{ code: 'custom', path: [name], message: missing, input: undefined }]);
+  return part as FormPart & { filename: string };
 }
 
 function formOf(req: FastifyRequest): Form {
@@ -302,9 +312,7 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
     (req) => roomPath((req.params as { token: string }).token),
     async (form, req) => {
       const t = roomParam(req);
-      const image = (form as { [FILES]?: ReturnType<typeof parseMultipart> })[FILES]?.get('image');
-      if (!image || image.filename === null || image.data.length === 0)
-        throw new z.ZodError([{ code: 'custom', path: ['image'], message: 'Choose an image file', input: undefined }]);
+      const image = uploaded(form, 'image', 'Choose an image file');
       await service.setImage(t, Buffer.from(image.data), image.filename || 'image');
       return { to: roomPath(t), notice: 'image' };
     },
@@ -375,7 +383,7 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
   view('/files', async (req, ctx) => {
     const room = (req.query as { room?: string }).room;
     const t = room ? token.parse(room) : null;
-    return filesPage(ctx, await service.listings(), t, await service.largestFiles(t));
+    return filesPage(ctx, await service.listings(), t, await service.largestFiles(t), await service.blocked());
   });
   change(
     '/files/delete',
@@ -385,6 +393,28 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
       return { to: `${CONSOLE_PATH}/files`, notice: 'file-deleted' };
     },
   );
+
+  // ---- attachment blocklist
+
+  const blocklistBack = () => `${CONSOLE_PATH}/files#blocklist-h`;
+  const blockReason = z
+    .string()
+    .optional()
+    .transform((r) => (r?.trim() ? r : null));
+  change('/files/blocklist', blocklistBack, async (form) => {
+    const f = z.object({ sha256: z.string(), reason: blockReason }).parse(form);
+    const done = await service.block(f.sha256, f.reason);
+    return { to: `${CONSOLE_PATH}/files`, notice: done.added ? 'blocked' : 'already-blocked' };
+  });
+  change('/files/blocklist/upload', blocklistBack, async (form) => {
+    const file = uploaded(form, 'file', 'Choose a file');
+    const done = await service.blockContent(file.data, blockReason.parse(form.reason));
+    return { to: `${CONSOLE_PATH}/files`, notice: done.added ? 'blocked' : 'already-blocked' };
+  });
+  change('/files/blocklist/remove', blocklistBack, async (form) => {
+    await service.unblock(z.object({ sha256: z.string() }).parse(form).sha256);
+    return { to: `${CONSOLE_PATH}/files`, notice: 'unblocked' };
+  });
 
   // ---- audit log
 

@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import type { AuditFilter, AuditRecord } from '../audit/audit.types';
 import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { Clock } from '../core/clock';
+import { BlocklistService, type BlocklistEntry, type Quarantine } from '../files/blocklist.service';
 import { FilesService } from '../files/files.service';
 import type { RoomFileListing } from '../files/files.repository';
 import type { Room } from '../generated/prisma/client';
@@ -33,7 +34,7 @@ export function consoleScope(scope: string): ModerationScope {
 
 /**
  * What the console shows and changes, composed from the services the CLI uses (RoomsService,
- * RoomAdminService, ModerationService, FilesService, AuditService): no rule of its own. Changes act as the
+ * RoomAdminService, ModerationService, FilesService, BlocklistService, AuditService): no rule of its own. Changes act as the
  * system user, as the CLI's do.
  */
 @Injectable()
@@ -47,6 +48,7 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     private readonly roomAdmin: RoomAdminService,
     private readonly moderation: ModerationService,
     private readonly files: FilesService,
+    private readonly blocklist: BlocklistService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
@@ -185,6 +187,25 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
 
   async deleteFile(id: number): Promise<number> {
     return this.roomAdmin.deleteFiles([id]);
+  }
+
+  // ---- attachment blocklist (as `blocklist add|list|remove`)
+
+  blocked(): Promise<BlocklistEntry[]> {
+    return this.blocklist.list();
+  }
+
+  async block(sha256: string, reason: string | null): Promise<Quarantine> {
+    const [result] = await this.blocklist.add([{ sha256, reason }]);
+    return result;
+  }
+
+  blockContent(content: Uint8Array, reason: string | null): Promise<Quarantine> {
+    return this.blocklist.addContent(content, reason);
+  }
+
+  async unblock(sha256: string): Promise<void> {
+    if (!(await this.blocklist.remove(sha256))) throw new NotFoundException(`${sha256.trim().toLowerCase()} is not blocked`);
   }
 
   // ---- audit log

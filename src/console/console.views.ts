@@ -1,5 +1,7 @@
 import { AUDIT_ACTIONS, type AuditRecord } from '../audit/audit.types';
 import { AUDIT_LIST_LIMIT } from '../audit/audit.service';
+import type { BlocklistEntry } from '../files/blocklist.service';
+import { BLOCKLIST_REASON_MAX } from '../files/blocklist.service';
 import type { RoomFileListing } from '../files/files.repository';
 import type { BanRow } from '../moderation/moderation.repository';
 import type { PersonIdentity } from '../moderation/moderation.service';
@@ -319,7 +321,39 @@ ${bans.map(
 
 // ---- Files
 
-export function filesPage(ctx: PageContext, rooms: RoomListing[], room: string | null, files: RoomFileListing[]): string {
+/** The attachment blocklist: what is blocked, and two ways to add (a digest, or a file at hand whose digest the server takes). */
+function blocklistSection(ctx: PageContext, blocked: BlocklistEntry[]): Html {
+  const reason = (id: string) =>
+    html`<label for="${id}">Reason (shown to uploaders; optional)</label><input type="text" id="${id}" name="reason" maxlength="${BLOCKLIST_REASON_MAX}" autocomplete="off">`;
+  return html`<section class="card" aria-labelledby="blocklist-h"><h2 id="blocklist-h">Attachment blocklist</h2>
+<p class="muted">Uploads with a blocked SHA-256 are refused in every room and on the file server; blocking quarantines every stored copy (its files answer 404 and the bytes are deleted).</p>
+${
+  blocked.length === 0
+    ? html`<p>Nothing is blocked.</p>`
+    : html`<div class="scroll"><table class="blocklist"><thead><tr><th>SHA-256</th><th>Added</th><th>Reason</th><th></th></tr></thead><tbody>
+${blocked.map(
+  (b) => html`<tr><td class="mono">${b.sha256}</td><td class="nowrap">${when(b.added)}</td><td>${b.reason ?? ''}</td>
+<td>${form(ctx, '/console/files/blocklist/remove', html`<input type="hidden" name="sha256" value="${b.sha256}"><button type="submit" class="small" aria-label="Unblock ${b.sha256}">Unblock</button>`, { inline: true })}</td></tr>`,
+)}</tbody></table></div>`
+}
+<div class="grid">
+<div>${form(
+    ctx,
+    '/console/files/blocklist',
+    html`<h3>Block a SHA-256</h3><label for="block-sha256">SHA-256 (64 hex digits)</label><input type="text" id="block-sha256" name="sha256" required pattern="\s*[0-9A-Fa-f]{64}\s*" autocomplete="off" class="mono">
+${reason('block-reason')}<button type="submit" class="danger">Block</button>`,
+  )}</div>
+<div>${form(
+    ctx,
+    '/console/files/blocklist/upload',
+    html`<h3>Block a file's content</h3><label for="block-file">File (only its SHA-256 is kept)</label><input type="file" id="block-file" name="file" required>
+${reason('block-file-reason')}<button type="submit" class="danger">Block this content</button>`,
+    { multipart: true },
+  )}</div>
+</div></section>`;
+}
+
+export function filesPage(ctx: PageContext, rooms: RoomListing[], room: string | null, files: RoomFileListing[], blocked: BlocklistEntry[]): string {
   return layout(
     ctx,
     'files',
@@ -339,7 +373,8 @@ ${files.map(
   ) => html`<tr><td class="num">${f.id}</td><td>${f.room ?? ''}</td><td class="num">${formatBytes(f.size)}</td><td>${when(f.uploaded)}</td><td>${f.expiry === null ? 'never' : when(f.expiry)}</td><td>${f.filename ?? ''}</td>
 <td>${form(ctx, '/console/files/delete', html`<input type="hidden" name="id" value="${f.id}"><button type="submit" class="small danger">Delete</button>`, { inline: true })}</td></tr>`,
 )}</tbody></table></div>`
-}</section>`,
+}</section>
+${blocklistSection(ctx, blocked)}`,
   );
 }
 

@@ -1,4 +1,6 @@
 import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
+import { actorOf } from '../audit/audit-actor';
+import { AuditService } from '../audit/audit.service';
 import { Clock } from '../core/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { BlocklistRepository } from './blocklist.repository';
@@ -71,6 +73,7 @@ export class BlocklistService {
     private readonly objects: ObjectStore,
     private readonly expiry: FileExpiryService,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
@@ -97,6 +100,16 @@ export class BlocklistService {
       if (hit.objects > 0) this.metrics.ruleHits.inc({ rule: 'blocklist', action: 'quarantine' }, hit.objects);
       results.push({ sha256: hex, added: added.has(hex), ...hit });
     }
+    // Operators act here (CLI or console): the audit log names which.
+    await this.audit.record(
+      parsed.map(({ sha256, reason }, i) => ({
+        actor: actorOf(),
+        action: 'blocklist.add' as const,
+        target: hexOf(sha256),
+        reason,
+        details: { added: results[i].added, objects: results[i].objects, roomFiles: results[i].roomFiles, serverFiles: results[i].serverFiles },
+      })),
+    );
     if (results.some((r) => r.objects > 0)) await this.expiry.sweep();
     return results;
   }
@@ -105,8 +118,17 @@ export class BlocklistService {
     return (await this.repo.list()).map((r) => ({ sha256: hexOf(r.sha256), reason: r.reason, added: r.added }));
   }
 
+  /** Blocks the SHA-256 of this content (a file the operator has at hand; the bytes are not kept). */
+  async addContent(content: Uint8Array, reason?: string | null): Promise<Quarantine> {
+    const [result] = await this.add([{ sha256: hexOf(this.objects.fingerprint(content).sha256), reason }]);
+    return result;
+  }
+
   /** Unblocks a digest (quarantined copies stay deleted); false when it was not blocked. */
-  remove(sha256: string): Promise<boolean> {
-    return this.repo.remove(parseSha256(sha256));
+  async remove(sha256: string): Promise<boolean> {
+    const digest = parseSha256(sha256);
+    const removed = await this.repo.remove(digest);
+    if (removed) await this.audit.record({ actor: actorOf(), action: 'blocklist.remove', target: hexOf(digest) });
+    return removed;
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
@@ -21,7 +22,7 @@ import { UploadLimits } from './upload-limits';
  * what the rooms module changes in room files inside its own transactions.
  */
 @Module({
-  imports: [JobsModule, RateLimitModule],
+  imports: [JobsModule, RateLimitModule, AuditModule],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },

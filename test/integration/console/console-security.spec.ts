@@ -31,6 +31,9 @@ const CHANGES = [
   '/console/people/unban',
   '/console/bans/lift',
   '/console/files/delete',
+  '/console/files/blocklist',
+  '/console/files/blocklist/upload',
+  '/console/files/blocklist/remove',
   '/console/logout',
 ];
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -61,6 +62,35 @@ describeBrowser('console views in headless Chromium', () => {
       ['actor', 'action', 'room', 'target'],
       ['console', 'unban', 'lobby', user.sessionId!],
     ]);
+  }, 60_000);
+
+  test('blocklist: block a file chosen in the browser and a typed SHA-256, see uploads refused, unblock from the list', async () => {
+    const content = randomBytes(2000);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const other = 'ab'.repeat(32);
+    await page.click('nav >> text=Files');
+    await page.waitForURL(`${ctx.adminUrl}/console/files`);
+    expect(await page.locator('#blocklist-h + p + p').textContent()).toBe('Nothing is blocked.');
+
+    await page.setInputFiles('#block-file', { name: 'spam.jpg', mimeType: 'image/jpeg', buffer: content });
+    await page.fill('#block-file-reason', 'spam wave');
+    await page.click('button:has-text("Block this content")');
+    await page.waitForURL(/notice=blocked$/);
+    const refused = await ctx.newUser().request({ method: 'POST', path: '/room/lobby/file', body: content });
+    expect([refused.code, refused.text()]).toEqual([403, expect.stringContaining('spam wave')]);
+
+    await page.fill('#block-sha256', other.toUpperCase());
+    // The page it returns to has the same address as the last one: wait for the new row instead.
+    await page.keyboard.press('Enter');
+    const rows = page.locator('table.blocklist tbody tr');
+    await rows.nth(1).waitFor();
+    expect(await rows.allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${digest}.*spam wave`)), expect.stringMatching(new RegExp(`^${other}`))]);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-blocklist.png'), fullPage: true });
+
+    await page.click(`button[aria-label="Unblock ${digest}"]`);
+    await page.waitForURL(/notice=unblocked$/);
+    expect(await rows.allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${other}`))]);
+    expect((await ctx.newUser().request({ method: 'POST', path: '/room/lobby/file', body: content })).code).toBe(201);
   }, 60_000);
 
   // Last.
