@@ -12,6 +12,7 @@ import { UsersModule } from './users/users.module';
 import { ModerationModule } from './moderation/moderation.module';
 import { InboxModule } from './inbox/inbox.module';
 import { BotsModule } from './bots/bots.module';
+import { PluginsModule } from './plugins/plugins.module';
 import { FilesModule } from './files/files.module';
 import { JobsModule } from './jobs/jobs.module';
 import { WebModule } from './web/web.module';
@@ -34,6 +35,7 @@ export class AppModule {
         ModerationModule,
         InboxModule,
         BotsModule,
+        PluginsModule,
         FilesModule,
         JobsModule,
         WebModule,

@@ -4,7 +4,8 @@ import type { Prisma } from '../generated/prisma/client';
  * What an audit entry records. One word per kind of change (the metric label, so a closed set):
  * moderators and bans (protocol §6.8), permissions and their timed changes (§6.7), message and
  * pin moderation (§6.3–6.5), rooms and files (§6.2, §9.3), the attachment blocklist (issue 15),
- * mutes and trust, held posts and reports (issue 14).
+ * mutes and trust, held posts and reports (issue 14), what plugins' bots post,
+ * DM and react (issue 16; their moderation is recorded under the actions above).
  */
 export const AUDIT_ACTIONS = [
   'moderator.set',
@@ -35,6 +36,9 @@ export const AUDIT_ACTIONS = [
   'report.hide',
   'report.dismiss',
   'report.uphold',
+  'plugin.post',
+  'plugin.dm',
+  'plugin.react',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -83,6 +83,13 @@ export class BotsService {
     });
   }
 
+  /** Adds a reaction as the bot, under the room's read permission and the reaction rules users meet. */
+  async react(name: string, roomToken: string, messageId: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
+    const user = await this.userOf(this.bot(name));
+    const access = await this.rooms.requireAccess(roomToken, user, 'read');
+    return this.messages.addReaction(access.room, access.permissions, user, messageId, this.messages.validReaction(reaction));
+  }
+
   /** DMs `text` to a blinded id as the bot (protocol §6.9.1 encryption), under the DM rules users meet. */
   async dm(name: string, recipient: string, text: string): Promise<DirectMessageObject> {
     const bot = this.bot(name);

@@ -12,6 +12,7 @@ import { registerImportCommands } from './commands/import';
 import { registerConfigCommands } from './commands/config';
 import { registerBlocklistCommands } from './commands/blocklist';
 import { registerBotCommands } from './commands/bots';
+import { registerPluginCommands } from './commands/plugins';
 import { registerAuditCommands } from './commands/audit';
 import { registerConsoleCommands } from './commands/console';
 import { registerReviewCommands } from './commands/review';
@@ -30,6 +31,7 @@ const COMMANDS = [
   registerImportCommands,
   registerConfigCommands,
   registerBotCommands,
+  registerPluginCommands,
   registerAuditCommands,
   registerConsoleCommands,
   registerReviewCommands,

@@ -81,6 +81,25 @@ export const configSchema = z.object({
   /** Bot identities (issue 16): NAME.key (raw Ed25519 seed, mode 0600) and NAME.json per bot. */
   BOTS_DIR: z.string().default('./data/bots'),
 
+  // --- plugins (issue 16, docs/plugins.md)
+  /** Plugin configurations (NAME.json, mode 0600) and in-process plugin modules. */
+  PLUGINS_DIR: z.string().default('./data/plugins'),
+  /** Seconds a plugin has to answer a decision hook; past it its default decision is taken. */
+  PLUGIN_DEADLINE: num(0.2, 0.001),
+  /** Seconds a plugin has to take a notification (a webhook's is retried after it). */
+  PLUGIN_NOTIFY_TIMEOUT: num(10, 0.01),
+  /** Heap of each in-process plugin's worker, in MiB; past it the worker is stopped and restarted. */
+  PLUGIN_MEMORY_LIMIT: int(64, 8, 4096),
+  /** A crashed or stuck worker is restarted after this, doubled for each crash in a row up to ..._MAX_DELAY. */
+  PLUGIN_RESTART_DELAY: num(1, 0),
+  PLUGIN_RESTART_MAX_DELAY: num(60, 0),
+  /** Accepted clock difference of a signed webhook answer (and what a bot should accept of ours). */
+  PLUGIN_SIGNATURE_WINDOW: int(300, 1),
+  /** Largest webhook answer read. */
+  PLUGIN_ANSWER_MAX_BYTES: int(65_536, 64),
+  /** How often PLUGINS_DIR is checked for changed configurations (`plugins enable|disable`); 0 = at start only. */
+  PLUGIN_RELOAD_INTERVAL: num(5, 0),
+
   // --- onion gateway (protocol §4) and batches (protocol §6.1)
   ONION_MAX_BODY: int(ONION_BODY_FOR_ATTACHMENTS, 1),
   /** Sub-requests of one onion request, across every nesting level of /batch and /sequence. */

@@ -8,7 +8,7 @@ export type { AppConfig } from './config.schema';
 export class ConfigError extends Error {}
 
 /** Settings naming files or folders: relative ones are relative to the installation (see installDir). */
-const PATH_SETTINGS = ['KEY_FILE', 'MASTER_KEY_FILE', 'STORAGE_DIR'] as const;
+const PATH_SETTINGS = ['KEY_FILE', 'MASTER_KEY_FILE', 'STORAGE_DIR', 'PLUGINS_DIR'] as const;
 
 /**
  * The directory holding this package's package.json (found upwards from this file: src/ under jest,

@@ -4,6 +4,8 @@ export enum QueueName {
   Files = 'files',
   /** The periodic cleanup of protocol §9.4, one job per domain step. */
   Maintenance = 'maintenance',
+  /** Notifications to webhook plugins, retried with back-off (issue 16). */
+  Plugins = 'plugins',
 }
 
 /** Every job; each has exactly one handler (`@OnJob`), checked at start-up. */
@@ -28,6 +30,8 @@ export enum JobName {
   PruneReports = 'prune-reports',
   /** Repeatable (CLEANUP_INTERVAL): rolls messages up into per-room, per-hour post counts (issue 17). */
   CountPosts = 'count-posts',
+  /** Delivers one notification event to one webhook plugin; data: PluginNotifyData. */
+  PluginNotify = 'plugin-notify',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
@@ -41,6 +45,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.PruneAudit]: QueueName.Maintenance,
   [JobName.PruneReports]: QueueName.Maintenance,
   [JobName.CountPosts]: QueueName.Maintenance,
+  [JobName.PluginNotify]: QueueName.Plugins,
 };
 
 /** Room files (`files`) and file-server files (`server_files`). */
@@ -62,6 +67,13 @@ export interface JobData {
   [JobName.PruneAudit]: Record<string, never>;
   [JobName.PruneReports]: Record<string, never>;
   [JobName.CountPosts]: Record<string, never>;
+  [JobName.PluginNotify]: PluginNotifyData;
+}
+
+/** One notification for one plugin: its name and the event as sent (docs/plugins.md). */
+export interface PluginNotifyData {
+  plugin: string;
+  event: { type: string; id: string } & Record<string, unknown>;
 }
 
 /** Deterministic ids: scheduling the same file twice replaces, never duplicates, its job. */

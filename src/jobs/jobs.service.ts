@@ -27,7 +27,7 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-const WORKER_CONCURRENCY: Record<QueueName, number> = { [QueueName.Files]: 4, [QueueName.Maintenance]: 1 };
+const WORKER_CONCURRENCY: Record<QueueName, number> = { [QueueName.Files]: 4, [QueueName.Maintenance]: 1, [QueueName.Plugins]: 4 };
 
 /**
  * BullMQ queues (producers, in every process) and workers (only when ROLE is `worker` or `all`).

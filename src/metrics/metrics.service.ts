@@ -114,6 +114,35 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly pluginCalls = new Counter({
+    name: 'scs_plugin_calls_total',
+    help: 'Plugin hook calls (issue 16), by plugin, event and outcome: the decision, ok for a notification, or why its default decision was taken (timeout, error, invalid, unavailable, signature)',
+    labelNames: ['plugin', 'event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pluginDuration = new Histogram({
+    name: 'scs_plugin_call_duration_seconds',
+    help: 'Time a plugin took to answer a decision hook, by plugin and event (bounded by PLUGIN_DEADLINE)',
+    labelNames: ['plugin', 'event'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly pluginRestarts = new Counter({
+    name: 'scs_plugin_restarts_total',
+    help: 'In-process plugins whose worker crashed or stopped answering and was restarted, by plugin',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pluginActions = new Counter({
+    name: 'scs_plugin_actions_total',
+    help: 'Actions plugins asked for, by plugin, action and outcome (done, denied: not granted, failed: refused by a rule or invalid)',
+    labelNames: ['plugin', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly storageDeduplicated = new Counter({
     name: 'scs_storage_deduplicated_uploads_total',
     help: 'Uploads (room and file server) stored as a new reference to an object already held, writing no bytes',

@@ -18,6 +18,7 @@ import { storedPost, type PostDecision } from './post-decision';
 import { canSeeMessage, sinceShape, viewerOf } from './visibility';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 
 export interface NewMessage {
   data: Uint8Array;
@@ -69,6 +70,7 @@ export class MessagesService {
     private readonly audit: AuditService,
     private readonly removal: MessageRemoval,
     private readonly review: ReviewService,
+    private readonly plugins: PluginHooks,
   ) {}
 
   // ---- reads
@@ -141,7 +143,7 @@ export class MessagesService {
     let decision: PostDecision;
     let place: RatePlace | null;
     try {
-      decision = this.rules.decide(room, msg.data, permissions.moderator);
+      decision = await this.plugins.beforePost(this.rules.decide(room, msg.data, permissions.moderator), room, user, msg, permissions.moderator);
       place = permissions.admin ? null : await this.limiter.consume('post', `${room.id}:${user.id}`);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
@@ -187,6 +189,8 @@ export class MessagesService {
         {},
       );
       if (filtered) json.filtered = true;
+      else if (hidden !== 'shadow')
+        this.plugins.posted(room, user, { id: result.id, seqno: result.seqno, data: msg.data, whisper: whisperTo !== null || msg.whisperMods, held: hidden === 'held' });
       return json;
     }
     // Nothing was stored, so the post gives its place in the rate-limit window back.

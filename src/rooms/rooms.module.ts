@@ -4,6 +4,7 @@ import { FilesModule } from '../files/files.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { UsersModule } from '../users/users.module';
 import { MessageRemoval } from './message-removal';
+import { PluginHooksModule } from '../plugins/plugin-hooks.module';
 import { MessagesService } from './messages.service';
 import { PostRules } from './post-rules';
 import { ReviewRepository } from './review.repository';
@@ -18,7 +19,7 @@ import { RoomsService } from './rooms.service';
  * routes are declared in api/.
  */
 @Module({
-  imports: [RateLimitModule, FilesModule, AuditModule, UsersModule],
+  imports: [RateLimitModule, FilesModule, AuditModule, UsersModule, PluginHooksModule],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
   exports: [RoomsService, MessagesService, RoomAdminService, ReviewService],
 })

@@ -68,6 +68,7 @@ export async function createTestContext(options: { config?: Partial<AppConfig>; 
     KEY_FILE: join(dir, 'key_x25519'),
     MASTER_KEY_FILE: join(dir, 'master_key'),
     BOTS_DIR: join(dir, 'bots'),
+    PLUGINS_DIR: join(dir, 'plugins'),
     STORAGE_DIR: join(dir, 'files'),
     // Tests fire requests far faster than any client (hundreds per user in seconds). The per-user
     // limits stay on, generous, so every request still passes the limiter; tests of a limit set their own.

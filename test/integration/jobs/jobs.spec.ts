@@ -53,6 +53,9 @@ class RecordingHandlers {
   @OnJob(JobName.PruneReports)
   async pruneReports(): Promise<void> {}
 
+  @OnJob(JobName.PluginNotify)
+  async pluginNotify(): Promise<void> {}
+
   @OnJob(JobName.FileExpiry)
   async expire(data: unknown): Promise<void> {
     this.expiries.push(data);

@@ -20,7 +20,7 @@ import { ReviewService } from '../../../src/rooms/review.service';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
-import { asFake, fakeAudit, FixedClock, MemoryRateLimitStore, roomRow, unitConfig } from '../support/fakes';
+import { asFake, fakeAudit, FixedClock, MemoryRateLimitStore, noPlugins, roomRow, unitConfig } from '../support/fakes';
 import { FakeRoomsRepository } from './fake-rooms-repository';
 
 const ROOM: Room = roomRow({ id: 7, token: 'lobby', name: 'Lobby', messageSequence: 10 });
@@ -68,7 +68,19 @@ function setup(config: Partial<AppConfig> = {}) {
   // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
   const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });
   const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg);
-  const service = new MessagesService(asFake<RoomsRepository>(repo), rooms, new PostRules(cfg, new MetricsService()), limiter, cfg, clock, files, audit, removal, review);
+  const service = new MessagesService(
+    asFake<RoomsRepository>(repo),
+    rooms,
+    new PostRules(cfg, new MetricsService()),
+    limiter,
+    cfg,
+    clock,
+    files,
+    audit,
+    removal,
+    review,
+    noPlugins(clock, cfg),
+  );
   return { service, repo, clock, store, cfg, log };
 }
 

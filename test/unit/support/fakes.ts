@@ -9,6 +9,9 @@ import { Clock } from '../../../src/core/clock';
 import type { Room } from '../../../src/generated/prisma/client';
 import type { Tx } from '../../../src/rooms/rooms.repository';
 import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
+import type { JobsService } from '../../../src/jobs/jobs.service';
+import type { ServerKey } from '../../../src/config/server-key';
 
 /**
  * A fake typed as the class it replaces: every member it has is checked against the real one (a
@@ -144,4 +147,9 @@ export class FakeAuditLog implements Pick<AuditRepository, 'insert' | 'list' | '
 export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { audit: AuditService; log: FakeAuditLog } {
   const log = new FakeAuditLog();
   return { audit: new AuditService(asFake<AuditRepository>(log), clock, new MetricsService(), config), log };
+}
+
+/** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
+export function noPlugins(clock: Clock, config: AppConfig = unitConfig()): PluginHooks {
+  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}));
 }

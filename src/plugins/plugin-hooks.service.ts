@@ -1,0 +1,335 @@
+import { ForbiddenException, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SERVER_KEY, type ServerKey } from '../config/server-key';
+import { Clock } from '../core/clock';
+import { botIdentity, readBotKey } from '../bots/bot-keys';
+import { decryptFromBlindedSender } from '../crypto';
+import type { Room } from '../generated/prisma/client';
+import { JobName, type PluginNotifyData } from '../jobs/job-names';
+import { JobsService } from '../jobs/jobs.service';
+import { OnJob } from '../jobs/on-job.decorator';
+import { MetricsService } from '../metrics/metrics.service';
+import { readCommunityMessage, sessionText, unpad } from '../rooms/message-filter';
+import type { PostDecision } from '../rooms/post-decision';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { listPluginNames, readPluginConfig, type PluginConfig } from './plugin-config';
+import {
+  DECISION_EVENTS,
+  NOTIFICATION_EVENTS,
+  PLUGIN_SCHEMA_VERSION,
+  decisionAnswerSchema,
+  notificationAnswerSchema,
+  stricter,
+  type Decision,
+  type DecisionEventType,
+  type EventFields,
+  type EventType,
+  type NotificationEventType,
+  type PluginAction,
+  type PluginEvent,
+} from './plugin-events';
+import { PluginFailure, type PluginHost } from './plugin-host';
+import { WebhookPlugin } from './webhook-plugin';
+import { WorkerPlugin } from './worker-plugin';
+
+/** Runs the actions of an answer, each checked against what the plugin was granted (PluginActions). */
+export type ActionRunner = (plugin: PluginConfig, actions: PluginAction[]) => Promise<void>;
+
+interface LoadedPlugin {
+  config: PluginConfig;
+  host: PluginHost;
+  kind: 'worker' | 'webhook';
+  /** Its bot's blinded id: its own posts are not put to it (no loops), DMs to it are. */
+  botSessionId: string | null;
+  botSeed: Uint8Array | null;
+}
+
+type Table<K extends string> = Record<K, LoadedPlugin[]>;
+const table = <K extends string>(keys: readonly K[]): Table<K> => Object.fromEntries(keys.map((k) => [k, []])) as unknown as Table<K>;
+
+/**
+ * The plugin hooks (issue 16 item 1): each path calls one method here. With no plugin for a hook the
+ * method returns at once, before building anything. Decision hooks ask each plugin in name order
+ * with PLUGIN_DEADLINE; a plugin that times out or fails counts as its default decision, so a
+ * plugin never fails a request. Notifications never block: worker plugins are told directly,
+ * webhooks through the `plugins` queue (retried with back-off).
+ */
+@Injectable()
+export class PluginHooks implements OnModuleDestroy {
+  private readonly logger = new Logger('Plugins');
+  private readonly loaded = new Map<string, LoadedPlugin>();
+  private deciders = table(DECISION_EVENTS);
+  private notified = table(NOTIFICATION_EVENTS);
+  /** Plugins by the blinded id of their bot, for DMs to it. */
+  private botPlugins = new Map<string, LoadedPlugin[]>();
+  private readonly configErrors = new Map<string, string>();
+  private runner: ActionRunner | null = null;
+  private reloadTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  /**
+   * Loads the enabled plugins and watches PLUGINS_DIR for changes. Called by the server's plugins
+   * module (never by the CLI, which must not start plugin workers), with what runs their actions.
+   */
+  start(runner: ActionRunner): void {
+    this.runner = runner;
+    this.reload();
+    if (this.config.PLUGIN_RELOAD_INTERVAL > 0) {
+      this.reloadTimer = setInterval(() => this.reload(), this.config.PLUGIN_RELOAD_INTERVAL * 1000);
+      this.reloadTimer.unref();
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
+    await Promise.all([...this.loaded.values()].map((p) => p.host.close()));
+    this.loaded.clear();
+    this.rebuild();
+  }
+
+  /** The enabled plugins now loaded, by name. */
+  active(): string[] {
+    return [...this.loaded.keys()].sort();
+  }
+
+  /** Re-reads PLUGINS_DIR: starts new and changed enabled plugins, stops removed and disabled ones. */
+  reload(): void {
+    const wanted = new Map<string, PluginConfig>();
+    for (const name of listPluginNames(this.config.PLUGINS_DIR)) {
+      try {
+        const config = readPluginConfig(this.config.PLUGINS_DIR, name);
+        this.configErrors.delete(name);
+        if (config.enabled) wanted.set(name, config);
+      } catch (err) {
+        const message = (err as Error).message;
+        if (this.configErrors.get(name) !== message) this.logger.warn(`plugin ${name} not loaded: ${message}`);
+        this.configErrors.set(name, message);
+        // A broken edit of a running plugin's file keeps the plugin as it was.
+        const running = this.loaded.get(name);
+        if (running) wanted.set(name, running.config);
+      }
+    }
+    let changed = false;
+    for (const [name, p] of this.loaded) {
+      if (wanted.get(name)?.version === p.config.version) continue;
+      void p.host.close();
+      this.loaded.delete(name);
+      changed = true;
+      this.logger.log(`plugin ${name} stopped`);
+    }
+    for (const [name, config] of wanted) {
+      if (this.loaded.has(name)) continue;
+      this.loaded.set(name, this.load(config));
+      changed = true;
+      this.logger.log(`plugin ${name} started (${config.webhook ? 'webhook' : 'worker'}, default ${config.default})`);
+    }
+    if (changed) this.rebuild();
+  }
+
+  private load(config: PluginConfig): LoadedPlugin {
+    const host: PluginHost = config.webhook
+      ? new WebhookPlugin({
+          name: config.name,
+          url: config.webhook,
+          secret: config.secret!,
+          now: () => this.clock.seconds(),
+          signatureWindow: this.config.PLUGIN_SIGNATURE_WINDOW,
+          answerMaxBytes: this.config.PLUGIN_ANSWER_MAX_BYTES,
+        })
+      : new WorkerPlugin({
+          name: config.name,
+          modulePath: config.modulePath!,
+          memoryMb: this.config.PLUGIN_MEMORY_LIMIT,
+          restartDelayMs: this.config.PLUGIN_RESTART_DELAY * 1000,
+          restartMaxDelayMs: this.config.PLUGIN_RESTART_MAX_DELAY * 1000,
+          log: (level, message) => this.logger[level](message),
+          onRestart: () => this.metrics.pluginRestarts.inc({ plugin: config.name }),
+        });
+    let botSessionId: string | null = null;
+    let botSeed: Uint8Array | null = null;
+    if (config.bot) {
+      const key = readBotKey(this.config.BOTS_DIR, config.bot);
+      if (key) {
+        botSessionId = botIdentity(key, this.serverKey.publicKey).sessionId;
+        botSeed = key.seed;
+      } else this.logger.warn(`plugin ${config.name}: no bot named "${config.bot}" in BOTS_DIR`);
+    }
+    return { config, host, kind: config.webhook ? 'webhook' : 'worker', botSessionId, botSeed };
+  }
+
+  private rebuild(): void {
+    const all = [...this.loaded.values()].sort((a, b) => (a.config.name < b.config.name ? -1 : 1));
+    const wants = (p: LoadedPlugin, type: EventType) => !p.config.events || p.config.events.includes(type);
+    const deciders = table(DECISION_EVENTS);
+    for (const type of DECISION_EVENTS) deciders[type] = all.filter((p) => wants(p, type));
+    const notified = table(NOTIFICATION_EVENTS);
+    for (const type of NOTIFICATION_EVENTS) notified[type] = all.filter((p) => wants(p, type));
+    const bots = new Map<string, LoadedPlugin[]>();
+    for (const p of deciders['before-bot-dm']) if (p.botSessionId) bots.set(p.botSessionId, [...(bots.get(p.botSessionId) ?? []), p]);
+    this.deciders = deciders;
+    this.notified = notified;
+    this.botPlugins = bots;
+  }
+
+  // ---- decision hooks: one per path
+
+  /** Before a post is stored: the posting rules' decision, made stricter by the plugins' (a refusal is a 403 with its reason). */
+  beforePost(
+    decision: PostDecision,
+    room: Room,
+    user: AuthenticatedUser,
+    msg: { data: Uint8Array; files: number[]; whisperTo: string | null; whisperMods: boolean },
+    moderator: boolean,
+  ): PostDecision | Promise<PostDecision> {
+    if (this.deciders['before-post'].length === 0) return decision;
+    const read = readCommunityMessage(msg.data);
+    return this.decide(
+      'before-post',
+      {
+        room: room.token,
+        author: user.sessionId,
+        text: read?.body ?? null,
+        display_name: read?.displayName || null,
+        standing: null,
+        moderator,
+        files: msg.files,
+        whisper: msg.whisperTo !== null || msg.whisperMods,
+      },
+      user.sessionId,
+    ).then((d) => stricter(decision, d) as PostDecision);
+  }
+
+  /** Before a reaction is added: true when it is to be stored hidden (silent or hold), throws on a refusal. */
+  beforeReaction(room: Room, user: AuthenticatedUser, messageId: number, reaction: string): boolean | Promise<boolean> {
+    if (this.deciders['before-reaction'].length === 0) return false;
+    return this.decide('before-reaction', { room: room.token, user: user.sessionId, message_id: messageId, reaction }, user.sessionId).then((d) => d !== 'allow');
+  }
+
+  /** Before an upload is stored (room or file server): only a refusal changes anything (docs/plugins.md). */
+  beforeUpload(room: Room | null, user: AuthenticatedUser | null, sha256: string, size: number): void | Promise<void> {
+    if (this.deciders['before-upload'].length === 0) return;
+    return this.decide('before-upload', { room: room?.token ?? null, user: user?.sessionId ?? null, sha256, size }, user?.sessionId ?? null).then(() => undefined);
+  }
+
+  /**
+   * Before a DM to one of the plugins' bots is stored: the plugins of that bot get it opened with
+   * its key. 'silent': answered as delivered, not stored; a refusal is a 403 with its reason.
+   */
+  beforeBotDm(sender: AuthenticatedUser, recipient: string, body: Uint8Array): 'allow' | 'silent' | Promise<'allow' | 'silent'> {
+    if (this.botPlugins.size === 0) return 'allow';
+    const plugins = this.botPlugins.get(recipient.toLowerCase());
+    if (!plugins) return 'allow';
+    let opened: { body: string; displayName: string; senderSessionId: string };
+    try {
+      const { plaintext, senderSessionId } = decryptFromBlindedSender(plugins[0].botSeed!, this.serverKey.publicKey, sender.sessionId, body);
+      opened = { ...sessionText(unpad(plaintext)), senderSessionId };
+    } catch {
+      // Not a blinded message to the bot: stored as any DM, as a client would drop it.
+      return 'allow';
+    }
+    const fields = { bot: plugins[0].config.bot!, sender: sender.sessionId, sender_session_id: opened.senderSessionId, text: opened.body, display_name: opened.displayName };
+    return this.decide('before-bot-dm', fields, sender.sessionId, plugins).then((d) => (d === 'silent' ? 'silent' : 'allow'));
+  }
+
+  private event<T extends EventType>(type: T, fields: EventFields[T]): PluginEvent {
+    return { version: PLUGIN_SCHEMA_VERSION, id: randomUUID(), type, at: this.clock.seconds(), ...fields } as PluginEvent;
+  }
+
+  private async decide<T extends DecisionEventType>(type: T, fields: EventFields[T], author: string | null, plugins: LoadedPlugin[] = this.deciders[type]): Promise<Decision> {
+    const event = this.event(type, fields);
+    let decision: Decision = 'allow';
+    for (const p of plugins) {
+      if (author !== null && p.botSessionId === author) continue;
+      const answer = await this.ask(p, event);
+      if (answer.decision === 'refuse') throw new ForbiddenException(answer.reason ?? 'Refused');
+      decision = stricter(decision, answer.decision);
+    }
+    return decision;
+  }
+
+  private async ask(p: LoadedPlugin, event: PluginEvent): Promise<{ decision: Decision; reason?: string }> {
+    const started = performance.now();
+    const plugin = p.config.name;
+    try {
+      const raw = await p.host.call(event, this.config.PLUGIN_DEADLINE * 1000);
+      const parsed = decisionAnswerSchema.safeParse(raw);
+      if (!parsed.success) throw new PluginFailure('invalid', `invalid answer: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+      this.metrics.pluginCalls.inc({ plugin, event: event.type, outcome: parsed.data.decision });
+      if (parsed.data.actions?.length) this.act(p, parsed.data.actions);
+      return parsed.data;
+    } catch (err) {
+      const kind = err instanceof PluginFailure ? err.kind : 'error';
+      this.metrics.pluginCalls.inc({ plugin, event: event.type, outcome: kind });
+      this.logger.warn(`plugin ${plugin}: ${event.type} ${kind} (${(err as Error).message}); took its default decision (${p.config.default})`);
+      return { decision: p.config.default };
+    } finally {
+      this.metrics.pluginDuration.observe({ plugin, event: event.type }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private act(p: LoadedPlugin, actions: PluginAction[]): void {
+    if (!this.runner) return;
+    this.runner(p.config, actions).catch((err: Error) => this.logger.warn(`plugin ${p.config.name}: actions failed: ${err.message}`));
+  }
+
+  // ---- notification hooks
+
+  /** A post was stored (held or not; a silently filtered or shadow-hidden one is not told). */
+  posted(room: Room, user: AuthenticatedUser, m: { id: number; seqno: number; data: Uint8Array; whisper: boolean; held: boolean }): void {
+    if (this.notified.posted.length === 0) return;
+    const text = readCommunityMessage(m.data)?.body ?? null;
+    this.notify('posted', { room: room.token, author: user.sessionId, message_id: m.id, seqno: m.seqno, text, whisper: m.whisper, held: m.held }, user.sessionId);
+  }
+
+  /** Tells the plugins that want `type`; returns at once (never awaited by a request). */
+  notify<T extends NotificationEventType>(type: T, fields: EventFields[T], author: string | null = null): void {
+    const plugins = this.notified[type];
+    if (plugins.length === 0) return;
+    const event = this.event(type, fields);
+    for (const p of plugins) {
+      if (author !== null && p.botSessionId === author) continue;
+      if (p.kind === 'worker') {
+        void this.deliver(p, event).catch(() => undefined);
+        continue;
+      }
+      const data: PluginNotifyData = { plugin: p.config.name, event };
+      this.jobs
+        .add(JobName.PluginNotify, data, { jobId: `${JobName.PluginNotify}-${p.config.name}-${event.id}` })
+        .catch((err: Error) => this.logger.warn(`plugin ${p.config.name}: ${type} not queued: ${err.message}`));
+    }
+  }
+
+  /** A queued notification for a webhook plugin; a failure throws, so the job is retried with back-off. */
+  @OnJob(JobName.PluginNotify)
+  async deliverQueued(data: PluginNotifyData): Promise<void> {
+    const p = this.loaded.get(data.plugin);
+    // Disabled or removed since: the notification is dropped, as it would not be sent now.
+    if (!p) return;
+    await this.deliver(p, data.event as PluginEvent);
+  }
+
+  private async deliver(p: LoadedPlugin, event: PluginEvent): Promise<void> {
+    const plugin = p.config.name;
+    try {
+      const raw = await p.host.call(event, this.config.PLUGIN_NOTIFY_TIMEOUT * 1000);
+      const parsed = notificationAnswerSchema.safeParse(raw);
+      if (!parsed.success) throw new PluginFailure('invalid', 'invalid answer');
+      this.metrics.pluginCalls.inc({ plugin, event: event.type, outcome: 'ok' });
+      if (parsed.data?.actions?.length) this.act(p, parsed.data.actions);
+    } catch (err) {
+      const kind = err instanceof PluginFailure ? err.kind : 'error';
+      this.metrics.pluginCalls.inc({ plugin, event: event.type, outcome: kind });
+      this.logger.warn(`plugin ${plugin}: ${event.type} notification ${kind} (${(err as Error).message})`);
+      throw err;
+    }
+  }
+}

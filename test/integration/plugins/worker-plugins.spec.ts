@@ -1,0 +1,147 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditService } from '../../../src/audit/audit.service';
+import { BotsService } from '../../../src/bots/bots.service';
+import type { SogsClient } from '../../../src/client';
+import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
+import { createTestContext, type TestContext } from '../../support/context';
+import { eventually } from '../../support/eventually';
+import { createRoom } from '../../support/rooms-fixtures';
+import { communityPost } from '../../support/session-messages';
+import { cli } from '../cli/cli-helpers';
+
+// issue 16: a real worker plugin (test/fixtures/plugins/guard.js) on the real post path: signed,
+// onion-wrapped requests. Its answer is chosen by a tag in the post's text.
+
+const GUARD = join(__dirname, '../../fixtures/plugins/guard.js');
+
+interface Msg {
+  id: number;
+  session_id: string;
+  data: string;
+}
+
+describe('worker plugins', () => {
+  let ctx: TestContext;
+  let hooks: PluginHooks;
+  let alice: SogsClient;
+  let bob: SogsClient;
+
+  const configure = (config: Record<string, unknown>) => {
+    mkdirSync(ctx.config.PLUGINS_DIR, { recursive: true });
+    writeFileSync(join(ctx.config.PLUGINS_DIR, 'guard.json'), JSON.stringify({ enabled: true, module: GUARD, ...config }), { mode: 0o600 });
+    // What PLUGIN_RELOAD_INTERVAL does, at once.
+    hooks.reload();
+  };
+  const post = (client: SogsClient, text: string) => client.post('/room/lobby/message', communityPost('content', text));
+  const seenBy = async (client: SogsClient, id: number) => (await client.get('/room/lobby/messages/recent')).json<Msg[]>().some((m) => m.id === id);
+  const metric = async (line: RegExp) => (await (await fetch(`${ctx.adminUrl}/metrics`)).text()).split('\n').find((l) => line.test(l));
+  /** Waits until the plugin's worker answers again (after a start or a restart). */
+  const guardAnswers = () => eventually(async () => (await post(alice, 'probe [refuse]')).code === 403, 20_000, 'the guard plugin answering');
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ config: { PLUGIN_DEADLINE: 1, PLUGIN_RESTART_DELAY: 0.2, PLUGIN_RESTART_MAX_DELAY: 1, PLUGIN_RELOAD_INTERVAL: 0, RATE_LIMIT_POSTS: 0 } });
+    hooks = ctx.server.app.get(PluginHooks);
+    await createRoom(ctx, 'lobby');
+    alice = ctx.newUser();
+    bob = ctx.newUser();
+    ctx.server.app.get(BotsService).add('guardbot', 'Guard Bot');
+    configure({ bot: 'guardbot', permissions: ['post', 'delete'] });
+    await guardAnswers();
+  });
+  afterAll(() => ctx?.close());
+
+  test('allow, refuse with the reason, silent and hold decide the post', async () => {
+    const allowed = await post(alice, 'hello');
+    expect(allowed.code).toBe(201);
+    expect(await seenBy(bob, allowed.json<Msg>().id)).toBe(true);
+
+    const refused = await post(alice, 'buy now [refuse]');
+    expect(refused.code).toBe(403);
+    expect(refused.text()).toBe('The guard plugin refused this');
+
+    const silent = await post(alice, 'quiet [silent]');
+    expect(silent.code).toBe(201);
+    expect(silent.json<{ filtered?: boolean }>().filtered).toBe(true);
+    expect(await seenBy(bob, silent.json<Msg>().id)).toBe(false);
+
+    const held = await post(alice, 'review me [hold]');
+    expect(held.code).toBe(201);
+    expect(await seenBy(bob, held.json<Msg>().id)).toBe(false);
+    expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="refuse"\} [1-9]/)).toBeDefined();
+  });
+
+  test('a plugin that throws, answers nonsense or misses the deadline gets its default decision: allow, then hold', async () => {
+    for (const tag of ['[throw]', '[invalid]', '[slow]']) {
+      const res = await post(alice, `default ${tag}`);
+      expect(res.code).toBe(201);
+      expect(await seenBy(bob, res.json<Msg>().id)).toBe(true);
+    }
+    expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="timeout"\} [1-9]/)).toBeDefined();
+    expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="error"\} [1-9]/)).toBeDefined();
+    expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="invalid"\} [1-9]/)).toBeDefined();
+
+    configure({ bot: 'guardbot', permissions: ['post', 'delete'], default: 'hold' });
+    await guardAnswers();
+    const res = await post(alice, 'held by default [throw]');
+    expect(res.code).toBe(201);
+    expect(await seenBy(bob, res.json<Msg>().id)).toBe(false);
+    configure({ bot: 'guardbot', permissions: ['post', 'delete'] });
+    await guardAnswers();
+  });
+
+  test.each(['[loop]', '[crash]'])('a plugin that %s is restarted, and posts are answered meanwhile', async (tag) => {
+    const restarts = async () => Number((await metric(/^scs_plugin_restarts_total\{plugin="guard"\}/))?.split(' ')[1] ?? 0);
+    const before = await restarts();
+    expect((await post(alice, `bad ${tag}`)).code).toBe(201);
+    // While it is down or stuck, every post is answered (its default: allow) and none waits for it.
+    for (let i = 0; i < 3; i++) expect((await post(bob, `meanwhile ${i}`)).code).toBe(201);
+    await eventually(async () => (await restarts()) > before, 20_000, 'a restart');
+    await guardAnswers();
+  });
+
+  test("the plugin's actions: granted ones run as its bot or as the server, audit-logged as plugin:guard; others are refused", async () => {
+    const bot = ctx.server.app.get(BotsService).identity('guardbot');
+    await post(alice, 'say it back [echo]');
+    await eventually(async () => {
+      const msgs = (await bob.get('/room/lobby/messages/recent')).json<Msg[]>();
+      return msgs.some((m) => m.session_id === bot.sessionId);
+    });
+    const gone = (await post(alice, 'remove this [delete-me]')).json<Msg>();
+    await eventually(async () => !(await seenBy(bob, gone.id)));
+    const audit = ctx.server.app.get(AuditService);
+    await eventually(async () => {
+      const actions = (await audit.list({ actor: 'plugin:guard' })).map((e) => e.action);
+      return actions.includes('plugin.post') && actions.includes('message.delete');
+    });
+
+    // Not granted "ban": the post is refused with the reason, the ban is not made.
+    const carol = ctx.newUser();
+    expect((await post(carol, 'spam [ban-me]')).code).toBe(403);
+    await eventually(async () => (await metric(/^scs_plugin_actions_total\{plugin="guard",action="ban",outcome="denied"\} 1/)) !== undefined);
+    expect((await post(carol, 'still here')).code).toBe(201);
+
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'ban'] });
+    await guardAnswers();
+    expect((await post(carol, 'spam again [ban-me]')).code).toBe(403);
+    await eventually(async () => (await post(carol, 'after the ban')).code === 403);
+    expect((await audit.list({ actor: 'plugin:guard' })).some((e) => e.action === 'ban' && e.target === carol.sessionId)).toBe(true);
+  });
+
+  test('plugins list, disable and enable: a disabled plugin decides nothing', async () => {
+    const env = { PLUGINS_DIR: ctx.config.PLUGINS_DIR };
+    const list = await cli(env, 'plugins', 'list', '--json');
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'guard', enabled: true, kind: 'worker', default: 'allow', bot: 'guardbot' })]);
+    expect((await cli(env, 'plugins', 'disable', 'guard')).code).toBe(0);
+    hooks.reload();
+    expect(hooks.active()).toEqual([]);
+    expect((await post(alice, 'nobody refuses [refuse]')).code).toBe(201);
+    expect((await cli(env, 'plugins', 'enable', 'guard')).code).toBe(0);
+    hooks.reload();
+    await guardAnswers();
+    const unknown = await cli(env, 'plugins', 'enable', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No plugin named "nope"/);
+  });
+});
