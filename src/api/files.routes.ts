@@ -7,6 +7,7 @@ import { FileServerService } from '../files/file-server.service';
 import { FilesService } from '../files/files.service';
 import { FILE_NOT_FOUND } from '../files/object-store.service';
 import type { Room } from '../generated/prisma/client';
+import { RoomLimits } from '../rooms/room-limits';
 import { InnerReply, route, type InnerRoute, type RouteRequest, type RouteSource } from './route';
 
 const TTL_HEADER = 'x-fs-ttl';
@@ -31,6 +32,7 @@ export class FilesRoutes implements RouteSource {
   constructor(
     private readonly files: FilesService,
     private readonly fileServer: FileServerService,
+    private readonly limits: RoomLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -47,7 +49,15 @@ export class FilesRoutes implements RouteSource {
         auth: 'user',
         room: 'upload',
         status: 201,
-        handle: async ({ access, user, rawBody, headers }) => ({ id: await this.files.upload(access.room.id, user, rawBody, headers['content-disposition']) }),
+        handle: async ({ access, user, rawBody, headers }) => ({
+          id: await this.files.upload(
+            access.room.id,
+            user,
+            rawBody,
+            headers['content-disposition'],
+            this.limits.uploadTakes(access.room, access.permissions, user, rawBody.length),
+          ),
+        }),
       }),
       download('/room/:token/file/:fileId'),
       // The filename suffix is only for the client's convenience and is ignored (protocol §6.6).

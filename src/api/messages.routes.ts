@@ -139,7 +139,7 @@ export class MessagesRoutes implements RouteSource {
         method: 'PUT',
         path: `/room/:token/reaction/:msg_id/${REACTION}`,
         auth: 'user',
-        room: 'read',
+        room: 'react',
         handle: ({ access, user, params }) => m.addReaction(access.room, access.permissions, user, intPath(params.msg_id), m.validReaction(params[REACTION])),
       }),
       route({

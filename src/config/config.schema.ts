@@ -214,6 +214,17 @@ export const configSchema = z.object({
   CONTENT_WORDS_ACTION: z.enum(['refuse', 'silent', 'hold']).default('silent'),
   /** A message whose text cannot be read (neither Content nor Envelope, protocol §7.6): allow (logged, counted), refuse, silent or hold. */
   CONTENT_UNREADABLE: z.enum(['allow', 'refuse', 'silent', 'hold']).default('allow'),
+  /** Links (a URL or a link preview) from users who are not trusted, and attachments from restricted new users (issue 14 standing): allow, refuse, silent or hold. */
+  CONTENT_LINKS_UNTRUSTED: z.enum(['allow', 'refuse', 'silent', 'hold']).default('allow'),
+  CONTENT_NEW_USER_ATTACHMENTS: z.enum(['allow', 'refuse', 'silent', 'hold']).default('allow'),
+  /**
+   * Quotas (issue 15 item 3) over rolling windows, per user: in every room unless the room sets its
+   * own (`rooms policy --quota-…`), and server-wide; 0 = none. Both blinded forms of a user are one.
+   */
+  QUOTA_ROOM_POSTS_PER_DAY: int(0),
+  QUOTA_ROOM_UPLOAD_BYTES_PER_DAY: int(0),
+  QUOTA_ROOM_REACTIONS_PER_MINUTE: int(0),
+  QUOTA_POSTS_PER_DAY: int(5000),
   /** Regular expressions of a room read at most this many characters of a message (bounded matching time). */
   CONTENT_PATTERN_INPUT_MAX: int(4000, 1, 100_000),
 

@@ -10,7 +10,7 @@ import { FilesRepository, type ImportedFile, type RoomFileFilter, type RoomFileL
 import { FILE_NOT_FOUND, ObjectStore } from './object-store.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
-import { RateLimiter } from '../rate-limit/rate-limiter';
+import { RateLimiter, type RateTake } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
 
 export interface RoomFileDownload {
@@ -54,8 +54,18 @@ export class FilesService {
     return this.repo.forgetUploaders(this.clock.seconds() - keep);
   }
 
-  /** POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY unless attached). */
-  async upload(roomId: number, user: AuthenticatedUser, body: Buffer, contentDisposition: string | undefined): Promise<number> {
+  /**
+   * POST /room/:token/file: stores the bytes, returns the new file id (expires after FILE_UPLOAD_EXPIRY
+   * unless attached). `quotas`: the windows the bytes take (RoomLimits.uploadTakes; default the
+   * server's upload quota), given back when nothing is stored.
+   */
+  async upload(
+    roomId: number,
+    user: AuthenticatedUser,
+    body: Buffer,
+    contentDisposition: string | undefined,
+    quotas: readonly RateTake[] = [{ rule: 'upload-bytes', subject: String(user.id), points: body.length }],
+  ): Promise<number> {
     if (body.length > this.config.FILE_MAX_SIZE) {
       throw new PayloadTooLargeException(`File too large: ${body.length} bytes, the limit is ${this.config.FILE_MAX_SIZE}`);
     }
@@ -63,7 +73,7 @@ export class FilesService {
     return this.limits.withUploadSlot(async () => {
       const fingerprint = this.objects.fingerprint(body);
       await this.blocklist.refuseBlocked(fingerprint);
-      const place = await this.limiter.consume('upload-bytes', String(user.id), body.length);
+      const places = await this.limiter.consumeAll(quotas);
       try {
         const uploaded = this.clock.seconds();
         const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
@@ -72,7 +82,7 @@ export class FilesService {
         await this.expiry.schedule('room', id, expiry);
         return id;
       } catch (err) {
-        await this.limiter.refund(place);
+        await this.limiter.refundAll(places);
         throw err;
       }
     });

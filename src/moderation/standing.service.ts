@@ -51,7 +51,7 @@ export class StandingService {
   async standing(roomId: number, userId: number): Promise<Standing> {
     const found = await this.repo.roomAndUser(roomId, userId);
     if (!found) throw new NotFoundException('No such room or user');
-    return this.standingWith(found.room, effectivePermissions(found.room, found.user, found.override), userId);
+    return this.standingWith(found.room, effectivePermissions(found.room, found.user, found.override, this.clock.seconds()), userId);
   }
 
   /**

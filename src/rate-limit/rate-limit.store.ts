@@ -50,6 +50,42 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
 return {1, used + points, 0}`;
 
+// Rolling window at constant cost (issue 15 quotas of a day): counters of consecutive windows
+// KEYS[1]:<window number>; the points used are the current window's plus the previous one's
+// weighted by how much of it still lies within one window of now (the usual sliding-window
+// estimate, exact when points arrive evenly). KEYS: counter prefix. ARGV: points, limit, window ms.
+const ROLLING_CONSUME = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local points = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local slot = math.floor(now / window)
+local cur = KEYS[1] .. ':' .. slot
+local c = tonumber(redis.call('GET', cur) or '0')
+local p = tonumber(redis.call('GET', KEYS[1] .. ':' .. (slot - 1)) or '0')
+local weight = 1 - (now - slot * window) / window
+local used = math.ceil(p * weight + c)
+if points > limit then return {0, used, -1} end
+if used + points > limit then
+  local retry = (slot + 1) * window - now
+  if p > 0 and limit - c - points >= 0 then retry = math.ceil((weight - (limit - c - points) / p) * window) end
+  return {0, used, math.max(retry, 1)}
+end
+redis.call('INCRBY', cur, points)
+redis.call('PEXPIRE', cur, window * 2)
+return {1, used + points, 0}`;
+
+// Gives points back to the current window's counter (never below zero): refunds follow their
+// consumption within a request. KEYS: counter prefix. ARGV: points, window ms.
+const ROLLING_REFUND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cur = KEYS[1] .. ':' .. math.floor(now / tonumber(ARGV[2]))
+local used = tonumber(redis.call('GET', cur) or '0')
+if used <= 0 then return 0 end
+return redis.call('DECRBY', cur, math.min(used, tonumber(ARGV[1])))`;
+
 type Outcome = [allowed: number, used: number, retryMs: number];
 
 declare module 'ioredis' {
@@ -57,6 +93,8 @@ declare module 'ioredis' {
     scsRateFixed(key: string, points: number, limit: number, windowMs: number): Result<Outcome, Context>;
     scsRateFixedRefund(key: string, points: number): Result<number, Context>;
     scsRateSliding(key: string, points: number, limit: number, windowMs: number, member: string): Result<Outcome, Context>;
+    scsRateRolling(key: string, points: number, limit: number, windowMs: number): Result<Outcome, Context>;
+    scsRateRollingRefund(key: string, points: number, windowMs: number): Result<number, Context>;
   }
 }
 
@@ -69,7 +107,10 @@ export interface ConsumeOutcome {
 }
 
 /** Where a consumption was recorded, so exactly it can be given back. */
-export type StoredPlace = { window: 'fixed'; key: string; points: number } | { window: 'sliding'; key: string; points: number; member: string };
+export type StoredPlace =
+  | { window: 'fixed'; key: string; points: number }
+  | { window: 'sliding'; key: string; points: number; member: string }
+  | { window: 'rolling'; key: string; points: number; windowMs: number };
 
 /**
  * Redis I/O of the rate limiter: atomic Lua scripts registered with ioredis `defineCommand` (sent
@@ -82,6 +123,8 @@ export class RateLimitStore {
     redis.client.defineCommand('scsRateFixed', { numberOfKeys: 1, lua: FIXED_CONSUME });
     redis.client.defineCommand('scsRateFixedRefund', { numberOfKeys: 1, lua: FIXED_REFUND });
     redis.client.defineCommand('scsRateSliding', { numberOfKeys: 1, lua: SLIDING_CONSUME });
+    redis.client.defineCommand('scsRateRolling', { numberOfKeys: 1, lua: ROLLING_CONSUME });
+    redis.client.defineCommand('scsRateRollingRefund', { numberOfKeys: 1, lua: ROLLING_REFUND });
   }
 
   /** The rule's name stays readable (what is limited); who is limited is a pseudonym. */
@@ -92,16 +135,25 @@ export class RateLimitStore {
   /** Records `place` unless that would pass `limit` points in the window. */
   async consume(place: StoredPlace, limit: number, windowMs: number): Promise<ConsumeOutcome> {
     const client = this.redis.client;
-    return outcome(
-      place.window === 'fixed'
-        ? await client.scsRateFixed(place.key, place.points, limit, windowMs)
-        : await client.scsRateSliding(place.key, place.points, limit, windowMs, place.member),
-    );
+    switch (place.window) {
+      case 'fixed':
+        return outcome(await client.scsRateFixed(place.key, place.points, limit, windowMs));
+      case 'sliding':
+        return outcome(await client.scsRateSliding(place.key, place.points, limit, windowMs, place.member));
+      case 'rolling':
+        return outcome(await client.scsRateRolling(place.key, place.points, limit, windowMs));
+    }
   }
 
   async refund(place: StoredPlace): Promise<void> {
-    if (place.window === 'fixed') await this.redis.client.scsRateFixedRefund(place.key, place.points);
-    else await this.redis.client.zrem(place.key, place.member);
+    switch (place.window) {
+      case 'fixed':
+        return void (await this.redis.client.scsRateFixedRefund(place.key, place.points));
+      case 'sliding':
+        return void (await this.redis.client.zrem(place.key, place.member));
+      case 'rolling':
+        return void (await this.redis.client.scsRateRollingRefund(place.key, place.points, place.windowMs));
+    }
   }
 }
 

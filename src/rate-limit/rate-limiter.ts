@@ -8,12 +8,13 @@ import { RateLimitStore, type StoredPlace } from './rate-limit.store';
  * One named limit: at most `points` per window of `windowSeconds` for each subject (0 = off).
  * 'fixed' counts in one counter whose window starts at the subject's first point (cheap at any
  * limit; up to 2 × points can pass around a window's end); 'sliding' holds at most `points` in
- * any window (a log entry per consumption: for small limits).
+ * any window (a log entry per consumption: for small limits); 'rolling' weighs the previous
+ * window's counter by how much of it is still within the window (constant cost, for quotas of a day).
  */
 export interface RateRule {
   points: number;
   windowSeconds: number;
-  window: 'fixed' | 'sliding';
+  window: 'fixed' | 'sliding' | 'rolling';
   /** The reason a refusal answers with (429). */
   refusal: string;
 }
@@ -36,6 +37,13 @@ export function rateRules(config: AppConfig) {
     },
     // protocol §9.2: "at most 5 posts per room in any 16-second window", hence sliding.
     post: { points: config.RATE_LIMIT_POSTS, windowSeconds: config.RATE_LIMIT_WINDOW, window: 'sliding', refusal: 'Rate limited' },
+    // Issue 15 item 3: posts per user per day in all rooms together, over a rolling day.
+    'posts-day': {
+      points: config.QUOTA_POSTS_PER_DAY,
+      windowSeconds: 86_400,
+      window: 'rolling',
+      refusal: `Post quota exceeded: at most ${config.QUOTA_POSTS_PER_DAY} posts per day on this server`,
+    },
     dm: { points: config.DM_RATE_LIMIT, windowSeconds: config.DM_RATE_WINDOW, window: 'fixed', refusal: 'Rate limited' },
     reaction: {
       points: config.REACTION_RATE_LIMIT,
@@ -68,10 +76,16 @@ export function rateRules(config: AppConfig) {
 
 export type RateRuleName = keyof ReturnType<typeof rateRules>;
 
+/** Limits a room sets for itself (its policy, src/rooms/content-rules.ts): the rule comes with the room, not from the config. */
+export type RoomRateRuleName = 'slow-mode' | 'room-posts' | 'room-upload-bytes' | 'room-reactions';
+
+/** One consumption of `consumeAll`: a server rule by name, or a room's rule with its limit. */
+export type RateTake = { rule: RateRuleName; subject: string; points?: number } | { rule: RoomRateRuleName; limit: RateRule; subject: string; points?: number };
+
 /** A 429 from a rate limit: the rule's reason, and when to try again (seconds; null = never, it is larger than the limit). */
 export class RateLimitedException extends HttpException {
   constructor(
-    readonly rule: RateRuleName,
+    readonly rule: RateRuleName | RoomRateRuleName,
     message: string,
     readonly retryAfter: number | null,
   ) {
@@ -106,12 +120,43 @@ export class RateLimiter {
    * Takes `points` of `rule` for `subject`, or throws RateLimitedException (429, nothing taken).
    * Returns where they were recorded, or null when the rule is off.
    */
-  async consume(rule: RateRuleName, subject: string, points = 1): Promise<RatePlace | null> {
-    const r = this.rules[rule];
+  consume(rule: RateRuleName, subject: string, points = 1): Promise<RatePlace | null> {
+    return this.take(rule, this.rules[rule], subject, points);
+  }
+
+  /**
+   * Takes every one of `takes` in order, or none: when one refuses, those already taken are given
+   * back and its RateLimitedException is thrown. Returns the places for `refundAll`.
+   */
+  async consumeAll(takes: readonly RateTake[]): Promise<RatePlace[]> {
+    const places: RatePlace[] = [];
+    try {
+      for (const t of takes) {
+        const place = await this.take(t.rule, 'limit' in t ? t.limit : this.rules[t.rule], t.subject, t.points ?? 1);
+        if (place) places.push(place);
+      }
+    } catch (err) {
+      await this.refundAll(places);
+      throw err;
+    }
+    return places;
+  }
+
+  async refundAll(places: readonly RatePlace[]): Promise<void> {
+    await Promise.all(places.map((p) => this.refund(p)));
+  }
+
+  private async take(rule: RateRuleName | RoomRateRuleName, r: RateRule, subject: string, points: number): Promise<RatePlace | null> {
     if (r.points === 0) return null;
     const key = this.store.key(rule, subject);
-    const stored: StoredPlace = r.window === 'fixed' ? { window: 'fixed', key, points } : { window: 'sliding', key, points, member: `${points}:${randomBytes(8).toString('hex')}` };
-    const outcome = await this.store.consume(stored, r.points, Math.max(1, Math.round(r.windowSeconds * 1000)));
+    const windowMs = Math.max(1, Math.round(r.windowSeconds * 1000));
+    const stored: StoredPlace =
+      r.window === 'fixed'
+        ? { window: 'fixed', key, points }
+        : r.window === 'rolling'
+          ? { window: 'rolling', key, points, windowMs }
+          : { window: 'sliding', key, points, member: `${points}:${randomBytes(8).toString('hex')}` };
+    const outcome = await this.store.consume(stored, r.points, windowMs);
     if (!outcome.allowed) {
       this.metrics.rateLimited.inc({ rule });
       throw new RateLimitedException(rule, r.refusal, outcome.retryMs === null ? null : Math.ceil(outcome.retryMs / 1000));

@@ -12,8 +12,8 @@ export const REDIS_KEY_PATTERNS = {
   reply: 'reply:<pseudonym of the nonce>',
   /** A read's retry window marker. */
   readretry: 'readretry:<pseudonym of the nonce>',
-  /** A rate-limit counter or sliding log: the rule name, then the pseudonym of its subject. */
-  rl: 'rl:<rule>:<pseudonym of the subject>',
+  /** A rate-limit counter or sliding log: the rule name, then the pseudonym of its subject (a rolling window's counters end in their window number). */
+  rl: 'rl:<rule>:<pseudonym of the subject>[:<window number>]',
   /** BullMQ's queues (job ids, state, payloads), under BullMQ's own key layout. */
   bull: 'bull:<queue>:<BullMQ key>',
 } as const;

@@ -19,6 +19,7 @@ export type UnreadableAction = (typeof UNREADABLE_ACTIONS)[number];
 export const REGEX_MAX_LENGTH = 200;
 export const REGEX_MAX_COUNT = 20;
 export const WORDS_MAX_COUNT = 1000;
+const DAY = 86_400;
 
 const action = z.enum(RULE_ACTIONS);
 
@@ -60,6 +61,20 @@ export const roomContentPolicySchema = z
       })
       .strict(),
     unreadable: z.enum(UNREADABLE_ACTIONS),
+    /** Links (a URL in the body, or a link preview) from users who are not trusted (issue 14 standing). */
+    links: z.enum(UNREADABLE_ACTIONS),
+    /** Attachments from restricted new users (issue 14 standing). */
+    newUserAttachments: z.enum(UNREADABLE_ACTIONS),
+    /** Slow mode (issue 15 item 1): at most `posts` per `seconds` per user here, in place of RATE_LIMIT_POSTS; moderators exempt (0 = no limit). */
+    slowMode: z.object({ posts: z.number().int().min(0).max(10_000), seconds: z.number().int().min(1).max(DAY) }).strict(),
+    /** Quotas per user in this room over rolling windows (issue 15 item 3); moderators exempt, 0 = none. */
+    quotas: z
+      .object({
+        postsPerDay: z.number().int().min(0).max(1_000_000),
+        uploadBytesPerDay: z.number().int().min(0).max(1e15),
+        reactionsPerMinute: z.number().int().min(0).max(10_000),
+      })
+      .strict(),
   })
   .partial()
   .strict();
@@ -81,6 +96,14 @@ export function defaultPolicy(config: AppConfig): ContentPolicy {
     },
     patterns: { list: [], action: 'refuse' },
     unreadable: config.CONTENT_UNREADABLE,
+    links: config.CONTENT_LINKS_UNTRUSTED,
+    newUserAttachments: config.CONTENT_NEW_USER_ATTACHMENTS,
+    slowMode: { posts: config.RATE_LIMIT_POSTS, seconds: Math.max(1, Math.round(config.RATE_LIMIT_WINDOW)) },
+    quotas: {
+      postsPerDay: config.QUOTA_ROOM_POSTS_PER_DAY,
+      uploadBytesPerDay: config.QUOTA_ROOM_UPLOAD_BYTES_PER_DAY,
+      reactionsPerMinute: config.QUOTA_ROOM_REACTIONS_PER_MINUTE,
+    },
   };
 }
 

@@ -6,7 +6,8 @@ import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
 import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionsBlock, type ReactionUpdateJson } from './message-view';
 import type { RoomPermissions } from './permissions';
-import { RateLimiter, type RatePlace } from '../rate-limit/rate-limiter';
+import type { RatePlace } from '../rate-limit/rate-limiter';
+import { RoomLimits } from './room-limits';
 import { PostRules } from './post-rules';
 import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
@@ -63,7 +64,7 @@ export class MessagesService {
     private readonly repo: RoomsRepository,
     private readonly rooms: RoomsService,
     private readonly rules: PostRules,
-    private readonly limiter: RateLimiter,
+    private readonly limits: RoomLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly files: RoomFiles,
@@ -141,10 +142,10 @@ export class MessagesService {
     const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
     const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? this.clock.seconds() - this.config.POST_IDEMPOTENCY_WINDOW : null;
     let decision: PostDecision;
-    let place: RatePlace | null;
+    let places: RatePlace[];
     try {
       decision = await this.plugins.beforePost(this.rules.decide(room, msg.data, permissions.moderator), room, user, msg, permissions.moderator);
-      place = permissions.admin ? null : await this.limiter.consume('post', `${room.id}:${user.id}`);
+      places = await this.limits.takePost(room, permissions, user);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
       const earlier = repeatSince === null ? null : await this.repo.findBySignature(room.id, user.id, msg.signature, repeatSince);
@@ -193,8 +194,8 @@ export class MessagesService {
         this.plugins.posted(room, user, { id: result.id, seqno: result.seqno, data: msg.data, whisper: whisperTo !== null || msg.whisperMods, held: hidden === 'held' });
       return json;
     }
-    // Nothing was stored, so the post gives its place in the rate-limit window back.
-    await this.limiter.refund(place);
+    // Nothing was stored, so the post gives its places in the rate-limit windows back.
+    await this.limits.refund(places);
     if (result.outcome === 'repeated') return this.postedMessage(room.id, result.id);
     throw new NotFoundException(result.outcome === 'no_recipient' ? NO_RECIPIENT : 'No such room');
   }
@@ -306,8 +307,8 @@ export class MessagesService {
   // ---- reactions (protocol §6.4)
 
   /**
-   * PUT …/reaction/:id/:reaction: counted by the `reaction` rate limit (issue 19 item 8) only when it
-   * adds one. A moderator's approve or reject emoji on a held or reported message is their decision,
+   * PUT …/reaction/:id/:reaction: counted by the reaction limits (RoomLimits.takeReaction) only when
+   * it adds one. A moderator's approve or reject emoji on a held or reported message is their decision,
    * consumed (never stored); the report emoji is a report (src/rooms/review.service.ts). `hidden` (a
    * shadow-banned user's reaction, a report): counted only for the reactor and moderators
    * (src/rooms/visibility.ts).
@@ -319,7 +320,7 @@ export class MessagesService {
       if (decided) return { added: false, seqno: decided.seqno };
     }
     const hidden = permissions.shadowBanned || kind === 'report';
-    const place = await this.limiter.consume('reaction', String(user.id));
+    const places = await this.limits.takeReaction(room, permissions, user);
     const { changed, seqno } = await this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
       if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), hidden, tx))) throw new NoChange();
@@ -329,10 +330,10 @@ export class MessagesService {
       if (after === false) throw new NoChange();
       return after;
     }).catch(async (err: unknown) => {
-      await this.limiter.refund(place);
+      await this.limits.refund(places);
       throw err;
     });
-    if (changed === 0) await this.limiter.refund(place);
+    if (changed === 0) await this.limits.refund(places);
     return { added: changed > 0, seqno };
   }
 

@@ -1,11 +1,23 @@
 // Effective room permissions (protocol §3.5). Pure: callers load the room defaults, the user's global
-// flags and their room override row, and ask.
+// flags and their room override row, and ask at a moment (a room's lockdown ends by itself).
 
 export interface RoomDefaults {
   read: boolean;
   accessible: boolean;
   write: boolean;
   upload: boolean;
+}
+
+/** A room's lockdown (issue 15 item 2): until an epoch time, with the operator's reason. */
+export interface RoomLockdown {
+  lockdownUntil?: number | null;
+  lockdownReason?: string | null;
+}
+
+/** A lockdown in force that restricts a user: until when, and why. */
+export interface Lockdown {
+  until: number;
+  reason: string | null;
 }
 
 export interface GlobalFlags {
@@ -44,12 +56,29 @@ export interface RoomPermissions {
   admin: boolean;
   globalModerator: boolean;
   globalAdmin: boolean;
+  /**
+   * The room's lockdown when it restricts this user (issue 15 item 2): no posting, reacting or
+   * uploading (write and upload are false, so clients show the room read-only). Null for trusted
+   * users, moderators, and when there is none or it has ended.
+   */
+  lockdown: Lockdown | null;
 }
 
-/** `user` null = anonymous: room defaults, not banned, not a moderator. */
-export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | null, override: RoomOverride | null): RoomPermissions {
+/** `user` null = anonymous: room defaults, not banned, not a moderator. `now`: epoch seconds. */
+export function effectivePermissions(room: RoomDefaults & RoomLockdown, user: GlobalFlags | null, override: RoomOverride | null, now: number): RoomPermissions {
+  const lockdown = room.lockdownUntil != null && room.lockdownUntil > now ? { until: room.lockdownUntil, reason: room.lockdownReason ?? null } : null;
   if (!user) {
-    return { banned: false, shadowBanned: false, trusted: false, ...pick(room), moderator: false, admin: false, globalModerator: false, globalAdmin: false };
+    return {
+      banned: false,
+      shadowBanned: false,
+      trusted: false,
+      ...locked(pick(room), lockdown),
+      moderator: false,
+      admin: false,
+      globalModerator: false,
+      globalAdmin: false,
+      lockdown,
+    };
   }
   const banned = user.banned || (override?.banned ?? false);
   const trusted = (user.trusted ?? false) || (override?.trusted ?? false);
@@ -68,26 +97,38 @@ export function effectivePermissions(room: RoomDefaults, user: GlobalFlags | nul
       admin: user.admin || (override?.admin ?? false),
       globalModerator,
       globalAdmin: user.admin,
+      lockdown: null,
     };
   }
   const admin = override?.admin ?? false;
   const moderator = admin || (override?.moderator ?? false);
-  return {
-    banned,
-    shadowBanned: !moderator && ((user.shadowBanned ?? false) || (override?.shadowBanned ?? false)),
-    trusted,
+  const restricted = moderator || trusted ? null : lockdown;
+  const own = {
     read: override?.read ?? room.read,
     accessible: override?.accessible ?? room.accessible,
     write: override?.write ?? room.write,
     upload: override?.upload ?? room.upload,
+  };
+  return {
+    banned,
+    shadowBanned: !moderator && ((user.shadowBanned ?? false) || (override?.shadowBanned ?? false)),
+    trusted,
+    ...locked(own, restricted),
     moderator,
     admin,
     globalModerator: false,
     globalAdmin: false,
+    lockdown: restricted,
   };
 }
 
-export type PermissionNeed = 'admin' | 'moderator' | 'read' | 'accessible' | 'write' | 'upload';
+/** Under a lockdown, no write and no upload. */
+function locked(p: RoomDefaults, lockdown: Lockdown | null): RoomDefaults {
+  return lockdown ? { ...p, write: false, upload: false } : p;
+}
+
+/** `react`: adding a reaction (protocol §6.4 needs read; a lockdown also stops it). */
+export type PermissionNeed = 'admin' | 'moderator' | 'read' | 'accessible' | 'write' | 'upload' | 'react';
 
 /** pysogs `check_permission`: admin passes everything, moderator everything but admin. */
 export function hasPermission(p: RoomPermissions, need: PermissionNeed): boolean {
@@ -101,6 +142,8 @@ export function hasPermission(p: RoomPermissions, need: PermissionNeed): boolean
       return p.accessible || p.read;
     case 'read':
       return p.read;
+    case 'react':
+      return p.read && p.lockdown === null;
     case 'write':
       return p.write;
     case 'upload':

@@ -4,7 +4,7 @@ import badwords from 'badwords-list';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { Room } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
-import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy } from './content-rules';
+import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy, type RoomContentPolicy } from './content-rules';
 import { alphabetHit, profanityMatcher, readCommunityMessage } from './message-filter';
 import type { PostDecision } from './post-decision';
 
@@ -19,7 +19,7 @@ export class PostRules {
   private readonly logger = new Logger('ContentRules');
   private readonly defaults: ContentPolicy;
   /** Each room's compiled rules, with the stored policy text they were compiled from. */
-  private readonly compiled = new Map<number, { source: string; rules: CompiledContentRules }>();
+  private readonly compiled = new Map<number, { source: string; rules: CompiledContentRules; own: RoomContentPolicy }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,15 +36,25 @@ export class PostRules {
     return this.rulesOf(room).policy;
   }
 
+  /** What the room sets itself (absent keys: the server's defaults apply). */
+  ownPolicyOf(room: Room): RoomContentPolicy {
+    return this.compiledOf(room).own;
+  }
+
   private rulesOf(room: Room): CompiledContentRules {
+    return this.compiledOf(room).rules;
+  }
+
+  private compiledOf(room: Room): { source: string; rules: CompiledContentRules; own: RoomContentPolicy } {
     const source = JSON.stringify(room.policy ?? {});
     const cached = this.compiled.get(room.id);
-    if (cached?.source === source) return cached.rules;
-    const own = roomContentPolicySchema.safeParse(room.policy ?? {});
-    if (!own.success) this.logger.warn(`room ${room.token}: stored content policy is invalid, using the server defaults: ${own.error.message}`);
-    const rules = new CompiledContentRules(effectivePolicy(own.success ? own.data : {}, this.defaults), this.config.CONTENT_PATTERN_INPUT_MAX);
-    this.compiled.set(room.id, { source, rules });
-    return rules;
+    if (cached?.source === source) return cached;
+    const parsed = roomContentPolicySchema.safeParse(room.policy ?? {});
+    if (!parsed.success) this.logger.warn(`room ${room.token}: stored content policy is invalid, using the server defaults: ${parsed.error.message}`);
+    const own = parsed.success ? parsed.data : {};
+    const entry = { source, own, rules: new CompiledContentRules(effectivePolicy(own, this.defaults), this.config.CONTENT_PATTERN_INPUT_MAX) };
+    this.compiled.set(room.id, entry);
+    return entry;
   }
 
   /**

@@ -10,6 +10,7 @@ import { PostRules } from './post-rules';
 import { ReviewRepository } from './review.repository';
 import { ReviewService } from './review.service';
 import { RoomAdminService } from './room-admin.service';
+import { RoomLimits } from './room-limits';
 import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
@@ -20,7 +21,7 @@ import { RoomsService } from './rooms.service';
  */
 @Module({
   imports: [RateLimitModule, FilesModule, AuditModule, UsersModule, PluginHooksModule],
-  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
-  exports: [RoomsService, MessagesService, RoomAdminService, ReviewService],
+  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomLimits, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
+  exports: [RoomsService, MessagesService, RoomAdminService, ReviewService, RoomLimits],
 })
 export class RoomsModule {}

@@ -80,7 +80,7 @@ export interface PinRow {
 
 const ROOM_COLUMNS = Prisma.sql`r.id, r.token::text AS token, r.name, r.description, r.image AS "imageId", r.created,
   r.message_sequence AS "messageSequence", r.info_updates AS "infoUpdates", r.active_users AS "activeUsers",
-  r.read, r.accessible, r.write, r.upload, r.policy, r.held_mode AS "heldMode", r.report_threshold AS "reportThreshold",
+  r.read, r.accessible, r.write, r.upload, r.policy, r.lockdown_until AS "lockdownUntil", r.lockdown_reason AS "lockdownReason", r.held_mode AS "heldMode", r.report_threshold AS "reportThreshold",
   r.approve_emoji AS "approveEmoji", r.reject_emoji AS "rejectEmoji", r.report_emoji AS "reportEmoji",
   r.new_user_posts AS "newUserPosts", r.new_user_age AS "newUserAge"`;
 

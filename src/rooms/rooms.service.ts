@@ -7,7 +7,7 @@ import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
-import { effectivePermissions, hasPermission, type GlobalFlags, type PermissionNeed, type RoomPermissions } from './permissions';
+import { effectivePermissions, hasPermission, type GlobalFlags, type Lockdown, type PermissionNeed, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
@@ -40,9 +40,16 @@ const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> =
   read: "This endpoint requires room message 'read' permission",
   write: "This endpoint requires room message 'write' permission",
   upload: "This endpoint requires room file 'upload' permission",
+  react: "This endpoint requires room message 'read' permission",
   moderator: 'This endpoint requires moderator room permissions',
   admin: 'This endpoint requires admin room permissions',
 };
+
+/** The 403 of a write during a lockdown: until when (UTC), and the operator's reason. */
+export function lockdownRefusal(lockdown: Lockdown): string {
+  const until = new Date(lockdown.until * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `This room is locked down until ${until}${lockdown.reason ? `: ${lockdown.reason}` : ''}`;
+}
 
 /** (room, user) pairs whose activity granule this process has written, before it forgets them all. */
 const ACTIVITY_MEMORY = 100_000;
@@ -105,7 +112,7 @@ export class RoomsService {
    */
   async permissionsFor(room: Room, user: (GlobalFlags & { id: number }) | null, db?: Tx): Promise<RoomPermissions> {
     const override = user ? await this.repo.override(room.id, user.id, db) : null;
-    return effectivePermissions(room, user, override);
+    return effectivePermissions(room, user, override, this.clock.seconds());
   }
 
   /** The user's effective permissions in each of the rooms, by room id. */
@@ -119,14 +126,14 @@ export class RoomsService {
         )
       ).map((o) => [o.roomId, o]),
     );
-    return new Map(rooms.map((r) => [r.id, effectivePermissions(r, user, overrides.get(r.id) ?? null)]));
+    return new Map(rooms.map((r) => [r.id, effectivePermissions(r, user, overrides.get(r.id) ?? null, this.clock.seconds())]));
   }
 
   /** The rooms the user can access (accessible-or-read, not banned), by token, with the user's permissions. */
   async accessibleRooms(user: AuthenticatedUser | null): Promise<RoomAccess[]> {
     const rooms = await this.repo.allRoomsWithOverrides(user?.id ?? null);
     return rooms
-      .map(({ room, override }) => ({ room, permissions: effectivePermissions(room, user, override) }))
+      .map(({ room, override }) => ({ room, permissions: effectivePermissions(room, user, override, this.clock.seconds()) }))
       .filter(({ permissions }) => hasPermission(permissions, 'accessible'));
   }
 
@@ -217,6 +224,10 @@ export class RoomsService {
     if (hasPermission(access.permissions, need)) return access;
     if (need === 'accessible') throw new NotFoundException();
     if ((need === 'moderator' || need === 'admin') && !user && !options.anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
+    const lockdown = access.permissions.lockdown;
+    if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...access.permissions, lockdown: null, write: true, upload: true }, need)) {
+      throw new ForbiddenException(lockdownRefusal(lockdown));
+    }
     throw new ForbiddenException(PERMISSION_DENIED[need]);
   }
 
@@ -224,12 +235,12 @@ export class RoomsService {
     if (!ROOM_TOKEN.test(token)) return null;
     if (!this.feed.live) {
       const found = await this.repo.roomWithOverride(token, user?.id ?? null);
-      return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override) };
+      return found && { room: found.room, permissions: effectivePermissions(found.room, user, found.override, this.clock.seconds()) };
     }
     const room = await this.roomCache.get(token.toLowerCase(), async () => (await this.repo.roomWithOverride(token, null))?.room ?? null);
     if (!room) return null;
     const override = user ? await this.overrideCache.get(`${room.id}:${user.id}`, () => this.repo.override(room.id, user.id)) : null;
-    return { room, permissions: effectivePermissions(room, user, override) };
+    return { room, permissions: effectivePermissions(room, user, override, this.clock.seconds()) };
   }
 
   /** One more info_updates (protocol §7.3) in each listed room, or in every room (null), inside the caller's transaction. */
@@ -341,6 +352,31 @@ export class RoomsService {
       const onlyImage = Object.keys(changed).length === 1 && 'image' in changed;
       await this.audit.record({ actor: actorOf(by), action: onlyImage ? 'room.image' : 'room.update', room, details: changed }, tx);
       return { info_updates: updated.infoUpdates };
+    });
+  }
+
+  /**
+   * Locks the room down for `seconds` (issue 15 item 2): until then only trusted users and
+   * moderators post, react and upload (effectivePermissions). It ends by itself: nothing runs at
+   * the end, the permission computation compares the time. A new lockdown replaces the last.
+   */
+  async lockdown(room: Room, seconds: number, reason: string | null, by?: AuthenticatedUser): Promise<Room> {
+    const until = this.clock.seconds() + seconds;
+    return this.repo.transaction(async (tx) => {
+      const updated = await this.repo.updateRoomFields(room.id, { lockdownUntil: until, lockdownReason: reason }, tx);
+      await this.audit.record({ actor: actorOf(by), action: 'room.lockdown', room, reason, details: { until, seconds } }, tx);
+      return updated;
+    });
+  }
+
+  /** Ends a room's lockdown now; false when none was in force (nothing recorded). */
+  async unlock(room: Room, by?: AuthenticatedUser): Promise<boolean> {
+    return this.repo.transaction(async (tx) => {
+      const current = await this.repo.lockRoom(room.id, tx);
+      if (current.lockdownUntil === null || current.lockdownUntil <= this.clock.seconds()) return false;
+      await this.repo.updateRoomFields(room.id, { lockdownUntil: null, lockdownReason: null }, tx);
+      await this.audit.record({ actor: actorOf(by), action: 'room.unlock', room, details: { until: current.lockdownUntil } }, tx);
+      return true;
     });
   }
 

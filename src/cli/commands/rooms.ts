@@ -23,6 +23,12 @@ interface PolicyOptions {
   patterns?: boolean;
   patternsAction?: string;
   unreadable?: string;
+  links?: string;
+  newUserAttachments?: string;
+  slowMode?: { posts: number; seconds: number };
+  quotaPostsPerDay?: number;
+  quotaUploadBytesPerDay?: number;
+  quotaReactionsPerMinute?: number;
   reset?: string[];
   json?: boolean;
 }
@@ -141,8 +147,14 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     return value;
   };
   const count = (name: string) => (value: string) => {
-    if (!/^\d{1,7}$/.test(value)) throw new UsageError(`${name} must be a whole number (0 = off)`);
+    if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${name} must be a whole number (0 = off)`);
     return Number(value);
+  };
+  const orAllow = (name: string) => (value: string) => (value === 'allow' ? value : action(name)(value));
+  const rate = (value: string) => {
+    const m = /^(\d{1,5})\/(\d{1,5})s?$/.exec(value);
+    if (!m) throw new UsageError('--slow-mode must be POSTS/SECONDS, e.g. 1/30 (0/1 = no limit)');
+    return { posts: Number(m[1]), seconds: Number(m[2]) };
   };
   rooms
     .command('policy')
@@ -158,7 +170,17 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
     .option('--no-patterns', 'remove the room’s regular expressions')
     .option('--patterns-action <action>', 'refuse, silent or hold', action('--patterns-action'))
     .option('--unreadable <action>', 'a message whose text cannot be read: allow, refuse, silent or hold')
-    .option('--reset <rule>', 'back to the server default: maxChars, mentions, words, patterns, unreadable (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--links <action>', 'a link (URL or preview) from a user who is not trusted: allow, refuse, silent or hold', orAllow('--links'))
+    .option('--new-user-attachments <action>', 'an attachment from a restricted new user: allow, refuse, silent or hold', orAllow('--new-user-attachments'))
+    .option('--slow-mode <posts/seconds>', 'slow mode: at most POSTS per SECONDS per user, in place of RATE_LIMIT_POSTS; moderators exempt', rate)
+    .option('--quota-posts-per-day <n>', 'posts per user per rolling day here (0 = none)', count('--quota-posts-per-day'))
+    .option('--quota-upload-bytes-per-day <n>', 'bytes a user may upload here per rolling day (0 = none)', count('--quota-upload-bytes-per-day'))
+    .option('--quota-reactions-per-minute <n>', 'reactions a user may add here per rolling minute (0 = none)', count('--quota-reactions-per-minute'))
+    .option(
+      '--reset <rule>',
+      'back to the server default: maxChars, mentions, words, patterns, unreadable, links, newUserAttachments, slowMode, quotas (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--json', 'print JSON')
     .action(async (token: string, opts: PolicyOptions) => {
       const room = await roomOrFail(ctx, token);
@@ -184,6 +206,16 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
         patch.patterns = { list, action: opts.patternsAction ?? current.patterns.action };
       }
       if (opts.unreadable !== undefined) patch.unreadable = opts.unreadable;
+      if (opts.links !== undefined) patch.links = opts.links;
+      if (opts.newUserAttachments !== undefined) patch.newUserAttachments = opts.newUserAttachments;
+      if (opts.slowMode !== undefined) patch.slowMode = opts.slowMode;
+      if (opts.quotaPostsPerDay !== undefined || opts.quotaUploadBytesPerDay !== undefined || opts.quotaReactionsPerMinute !== undefined) {
+        patch.quotas = {
+          postsPerDay: opts.quotaPostsPerDay ?? current.quotas.postsPerDay,
+          uploadBytesPerDay: opts.quotaUploadBytesPerDay ?? current.quotas.uploadBytesPerDay,
+          reactionsPerMinute: opts.quotaReactionsPerMinute ?? current.quotas.reactionsPerMinute,
+        };
+      }
       for (const rule of opts.reset ?? []) patch[rule] = null;
       for (const key of Object.keys(patch)) if (patch[key] === undefined) delete patch[key];
       const policy = Object.keys(patch).length ? await service.setContentPolicy(room, patch) : service.contentPolicy(room);
@@ -199,8 +231,39 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
           `  words:      ${e.words.list.length ? `${e.words.list.length} (${e.words.action})` : 'none'}${own('words')}`,
           `  patterns:   ${e.patterns.list.length ? `${e.patterns.list.join('  ')} (${e.patterns.action})` : 'none'}${own('patterns')}`,
           `  unreadable: ${e.unreadable}${own('unreadable')}`,
+          `  links from untrusted users: ${e.links}${own('links')}`,
+          `  attachments from new users: ${e.newUserAttachments}${own('newUserAttachments')}`,
+          `  slow mode:  ${'slowMode' in policy.own ? `${e.slowMode.posts} per ${e.slowMode.seconds} s` : `off (the server's post rate, ${e.slowMode.posts} per ${e.slowMode.seconds} s)`}`,
+          `  quotas:     ${e.quotas.postsPerDay || 'no'} posts/day, ${e.quotas.uploadBytesPerDay ? formatBytes(e.quotas.uploadBytesPerDay) : 'no'} uploads/day, ${e.quotas.reactionsPerMinute || 'no'} reactions/min${own('quotas')}`,
         ].join('\n'),
       );
+    });
+
+  rooms
+    .command('lockdown')
+    .description('Lock a room down for a while: only trusted users and moderators post, react and upload until it ends by itself')
+    .argument('<token>', 'room token')
+    .requiredOption('--for <duration>', 'how long, e.g. 30m, 1h, 2d', parseDuration)
+    .option('--reason <text>', 'shown to refused users and kept in the audit log')
+    .option('--json', 'print JSON')
+    .action(async (token: string, opts: { for: number; reason?: string; json?: boolean }) => {
+      const room = await roomOrFail(ctx, token);
+      const updated = await (await ctx.get(RoomsService)).lockdown(room, opts.for, opts.reason ?? null);
+      const until = new Date(updated.lockdownUntil! * 1000).toISOString();
+      if (opts.json) return ctx.json({ room: room.token, lockdown_until: updated.lockdownUntil, reason: updated.lockdownReason });
+      ctx.out(`Room ${room.token} is locked down until ${until}`);
+    });
+
+  rooms
+    .command('unlock')
+    .description("End a room's lockdown now")
+    .argument('<token>', 'room token')
+    .option('--json', 'print JSON')
+    .action(async (token: string, opts: { json?: boolean }) => {
+      const room = await roomOrFail(ctx, token);
+      const ended = await (await ctx.get(RoomsService)).unlock(room);
+      if (opts.json) return ctx.json({ room: room.token, unlocked: ended });
+      ctx.out(ended ? `Room ${room.token} is no longer locked down` : `Room ${room.token} was not locked down`);
     });
 
   rooms

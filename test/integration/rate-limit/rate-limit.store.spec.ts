@@ -80,4 +80,36 @@ describe('RateLimiter on Redis', () => {
     await expect(posts.consume('post', user)).rejects.toMatchObject({ status: 429 });
     expect(first).not.toEqual(third);
   });
+
+  it('rolling window: a refusal says when, a refund gives back, the previous window still counts in part', async () => {
+    const limits = await limiter({});
+    const user = subject();
+    const quota = { points: 4, windowSeconds: 1, window: 'rolling', refusal: 'Quota exceeded' } as const;
+    const take = (points: number) => limits.consumeAll([{ rule: 'room-posts', limit: quota, subject: user, points }]);
+    const [three] = await take(3);
+    const refused = await take(2).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 429, message: 'Quota exceeded', retryAfter: 1 });
+    await limits.refund(three);
+    await take(4);
+    await expect(take(1)).rejects.toMatchObject({ status: 429 });
+    await expect(take(5)).rejects.toMatchObject({ retryAfter: null });
+    // Two windows later neither counter is within one window of now.
+    await sleep(2100);
+    await take(4);
+  });
+
+  it('consumeAll takes every limit or none: a later refusal gives back those already taken', async () => {
+    const limits = await limiter({ RATE_LIMIT_POSTS: 5, RATE_LIMIT_WINDOW: 60 });
+    const user = subject();
+    const slow = { points: 1, windowSeconds: 60, window: 'sliding', refusal: 'Slow mode' } as const;
+    const takes = [
+      { rule: 'post', subject: user },
+      { rule: 'slow-mode', limit: slow, subject: user },
+    ] as const;
+    await limits.consumeAll(takes);
+    await expect(limits.consumeAll(takes)).rejects.toMatchObject({ status: 429, message: 'Slow mode', rule: 'slow-mode' });
+    // The refused attempt's 'post' place was given back: four more fit, not three.
+    for (let i = 0; i < 4; i++) await limits.consume('post', user);
+    await expect(limits.consume('post', user)).rejects.toMatchObject({ status: 429 });
+  });
 });

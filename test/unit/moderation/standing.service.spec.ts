@@ -153,7 +153,7 @@ describe('StandingService', () => {
 
   it('standingWith uses the permissions in hand: one look-up, the new-user facts', async () => {
     const { service, asked, room } = setup({ facts: { accepted: 5, firstSeen: now - 2 * DAY } });
-    const permissions = effectivePermissions(room, user(), override({ trusted: true }));
+    const permissions = effectivePermissions(room, user(), override({ trusted: true }), now);
     await expect(service.standingWith(room, permissions, 9)).resolves.toEqual({ moderator: false, trusted: true, newUser: false });
     expect(asked).toHaveLength(1);
   });

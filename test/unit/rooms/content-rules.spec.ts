@@ -8,6 +8,10 @@ const OFF: ContentPolicy = {
   words: { list: [], action: 'silent' },
   patterns: { list: [], action: 'refuse' },
   unreadable: 'allow',
+  links: 'allow',
+  newUserAttachments: 'allow',
+  slowMode: { posts: 0, seconds: 16 },
+  quotas: { postsPerDay: 0, uploadBytesPerDay: 0, reactionsPerMinute: 0 },
 };
 const rules = (room: object) => new CompiledContentRules(effectivePolicy(roomContentPolicySchema.parse(room), OFF), 4000);
 

@@ -26,7 +26,7 @@ describe('moderator lists (protocol §6.2)', () => {
 describe('room object', () => {
   const mods = { moderators: ['15m'], admins: [], hiddenModerators: ['15x'], hiddenAdmins: [] };
   it('shows defaults and hidden lists only to moderators', () => {
-    const anon = roomJson(room, effectivePermissions(room, null, null), mods, [], 604800);
+    const anon = roomJson(room, effectivePermissions(room, null, null, 0), mods, [], 604800);
     expect(anon).toEqual({
       token: 'Test-Room',
       name: 'Test',
@@ -41,7 +41,7 @@ describe('room object', () => {
       write: false,
       upload: false,
     });
-    const gmod = roomJson(room, effectivePermissions(room, { banned: false, moderator: true, admin: false }, null), mods, [{ id: 1, pinned_at: 2, pinned_by: '15m' }], 604800);
+    const gmod = roomJson(room, effectivePermissions(room, { banned: false, moderator: true, admin: false }, null, 0), mods, [{ id: 1, pinned_at: 2, pinned_by: '15m' }], 604800);
     expect(gmod).toMatchObject({ hidden_moderators: ['15x'], moderator: true, global_moderator: true, default_write: false, write: true, pinned_messages: [{ id: 1 }] });
     expect(gmod).not.toHaveProperty('admin');
     expect(gmod).not.toHaveProperty('hidden_admins');
@@ -63,7 +63,7 @@ describe('permission matrix (protocol §3.5)', () => {
     ['global moderator', { ...user, moderator: true }, null, { write: true, moderator: true, admin: false }],
     ['global admin', { ...user, moderator: true, admin: true }, null, { moderator: true, admin: true }],
   ] as const)('%s', (_name, flags, override, expected) => {
-    const p = effectivePermissions(room, flags, override);
+    const p = effectivePermissions(room, flags, override, 0);
     for (const [need, value] of Object.entries(expected)) expect([need, hasPermission(p, need as 'read')]).toEqual([need, value]);
   });
 });

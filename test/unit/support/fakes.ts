@@ -104,6 +104,8 @@ export function roomRow(fields: Pick<Room, 'id' | 'token'> & Partial<Room>): Roo
     newUserAge: null,
     upload: true,
     policy: {},
+    lockdownUntil: null,
+    lockdownReason: null,
     ...fields,
   };
 }
