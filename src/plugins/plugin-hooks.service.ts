@@ -141,7 +141,7 @@ export class PluginHooks implements OnModuleDestroy {
           name: config.name,
           url: config.webhook,
           secret: config.secret!,
-          now: () => this.clock.seconds(),
+          now: () => Math.floor(this.clock.seconds()),
           signatureWindow: this.config.PLUGIN_SIGNATURE_WINDOW,
           answerMaxBytes: this.config.PLUGIN_ANSWER_MAX_BYTES,
         })
@@ -241,7 +241,7 @@ export class PluginHooks implements OnModuleDestroy {
   }
 
   private event<T extends EventType>(type: T, fields: EventFields[T]): PluginEvent {
-    return { version: PLUGIN_SCHEMA_VERSION, id: randomUUID(), type, at: this.clock.seconds(), ...fields } as PluginEvent;
+    return { version: PLUGIN_SCHEMA_VERSION, id: randomUUID(), type, at: Math.floor(this.clock.seconds()), ...fields } as PluginEvent;
   }
 
   private async decide<T extends DecisionEventType>(type: T, fields: EventFields[T], author: string | null, plugins: LoadedPlugin[] = this.deciders[type]): Promise<Decision> {
