@@ -52,6 +52,11 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .75rem;mar
 .filters .actions{align-self:end;padding-bottom:.1rem}
 .nowrap{white-space:nowrap}
 table.audit code{font-size:.8rem}
+.queue-item .message{background:var(--bg);border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}
+.queue-item form button{margin-right:.5rem}
+ol.others{margin:.25rem 0;padding-left:1.25rem}ol.others .message{margin:.1rem 0 .5rem}
+details summary{cursor:pointer;margin-top:.5rem}
+.inline-form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.inline-form label{margin:0}.inline-form select{width:auto}.inline-form button{margin:0}
 `;
 
 /**

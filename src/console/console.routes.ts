@@ -13,7 +13,21 @@ import { ANY_SESSION_ID, ROOM_TOKEN } from '../protocol/constants';
 import { CONSOLE_PATH, SESSION_COOKIE, type ConsoleAuthService, type ConsoleSession } from './console-auth.service';
 import { CONSOLE_CSS, CONSOLE_JS } from './console.assets';
 import type { ConsoleService } from './console.service';
-import { auditCsv, auditPage, bansPage, filesPage, layout, overviewPage, peoplePage, roomPage, roomsPage, signedOutPage, type AuditQuery, type PageContext } from './console.views';
+import {
+  auditCsv,
+  auditPage,
+  bansPage,
+  filesPage,
+  layout,
+  overviewPage,
+  peoplePage,
+  queuePage,
+  roomPage,
+  roomsPage,
+  signedOutPage,
+  type AuditQuery,
+  type PageContext,
+} from './console.views';
 import { parseMultipart, type FormPart } from './multipart';
 import { FAVICON_SVG } from '../web/assets';
 import { html } from '../web/html';
@@ -43,6 +57,10 @@ const NOTICES = {
   blocked: 'Blocked: uploads of it are refused, and any stored copies are quarantined.',
   'already-blocked': 'That content was blocked already (its reason is updated).',
   unblocked: 'Unblocked. Quarantined copies stay deleted.',
+  approved: 'Approved: everyone receives it on their next poll.',
+  rejected: 'Rejected: the post is deleted.',
+  dismissed: 'Reports dismissed: the message is visible again.',
+  upheld: 'Reports upheld: the message is deleted.',
 } as const;
 type Notice = keyof typeof NOTICES;
 
@@ -342,6 +360,30 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
       const t = roomParam(req);
       await service.removeModerator(t, z.object({ session_id: sessionId }).parse(form).session_id);
       return { to: roomPath(t), notice: 'moderator-removed' };
+    },
+  );
+
+  // ---- queue: held posts and reports
+
+  const queuePath = (room?: string) => `${CONSOLE_PATH}/queue${room ? `?room=${encodeURIComponent(room)}` : ''}`;
+  view('/queue', async (req, ctx) => {
+    const room = (req.query as { room?: string }).room;
+    const t = room ? token.parse(room) : null;
+    return queuePage(
+      ctx,
+      (await service.listings()).map((r) => r.token),
+      t,
+      await service.queue(t),
+    );
+  });
+  change(
+    '/queue/decide',
+    (req) => queuePath(formOf(req).room),
+    async (form) => {
+      const f = z.object({ id: z.coerce.number().int().min(0), kind: z.enum(['held', 'report']), decision: z.enum(['approve', 'reject']), room: token.optional() }).parse(form);
+      await service.decide(f.id, f.decision === 'approve');
+      const notice = f.kind === 'held' ? (f.decision === 'approve' ? 'approved' : 'rejected') : f.decision === 'approve' ? 'dismissed' : 'upheld';
+      return { to: queuePath(f.room), notice };
     },
   );
 

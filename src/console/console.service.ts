@@ -11,6 +11,7 @@ import { checkReadiness, type ReadinessCheck } from '../health/readiness';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BanRow } from '../moderation/moderation.repository';
 import { ModerationService, type ModerationScope, type PersonIdentity } from '../moderation/moderation.service';
+import { ReviewService, type HeldJson, type OtherPostJson, type ReportedJson } from '../rooms/review.service';
 import { RoomAdminService, type RoomListing } from '../rooms/room-admin.service';
 import { RoomsService } from '../rooms/rooms.service';
 import type { RoomFileDownload } from '../files/files.service';
@@ -21,11 +22,24 @@ import type { OverviewData } from './console.views';
 const POLL_ROUTE = '/room/:token/pollInfo/:info_updated';
 /** The chart's span: the last 7 days, hour by hour. */
 const CHART_HOURS = 7 * 24;
+/** The author's other posts shown beside each held or reported one. */
+const OTHER_POSTS = 5;
+/** Held and reported messages shown at once, each (oldest held first, most reported first). */
+const QUEUE_SHOWN = 100;
 /** Largest files listed at once. */
 const LARGEST_FILES = 50;
 /** Polls per second is the rate over about this window, sampled every SAMPLE_MS. */
 const SAMPLE_MS = 5000;
 const SAMPLES = 13;
+
+export interface QueueData {
+  held: HeldJson[];
+  reported: ReportedJson[];
+  /** By message id: the author's other latest posts in its room. */
+  others: Map<number, OtherPostJson[]>;
+  /** How many there are in all (at most QUEUE_SHOWN of each are listed). */
+  totals: { held: number; reported: number };
+}
 
 /** Where a console ban applies: 'global', '*' (every room) or one room token. */
 export function consoleScope(scope: string): ModerationScope {
@@ -34,7 +48,7 @@ export function consoleScope(scope: string): ModerationScope {
 
 /**
  * What the console shows and changes, composed from the services the CLI uses (RoomsService,
- * RoomAdminService, ModerationService, FilesService, BlocklistService, AuditService): no rule of its own. Changes act as the
+ * RoomAdminService, ModerationService, ReviewService, FilesService, BlocklistService, AuditService): no rule of its own. Changes act as the
  * system user, as the CLI's do.
  */
 @Injectable()
@@ -47,6 +61,7 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     private readonly rooms: RoomsService,
     private readonly roomAdmin: RoomAdminService,
     private readonly moderation: ModerationService,
+    private readonly review: ReviewService,
     private readonly files: FilesService,
     private readonly blocklist: BlocklistService,
     private readonly audit: AuditService,
@@ -156,6 +171,23 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
   async removeModerator(token: string, sessionId: string): Promise<void> {
     const room = await this.room(token);
     await this.moderation.removeModerator(sessionId, { rooms: [room.token] });
+  }
+
+  // ---- queue (as `held list|approve|reject` and `reports list|dismiss|uphold`)
+
+  /** Held posts and reported messages (of one room or of all), each with its author's other latest posts in that room. */
+  async queue(token: string | null): Promise<QueueData> {
+    const room = token === null ? undefined : (await this.room(token)).token;
+    const [allHeld, allReported] = await Promise.all([this.review.held(room), this.review.reports(room)]);
+    const [held, reported] = [allHeld.slice(0, QUEUE_SHOWN), allReported.slice(0, QUEUE_SHOWN)];
+    const ids = [...held.map((m) => m.id), ...reported.map((m) => m.id)];
+    const others = new Map(await Promise.all(ids.map(async (id) => [id, await this.review.otherPosts(id, OTHER_POSTS)] as const)));
+    return { held, reported, others, totals: { held: allHeld.length, reported: allReported.length } };
+  }
+
+  /** Approve (publish a held post, dismiss reports) or reject (delete; reports upheld): the same decision as a moderator's reaction. */
+  decide(id: number, approve: boolean): Promise<{ room: string; seqno: number }> {
+    return this.review.decideById(id, approve);
   }
 
   // ---- people and bans

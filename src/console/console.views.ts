@@ -6,17 +6,20 @@ import type { RoomFileListing } from '../files/files.repository';
 import type { BanRow } from '../moderation/moderation.repository';
 import type { PersonIdentity } from '../moderation/moderation.service';
 import type { RoomListing } from '../rooms/room-admin.service';
+import type { OtherPostJson } from '../rooms/review.service';
+import type { QueueData } from './console.service';
 import { formatBytes } from '../cli/io';
 import { ANY_SESSION_ID } from '../protocol/constants';
 import { html, trusted, type Html } from '../web/html';
 import { toCsv } from './csv';
 
 /** The views of the navigation; each is listed once its feature exists. */
-export type ViewName = 'overview' | 'rooms' | 'people' | 'bans' | 'files' | 'audit';
+export type ViewName = 'overview' | 'rooms' | 'queue' | 'people' | 'bans' | 'files' | 'audit';
 
 const NAV: Array<{ view: ViewName; label: string; path: string }> = [
   { view: 'overview', label: 'Overview', path: '/console/' },
   { view: 'rooms', label: 'Rooms', path: '/console/rooms' },
+  { view: 'queue', label: 'Queue', path: '/console/queue' },
   { view: 'people', label: 'People', path: '/console/people' },
   { view: 'bans', label: 'Bans', path: '/console/bans' },
   { view: 'files', label: 'Files', path: '/console/files' },
@@ -444,4 +447,74 @@ export function auditCsv(entries: AuditRecord[]): string {
       e.details === null ? '' : JSON.stringify(e.details),
     ]),
   ]);
+}
+
+// ---- Queue
+
+/** A message's text as clients show it; said plainly when the server cannot read it. */
+function messageText(text: string | null): Html {
+  return text === null ? html`<p class="muted">(This message is not in a form the server can read.)</p>` : html`<p class="message">${text}</p>`;
+}
+
+function otherPosts(posts: OtherPostJson[] | undefined): Html {
+  if (!posts?.length) return html`<p class="muted">No other posts by this author in this room.</p>`;
+  return html`<details><summary>The author's ${posts.length === 1 ? 'other post' : `other ${posts.length} latest posts`} in this room</summary><ol class="others">${posts.map(
+    (p) => html`<li><span class="muted">${when(p.posted)}${p.hidden ? ` · ${p.hidden}` : ''}</span>${messageText(p.text)}</li>`,
+  )}</ol></details>`;
+}
+
+/** One queue item: who, where, when, the text, and the two decisions as one form with two buttons. */
+function queueItem(
+  ctx: PageContext,
+  kind: 'held' | 'report',
+  m: { id: number; room: string; session_id: string; posted: number; text: string | null },
+  facts: Html,
+  others: OtherPostJson[] | undefined,
+  back: string | null,
+): Html {
+  const [yes, no] = kind === 'held' ? ['Approve', 'Reject'] : ['Dismiss reports', 'Delete message'];
+  return html`<article class="card queue-item" id="message-${m.id}" aria-labelledby="message-${m.id}-h">
+<h3 id="message-${m.id}-h">Message ${m.id} in <a href="${roomPath(m.room)}">${m.room}</a></h3>
+<dl class="facts"><dt>Author</dt><dd>${who(m.session_id)}</dd><dt>Posted</dt><dd>${when(m.posted)}</dd>${facts}</dl>
+${messageText(m.text)}
+${form(
+  ctx,
+  '/console/queue/decide',
+  html`<input type="hidden" name="id" value="${m.id}"><input type="hidden" name="kind" value="${kind}">${back === null ? '' : html`<input type="hidden" name="room" value="${back}">`}
+<button type="submit" name="decision" value="approve">${yes}</button> <button type="submit" name="decision" value="reject" class="danger">${no}</button>`,
+)}
+${otherPosts(others)}
+</article>`;
+}
+
+export function queuePage(ctx: PageContext, rooms: string[], room: string | null, q: QueueData): string {
+  const more = (shown: number, total: number) => (total > shown ? html`<p class="muted">Showing ${shown} of ${total}; decide these to see the rest.</p>` : '');
+  return layout(
+    ctx,
+    'queue',
+    'Queue',
+    html`<section class="card"><form method="get" action="/console/queue" class="inline-form"><label for="queue-room">Room</label>
+<select id="queue-room" name="room"><option value="">all rooms</option>${rooms.map((t) => html`<option value="${t}"${t === room ? trusted(' selected') : ''}>${t}</option>`)}</select>
+<button type="submit">Show</button></form>
+<p class="muted">Approving publishes a held post to everyone (or restores a message its reports hid) and dismisses its reports; rejecting deletes it and upholds them. The same decisions as a moderator's approve and reject reactions, or <code>held</code>/<code>reports</code> on the CLI.</p></section>
+<section aria-labelledby="held-h"><h2 id="held-h">Held posts (${q.totals.held})</h2>
+${q.held.length === 0 ? html`<p class="card">No held posts.</p>` : q.held.map((m) => queueItem(ctx, 'held', m, html``, q.others.get(m.id), room))}${more(q.held.length, q.totals.held)}
+</section>
+<section aria-labelledby="reported-h"><h2 id="reported-h">Reported messages (${q.totals.reported})</h2>
+${
+  q.reported.length === 0
+    ? html`<p class="card">No open reports.</p>`
+    : q.reported.map((m) =>
+        queueItem(
+          ctx,
+          'report',
+          m,
+          html`<dt>Reports</dt><dd>${m.reports} (${m.counted} counted), last ${when(m.last_at)}</dd><dt>Visible</dt><dd>${m.hidden ? html`<strong class="bad">hidden by its reports</strong>` : 'yes'}</dd>`,
+          q.others.get(m.id),
+          room,
+        ),
+      )
+}${more(q.reported.length, q.totals.reported)}
+</section>`,
+  );
 }

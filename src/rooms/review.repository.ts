@@ -18,6 +18,7 @@ export interface ReportedRow {
   room: string;
   sessionId: string;
   posted: number;
+  data: Uint8Array;
   hidden: string | null;
   reports: number;
   counted: number;
@@ -46,13 +47,20 @@ export class ReviewRepository {
   reported(roomId: number | null): Promise<ReportedRow[]> {
     const room = roomId === null ? Prisma.empty : Prisma.sql`AND p.room = ${roomId}`;
     return this.prisma.$queryRaw<ReportedRow[]>`
-      SELECT m.id, r.token::text AS room, coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.hidden,
+      SELECT m.id, r.token::text AS room, coalesce(m.signed_as, u.session_id) AS "sessionId", m.posted, m.data, m.hidden,
         count(*)::int AS reports, (count(*) FILTER (WHERE p.counted))::int AS counted,
         array_agg(pu.session_id ORDER BY p.at) AS reporters, min(p.at) AS first, max(p.at) AS last
       FROM reports p JOIN messages m ON m.id = p.message JOIN rooms r ON r.id = p.room
         JOIN users u ON u.id = m."user" JOIN users pu ON pu.id = p."user"
       WHERE p.outcome IS NULL AND m.data IS NOT NULL ${room}
       GROUP BY m.id, r.token, u.session_id ORDER BY counted DESC, m.id`;
+  }
+
+  /** The latest other posts (not deleted) by the author of message `id`, in its room, newest first. */
+  otherPosts(id: number, limit: number): Promise<Array<{ id: number; posted: number; data: Uint8Array; hidden: string | null }>> {
+    return this.prisma.$queryRaw`
+      SELECT o.id, o.posted, o.data, o.hidden FROM messages m JOIN messages o ON o.room = m.room AND o."user" = m."user"
+      WHERE m.id = ${id} AND o.id <> m.id AND o.data IS NOT NULL ORDER BY o.posted DESC LIMIT ${limit}`;
   }
 
   async roomOfMessage(id: number): Promise<number | null> {

@@ -38,6 +38,18 @@ export function reviewSettings(room: Room, config: AppConfig): ReviewSettings {
   };
 }
 
+/** The text a client shows for a stored message (protocol §7.6), null when unreadable. */
+const textOf = (data: Uint8Array): string | null => readCommunityMessage(data)?.body ?? null;
+
+/** Another post by the same author, shown beside a held or reported one. */
+export interface OtherPostJson {
+  id: number;
+  posted: number;
+  text: string | null;
+  /** Why it is not public ('held', 'reported', …), null when it is. */
+  hidden: string | null;
+}
+
 /** What a reaction means in a room: a moderator's decision, a report, or an ordinary reaction (null). */
 export type ReactionKind = 'approve' | 'reject' | 'report' | null;
 
@@ -56,6 +68,8 @@ export interface ReportedJson {
   room: string;
   session_id: string;
   posted: number;
+  /** The message text when the server can read it (protocol §7.6), else null. */
+  text: string | null;
   /** Whether the reports have hidden it (until a moderator decides). */
   hidden: boolean;
   reports: number;
@@ -229,7 +243,13 @@ export class ReviewService {
 
   async held(roomToken?: string): Promise<HeldJson[]> {
     const rows = await this.repo.held(await this.roomIdOf(roomToken));
-    return rows.map((m) => ({ id: m.id, room: m.room, session_id: m.sessionId, posted: m.posted, text: readCommunityMessage(m.data)?.body ?? null }));
+    return rows.map((m) => ({ id: m.id, room: m.room, session_id: m.sessionId, posted: m.posted, text: textOf(m.data) }));
+  }
+
+  /** The author's other latest posts in the room of message `id`, for a moderator deciding on it. */
+  async otherPosts(id: number, limit: number): Promise<OtherPostJson[]> {
+    const rows = await this.repo.otherPosts(id, limit);
+    return rows.map((m) => ({ id: m.id, posted: m.posted, text: textOf(m.data), hidden: m.hidden }));
   }
 
   async reports(roomToken?: string): Promise<ReportedJson[]> {
@@ -239,6 +259,7 @@ export class ReviewService {
       room: r.room,
       session_id: r.sessionId,
       posted: r.posted,
+      text: textOf(r.data),
       hidden: r.hidden === 'reported',
       reports: r.reports,
       counted: r.counted,

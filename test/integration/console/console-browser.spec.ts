@@ -138,7 +138,7 @@ describeBrowser('admin console in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
 
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/console/', '/console/rooms', '/console/rooms/garden', '/console/people', '/console/bans', '/console/files', '/console/audit']) {
+    for (const path of ['/console/', '/console/rooms', '/console/rooms/garden', '/console/people', '/console/bans', '/console/files', '/console/audit', '/console/queue']) {
       await page.goto(`${ctx.adminUrl}${path}`);
       expect([path, await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')]).toEqual([path, true]);
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parseCsv } from '../../support/csv';
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, expectStatus, messageBody } from '../../support/rooms-fixtures';
+import { createRoom, expectStatus, messageBody, post, sessionMessage, type PostedMessage } from '../../support/rooms-fixtures';
 import { cliOk } from '../cli/cli-helpers';
 import { ARTIFACTS, describeBrowser, openBrowser } from './browser';
 import { consoleEnv, loginLink } from './console-helpers';
@@ -91,6 +91,30 @@ describeBrowser('console views in headless Chromium', () => {
     await page.waitForURL(/notice=unblocked$/);
     expect(await rows.allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${other}`))]);
     expect((await ctx.newUser().request({ method: 'POST', path: '/room/lobby/file', body: content })).code).toBe(201);
+  }, 60_000);
+
+  test('queue: approve a held post in one click; a protocol client receives it on its next poll', async () => {
+    await createRoom(ctx, 'review', { name: 'Reviewed' });
+    await ctx.prisma.room.update({ where: { token: 'review' }, data: { heldMode: 'all' } });
+    const [author, member] = [ctx.newUser(), ctx.newUser()];
+    const earlier = await post(author, 'review', sessionMessage('an earlier one'));
+    const held = await post(author, 'review', sessionMessage('Hello, is this the garden club?'));
+    const at = (await member.get('/room/review')).json<{ message_sequence: number }>().message_sequence;
+
+    await page.click('nav >> text=Queue');
+    await page.waitForURL(`${ctx.adminUrl}/console/queue`);
+    const item = page.locator(`#message-${held.id}`);
+    expect(await item.locator('.message').first().textContent()).toBe('Hello, is this the garden club?');
+    await item.locator('summary').click();
+    expect(await item.locator('ol.others').textContent()).toContain('an earlier one');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-queue.png'), fullPage: true });
+
+    await item.locator('button:has-text("Approve")').click();
+    await page.waitForURL(/notice=approved$/);
+    expect(await page.locator(`#message-${held.id}`).count()).toBe(0);
+    const polled = (await member.get(`/room/review/messages/since/${at}`)).json<PostedMessage[]>();
+    expect(polled.map((m) => [m.id, m.data])).toEqual([[held.id, held.data]]);
+    expect(polled.some((m) => m.id === earlier.id)).toBe(false);
   }, 60_000);
 
   // Last.
