@@ -52,6 +52,8 @@ const NOTICES = {
   'moderator-removed': 'Moderator removed.',
   banned: 'Banned.',
   unbanned: 'Unbanned.',
+  trusted: 'Trusted.',
+  untrusted: 'No longer trusted.',
   lifted: 'Ban lifted.',
   'file-deleted': 'File deleted.',
   blocked: 'Blocked: uploads of it are refused, and any stored copies are quarantined.',
@@ -408,6 +410,11 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
     const f = z.object({ session_id: sessionId, scope }).parse(form);
     await service.unban(f.session_id, f.scope);
     return { to: personPath(f.session_id), notice: 'unbanned' };
+  });
+  change('/people/trust', idFrom, async (form) => {
+    const f = z.object({ session_id: sessionId, scope, trusted: z.enum(['on', 'off']) }).parse(form);
+    await service.setTrusted(f.session_id, f.scope, f.trusted === 'on');
+    return { to: personPath(f.session_id), notice: f.trusted === 'on' ? 'trusted' : 'untrusted' };
   });
   view('/bans', async (_req, ctx) => bansPage(ctx, await service.bans()));
   change(

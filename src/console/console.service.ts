@@ -204,6 +204,11 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     await this.moderation.ban(sessionId, consoleScope(scope), seconds);
   }
 
+  /** Trust or untrust (as `trust add|remove`): in one room, every room, or globally. */
+  setTrusted(sessionId: string, scope: string, trusted: boolean): Promise<void> {
+    return this.moderation.setTrusted(sessionId, consoleScope(scope), trusted);
+  }
+
   async unban(sessionId: string, scope: string): Promise<void> {
     await this.moderation.unban(sessionId, consoleScope(scope));
   }

@@ -267,7 +267,7 @@ export function peoplePage(ctx: PageContext, query: string, found: PersonIdentit
     result = html`${found.map(
       (p) => html`<section class="card person" aria-label="${p.sessionId}"><h2 class="mono">${p.sessionId}</h2>
 <dl class="facts"><dt>First seen</dt><dd>${when(p.created)}</dd><dt>Last active</dt><dd>${when(p.lastActive)}</dd>
-<dt>Global</dt><dd>${p.admin ? 'admin' : p.moderator ? 'moderator' : 'user'}${p.banned ? html`, <strong class="bad">banned</strong> until ${p.bannedUntil === null ? 'lifted' : when(p.bannedUntil)}` : ''}</dd></dl>
+<dt>Global</dt><dd>${p.admin ? 'admin' : p.moderator ? 'moderator' : 'user'}${p.trusted ? ', trusted' : ''}${p.banned ? html`, <strong class="bad">banned</strong> until ${p.bannedUntil === null ? 'lifted' : when(p.bannedUntil)}` : ''}</dd></dl>
 ${
   p.rooms.length === 0
     ? html`<p class="muted">No rooms.</p>`
@@ -277,6 +277,7 @@ ${p.rooms.map(
 <td>${
     [
       r.admin ? 'admin' : r.moderator ? 'moderator' : '',
+      r.trusted ? 'trusted' : '',
       r.banned ? `banned${r.bannedUntil === null ? '' : ` until ${when(r.bannedUntil)}`}` : '',
       r.write === false ? 'no write' : '',
       r.upload === false ? 'no upload' : '',
@@ -301,7 +302,15 @@ ${form(
 )}</section>
 <section class="card" aria-labelledby="unban-h"><h2 id="unban-h">Unban</h2>
 ${form(ctx, '/console/people/unban', html`<input type="hidden" name="session_id" value="${query}"><label for="unban-scope">Where</label>${scopeSelect('unban-scope', rooms)}<button type="submit">Unban</button>`)}
-</section></div>`;
+</section>
+<section class="card" aria-labelledby="trust-h"><h2 id="trust-h">Trust</h2>
+<p class="muted">Trusted users are exempt from the rules for new and untrusted users.</p>
+${form(
+  ctx,
+  '/console/people/trust',
+  html`<input type="hidden" name="session_id" value="${query}"><label for="trust-scope">Where</label>${scopeSelect('trust-scope', rooms)}
+<button type="submit" name="trusted" value="on">Trust</button> <button type="submit" name="trusted" value="off">Untrust</button>`,
+)}</section></div>`;
   return layout(ctx, 'people', 'People', html`<section class="card">${lookup}</section>${result}${actions}`);
 }
 

@@ -85,6 +85,8 @@ export interface RoomStandingRow {
   bannedUntil: number | null;
   moderator: boolean;
   admin: boolean;
+  /** Trusted in this room (issue 14 item 2); a global trust is the user's own flag. */
+  trusted: boolean;
   read: boolean | null;
   write: boolean | null;
   upload: boolean | null;
@@ -302,7 +304,8 @@ export class ModerationRepository {
              (SELECT max(m.posted) FROM messages m WHERE m.room = r.id AND m."user" = ${userId}) AS "lastPosted",
              coalesce(o.banned, false) AS banned,
              (SELECT min(f.at) FROM user_ban_futures f WHERE f."user" = ${userId} AND f.room = r.id AND NOT f.banned) AS "bannedUntil",
-             coalesce(o.moderator, false) AS moderator, coalesce(o.admin, false) AS admin, o.read, o.write, o.upload
+             coalesce(o.moderator, false) AS moderator, coalesce(o.admin, false) AS admin, coalesce(o.trusted, false) AS trusted,
+             o.read, o.write, o.upload
       FROM rooms r
       LEFT JOIN room_users ru ON ru.room = r.id AND ru."user" = ${userId}
       LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId}

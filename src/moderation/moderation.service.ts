@@ -24,6 +24,8 @@ export interface PersonIdentity {
   bannedUntil: number | null;
   moderator: boolean;
   admin: boolean;
+  /** Trusted on the whole server. */
+  trusted: boolean;
   rooms: RoomStandingRow[];
 }
 
@@ -553,6 +555,7 @@ export class ModerationService {
         bannedUntil: u.banned ? await this.repo.globalUnbanAt(u.id) : null,
         moderator: u.moderator,
         admin: u.admin,
+        trusted: u.trusted,
         rooms: await this.repo.roomStanding(u.id),
       })),
     );

@@ -31,6 +31,7 @@ const CHANGES = [
   '/console/queue/decide',
   '/console/people/ban',
   '/console/people/unban',
+  '/console/people/trust',
   '/console/bans/lift',
   '/console/files/delete',
   '/console/files/blocklist',

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { StandingService } from '../../../src/moderation/standing.service';
 import { parseCsv } from '../../support/csv';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, messageBody, post, sessionMessage, type PostedMessage } from '../../support/rooms-fixtures';
@@ -115,6 +116,37 @@ describeBrowser('console views in headless Chromium', () => {
     const polled = (await member.get(`/room/review/messages/since/${at}`)).json<PostedMessage[]>();
     expect(polled.map((m) => [m.id, m.data])).toEqual([[held.id, held.data]]);
     expect(polled.some((m) => m.id === earlier.id)).toBe(false);
+  }, 60_000);
+
+  test('people: trust and untrust in a room from People; the standing service sees it, the audit log names the console', async () => {
+    const user = ctx.newUser();
+    expectStatus(await user.post('/room/lobby/message', messageBody('new here')), 201);
+    const standing = async () => {
+      const room = await ctx.prisma.room.findFirstOrThrow({ where: { token: 'lobby' } });
+      const u = await ctx.prisma.user.findFirstOrThrow({ where: { sessionId: user.sessionId! } });
+      return (await ctx.server.app.get(StandingService).standing(room.id, u.id)).trusted;
+    };
+    await page.goto(`${ctx.adminUrl}/console/people?id=${user.sessionId}`);
+    const lobby = page.locator('section.person tbody tr', { hasText: 'lobby' });
+    expect(await lobby.textContent()).toContain('member');
+
+    await page.selectOption('#trust-scope', 'lobby');
+    await page.click('button[name=trusted][value=on]');
+    await page.waitForURL(/notice=trusted$/);
+    expect(await lobby.textContent()).toContain('trusted');
+    expect(await standing()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-people-trust.png'), fullPage: true });
+
+    await page.selectOption('#trust-scope', 'lobby');
+    await page.click('button[name=trusted][value=off]');
+    await page.waitForURL(/notice=untrusted$/);
+    expect(await lobby.textContent()).not.toContain('trusted');
+    expect(await standing()).toBe(false);
+    const entries = await ctx.prisma.auditLog.findMany({ where: { target: user.sessionId!, action: { in: ['trust', 'untrust'] } }, orderBy: { id: 'asc' } });
+    expect(entries.map((e) => [e.actor, e.action, e.roomToken])).toEqual([
+      ['console', 'trust', 'lobby'],
+      ['console', 'untrust', 'lobby'],
+    ]);
   }, 60_000);
 
   // Last.
