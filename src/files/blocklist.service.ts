@@ -1,5 +1,5 @@
 import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
-import { actorOf } from '../audit/audit-actor';
+import { actingAs, actorOf } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../core/clock';
 import { MetricsService } from '../metrics/metrics.service';
@@ -82,6 +82,7 @@ export class BlocklistService {
     const hit = await this.repo.find(fingerprint.sha256);
     if (!hit) return;
     this.metrics.ruleHits.inc({ rule: 'blocklist', action: 'refuse' });
+    await actingAs('rule:blocklist', () => this.audit.record({ actor: actorOf(), action: 'rule.hit', target: hexOf(fingerprint.sha256), details: { action: 'refuse' } }));
     throw new ForbiddenException(`This file is blocked on this server${hit.reason ? `: ${hit.reason}` : ''}`);
   }
 

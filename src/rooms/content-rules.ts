@@ -114,15 +114,26 @@ export function effectivePolicy(room: RoomContentPolicy, defaults: ContentPolicy
 /** Session mentions in a body: "@" and a Session id (05…, 15…, 25…). */
 const MENTION = /@[0-9a-f]{2}[0-9a-f]{64}/gi;
 
-/** The text of a message a rule reads: its body and its sender's display name. */
+/** A link as clients make one clickable: a scheme, or www., before something. */
+const LINK = /(?:\b[a-z][a-z0-9+.-]*:\/\/|\bwww\.)\S/i;
+
+/** The text of a message a rule reads: its body and its sender's display name; what it carries (attachments: uploads it names, or attachment pointers; link previews). */
 export interface RuleText {
   body: string;
   displayName: string;
+  attachments?: number;
+  previews?: number;
+}
+
+/** What the rules about new and untrusted users need to know of the author (src/moderation/standing.service.ts predicates). */
+export interface AuthorStanding {
+  untrusted: boolean;
+  restrictedNewUser: boolean;
 }
 
 /** A rule that matched: its name (metrics, audit "rule:NAME"), what it does, and the reason a refusal gives. */
 export interface RuleHit {
-  rule: 'max_chars' | 'mentions' | 'words' | 'patterns' | 'unreadable';
+  rule: 'max_chars' | 'mentions' | 'words' | 'patterns' | 'unreadable' | 'links' | 'new_user_attachments';
   action: RuleAction;
   reason: string;
 }
@@ -146,11 +157,28 @@ export class CompiledContentRules {
   /** True when no rule can match any text: the post path then reads nothing. */
   get idle(): boolean {
     const p = this.policy;
-    return p.maxChars.limit === 0 && p.mentions.limit === 0 && !this.words && this.patterns.length === 0 && p.unreadable === 'allow';
+    return (
+      p.maxChars.limit === 0 &&
+      p.mentions.limit === 0 &&
+      !this.words &&
+      this.patterns.length === 0 &&
+      p.unreadable === 'allow' &&
+      p.links === 'allow' &&
+      p.newUserAttachments === 'allow'
+    );
   }
 
-  /** The first rule the text breaks, or null; `text` null = the message could not be read. */
-  check(text: RuleText | null): RuleHit | null {
+  /** True when a rule about the author's standing applies to this text: only then is standing looked up. */
+  needsStanding(text: RuleText | null): boolean {
+    if (text === null) return false;
+    return (this.policy.links !== 'allow' && hasLink(text)) || (this.policy.newUserAttachments !== 'allow' && (text.attachments ?? 0) > 0);
+  }
+
+  /**
+   * The first rule the text breaks, or null; `text` null = the message could not be read.
+   * `author`: the author's standing, given when `needsStanding` (else those rules do not apply).
+   */
+  check(text: RuleText | null, author: AuthorStanding | null = null): RuleHit | null {
     const p = this.policy;
     if (text === null) return p.unreadable === 'allow' ? null : { rule: 'unreadable', action: p.unreadable, reason: 'This room only accepts messages it can read' };
     const chars = [...text.body].length;
@@ -170,6 +198,16 @@ export class CompiledContentRules {
         return { rule: 'patterns', action: p.patterns.action, reason: 'Message refused: it matches a pattern this room does not allow' };
       }
     }
+    if (author?.untrusted && p.links !== 'allow' && hasLink(text)) {
+      return { rule: 'links', action: p.links, reason: 'Links are only allowed from trusted members of this room' };
+    }
+    if (author?.restrictedNewUser && p.newUserAttachments !== 'allow' && (text.attachments ?? 0) > 0) {
+      return { rule: 'new_user_attachments', action: p.newUserAttachments, reason: 'Attachments are not allowed from new members of this room yet' };
+    }
     return null;
   }
+}
+
+function hasLink(text: RuleText): boolean {
+  return (text.previews ?? 0) > 0 || LINK.test(text.body);
 }

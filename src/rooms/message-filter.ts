@@ -75,21 +75,30 @@ export type MessageForm = 'content' | 'content+pro' | 'envelope';
 
 export interface CommunityMessageText extends SessionText {
   form: MessageForm;
+  /** DataMessage.attachments (2) and DataMessage.preview (10, link previews) the message carries. */
+  attachments: number;
+  previews: number;
 }
 
 /**
- * Body and display name of a `Content` (Content.dataMessage = 1, DataMessage.body = 1,
- * DataMessage.profile = 101, LokiProfile.displayName = 1; protocol §7.6). A Content without a
- * dataMessage (or one that does not parse) has empty text: clients would show nothing either.
+ * Body, display name, attachments and link previews of a `Content` (Content.dataMessage = 1,
+ * DataMessage.body = 1, .attachments = 2, .preview = 10, .profile = 101, LokiProfile.displayName = 1;
+ * protocol §7.6). A Content without a dataMessage (or one that does not parse) has empty text:
+ * clients would show nothing either.
  */
-function contentText(content: Fields): SessionText {
+function contentText(content: Fields): Omit<CommunityMessageText, 'form'> {
   const dataMessage = content.bytes.get(1)?.[0];
   const fields = dataMessage ? protobufFields(dataMessage) : null;
   const body = fields?.bytes.get(1)?.[0];
   const profileBytes = fields?.bytes.get(101)?.[0];
   const profile = profileBytes ? protobufFields(profileBytes) : null;
   const name = profile?.bytes.get(1)?.[0];
-  return { body: body ? utf8.decode(body) : '', displayName: name ? utf8.decode(name) : '' };
+  return {
+    body: body ? utf8.decode(body) : '',
+    displayName: name ? utf8.decode(name) : '',
+    attachments: fields?.bytes.get(2)?.length ?? 0,
+    previews: fields?.bytes.get(10)?.length ?? 0,
+  };
 }
 
 /** An `Envelope` (protocol §7.6): its required type (1) and timestamp (5) varints; its Content in field 8. */

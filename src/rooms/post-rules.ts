@@ -7,6 +7,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy, type RoomContentPolicy } from './content-rules';
 import { alphabetHit, profanityMatcher, readCommunityMessage } from './message-filter';
 import type { PostDecision } from './post-decision';
+import type { RoomPermissions } from './permissions';
+import type { AuthenticatedUser } from '../users/authenticated-user';
+import { actingAs, actorOf } from '../audit/audit-actor';
+import { AuditService } from '../audit/audit.service';
+import { isRestrictedNewUser, isUntrusted, StandingService } from '../moderation/standing.service';
 
 /**
  * Posting filters of protocol §9.2 and each room's content rules (issue 15 item 5), one check every
@@ -24,6 +29,8 @@ export class PostRules {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly standing: StandingService,
+    private readonly audit: AuditService,
   ) {
     this.defaults = defaultPolicy(config);
     const words = config.PROFANITY_CUSTOM ? readFileSync(config.PROFANITY_CUSTOM, 'utf8').split(/\r?\n/) : badwords.array;
@@ -62,11 +69,13 @@ export class PostRules {
    * FILTER_MODS) and says how the post is stored: as usual, silently filtered, or held for review.
    * A refusing §9.2 filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
    */
-  decide(room: Room, data: Uint8Array, moderator: boolean): PostDecision {
-    if (moderator && !this.config.FILTER_MODS) return 'allow';
+  async decide(room: Room, post: { data: Uint8Array; files: readonly number[] }, permissions: RoomPermissions, user: AuthenticatedUser): Promise<PostDecision> {
+    if (permissions.moderator && !this.config.FILTER_MODS) return 'allow';
     const rules = this.rulesOf(room);
     if (!this.profane && this.alphabets.length === 0 && rules.idle) return 'allow';
-    const read = readCommunityMessage(data);
+    const parsed = readCommunityMessage(post.data);
+    // Attachments are the uploads the post names (as clients send them) or pointers in its Content.
+    const read = parsed && { ...parsed, attachments: Math.max(parsed.attachments, post.files.length) };
     const body = read?.body ?? '';
     const displayName = read?.displayName ?? '';
     if (this.alphabets.length && alphabetHit(`${body}\n${displayName}`, this.alphabets)) {
@@ -81,9 +90,12 @@ export class PostRules {
       this.metrics.ruleHits.inc({ rule: 'unreadable', action: 'allow' });
       this.logger.debug(`room ${room.token}: a post whose text cannot be read was allowed`);
     }
-    const hit = rules.check(read);
+    const standing = rules.needsStanding(read) ? await this.standing.standingWith(room, permissions, user.id) : null;
+    const hit = rules.check(read, standing && { untrusted: isUntrusted(standing), restrictedNewUser: isRestrictedNewUser(standing) });
     if (!hit) return 'allow';
     this.metrics.ruleHits.inc({ rule: hit.rule, action: hit.action });
+    // The rule acted: the audit log names it as the actor (item 8), the author as the target.
+    await actingAs(`rule:${hit.rule}`, () => this.audit.record({ actor: actorOf(), action: 'rule.hit', room, target: user.sessionId, details: { action: hit.action } }));
     if (hit.action === 'refuse') throw new ForbiddenException(hit.reason);
     return hit.action;
   }

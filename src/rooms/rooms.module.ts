@@ -11,6 +11,7 @@ import { ReviewRepository } from './review.repository';
 import { ReviewService } from './review.service';
 import { RoomAdminService } from './room-admin.service';
 import { RoomLimits } from './room-limits';
+import { StandingModule } from '../moderation/standing.module';
 import { RoomsRepository } from './rooms.repository';
 import { RoomsService } from './rooms.service';
 
@@ -20,7 +21,7 @@ import { RoomsService } from './rooms.service';
  * routes are declared in api/.
  */
 @Module({
-  imports: [RateLimitModule, FilesModule, AuditModule, UsersModule, PluginHooksModule],
+  imports: [RateLimitModule, FilesModule, AuditModule, UsersModule, PluginHooksModule, StandingModule],
   providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomLimits, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
   exports: [RoomsService, MessagesService, RoomAdminService, ReviewService, RoomLimits],
 })

@@ -24,10 +24,21 @@ export function pad(bytes: Uint8Array): Buffer {
   return Buffer.concat([bytes, Buffer.from([0x80]), Buffer.alloc(159 - (bytes.length % 160))]);
 }
 
-/** `Content { dataMessage { body, profile { displayName }? } }`, unpadded. */
-function content(body: string, displayName?: string): Buffer {
+/** What a message carries besides its text: attachment pointers, a link preview. */
+export interface Carried {
+  attachments?: number;
+  preview?: string;
+}
+
+/** `Content { dataMessage { body, attachments*, preview?, profile { displayName }? } }`, unpadded. */
+function content(body: string, displayName?: string, carried: Carried = {}): Buffer {
   const profile = displayName === undefined ? Buffer.alloc(0) : bytesField(101, bytesField(1, Buffer.from(displayName)));
-  return bytesField(1, Buffer.concat([bytesField(1, Buffer.from(body)), profile]));
+  // AttachmentPointer { contentType = 2, url = 101 }; Preview { url = 1 }.
+  const attachments = Array.from({ length: carried.attachments ?? 0 }, (_, i) =>
+    bytesField(2, Buffer.concat([bytesField(2, Buffer.from('image/jpeg')), bytesField(101, Buffer.from(`http://example.invalid/room/r/file/${i}`))])),
+  );
+  const preview = carried.preview === undefined ? [] : [bytesField(10, bytesField(1, Buffer.from(carried.preview)))];
+  return bytesField(1, Buffer.concat([bytesField(1, Buffer.from(body)), ...attachments, ...preview, profile]));
 }
 
 /** `ProMessage { proof { version, genIndexHash, rotatingPublicKey, expiryUnixTs, sig }, profileBitset }`. */
@@ -43,8 +54,8 @@ function proMessage(): Buffer {
 }
 
 /** The `data` bytes of a community post in one of the three forms. */
-export function communityMessageData(form: MessageForm, body: string, displayName?: string): Buffer {
-  const plain = content(body, displayName);
+export function communityMessageData(form: MessageForm, body: string, displayName?: string, carried?: Carried): Buffer {
+  const plain = content(body, displayName, carried);
   if (form === 'content') return pad(plain);
   if (form === 'content+pro') return pad(Buffer.concat([plain, bytesField(16, proMessage()), bytesField(17, randomBytes(64))]));
   const withPro = Buffer.concat([plain, bytesField(16, proMessage())]);
@@ -59,6 +70,6 @@ export function communityMessageData(form: MessageForm, body: string, displayNam
 }
 
 /** A post body (base64 data and a random signature) in one of the three forms. */
-export function communityPost(form: MessageForm, body: string, displayName?: string): { data: string; signature: string } {
-  return { data: communityMessageData(form, body, displayName).toString('base64'), signature: randomBytes(64).toString('base64') };
+export function communityPost(form: MessageForm, body: string, displayName?: string, carried?: Carried): { data: string; signature: string } {
+  return { data: communityMessageData(form, body, displayName, carried).toString('base64'), signature: randomBytes(64).toString('base64') };
 }

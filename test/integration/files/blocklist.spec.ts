@@ -46,6 +46,9 @@ describe('attachment blocklist (issue 15 item 6)', () => {
     expect(refused.code).toBe(403);
     expect(refused.text()).toContain('known spam image');
     expect((await ctx.anon().request({ method: 'POST', path: '/file', body: content })).code).toBe(403);
+    // Each refusal is the blocklist acting: audit-logged as the rule, naming the content.
+    const hits = await ctx.prisma.auditLog.findMany({ where: { action: 'rule.hit', actor: 'rule:blocklist' } });
+    expect(hits.map((h) => h.target)).toEqual([sha256(content), sha256(content)]);
     expect(await ctx.prisma.file.count()).toBe(1);
     expect((await stored.keys()).length).toBe(1);
 

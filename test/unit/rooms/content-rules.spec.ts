@@ -18,7 +18,12 @@ const rules = (room: object) => new CompiledContentRules(effectivePolicy(roomCon
 describe('reading a community message in each form (protocol §7.6)', () => {
   it.each(MESSAGE_FORMS)('%s: body and display name', (form) => {
     const read = readCommunityMessage(communityMessageData(form, 'héllo there', 'Alice'));
-    expect(read).toEqual({ form, body: 'héllo there', displayName: 'Alice' });
+    expect(read).toEqual({ form, body: 'héllo there', displayName: 'Alice', attachments: 0, previews: 0 });
+  });
+
+  it.each(MESSAGE_FORMS)('%s: attachment pointers and link previews are counted', (form) => {
+    const read = readCommunityMessage(communityMessageData(form, 'look', undefined, { attachments: 2, preview: 'https://example.com' }));
+    expect(read).toMatchObject({ form, body: 'look', attachments: 2, previews: 1 });
   });
 
   it('a padded envelope reads the same; bytes that are no protobuf are unreadable', () => {
@@ -78,5 +83,34 @@ describe('content rules (issue 15 item 5)', () => {
   it('unreadable messages follow the room action', () => {
     expect(rules({}).check(null)).toBeNull();
     expect(rules({ unreadable: 'refuse' }).check(null)).toMatchObject({ rule: 'unreadable', action: 'refuse' });
+  });
+});
+
+describe('rules about the author (issue 15 item 5; standing from issue 14)', () => {
+  const newcomer = { untrusted: true, restrictedNewUser: true };
+  const member = { untrusted: true, restrictedNewUser: false };
+  const trusted = { untrusted: false, restrictedNewUser: false };
+
+  it('links from untrusted users: a URL or a preview; trusted users and unlinked text pass', () => {
+    const r = rules({ links: 'hold' });
+    expect(r.idle).toBe(false);
+    for (const body of ['see https://evil.example', 'go to www.evil.example', 'sessionthing://x'])
+      expect([body, r.needsStanding({ body, displayName: '' }), r.check({ body, displayName: '' }, member)]).toEqual([
+        body,
+        true,
+        expect.objectContaining({ rule: 'links', action: 'hold' }),
+      ]);
+    expect(r.check({ body: 'look', displayName: '', previews: 1 }, member)).toMatchObject({ rule: 'links' });
+    expect(r.check({ body: 'https://ok.example', displayName: '' }, trusted)).toBeNull();
+    expect(r.needsStanding({ body: 'no link, e.g. or a.b', displayName: '' })).toBe(false);
+  });
+
+  it('attachments from restricted new users only', () => {
+    const r = rules({ newUserAttachments: 'refuse' });
+    const withFile = { body: '', displayName: '', attachments: 1 };
+    expect(r.needsStanding(withFile)).toBe(true);
+    expect(r.check(withFile, newcomer)).toMatchObject({ rule: 'new_user_attachments', action: 'refuse' });
+    expect(r.check(withFile, member)).toBeNull();
+    expect(r.needsStanding({ body: 'text only', displayName: '' })).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { MessagesService, type NewMessage } from '../../../src/rooms/messages.se
 import type { RoomPermissions } from '../../../src/rooms/permissions';
 import { MessageRemoval } from '../../../src/rooms/message-removal';
 import { PostRules } from '../../../src/rooms/post-rules';
+import type { StandingService } from '../../../src/moderation/standing.service';
 import type { ReviewRepository } from '../../../src/rooms/review.repository';
 import { ReviewService } from '../../../src/rooms/review.service';
 import { RoomLimits } from '../../../src/rooms/room-limits';
@@ -70,7 +71,9 @@ function setup(config: Partial<AppConfig> = {}) {
   // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
   const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });
   const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg);
-  const rules = new PostRules(cfg, new MetricsService());
+  // Every author is a new, untrusted member (standing's own rules: test/unit/moderation/standing.service.spec.ts).
+  const standing = asFake<StandingService>({ standingWith: (_room: Room, p: RoomPermissions) => Promise.resolve({ moderator: p.moderator, trusted: p.trusted, newUser: true }) });
+  const rules = new PostRules(cfg, new MetricsService(), standing, audit);
   const service = new MessagesService(
     asFake<RoomsRepository>(repo),
     rooms,
