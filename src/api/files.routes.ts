@@ -50,13 +50,7 @@ export class FilesRoutes implements RouteSource {
         room: 'upload',
         status: 201,
         handle: async ({ access, user, rawBody, headers }) => ({
-          id: await this.files.upload(
-            access.room.id,
-            user,
-            rawBody,
-            headers['content-disposition'],
-            this.limits.uploadTakes(access.room, access.permissions, user, rawBody.length),
-          ),
+          id: await this.files.upload(access.room, user, rawBody, headers['content-disposition'], this.limits.uploadTakes(access.room, access.permissions, user, rawBody.length)),
         }),
       }),
       download('/room/:token/file/:fileId'),

@@ -11,6 +11,7 @@ import { FILE_NOT_FOUND, ObjectStore, type ContentFingerprint } from './object-s
 import { BlocklistService } from './blocklist.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 
 /** protocol §12.1: compat ids are random integers in [0, 2^53), tried up to 25 times. */
 const COMPAT_ID_TRIES = 25;
@@ -43,6 +44,7 @@ export class FileServerService {
     private readonly clock: Clock,
     private readonly limiter: RateLimiter,
     private readonly blocklist: BlocklistService,
+    private readonly plugins: PluginHooks,
   ) {}
 
   /**
@@ -58,6 +60,7 @@ export class FileServerService {
     return this.limits.withUploadSlot(async () => {
       const fingerprint = this.objects.fingerprint(body);
       await this.blocklist.refuseBlocked(fingerprint);
+      await this.plugins.beforeUpload(null, null, fingerprint.sha256, body.length);
       const upload = await this.limiter.consume('file-server-uploads', SERVER_WIDE);
       try {
         return await this.store(body, fingerprint, ttl);

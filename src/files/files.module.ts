@@ -15,6 +15,7 @@ import { RoomFiles } from './room-files';
 import { OBJECT_STORAGE } from './storage/object-storage';
 import { createObjectStorage } from './storage/storage.factory';
 import { UploadLimits } from './upload-limits';
+import { PluginHooksModule } from '../plugins/plugin-hooks.module';
 
 /**
  * Room files (protocol §6.6), the file server (§12), encrypted object storage and file expiry (§9.3).
@@ -22,7 +23,7 @@ import { UploadLimits } from './upload-limits';
  * what the rooms module changes in room files inside its own transactions.
  */
 @Module({
-  imports: [JobsModule, RateLimitModule, AuditModule],
+  imports: [JobsModule, RateLimitModule, AuditModule, PluginHooksModule],
   providers: [
     { provide: OBJECT_STORAGE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createObjectStorage(config) },
     { provide: MASTER_KEYRING, inject: [APP_CONFIG], useFactory: (config: AppConfig) => MasterKeyring.fromFiles(config.MASTER_KEY_FILE, config.MASTER_KEY_OLD_FILES) },

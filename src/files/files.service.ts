@@ -12,6 +12,8 @@ import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter, type RateTake } from '../rate-limit/rate-limiter';
 import { UploadLimits } from './upload-limits';
+import type { Room } from '../generated/prisma/client';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 
 export interface RoomFileDownload {
   size: number;
@@ -41,6 +43,7 @@ export class FilesService {
     private readonly limiter: RateLimiter,
     private readonly blocklist: BlocklistService,
     private readonly clock: Clock,
+    private readonly plugins: PluginHooks,
   ) {}
 
   /**
@@ -60,7 +63,7 @@ export class FilesService {
    * server's upload quota), given back when nothing is stored.
    */
   async upload(
-    roomId: number,
+    room: Pick<Room, 'id' | 'token'>,
     user: AuthenticatedUser,
     body: Buffer,
     contentDisposition: string | undefined,
@@ -73,11 +76,12 @@ export class FilesService {
     return this.limits.withUploadSlot(async () => {
       const fingerprint = this.objects.fingerprint(body);
       await this.blocklist.refuseBlocked(fingerprint);
+      await this.plugins.beforeUpload(room, user, fingerprint.sha256, body.length);
       const places = await this.limiter.consumeAll(quotas);
       try {
         const uploaded = this.clock.seconds();
         const expiry = uploaded + this.config.FILE_UPLOAD_EXPIRY;
-        const row = { roomId, uploaderId: user.id, size: body.length, uploaded, expiry, filename };
+        const row = { roomId: room.id, uploaderId: user.id, size: body.length, uploaded, expiry, filename };
         const id = await this.objects.storeShared(body, fingerprint, (tx, objectKey) => this.repo.insertRoomFile(tx, { ...row, objectKey }));
         await this.expiry.schedule('room', id, expiry);
         return id;

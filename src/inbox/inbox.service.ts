@@ -10,6 +10,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { normaliseSessionId } from '../users/session-id';
 import { UsersService } from '../users/users.service';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 import { InboxRepository, type DirectMessage, type ImportedDirectMessage, type LatestDirectMessageIds } from './inbox.repository';
 
 /** DM JSON (protocol §6.9); `message` is the base64 of the opaque stored bytes. */
@@ -41,6 +42,7 @@ export class InboxService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
+    private readonly plugins: PluginHooks,
   ) {
     this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock });
     feed.subscribe((change) => {
@@ -77,7 +79,8 @@ export class InboxService {
     const expiry = postedAt + this.config.DM_EXPIRY;
     // The ids as used (signed as, addressed to), not the rows' own: a blinded twin is the same user.
     const to = { id: recipient.id, sessionId: normaliseSessionId(recipientSessionId) };
-    const { id } = sender.shadowBanned ? await this.repo.insert(sender, to, new Uint8Array(0), postedAt, postedAt) : await this.repo.insert(sender, to, body, postedAt, expiry);
+    const drop = sender.shadowBanned || (await this.plugins.beforeBotDm(sender, recipientSessionId, body)) === 'silent';
+    const { id } = drop ? await this.repo.insert(sender, to, new Uint8Array(0), postedAt, postedAt) : await this.repo.insert(sender, to, body, postedAt, expiry);
     return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: to.sessionId, body }, false);
   }
 

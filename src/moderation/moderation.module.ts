@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { PluginHooksModule } from '../plugins/plugin-hooks.module';
 import { ModerationRepository } from './moderation.repository';
 import { ModerationService } from './moderation.service';
 import { StandingModule } from './standing.module';
@@ -13,7 +14,7 @@ import { UsersModule } from '../users/users.module';
  * trusted or new.
  */
 @Module({
-  imports: [UsersModule, RoomsModule, AuditModule, StandingModule],
+  imports: [UsersModule, RoomsModule, AuditModule, PluginHooksModule, StandingModule],
   providers: [ModerationRepository, ModerationService],
   exports: [ModerationService, StandingModule],
 })

@@ -13,6 +13,7 @@ import { futureObject, futureValue, permissionObject, type FutureObject, type Ov
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 import { ownRoomModeration, roomModeration, roomModerationChangeSchema, type RoomModeration, type RoomModerationChange } from './room-moderation';
 
 /** One user row behind a looked-up Session id, with its global flags and per-room standing. */
@@ -129,6 +130,7 @@ export class ModerationService {
     private readonly rooms: RoomsService,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly plugins: PluginHooks,
   ) {}
 
   // ---- moderators (protocol §6.8 POST /user/:sid/moderator)
@@ -233,10 +235,12 @@ export class ModerationService {
         await this.users.commitTarget(target, db);
         await this.audit.record({ actor: actorOf(by), action: 'ban', target: target.user.sessionId, details: { global: true, timeout: timeoutSeconds, shadow } }, db);
       });
+      this.plugins.banChanged({ banned: true, timeout: timeoutSeconds, shadow }, null, target.user.sessionId, actorOf(by));
       return { dropped: [] };
     }
-    return this.repo.transaction(async (db) => {
-      const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+    let banned: Room[] = [];
+    const outcome = await this.repo.transaction(async (db) => {
+      const rooms = (banned = await this.roomsFor(actor, scope.rooms, 'moderator', db));
       const actorPerms = await this.rooms.permissionsIn(actor, rooms, db);
       const targetOverrides = new Map(
         (
@@ -268,6 +272,8 @@ export class ModerationService {
       );
       return { dropped };
     });
+    this.plugins.banChanged({ banned: true, timeout: timeoutSeconds, shadow }, banned, target.user.sessionId, actorOf(by));
+    return outcome;
   }
 
   /** Lifts the ban and the shadow ban at that level only, with any unban scheduled there (protocol §6.8). */
@@ -277,7 +283,7 @@ export class ModerationService {
     const userId = target.user.id;
     if ('global' in scope) {
       if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
-      return this.repo.transaction(async (db) => {
+      const lifted = await this.repo.transaction(async (db) => {
         const flags = await this.repo.lockUser(userId, db);
         await this.repo.updateUserFlags(userId, { banned: false, shadowBanned: false }, db);
         await this.repo.replaceBanFutures(null, userId, null, db);
@@ -285,9 +291,12 @@ export class ModerationService {
         await this.audit.record({ actor: actorOf(by), action: 'unban', target: target.user.sessionId, details: { global: true } }, db);
         return { before: [{ room: null, banned: Boolean(flags?.banned || flags?.shadowBanned) }] };
       });
+      this.plugins.banChanged({ banned: false }, null, target.user.sessionId, actorOf(by));
+      return lifted;
     }
-    return this.repo.transaction(async (db) => {
-      const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+    let unbanned: Room[] = [];
+    const outcome = await this.repo.transaction(async (db) => {
+      const rooms = (unbanned = await this.roomsFor(actor, scope.rooms, 'moderator', db));
       const before: UnbanResult['before'] = [];
       for (const room of rooms) {
         const result = await this.repo.updateOverrideIfExists(room.id, userId, { banned: false, shadowBanned: false }, db);
@@ -301,6 +310,8 @@ export class ModerationService {
       );
       return { before };
     });
+    this.plugins.banChanged({ banned: false }, unbanned, target.user.sessionId, actorOf(by));
+    return outcome;
   }
 
   // ---- trusted users (issue 14 item 2; src/moderation/standing.service.ts)

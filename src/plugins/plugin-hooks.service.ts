@@ -215,9 +215,10 @@ export class PluginHooks implements OnModuleDestroy {
   }
 
   /** Before an upload is stored (room or file server): only a refusal changes anything (docs/plugins.md). */
-  beforeUpload(room: Room | null, user: AuthenticatedUser | null, sha256: string, size: number): void | Promise<void> {
+  beforeUpload(room: Pick<Room, 'token'> | null, user: AuthenticatedUser | null, sha256: Uint8Array, size: number): void | Promise<void> {
     if (this.deciders['before-upload'].length === 0) return;
-    return this.decide('before-upload', { room: room?.token ?? null, user: user?.sessionId ?? null, sha256, size }, user?.sessionId ?? null).then(() => undefined);
+    const fields = { room: room?.token ?? null, user: user?.sessionId ?? null, sha256: Buffer.from(sha256).toString('hex'), size };
+    return this.decide('before-upload', fields, user?.sessionId ?? null).then(() => undefined);
   }
 
   /**
@@ -288,6 +289,44 @@ export class PluginHooks implements OnModuleDestroy {
     if (this.notified.posted.length === 0) return;
     const text = readCommunityMessage(m.data)?.body ?? null;
     this.notify('posted', { room: room.token, author: user.sessionId, message_id: m.id, seqno: m.seqno, text, whisper: m.whisper, held: m.held }, user.sessionId);
+  }
+
+  /** A message was edited by its author. */
+  edited(room: Room, user: AuthenticatedUser, id: number, data: Uint8Array): void {
+    if (this.notified.edited.length === 0) return;
+    this.notify('edited', { room: room.token, author: user.sessionId, message_id: id, text: readCommunityMessage(data)?.body ?? null }, user.sessionId);
+  }
+
+  /** A message was deleted, by its author or a moderator. */
+  deleted(room: Room, m: { id: number; sessionId: string }, by: AuthenticatedUser): void {
+    if (this.notified.deleted.length === 0) return;
+    this.notify('deleted', { room: room.token, message_id: m.id, author: m.sessionId, by: by.sessionId }, null);
+  }
+
+  /** A reaction was added: told as `reacted` when others see it, as `report` when it is a report (issue 14). */
+  reacted(room: Room, user: AuthenticatedUser, id: number, reaction: string, how: 'visible' | 'hidden' | 'report'): void {
+    if (how === 'report') {
+      if (this.notified.report.length > 0) this.notify('report', { room: room.token, reporter: user.sessionId, message_id: id, reason: null }, user.sessionId);
+      return;
+    }
+    if (how === 'hidden' || this.notified.reacted.length === 0) return;
+    this.notify('reacted', { room: room.token, user: user.sessionId, message_id: id, reaction }, user.sessionId);
+  }
+
+  /** A user's first request in a room (or the first after their activity there was pruned or cleared by a ban). */
+  firstRequest(room: Room, user: AuthenticatedUser): void {
+    if (this.notified['first-request-in-room'].length === 0) return;
+    this.notify('first-request-in-room', { room: room.token, user: user.sessionId }, user.sessionId);
+  }
+
+  /** A ban or unban was made, in the listed rooms (null: server-wide); `by` is the audit actor. */
+  banChanged(change: { banned: true; timeout: number | null; shadow: boolean } | { banned: false }, rooms: Array<Pick<Room, 'token'>> | null, user: string, by: string): void {
+    const type = change.banned ? 'banned' : 'unbanned';
+    if (this.notified[type].length === 0) return;
+    for (const room of rooms ?? [null]) {
+      if (change.banned) this.notify('banned', { room: room?.token ?? null, user, by, timeout: change.timeout, shadow: change.shadow });
+      else this.notify('unbanned', { room: room?.token ?? null, user, by });
+    }
   }
 
   /** Tells the plugins that want `type`; returns at once (never awaited by a request). */

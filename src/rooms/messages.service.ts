@@ -224,11 +224,12 @@ export class MessagesService {
       await this.repo.replaceData(id, edit.data, edit.signature, user.sessionId, seqno, at, tx);
       await this.files.attach(tx, room.id, user.id, id, this.filesToAttach(edit.files, at));
     });
+    this.plugins.edited(room, user, id, edit.data);
   }
 
   /** DELETE …/message/:id: own message, or any as a moderator (protocol §6.3). */
   async remove(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number): Promise<MessageRow> {
-    return this.repo.transaction(async (tx) => {
+    const removed = await this.repo.transaction(async (tx) => {
       await this.repo.advanceSequence(room.id, 1, tx);
       const m = await this.repo.message(room.id, id, tx);
       if (!m || m.data === null || !canSeeMessage(m, viewerOf(user, permissions))) throw new NotFoundException('No such message');
@@ -240,6 +241,8 @@ export class MessagesService {
       }
       return m;
     });
+    this.plugins.deleted(room, removed, user);
+    return removed;
   }
 
   /**
@@ -319,7 +322,7 @@ export class MessagesService {
       const decided = await this.review.decide(room, id, kind === 'approve', user);
       if (decided) return { added: false, seqno: decided.seqno };
     }
-    const hidden = permissions.shadowBanned || kind === 'report';
+    const hidden = permissions.shadowBanned || kind === 'report' || (await this.plugins.beforeReaction(room, user, id, reaction));
     const places = await this.limits.takeReaction(room, permissions, user);
     const { changed, seqno } = await this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
       await this.requireReactionRoom(id, reaction, tx);
@@ -334,6 +337,7 @@ export class MessagesService {
       throw err;
     });
     if (changed === 0) await this.limits.refund(places);
+    else this.plugins.reacted(room, user, id, reaction, kind === 'report' ? 'report' : hidden ? 'hidden' : 'visible');
     return { added: changed > 0, seqno };
   }
 

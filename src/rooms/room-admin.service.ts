@@ -87,7 +87,7 @@ export class RoomAdminService {
     if (!imageType(body)) throw new UnsupportedMediaTypeException('A room image must be a PNG, JPEG, GIF or WebP image');
     const system = await this.users.getSystemUser();
     const name = filename.replace(/["\\\r\n]/g, '_');
-    const id = await this.files.upload(room.id, system, body, `attachment; filename="${name}"`);
+    const id = await this.files.upload(room, system, body, `attachment; filename="${name}"`);
     const { info_updates } = await this.rooms.updateRoom(room, { image: id });
     return { file_id: id, info_updates };
   }

@@ -282,12 +282,14 @@ export class RoomsRepository {
 
   // ---- activity (protocol §9.4 step 4)
 
-  /** first_seen is written with the row only (new users, issue 14 item 2). */
-  async recordActivity(roomId: number, userId: number, at: number): Promise<void> {
-    await this.prisma.$executeRaw`
+  /** first_seen is written with the row only (new users, issue 14 item 2). True when the row is new (a first request there). */
+  async recordActivity(roomId: number, userId: number, at: number): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<Array<{ inserted: boolean }>>`
       INSERT INTO room_users (room, "user", last_active, first_seen) VALUES (${roomId}, ${userId}, ${at}, ${at})
       ON CONFLICT (room, "user") DO UPDATE SET last_active = EXCLUDED.last_active
-      WHERE room_users.last_active < EXCLUDED.last_active`;
+      WHERE room_users.last_active < EXCLUDED.last_active
+      RETURNING (xmax = 0) AS inserted`;
+    return rows[0]?.inserted === true;
   }
 
   async refreshActiveUsers(activeSince: number, pruneBefore: number): Promise<void> {

@@ -17,6 +17,7 @@ import { activeSince, activityGranule } from '../users/activity';
 import { viewerOf } from './visibility';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
+import { PluginHooks } from '../plugins/plugin-hooks.service';
 import { RoomsRepository, type ImportedMessage, type ImportedRoom, type RoomStats, type Tx } from './rooms.repository';
 
 /** PUT /room/:token body after validation (protocol §6.2). */
@@ -82,6 +83,7 @@ export class RoomsService {
     private readonly clock: Clock,
     private readonly files: RoomFiles,
     private readonly audit: AuditService,
+    private readonly plugins: PluginHooks,
   ) {
     const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
@@ -462,7 +464,7 @@ export class RoomsService {
     if (this.activity.size >= ACTIVITY_MEMORY) this.activity.clear();
     this.activity.set(key, at);
     try {
-      await this.repo.recordActivity(room.id, user.id, at);
+      if (await this.repo.recordActivity(room.id, user.id, at)) this.plugins.firstRequest(room, user);
     } catch (err) {
       this.activity.delete(key);
       throw err;

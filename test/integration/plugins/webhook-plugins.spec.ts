@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditService } from '../../../src/audit/audit.service';
 import { BotsService } from '../../../src/bots/bots.service';
+import { ModerationService } from '../../../src/moderation/moderation.service';
 import type { SogsClient } from '../../../src/client';
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import { signWebhook, verifyWebhookSignature } from '../../../src/plugins/webhook-signature';
@@ -140,6 +141,32 @@ describe('webhook plugins', () => {
     const { plainText } = desktopDecryptBlinded(Buffer.from(dm.message, 'base64'), false, dm.sender, ctx.server.serverKey.publicKey, alice.seed!);
     expect(desktopDecodeContent(desktopUnpad(plainText))).toMatchObject({ body: 'Thanks for "first post"', displayName: 'Hook Bot' });
     expect((await ctx.server.app.get(AuditService).list({ actor: 'plugin:hook' })).map((e) => e.action)).toContain('plugin.dm');
+  });
+
+  test('every notification hook is told: first request, posted, edited, reacted, report, deleted, banned, unbanned', async () => {
+    configure({ events: ['first-request-in-room', 'posted', 'edited', 'reacted', 'report', 'deleted', 'banned', 'unbanned'] });
+    behave = () => ({ answer: null });
+    const dave = ctx.newUser();
+    expect((await dave.get('/room/lobby/messages/recent')).code).toBe(200);
+    const m = (await post(dave, 'original')).json<{ id: number }>();
+    expect((await dave.put(`/room/lobby/message/${m.id}`, communityPost('content', 'edited text'))).code).toBe(200);
+    expect((await alice.put(`/room/lobby/reaction/${m.id}/👍`, {})).code).toBe(200);
+    expect((await alice.put(`/room/lobby/reaction/${m.id}/🚩`, {})).code).toBe(200);
+    expect((await dave.delete(`/room/lobby/message/${m.id}`)).code).toBe(200);
+    const moderation = ctx.server.app.get(ModerationService);
+    await moderation.ban(dave.sessionId!, { rooms: ['lobby'] }, 600);
+    await moderation.unban(dave.sessionId!, { rooms: ['lobby'] });
+    const of = (type: string) => received.find((r) => r.event.type === type)?.event;
+    await eventually(() => received.length >= 8, 20_000, 'eight notifications');
+    expect(of('first-request-in-room')).toMatchObject({ room: 'lobby', user: dave.sessionId });
+    expect(of('posted')).toMatchObject({ author: dave.sessionId, message_id: m.id, text: 'original' });
+    expect(of('edited')).toMatchObject({ author: dave.sessionId, message_id: m.id, text: 'edited text' });
+    expect(of('reacted')).toMatchObject({ user: alice.sessionId, message_id: m.id, reaction: '👍' });
+    expect(of('report')).toMatchObject({ reporter: alice.sessionId, message_id: m.id });
+    expect(of('deleted')).toMatchObject({ message_id: m.id, author: dave.sessionId, by: dave.sessionId });
+    expect(of('banned')).toMatchObject({ room: 'lobby', user: dave.sessionId, by: 'cli', timeout: 600, shadow: false });
+    expect(of('unbanned')).toMatchObject({ room: 'lobby', user: dave.sessionId, by: 'cli' });
+    expect(received.every((r) => r.signatureOk)).toBe(true);
   });
 
   test('an action the plugin was not granted is refused and counted; the post is not affected', async () => {

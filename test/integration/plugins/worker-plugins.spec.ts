@@ -8,6 +8,7 @@ import { createTestContext, type TestContext } from '../../support/context';
 import { eventually } from '../../support/eventually';
 import { createRoom } from '../../support/rooms-fixtures';
 import { communityPost } from '../../support/session-messages';
+import { desktopPad, desktopTextContent, libsessionEncryptForBlinded } from '../../support/desktop-session';
 import { cli } from '../cli/cli-helpers';
 
 // issue 16: a real worker plugin (test/fixtures/plugins/guard.js) on the real post path: signed,
@@ -126,6 +127,42 @@ describe('worker plugins', () => {
     expect((await post(carol, 'spam again [ban-me]')).code).toBe(403);
     await eventually(async () => (await post(carol, 'after the ban')).code === 403);
     expect((await audit.list({ actor: 'plugin:guard' })).some((e) => e.action === 'ban' && e.target === carol.sessionId)).toBe(true);
+  });
+
+  test('before-reaction: a refusal is a 403 with the reason, silent or hold is counted for the reactor only', async () => {
+    const m = (await post(alice, 'react to me')).json<Msg>();
+    const refused = await bob.put(`/room/lobby/reaction/${m.id}/${encodeURIComponent('[refuse]')}`, {});
+    expect(refused.code).toBe(403);
+    expect(refused.text()).toBe('The guard plugin refused this');
+    expect((await bob.put(`/room/lobby/reaction/${m.id}/${encodeURIComponent('[hold]')}`, {})).code).toBe(200);
+    expect((await bob.put(`/room/lobby/reaction/${m.id}/👍`, {})).code).toBe(200);
+    const seen = (await alice.get(`/room/lobby/message/${m.id}`)).json<{ reactions: Record<string, unknown> }>();
+    expect(Object.keys(seen.reactions)).toEqual(['👍']);
+  });
+
+  test('before-upload: the plugin sees the SHA-256 and size, on room and file-server uploads alike', async () => {
+    const thirteen = Buffer.from('thirteen byte');
+    const room = await alice.request({ method: 'POST', path: '/room/lobby/file', body: thirteen, headers: { 'Content-Type': 'application/octet-stream' } });
+    expect(room.code).toBe(403);
+    expect(room.text()).toBe('No 13-byte files');
+    expect((await ctx.anon().request({ method: 'POST', path: '/file', body: thirteen })).code).toBe(403);
+    expect(
+      (await alice.request({ method: 'POST', path: '/room/lobby/file', body: Buffer.from('fourteen bytes'), headers: { 'Content-Type': 'application/octet-stream' } })).code,
+    ).toBe(201);
+  });
+
+  test("before-bot-dm: a DM to the plugin's bot reaches it opened; refuse is a 403, silent is answered and not stored", async () => {
+    const bots = ctx.server.app.get(BotsService);
+    const botId = bots.identity('guardbot').sessionId;
+    const dm = (text: string) => ({
+      message: Buffer.from(libsessionEncryptForBlinded(alice.seed!, ctx.server.serverKey.publicKey, botId, desktopPad(desktopTextContent(text, 'Alice')))).toString('base64'),
+    });
+    const refused = await alice.post(`/inbox/${botId}`, dm('[refuse]'));
+    expect(refused.code).toBe(403);
+    expect(refused.text()).toBe('The guard plugin refused this');
+    expect((await alice.post(`/inbox/${botId}`, dm('stop'))).code).toBe(201);
+    expect((await alice.post(`/inbox/${botId}`, dm('hello bot'))).code).toBe(201);
+    expect((await bots.inboxOf('guardbot')).map((m) => m.text)).toEqual(['hello bot']);
   });
 
   test('plugins list, disable and enable: a disabled plugin decides nothing', async () => {

@@ -15,7 +15,7 @@ import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { toAuthenticated, UsersService } from '../../../src/users/users.service';
-import { asFake, fakeAudit, FixedClock, unitConfig } from '../support/fakes';
+import { asFake, fakeAudit, FixedClock, noPlugins, unitConfig } from '../support/fakes';
 import { FakeModerationData } from './fake-moderation-data';
 
 const sid = (n: number) => `15${n.toString(16).padStart(64, '0')}`;
@@ -27,8 +27,8 @@ function setup() {
   const clock = new FixedClock();
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
   const { audit, log } = fakeAudit(clock, config);
-  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})), audit);
-  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit, config);
+  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})), audit, noPlugins(clock, config));
+  const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit, config, noPlugins(clock, config));
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));
   const [mod, roomAdmin, target, plain, globalMod] = [make(1), make(2), make(3), make(4), make(5, { moderator: true })];

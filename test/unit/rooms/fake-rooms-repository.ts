@@ -222,7 +222,9 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     return value;
   }
 
-  async recordActivity(): Promise<void> {}
+  async recordActivity(): Promise<boolean> {
+    return false;
+  }
 
   /** scs_post_message's contract: a repeat in the window returns the original; an unknown recipient or room stores nothing. */
   async postMessage(p: NewPostRow): Promise<PostOutcome> {
