@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTACHMENT_MAX_ENCRYPTED } from '../crypto/attachment-size';
+import { HELD_MODES } from '../moderation/room-moderation';
 
 // Every setting of the server, read from the environment (protocol §10.2 for the reference defaults).
 // Durations are seconds, sizes are bytes. Sections are grouped by the module that reads them.
@@ -147,9 +148,10 @@ export const configSchema = z.object({
   AUDIT_RETENTION: int(365 * DAY, 0),
   /**
    * Held posts and reports (issue 14, README "Moderation"): the server's defaults; a room's own
-   * settings (`rooms update`) take their place. Held: off, or everyone but moderators (all).
+   * settings (`rooms update`) take their place. Held: off, new (new users), untrusted, or all
+   * (everyone but moderators); src/moderation/room-moderation.ts.
    */
-  HELD_MODE: z.enum(['off', 'all']).default('off'),
+  HELD_MODE: z.enum(HELD_MODES).default('off'),
   APPROVE_EMOJI: z.string().min(1).default('✅'),
   REJECT_EMOJI: z.string().min(1).default('❌'),
   REPORT_EMOJI: z.string().min(1).default('🚩'),

@@ -29,7 +29,7 @@ export function isUntrusted(s: Standing): boolean {
 }
 
 /** The new-user fact from the counted facts and the room's settings, at `now`. */
-export function isNewUser(facts: NewUserFacts, settings: RoomModeration, now: number): boolean {
+export function isNewUser(facts: NewUserFacts, settings: Pick<RoomModeration, 'newUserPosts' | 'newUserAge'>, now: number): boolean {
   if (facts.accepted < settings.newUserPosts) return true;
   if (settings.newUserAge === 0) return false;
   return facts.firstSeen === null || now - facts.firstSeen < settings.newUserAge;

@@ -153,7 +153,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const { filtered, hidden } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: this.review.holds(room, permissions) });
+    const { filtered, hidden } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: await this.review.holds(room, permissions, user) });
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,
@@ -170,7 +170,7 @@ export class MessagesService {
       hidden,
     });
     if (result.outcome === 'posted') {
-      if (hidden === 'held') await this.review.recordHeld(room, result.id, user.sessionId, decision === 'hold' ? 'content' : 'mode');
+      if (hidden === 'held') await this.review.recordHeld(room, result.id, user.sessionId, decision === 'hold' ? 'rules' : 'mode');
       // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
       // poster's session id is the one the request authenticated as.
       const json: PostedJson = messageJson(

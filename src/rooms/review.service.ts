@@ -7,6 +7,8 @@ import { Clock } from '../core/clock';
 import type { Room } from '../generated/prisma/client';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
+import { roomModeration, type RoomModeration } from '../moderation/room-moderation';
+import { isRestrictedNewUser, isUntrusted, StandingService } from '../moderation/standing.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MessageRemoval } from './message-removal';
 import { readCommunityMessage } from './message-filter';
@@ -15,28 +17,6 @@ import { ReviewRepository, type ReportedRow } from './review.repository';
 import { RoomsRepository, type MessageRow, type Tx } from './rooms.repository';
 
 const DAY = 86400;
-
-export type HeldMode = AppConfig['HELD_MODE'];
-
-/** A room's held-post and report settings: its own (`rooms update`) over the server's defaults. */
-export interface ReviewSettings {
-  heldMode: HeldMode;
-  reportThreshold: number;
-  approveEmoji: string;
-  rejectEmoji: string;
-  reportEmoji: string;
-}
-
-export function reviewSettings(room: Room, config: AppConfig): ReviewSettings {
-  const held = room.heldMode as HeldMode | null;
-  return {
-    heldMode: held ?? config.HELD_MODE,
-    reportThreshold: room.reportThreshold ?? config.REPORT_THRESHOLD,
-    approveEmoji: room.approveEmoji ?? config.APPROVE_EMOJI,
-    rejectEmoji: room.rejectEmoji ?? config.REJECT_EMOJI,
-    reportEmoji: room.reportEmoji ?? config.REPORT_EMOJI,
-  };
-}
 
 /** The text a client shows for a stored message (protocol §7.6), null when unreadable. */
 const textOf = (data: Uint8Array): string | null => readCommunityMessage(data)?.body ?? null;
@@ -95,10 +75,11 @@ export class ReviewService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly standing: StandingService,
   ) {}
 
-  settings(room: Room): ReviewSettings {
-    return reviewSettings(room, this.config);
+  private settings(room: Room): RoomModeration {
+    return roomModeration(room, this.config);
   }
 
   kindOf(room: Room, reaction: string): ReactionKind {
@@ -109,15 +90,18 @@ export class ReviewService {
     return null;
   }
 
-  /** Whether a new post by this poster is held for a moderator (moderators never are). */
-  holds(room: Room, permissions: RoomPermissions): boolean {
-    if (permissions.moderator) return false;
-    return this.settings(room).heldMode === 'all';
+  /** Whether the room's held mode holds a new post by this poster (moderators never; standing only asked when it matters). */
+  async holds(room: Room, permissions: RoomPermissions, user: AuthenticatedUser): Promise<boolean> {
+    const mode = this.settings(room).heldMode;
+    if (permissions.moderator || mode === 'off') return false;
+    if (mode === 'all') return true;
+    const standing = await this.standing.standingWith(room, permissions, user.id);
+    return mode === 'new' ? isRestrictedNewUser(standing) : isUntrusted(standing);
   }
 
-  /** The audit entry of a held post (an automatic action): by the room's held mode or by a content rule. */
-  async recordHeld(room: Room, id: number, author: string, by: 'mode' | 'content'): Promise<void> {
-    await this.audit.record({ actor: by === 'mode' ? 'rule:held' : 'rule:content', action: 'held.hold', room, target: String(id), details: { author } });
+  /** The audit entry of a held post (an automatic action): by the room's held mode, or by the posting rules (a content rule, a plugin). */
+  async recordHeld(room: Room, id: number, author: string, by: 'mode' | 'rules'): Promise<void> {
+    await this.audit.record({ actor: by === 'mode' ? 'rule:held' : 'rule:posting', action: 'held.hold', room, target: String(id), details: { author } });
   }
 
   // ---- decisions
@@ -211,8 +195,8 @@ export class ReviewService {
    * Records the user's report of a message they just reacted to with the report emoji (the hidden
    * reaction is added by the caller, in `tx`, at `seqno`). One report per user and message: false
    * when there was one (the caller rolls back). A report counts when its reporter is in good
-   * standing (not shadow-banned, within REPORTS_PER_DAY, fewer than REPORTS_DISMISSED_LIMIT
-   * dismissed reports) on someone else's public message; when the counted open reports reach the
+   * standing (not a restricted new user, not shadow-banned, within REPORTS_PER_DAY, fewer than
+   * REPORTS_DISMISSED_LIMIT dismissed reports) on someone else's public message; when the counted open reports reach the
    * room's threshold, the message is hidden ('reported') and pollers learn of it as of a deletion.
    * Returns the message's seqno after it all.
    */
@@ -222,7 +206,12 @@ export class ReviewService {
     const record = await this.repo.reporterRecord(user.id, at - DAY, tx);
     const limit = this.config.REPORTS_DISMISSED_LIMIT;
     const counted =
-      m.hidden === null && m.userId !== user.id && !permissions.shadowBanned && record.recent < this.config.REPORTS_PER_DAY && !(limit > 0 && record.dismissed >= limit);
+      m.hidden === null &&
+      m.userId !== user.id &&
+      !permissions.shadowBanned &&
+      record.recent < this.config.REPORTS_PER_DAY &&
+      !(limit > 0 && record.dismissed >= limit) &&
+      !isRestrictedNewUser(await this.standing.standingWith(room, permissions, user.id));
     if (!(await this.repo.insertReport(room.id, id, user.id, at, counted, tx))) return false;
     if (!counted) return seqno;
     const threshold = this.settings(room).reportThreshold;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Room } from '../../generated/prisma/client';
 import { ModerationService } from '../../moderation/moderation.service';
-import type { RoomModeration, RoomModerationChange } from '../../moderation/room-moderation';
+import { HELD_MODES, type RoomModeration, type RoomModerationChange } from '../../moderation/room-moderation';
 import { RULE_ACTIONS } from '../../rooms/content-rules';
 import { RoomAdminService, type RoomListing } from '../../rooms/room-admin.service';
 import { RoomsService } from '../../rooms/rooms.service';
@@ -54,23 +54,54 @@ const wholeNumber = (flag: string) => (value: string) => {
 const durationOrZero = (value: string) => (value.trim() === '0' ? 0 : Math.round(parseDuration(value)));
 const showDuration = (seconds: number) => (seconds === 0 ? 'off' : seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`);
 
+/** One row, typed for its own key; the table holds them all alike. */
+const setting = <K extends keyof RoomModeration>(row: ModerationSetting<K>) => row as unknown as ModerationSetting;
+
+const oneOf =
+  <T extends string>(flag: string, values: readonly T[]) =>
+  (value: string): T => {
+    if (!(values as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${values.join(', ')}`);
+    return value as T;
+  };
+const emojiSetting = (key: 'approveEmoji' | 'rejectEmoji' | 'reportEmoji', flag: string, help: string) =>
+  setting({ key, flag: `${flag} <emoji>`, label: `${flag.slice(2).replace('-', ' ')}`, help, parse: (value: string) => value, show: String });
+
 const MODERATION_SETTINGS: ModerationSetting[] = [
-  {
+  setting({
     key: 'newUserPosts',
     flag: '--new-user-posts <n>',
     label: 'new users: fewer accepted posts than',
     help: 'a user with fewer accepted posts in the room is a new user (0 = posts make no one new)',
     parse: wholeNumber('--new-user-posts'),
     show: String,
-  },
-  {
+  }),
+  setting({
     key: 'newUserAge',
     flag: '--new-user-age <duration>',
     label: 'new users: first seen less than',
     help: 'a user first seen in the room less than this long ago (e.g. 24h, 7d; 0 = off) is a new user',
     parse: durationOrZero,
     show: showDuration,
-  },
+  }),
+  setting({
+    key: 'heldMode',
+    flag: '--held <mode>',
+    label: 'held posts',
+    help: `hold posts for a moderator: ${HELD_MODES.join('|')} (new users, untrusted users, everyone but moderators)`,
+    parse: oneOf('--held', HELD_MODES),
+    show: String,
+  }),
+  setting({
+    key: 'reportThreshold',
+    flag: '--report-threshold <n>',
+    label: 'reports that hide a message',
+    help: 'counted reports from distinct users that hide a message until a moderator decides',
+    parse: wholeNumber('--report-threshold'),
+    show: String,
+  }),
+  emojiSetting('approveEmoji', '--approve-emoji', "a moderator's reaction with it approves a held or reported message"),
+  emojiSetting('rejectEmoji', '--reject-emoji', "a moderator's reaction with it rejects (deletes) a held or reported message"),
+  emojiSetting('reportEmoji', '--report-emoji', "a user's reaction with it reports a message"),
 ];
 
 /** The value that puts a setting back to the server default (null in the change; commander cannot carry null). */
@@ -80,7 +111,10 @@ function orDefault<T>(parse: (value: string) => T): (value: string) => T | typeo
   return (value) => (value === DEFAULT ? DEFAULT : parse(value));
 }
 
-type UpdateOptions = { name?: string; description?: string; json?: boolean } & { [K in keyof RoomModeration]?: RoomModeration[K] | typeof DEFAULT };
+type UpdateOptions = { name?: string; description?: string; json?: boolean } & Record<string, unknown>;
+
+/** Where commander puts a setting's value (`--held` → held, `--new-user-posts` → newUserPosts). */
+const optionName = (s: ModerationSetting) => new Option(s.flag).attributeName();
 
 /** `\n` and `\\` escapes in descriptions given on a command line (protocol §10.1). */
 function unescapeDescription(text: string): string {
@@ -122,7 +156,7 @@ export function registerRoomCommands(program: Command, ctx: CliContext): void {
   update.option('--json', 'print the moderation settings as JSON').action(async (token: string, opts: UpdateOptions) => {
     const change: RoomModerationChange = {};
     for (const s of MODERATION_SETTINGS) {
-      const value = opts[s.key];
+      const value = opts[optionName(s)];
       if (value !== undefined) Object.assign(change, { [s.key]: value === DEFAULT ? null : value });
     }
     const settings = Object.keys(change).length > 0;

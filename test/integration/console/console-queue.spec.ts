@@ -12,7 +12,8 @@ describe('console queue', () => {
   let cookie: string;
   let csrf: string;
   beforeAll(async () => {
-    ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0 } });
+    // Nobody is a new user: fresh reporters' reports count (a restricted new user's would not).
+    ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, NEW_USER_POSTS: 0, NEW_USER_AGE: 0 } });
     await createRoom(ctx, 'held');
     await createRoom(ctx, 'open');
     await ctx.prisma.room.update({ where: { token: 'held' }, data: { heldMode: 'all' } });

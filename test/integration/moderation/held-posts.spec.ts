@@ -17,7 +17,8 @@ describe('held posts (issue 14 item 4)', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0 } });
+    // Nobody is a new user unless a room says so (the `new` mode's test does).
+    ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, NEW_USER_POSTS: 0, NEW_USER_AGE: 0 } });
     env = envFor(ctx.config);
   });
   afterAll(() => ctx?.close());
@@ -36,7 +37,7 @@ describe('held posts (issue 14 item 4)', () => {
   };
   const lastSeqno = async (client: SogsClient, token: string) => (await client.get(`/room/${token}`)).json<{ message_sequence: number }>().message_sequence;
   const react = (client: SogsClient, token: string, id: number, emoji: string) => dBodyless(client, 'PUT', `/room/${token}/reaction/${id}/${encodeURIComponent(emoji)}`);
-  const heldMode = (token: string, mode: string | null) => ctx.prisma.room.update({ where: { token }, data: { heldMode: mode } });
+  const heldMode = (token: string, mode: string, ...more: string[]) => cliOk(env, 'rooms', 'update', token, '--held', mode, ...more);
   const audit = async (token: string) => JSON.parse(await cliOk(env, 'audit', 'list', '--room', token, '--json')) as Json[];
 
   it('a held post: 201 as usual, seen by its author and moderators only; the approve emoji publishes it with a new seqno and its original data and signature', async () => {
@@ -152,5 +153,35 @@ describe('held posts (issue 14 item 4)', () => {
     const [author, member] = [ctx.newUser(), ctx.newUser()];
     const m = await post(author, 'held3');
     expect(idsOf((await member.get('/room/held3/messages/recent')).json<Json[]>()).full).toEqual([m.id]);
+    expect(JSON.parse(await cliOk(env, 'rooms', 'update', 'held3', '--report-threshold', '5', '--json'))).toMatchObject({
+      own: { reportThreshold: 5 },
+      effective: { heldMode: 'off', reportThreshold: 5, approveEmoji: '✅', rejectEmoji: '❌', reportEmoji: '🚩' },
+    });
+    expect((await cli(env, 'rooms', 'update', 'held3', '--held', 'sometimes')).code).toBe(2);
+  });
+
+  it("mode new holds restricted new users' posts until they are no longer new; mode untrusted holds all but trusted users; the room's own emoji decide", async () => {
+    await createRoom(ctx, 'held5');
+    expect(await heldMode('held5', 'new', '--new-user-posts', '1', '--approve-emoji', '👌')).toContain('held posts: new');
+    const [fresh, trusted, member, mod] = [ctx.newUser(), ctx.newUser(), ctx.newUser(), ctx.newUser()];
+    await grantRoom(ctx, 'held5', mod);
+    for (const u of [fresh, trusted]) await u.get('/capabilities');
+    await cliOk(env, 'trust', 'add', trusted.sessionId!, '--room', 'held5');
+    const first = await post(fresh, 'held5');
+    const byTrusted = await post(trusted, 'held5');
+    const visible = async () => idsOf((await member.get('/room/held5/messages/recent')).json<Json[]>()).full;
+    expect(await visible()).toEqual([byTrusted.id]);
+    // ✅ is no longer this room's approve emoji: an ordinary reaction; 👌 decides.
+    expect((await react(mod, 'held5', first.id, '✅')).json()).toMatchObject({ added: true });
+    expect((await react(mod, 'held5', first.id, '👌')).json()).toMatchObject({ added: false });
+    // One accepted post: no longer a new user here.
+    const second = await post(fresh, 'held5');
+    expect((await visible()).sort()).toEqual([first.id, byTrusted.id, second.id].sort());
+
+    await heldMode('held5', 'untrusted');
+    const [third, byTrusted2] = [await post(fresh, 'held5'), await post(trusted, 'held5')];
+    expect(await visible()).toContain(byTrusted2.id);
+    expect(await visible()).not.toContain(third.id);
+    expect(JSON.parse(await cliOk(env, 'held', 'list', '--room', 'held5', '--json'))).toEqual([expect.objectContaining({ id: third.id })]);
   });
 });

@@ -20,7 +20,10 @@ describe('reports (issue 14 item 5)', () => {
 
   beforeAll(async () => {
     // A wide signature window: the tests move the server's clock by days (the daily cap, retention).
-    ctx = await createTestContext({ config: { RATE_LIMIT_POSTS: 0, REPORTS_PER_DAY: 2, REPORTS_DISMISSED_LIMIT: 1, AUTH_TIMESTAMP_WINDOW: 365 * 86400 } });
+    // Nobody is a new user unless a room says so (the standing test does).
+    ctx = await createTestContext({
+      config: { RATE_LIMIT_POSTS: 0, REPORTS_PER_DAY: 2, REPORTS_DISMISSED_LIMIT: 1, AUTH_TIMESTAMP_WINDOW: 365 * 86400, NEW_USER_POSTS: 0, NEW_USER_AGE: 0 },
+    });
     env = envFor(ctx.config);
   });
   afterAll(() => ctx?.close());
@@ -130,7 +133,7 @@ describe('reports (issue 14 item 5)', () => {
 
   it('false reporting is bounded: reports past REPORTS_PER_DAY and from reporters with dismissed reports do not count', async () => {
     await createRoom(ctx, 'rep3');
-    await ctx.prisma.room.update({ where: { token: 'rep3' }, data: { reportThreshold: 1 } });
+    await cliOk(env, 'rooms', 'update', 'rep3', '--report-threshold', '1');
     const [author, member, mod, eager, discredited] = await users(5);
     await grantRoom(ctx, 'rep3', mod);
     const msgs = [await post(author, 'rep3'), await post(author, 'rep3'), await post(author, 'rep3'), await post(author, 'rep3')];
@@ -155,6 +158,21 @@ describe('reports (issue 14 item 5)', () => {
     const own = await post(member, 'rep3');
     await react(member, 'rep3', own.id, '🚩');
     expect(await visible()).toContain(own.id);
+  });
+
+  it("a restricted new user's report does not count; a trusted new user's does", async () => {
+    await createRoom(ctx, 'rep5');
+    await cliOk(env, 'rooms', 'update', 'rep5', '--report-threshold', '1', '--new-user-posts', '1');
+    const [author, member, fresh, trusted] = await users(4);
+    await cliOk(env, 'trust', 'add', trusted.sessionId!, '--room', 'rep5');
+    await cliOk(env, 'trust', 'add', author.sessionId!, '--room', 'rep5');
+    const m = await post(author, 'rep5');
+    await react(fresh, 'rep5', m.id, '🚩');
+    const visible = async () => idsOf((await member.get('/room/rep5/messages/recent')).json<Json[]>()).full;
+    expect(await visible()).toEqual([m.id]);
+    expect(await reports('rep5')).toEqual([expect.objectContaining({ id: m.id, reports: 1, counted: 0 })]);
+    await react(trusted, 'rep5', m.id, '🚩');
+    expect(await visible()).toEqual([]);
   });
 
   it('reports are pruned after REPORTS_RETENTION', async () => {

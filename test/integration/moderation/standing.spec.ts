@@ -131,7 +131,11 @@ describe('standing: trusted and new users (issue 14 item 2)', () => {
     expect((await standingOf('strict', erin)).newUser).toBe(false);
 
     const shown = JSON.parse(await cliOk(env, 'rooms', 'update', 'strict', '--new-user-posts', '5', '--new-user-age', '7d', '--json'));
-    expect(shown).toEqual({ room: 'strict', own: { newUserPosts: 5, newUserAge: 7 * 86400 }, effective: { newUserPosts: 5, newUserAge: 7 * 86400 } });
+    expect(shown).toEqual({
+      room: 'strict',
+      own: { newUserPosts: 5, newUserAge: 7 * 86400 },
+      effective: expect.objectContaining({ newUserPosts: 5, newUserAge: 7 * 86400, heldMode: 'off' }),
+    });
     expect((await standingOf('strict', erin)).newUser).toBe(true);
 
     // Age off, posts back to the server default (3): erin is no longer new.

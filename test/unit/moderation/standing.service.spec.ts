@@ -48,15 +48,34 @@ describe('isNewUser', () => {
 });
 
 describe('room moderation settings', () => {
-  const config = unitConfig({ NEW_USER_POSTS: 5, NEW_USER_AGE: 7200 });
+  const config = unitConfig({ NEW_USER_POSTS: 5, NEW_USER_AGE: 7200, HELD_MODE: 'new', REPORT_THRESHOLD: 4, REPORT_EMOJI: '⚠️' });
+  const unset = { newUserPosts: null, newUserAge: null, heldMode: null, reportThreshold: null, approveEmoji: null, rejectEmoji: null, reportEmoji: null };
 
   it("a room's own value wins over the server default; NULL takes the default", () => {
-    expect(roomModeration({ newUserPosts: null, newUserAge: null }, config)).toEqual({ newUserPosts: 5, newUserAge: 7200 });
-    expect(roomModeration({ newUserPosts: 0, newUserAge: 60 }, config)).toEqual({ newUserPosts: 0, newUserAge: 60 });
+    expect(roomModeration(unset, config)).toEqual({
+      newUserPosts: 5,
+      newUserAge: 7200,
+      heldMode: 'new',
+      reportThreshold: 4,
+      approveEmoji: '✅',
+      rejectEmoji: '❌',
+      reportEmoji: '⚠️',
+    });
+    const own = { newUserPosts: 0, newUserAge: 60, heldMode: 'all', reportThreshold: 2, approveEmoji: '👌', rejectEmoji: '🗑️', reportEmoji: '🚨' };
+    expect(roomModeration(own, config)).toEqual(own);
   });
 
-  it('the server defaults are 3 posts and a day', () => {
-    expect(roomModeration({ newUserPosts: null, newUserAge: null }, unitConfig())).toEqual({ newUserPosts: 3, newUserAge: DAY });
+  it('the server defaults: 3 posts and a day, nothing held, 3 reports, ✅ ❌ 🚩; an unknown stored held mode reads as the default', () => {
+    expect(roomModeration(unset, unitConfig())).toEqual({
+      newUserPosts: 3,
+      newUserAge: DAY,
+      heldMode: 'off',
+      reportThreshold: 3,
+      approveEmoji: '✅',
+      rejectEmoji: '❌',
+      reportEmoji: '🚩',
+    });
+    expect(roomModeration({ ...unset, heldMode: 'sometimes' }, config).heldMode).toBe('new');
   });
 
   it('a change takes whole numbers in range, null (back to the default), and nothing unknown', () => {
@@ -65,6 +84,15 @@ describe('room moderation settings', () => {
     expect(roomModerationChangeSchema.safeParse({ newUserPosts: 1.5 }).success).toBe(false);
     expect(roomModerationChangeSchema.safeParse({ newUserAge: 400 * DAY }).success).toBe(false);
     expect(roomModerationChangeSchema.safeParse({ slowMode: 3 }).success).toBe(false);
+  });
+
+  it('held modes, report thresholds and emoji are checked too', () => {
+    expect(roomModerationChangeSchema.safeParse({ heldMode: 'untrusted', reportThreshold: 5, reportEmoji: '🏳️‍🌈', approveEmoji: null }).success).toBe(true);
+    expect(roomModerationChangeSchema.safeParse({ heldMode: 'sometimes' }).success).toBe(false);
+    expect(roomModerationChangeSchema.safeParse({ reportThreshold: 0 }).success).toBe(false);
+    expect(roomModerationChangeSchema.safeParse({ reportEmoji: '' }).success).toBe(false);
+    expect(roomModerationChangeSchema.safeParse({ approveEmoji: 'o k' }).success).toBe(false);
+    expect(roomModerationChangeSchema.safeParse({ rejectEmoji: 'x'.repeat(13) }).success).toBe(false);
   });
 });
 

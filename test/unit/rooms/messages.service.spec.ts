@@ -70,9 +70,10 @@ function setup(config: Partial<AppConfig> = {}) {
   const removal = new MessageRemoval(asFake<RoomsRepository>(repo), rooms, files, clock);
   // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
   const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });
-  const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg);
   // Every author is a new, untrusted member (standing's own rules: test/unit/moderation/standing.service.spec.ts).
   const standing = asFake<StandingService>({ standingWith: (_room: Room, p: RoomPermissions) => Promise.resolve({ moderator: p.moderator, trusted: p.trusted, newUser: true }) });
+  // Held mode is off here; test/integration/moderation/held-posts.spec.ts has the modes.
+  const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg, standing);
   const rules = new PostRules(cfg, new MetricsService(), standing, audit);
   const service = new MessagesService(
     asFake<RoomsRepository>(repo),
