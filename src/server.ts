@@ -84,7 +84,9 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
   else await app.init();
 
   let admin: NestFastifyApplication | null = null;
-  if (options.admin === 'primary') answerAdminQueries(app, config);
+  // In a cluster worker the admin app answers the primary's questions in memory (no listener).
+  let forPrimary: NestFastifyApplication | null = null;
+  if (options.admin === 'primary') forPrimary = await answerAdminQueries(app, config, logger);
   else admin = await startAdminServer(app, config, logger);
 
   pino?.info({ context: 'Identity', x25519_pubkey: serverKey.publicKeyHex }, `Server public key ${serverKey.publicKeyHex}`);
@@ -97,6 +99,7 @@ export async function startServer(config: AppConfig, options: { logger?: boolean
     async close() {
       await app.close();
       await admin?.close();
+      await forPrimary?.close();
     },
   };
 }

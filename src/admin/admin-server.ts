@@ -26,8 +26,8 @@ export function readinessChecks(context: INestApplicationContext): ReadinessChec
   ];
 }
 
-/** Starts the admin listener (health, readiness, metrics, and the console) for an API or worker process. */
-export async function startAdminServer(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
+/** The admin app (health, readiness, metrics, and the console) for an API or worker process, not yet listening. */
+async function buildAdminServer(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
   const admin = await NestFactory.create<NestFastifyApplication>(
     AdminModule.register({
       checks: readinessChecks(context),
@@ -47,16 +47,42 @@ export async function startAdminServer(context: INestApplicationContext, config:
       timeoutMs: config.READY_CHECK_TIMEOUT * 1000,
     });
   }
+  return admin;
+}
+
+/** Starts the admin listener (health, readiness, metrics, and the console) for an API or worker process. */
+export async function startAdminServer(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
+  const admin = await buildAdminServer(context, config, logger);
   await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
   return admin;
 }
 
-/** In a cluster worker: the primary's admin port asks this process for its readiness and metrics. */
-export function answerAdminQueries(context: INestApplicationContext, config: AppConfig): void {
+/** Hop-by-hop and length headers: the forwarded body is whole, so the worker's own framing applies. */
+const UNFORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
+
+/**
+ * In a cluster worker: the primary's admin port asks this process for its readiness and metrics,
+ * and hands it console requests, answered by the same routes as a single process's admin listener
+ * (run in memory, without a listener). Sessions live in PostgreSQL, so any worker can answer any
+ * request of a session. Returns the in-memory admin app, to close with the process.
+ */
+export async function answerAdminQueries(context: INestApplicationContext, config: AppConfig, logger: LoggerService | false): Promise<NestFastifyApplication> {
   const checks = readinessChecks(context);
   const metrics = context.get(MetricsService, { strict: false });
+  // Answering starts at once (the primary asks for readiness as soon as the worker listens); console requests wait for the app.
+  const admin = buildAdminServer(context, config, logger).then(async (a) => a.init());
   answerPrimary({
     readiness: () => checkReadiness(checks, config.READY_CHECK_TIMEOUT * 1000),
     metrics: () => metrics.registry.getMetricsAsJSON(),
+    console: async (req) => {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !UNFORWARDED.has(name.toLowerCase())));
+      const body = Buffer.from(req.body, 'base64');
+      const fastify = (await admin).getHttpAdapter().getInstance();
+      const res = await fastify.inject({ method: req.method as 'GET', url: req.url, headers, payload: body.length > 0 ? body : undefined });
+      const answer: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined && !UNFORWARDED.has(name)) answer[name] = Array.isArray(value) ? value : String(value);
+      return { status: res.statusCode, headers: answer, body: res.rawPayload.toString('base64') };
+    },
   });
+  return admin;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AppConfig } from '../config/config';
 import type { ReadinessReport } from '../health/readiness';
+import { consoleUploadLimit, isConsolePath } from '../console/console-http';
 import { askWorker } from './ipc';
 import type { Supervisor } from './supervisor';
 
@@ -12,13 +13,16 @@ import type { Supervisor } from './supervisor';
  * database, Redis or registry of request metrics, so it asks every worker over the cluster
  * channel: /readyz merges their reports, /metrics aggregates their registries with its own
  * (prom-client's AggregatorRegistry: counters and histograms summed, so the group reads as one
- * server). Plain node:http, so the primary does not load Nest.
+ * server); the console's requests are answered by the workers. Plain node:http, so the primary
+ * does not load Nest.
  */
 export class PrimaryAdmin {
   private readonly registry = new Registry();
   private readonly server: Server;
   /** A worker bounds each readiness check by READY_CHECK_TIMEOUT itself; twice that covers the round trip. */
   private readonly askTimeoutMs: number;
+  /** Console requests go to the listening workers in turn. */
+  private nextWorker = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -93,6 +97,40 @@ export class PrimaryAdmin {
     return AggregatorRegistry.aggregate(all).metrics();
   }
 
+  /**
+   * The console: each request goes whole to the next listening worker, whose console routes answer
+   * it (sessions are in PostgreSQL, so every worker knows every session). Bodies are bounded as the
+   * console bounds them (the largest upload plus its form).
+   */
+  private async forwardConsole(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const workers = this.supervisor.listening();
+    if (workers.length === 0) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end('No API worker is listening yet');
+    }
+    const limit = consoleUploadLimit(this.config);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        return void res.end('Request body too large');
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const worker = workers[this.nextWorker++ % workers.length];
+    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string | string[]] => e[1] !== undefined));
+    const forwarded = { method: req.method ?? 'GET', url: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('base64') };
+    const answer = await askWorker(worker, 'console', this.config.HTTP_REQUEST_TIMEOUT * 1000, forwarded).catch((err: Error) => err);
+    if (answer instanceof Error) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end(`The console's API worker did not answer: ${answer.message}`);
+    }
+    res.writeHead(answer.status, answer.headers);
+    res.end(Buffer.from(answer.body, 'base64'));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (code: number, type: string, body: string) => {
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
@@ -101,6 +139,7 @@ export class PrimaryAdmin {
     const json = 'application/json; charset=utf-8';
     try {
       const path = (req.url ?? '/').split('?')[0];
+      if (this.config.CONSOLE_ENABLED && isConsolePath(path)) return await this.forwardConsole(req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, json, JSON.stringify({ status: 'method not allowed' }));
       if (path === '/healthz') return send(200, json, JSON.stringify({ status: 'ok' }));
       if (path === '/readyz') {

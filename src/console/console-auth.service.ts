@@ -2,11 +2,11 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
+import { CONSOLE_PATH } from './console-http';
 import { ConsoleRepository } from './console.repository';
 
 /** The cookie that carries a console session; scoped to the console's paths. */
 export const SESSION_COOKIE = 'scs_console';
-export const CONSOLE_PATH = '/console';
 
 export interface ConsoleSession {
   /** The synchronizer token every form of this session carries (CSRF). */

@@ -10,7 +10,8 @@ import type { AppConfig } from '../config/config';
 import type { ReadinessCheck } from '../health/readiness';
 import { imageContentType } from '../files/image-type';
 import { ANY_SESSION_ID, ROOM_TOKEN } from '../protocol/constants';
-import { CONSOLE_PATH, SESSION_COOKIE, type ConsoleAuthService, type ConsoleSession } from './console-auth.service';
+import { SESSION_COOKIE, type ConsoleAuthService, type ConsoleSession } from './console-auth.service';
+import { CONSOLE_FORM_LIMIT, CONSOLE_PATH, consoleUploadLimit } from './console-http';
 import { CONSOLE_CSS, CONSOLE_JS } from './console.assets';
 import type { ConsoleService } from './console.service';
 import {
@@ -38,9 +39,6 @@ import { html } from '../web/html';
  */
 export const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** Form fields (urlencoded) are small; only the image upload is larger. */
-const FORM_BODY_LIMIT = 64 * 1024;
 
 /** The outcomes a change reports on the page it returns to: fixed texts, so a crafted link cannot put words on the page. */
 const NOTICES = {
@@ -189,11 +187,11 @@ function formOf(req: FastifyRequest): Form {
 export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): void {
   const { auth, console: service } = deps;
 
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: CONSOLE_FORM_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
   // The image upload: the room file limit, plus room for the form's other fields and framing.
-  fastify.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: deps.config.FILE_MAX_SIZE + FORM_BODY_LIMIT }, (req, body, done) => {
+  fastify.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: consoleUploadLimit(deps.config) }, (req, body, done) => {
     try {
       const parts = parseMultipart(body as Buffer, req.headers['content-type'] ?? '');
       const form: Form & { [FILES]?: typeof parts } = {};

@@ -12,10 +12,14 @@ import { JOB_QUEUE, QueueName } from '../../src/jobs/job-names';
 import { createTestContext, type TestContext } from '../support/context';
 import { createRoom, messageBody, type PostedMessage } from '../support/rooms-fixtures';
 import { eventually } from '../support/eventually';
+import { CONSOLE_CSP } from '../../src/console/console.routes';
+import { qrPng } from '../../src/web/qr';
+import { cliOk, envFor } from '../integration/cli/cli-helpers';
 
 // API_WORKERS (issue 7): `node dist/src/main.js` with ROLE=all and two API workers behind
 // node:cluster, as the README runs it. The primary creates the key, serves the admin port for the
-// group and restarts dead workers; only worker 1 runs the background jobs.
+// group (the console too, answered by the workers) and restarts dead workers; only worker 1 runs
+// the background jobs.
 
 jest.setTimeout(240_000);
 
@@ -177,6 +181,54 @@ describe('ROLE=all with API_WORKERS=2', () => {
     expect(roles.map((l) => [l.worker, l.role])).toEqual([
       [1, 'all'],
       [2, 'api'],
+    ]);
+  });
+
+  it("the console on the primary's admin port: a CLI link signs in, the session holds on every worker, changes and uploads go through once", async () => {
+    const link = (await cliOk(envFor(ctx.config, { ADMIN_PORT: new URL(group.adminUrl).port }), 'console', 'login')).trim();
+    expect(link.startsWith(`${group.adminUrl}/console/login?token=`)).toBe(true);
+    const signedIn = await fetch(link, { redirect: 'manual' });
+    expect(signedIn.status).toBe(303);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0];
+    expect(signedIn.headers.get('set-cookie')).toContain('HttpOnly; SameSite=Strict');
+    // Requests go to the workers in turn: every one of them knows the session.
+    const pages: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${group.adminUrl}/console/rooms`, { headers: { cookie } });
+      expect([i, res.status, res.headers.get('content-security-policy')]).toEqual([i, 200, CONSOLE_CSP]);
+      pages.push(await res.text());
+    }
+    expect((await fetch(`${group.adminUrl}/console/rooms`)).status).toBe(401);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(pages[0])![1];
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST',
+      redirect: 'manual' as const,
+      headers: { cookie, origin: group.adminUrl, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    expect((await fetch(`${group.adminUrl}/console/rooms`, form({ token: 'clustered', name: 'No token' }))).status).toBe(403);
+    const made = await fetch(`${group.adminUrl}/console/rooms`, form({ _csrf: csrf, token: 'clustered', name: 'Made in a cluster' }));
+    expect([made.status, made.headers.get('location')]).toEqual([303, '/console/rooms/clustered?notice=created']);
+    const image = qrPng('clustered', 64);
+    const upload = new FormData();
+    upload.append('_csrf', csrf);
+    upload.append('image', new Blob([image]), 'room.png');
+    const uploaded = await fetch(`${group.adminUrl}/console/rooms/clustered/image`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: group.adminUrl },
+      body: upload,
+    });
+    expect(uploaded.status).toBe(303);
+    for (let i = 0; i < 2; i++) {
+      const served = await fetch(`${group.adminUrl}/console/rooms/clustered/image`, { headers: { cookie } });
+      expect(Buffer.from(await served.arrayBuffer()).equals(image)).toBe(true);
+    }
+    const entries = await ctx.prisma.auditLog.findMany({ where: { roomToken: 'clustered' }, orderBy: { id: 'asc' } });
+    expect(entries.map((e) => [e.actor, e.action])).toEqual([
+      ['console', 'room.create'],
+      ['console', 'room.update'],
+      ['console', 'room.image'],
     ]);
   });
 
