@@ -234,6 +234,19 @@ export const configSchema = z.object({
   DM_EXPIRY: int(15 * DAY, 1),
   DM_RATE_LIMIT: int(30, 0),
   DM_RATE_WINDOW: int(60, 1),
+  /**
+   * DM policy (issue 15 item 4), server-wide as DMs are: senders banned globally are refused every
+   * request already (protocol §3.5); DM_REFUSE_ROOM_BANNED also refuses DMs from a user banned in
+   * any room; senders without standing (never
+   * posted in any room, first seen less than DM_MIN_AGE seconds ago); past DM_DAILY_LIMIT per
+   * sender per rolling day; and more than DM_UNANSWERED_MAX pending DMs in one inbox from senders
+   * its owner never wrote to. Global moderators are exempt from all but the daily limit.
+   */
+  DM_REFUSE_ROOM_BANNED: bool.default(false),
+  DM_REQUIRE_POSTED: bool.default(false),
+  DM_MIN_AGE: int(0),
+  DM_DAILY_LIMIT: int(500, 0),
+  DM_UNANSWERED_MAX: int(100, 0),
 
   // --- files (protocol §6.6, §9.1, §9.3, §12)
   STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),

@@ -83,6 +83,33 @@ export class InboxRepository {
     });
   }
 
+  /** Whether the user is banned in any room (DM_REFUSE_ROOM_BANNED). */
+  async bannedInAnyRoom(userId: number): Promise<boolean> {
+    return (await this.prisma.userPermissionOverride.count({ where: { userId, banned: true }, take: 1 })) > 0;
+  }
+
+  /** When the server first saw the user (users.created, at ACTIVITY_GRANULARITY). */
+  async firstSeen(userId: number): Promise<number | null> {
+    return (await this.prisma.user.findUnique({ where: { id: userId }, select: { created: true } }))?.created ?? null;
+  }
+
+  /** Whether the user has a post in any room (kept or deleted: they took part). */
+  async postedAnywhere(userId: number): Promise<boolean> {
+    return (await this.prisma.message.count({ where: { userId }, take: 1 })) > 0;
+  }
+
+  /**
+   * How many pending DMs the recipient has from senders they have no DM to, or null when they have
+   * written to this sender (an answered conversation is never limited).
+   */
+  async unansweredPending(recipientId: number, senderId: number, now: number): Promise<number | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ answered: boolean; pending: number }>>`
+      SELECT EXISTS (SELECT 1 FROM inbox WHERE sender = ${recipientId} AND recipient = ${senderId}) AS answered,
+        (SELECT count(*) FROM inbox i WHERE i.recipient = ${recipientId} AND i.expiry > ${now}
+           AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.sender = ${recipientId} AND o.recipient = i.sender))::int AS pending`;
+    return rows[0].answered ? null : rows[0].pending;
+  }
+
   async deleteTo(recipientId: number): Promise<number> {
     return (await this.prisma.inboxMessage.deleteMany({ where: { recipientId } })).count;
   }

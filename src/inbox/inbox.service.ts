@@ -1,4 +1,5 @@
-import { Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { ChangeCache } from '../cache/change-cache';
@@ -39,6 +40,7 @@ export class InboxService {
     private readonly repo: InboxRepository,
     private readonly users: UsersService,
     private readonly limiter: RateLimiter,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
@@ -74,14 +76,46 @@ export class InboxService {
     if (body.length > this.config.MESSAGE_MAX_BYTES) throw new PayloadTooLargeException(`Message larger than ${this.config.MESSAGE_MAX_BYTES} bytes`);
     const recipient = await this.users.findBySessionId(recipientSessionId);
     if (!recipient || recipient.banned) throw new NotFoundException('No such recipient');
-    await this.limiter.consume('dm', String(sender.id));
-    const postedAt = this.clock.seconds();
+    const now = this.clock.seconds();
+    await this.requireDmPolicy(sender, recipient.id, now);
+    await this.limiter.consumeAll([
+      { rule: 'dm', subject: String(sender.id) },
+      { rule: 'dm-day', subject: String(sender.id) },
+    ]);
+    const postedAt = now;
     const expiry = postedAt + this.config.DM_EXPIRY;
     // The ids as used (signed as, addressed to), not the rows' own: a blinded twin is the same user.
     const to = { id: recipient.id, sessionId: normaliseSessionId(recipientSessionId) };
     const drop = sender.shadowBanned || (await this.plugins.beforeBotDm(sender, recipientSessionId, body)) === 'silent';
     const { id } = drop ? await this.repo.insert(sender, to, new Uint8Array(0), postedAt, postedAt) : await this.repo.insert(sender, to, body, postedAt, expiry);
     return toObject({ id, postedAt, expiry, sender: sender.sessionId, recipient: to.sessionId, body }, false);
+  }
+
+  /**
+   * The DM policy (issue 15 item 4), the one check of who may write to whom: 403 for a sender banned
+   * in a room (globally banned ones never get here) or without standing, 429 for an inbox holding DM_UNANSWERED_MAX from strangers.
+   * Each refusal is counted (scs_policy_rule_hits_total, rule dm_*); a refusal stores nothing, so
+   * none is audit-logged (no moderator acted, no row changed).
+   */
+  private async requireDmPolicy(sender: AuthenticatedUser, recipientId: number, now: number): Promise<void> {
+    const c = this.config;
+    const refuse = (rule: string, reason: string, status: HttpStatus = HttpStatus.FORBIDDEN): never => {
+      this.metrics.ruleHits.inc({ rule, action: 'refuse' });
+      throw new HttpException(reason, status);
+    };
+    if (c.DM_REFUSE_ROOM_BANNED && (await this.repo.bannedInAnyRoom(sender.id))) refuse('dm_banned', 'You cannot send direct messages on this server while banned from a room');
+    if (sender.moderator || sender.admin) return;
+    if (c.DM_MIN_AGE > 0 || c.DM_REQUIRE_POSTED) {
+      const created = await this.repo.firstSeen(sender.id);
+      if (c.DM_MIN_AGE > 0 && (created === null || now - created < c.DM_MIN_AGE)) refuse('dm_standing', 'You cannot send direct messages yet: you are new on this server');
+      if (c.DM_REQUIRE_POSTED && !(await this.repo.postedAnywhere(sender.id))) refuse('dm_standing', 'You cannot send direct messages before you have posted in a room');
+    }
+    if (c.DM_UNANSWERED_MAX > 0) {
+      const pending = await this.repo.unansweredPending(recipientId, sender.id, now);
+      if (pending !== null && pending >= c.DM_UNANSWERED_MAX) {
+        refuse('dm_unanswered', 'This user has too many unanswered messages; try again later', HttpStatus.TOO_MANY_REQUESTS);
+      }
+    }
   }
 
   /** Deletes every message to the user; returns how many. */

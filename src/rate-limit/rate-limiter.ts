@@ -44,6 +44,13 @@ export function rateRules(config: AppConfig) {
       window: 'rolling',
       refusal: `Post quota exceeded: at most ${config.QUOTA_POSTS_PER_DAY} posts per day on this server`,
     },
+    // Issue 15 item 4: DMs per sender per rolling day.
+    'dm-day': {
+      points: config.DM_DAILY_LIMIT,
+      windowSeconds: 86_400,
+      window: 'rolling',
+      refusal: `Too many messages: at most ${config.DM_DAILY_LIMIT} direct messages per day`,
+    },
     dm: { points: config.DM_RATE_LIMIT, windowSeconds: config.DM_RATE_WINDOW, window: 'fixed', refusal: 'Rate limited' },
     reaction: {
       points: config.REACTION_RATE_LIMIT,
