@@ -160,6 +160,33 @@ describe('reports (issue 14 item 5)', () => {
     expect(await visible()).toContain(own.id);
   });
 
+  it('below the threshold a moderator decides too: ✅ dismisses (the 🚩 goes, the message stays), and reports dismiss|uphold do it from the CLI', async () => {
+    await createRoom(ctx, 'rep6');
+    const [author, member, mod, r1] = await users(4);
+    await grantRoom(ctx, 'rep6', mod);
+    const [a, b, c] = [await post(author, 'rep6'), await post(author, 'rep6'), await post(author, 'rep6')];
+    for (const m of [a, b]) await react(r1, 'rep6', m.id, '🚩');
+    await react(member, 'rep6', c.id, '🚩');
+    const at = await seqnoOf(mod, 'rep6');
+    expect(await react(mod, 'rep6', a.id, '✅')).toMatchObject({ added: false });
+    // The moderator's client receives a reactions update without the 🚩 (and without the consumed ✅).
+    const update = (await since(mod, 'rep6', at)).find((m) => m.id === a.id)!;
+    expect(update).toEqual({ id: a.id, seqno: expect.any(Number), reactions: {} });
+    expect(await cliOk(env, 'reports', 'dismiss', String(b.id))).toContain(`Dismissed the reports of message ${b.id} in rep6`);
+    expect(await cliOk(env, 'reports', 'uphold', String(c.id))).toContain(`Upheld the reports of message ${c.id} in rep6`);
+    const seen = idsOf((await member.get('/room/rep6/messages/recent')).json<Json[]>()).full;
+    expect(seen.sort()).toEqual([a.id, b.id].sort());
+    expect(await reports('rep6')).toEqual([]);
+    expect(await actions('rep6')).toEqual(
+      expect.arrayContaining([
+        [mod.sessionId, 'report.dismiss', String(a.id)],
+        ['cli', 'report.dismiss', String(b.id)],
+        ['cli', 'report.uphold', String(c.id)],
+      ]),
+    );
+    expect(await cliOk(env, 'reports', 'list')).toContain('No open reports');
+  });
+
   it("a restricted new user's report does not count; a trusted new user's does", async () => {
     await createRoom(ctx, 'rep5');
     await cliOk(env, 'rooms', 'update', 'rep5', '--report-threshold', '1', '--new-user-posts', '1');
