@@ -5,6 +5,7 @@ import { BotsService } from '../bots/bots.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ModerationService, type ModerationScope } from '../moderation/moderation.service';
 import { MessagesService } from '../rooms/messages.service';
+import { ReviewService } from '../rooms/review.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { UsersService } from '../users/users.service';
 import type { PluginConfig } from './plugin-config';
@@ -33,6 +34,7 @@ export class PluginActions implements OnApplicationBootstrap {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly review: ReviewService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,6 +85,12 @@ export class PluginActions implements OnApplicationBootstrap {
         const system = await this.users.getSystemUser();
         const access = await this.rooms.requireAccess(a.room, system, 'moderator');
         await this.messages.remove(access.room, access.permissions, system, a.message_id);
+        return;
+      }
+      case 'approve':
+      case 'reject': {
+        const room = await this.moderation.roomByToken(a.room);
+        if (!(await this.review.decide(room, a.message_id, a.action === 'approve'))) throw new Error('the message is neither held nor reported');
         return;
       }
       case 'ban':

@@ -73,6 +73,9 @@ export const actionSchema = z
     z.object({ action: z.literal('dm'), to: sessionId, text }),
     z.object({ action: z.literal('react'), room: roomToken, message_id: z.number().int().positive(), reaction: z.string().min(1).max(64) }),
     z.object({ action: z.literal('delete'), room: roomToken, message_id: z.number().int().positive() }),
+    /** A held or reported post: approve publishes it (dismissing reports), reject removes it (issue 14). */
+    z.object({ action: z.literal('approve'), room: roomToken, message_id: z.number().int().positive() }),
+    z.object({ action: z.literal('reject'), room: roomToken, message_id: z.number().int().positive() }),
     z.object({ action: z.literal('ban'), user: sessionId, timeout, ...scope }),
     z.object({ action: z.literal('unban'), user: sessionId, ...scope }),
     z.object({
@@ -92,11 +95,13 @@ export const actionSchema = z
 export type PluginAction = z.infer<typeof actionSchema>;
 export type ActionName = PluginAction['action'];
 
-/** The permission an action needs: `ban` covers unban. */
-export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'permissions'] as const;
+/** The permission an action needs: `ban` covers unban, `review` approve and reject. */
+export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'permissions', 'review'] as const;
 export type PluginPermission = (typeof PERMISSIONS)[number];
 export function permissionFor(action: ActionName): PluginPermission {
-  return action === 'unban' ? 'ban' : action;
+  if (action === 'unban') return 'ban';
+  if (action === 'approve' || action === 'reject') return 'review';
+  return action;
 }
 
 export const ACTIONS_MAX = 16;

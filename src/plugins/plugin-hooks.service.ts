@@ -9,6 +9,8 @@ import { decryptFromBlindedSender } from '../crypto';
 import type { Room } from '../generated/prisma/client';
 import { JobName, type PluginNotifyData } from '../jobs/job-names';
 import { JobsService } from '../jobs/jobs.service';
+import { StandingService } from '../moderation/standing.service';
+import type { RoomPermissions } from '../rooms/permissions';
 import { OnJob } from '../jobs/on-job.decorator';
 import { MetricsService } from '../metrics/metrics.service';
 import { readCommunityMessage, sessionText, unpad } from '../rooms/message-filter';
@@ -74,6 +76,7 @@ export class PluginHooks implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly jobs: JobsService,
+    private readonly standing: StandingService,
   ) {}
 
   /**
@@ -188,24 +191,36 @@ export class PluginHooks implements OnModuleDestroy {
     room: Room,
     user: AuthenticatedUser,
     msg: { data: Uint8Array; files: number[]; whisperTo: string | null; whisperMods: boolean },
-    moderator: boolean,
+    permissions: Pick<RoomPermissions, 'moderator' | 'trusted'>,
   ): PostDecision | Promise<PostDecision> {
     if (this.deciders['before-post'].length === 0) return decision;
+    return this.decidePost(decision, room, user, msg, permissions);
+  }
+
+  private async decidePost(
+    decision: PostDecision,
+    room: Room,
+    user: AuthenticatedUser,
+    msg: { data: Uint8Array; files: number[]; whisperTo: string | null; whisperMods: boolean },
+    permissions: Pick<RoomPermissions, 'moderator' | 'trusted'>,
+  ): Promise<PostDecision> {
     const read = readCommunityMessage(msg.data);
-    return this.decide(
-      'before-post',
-      {
-        room: room.token,
-        author: user.sessionId,
-        text: read?.body ?? null,
-        display_name: read?.displayName || null,
-        standing: null,
-        moderator,
-        files: msg.files,
-        whisper: msg.whisperTo !== null || msg.whisperMods,
-      },
-      user.sessionId,
-    ).then((d) => stricter(decision, d) as PostDecision);
+    const standing = await this.standing.standingWith(room, permissions, user.id).then(
+      (s) => ({ moderator: s.moderator, trusted: s.trusted, new_user: s.newUser }),
+      // Without it the plugins still decide; they are told it is unknown.
+      () => null,
+    );
+    const fields = {
+      room: room.token,
+      author: user.sessionId,
+      text: read?.body ?? null,
+      display_name: read?.displayName || null,
+      standing,
+      moderator: permissions.moderator,
+      files: msg.files,
+      whisper: msg.whisperTo !== null || msg.whisperMods,
+    };
+    return stricter(decision, await this.decide('before-post', fields, user.sessionId)) as PostDecision;
   }
 
   /** Before a reaction is added: true when it is to be stored hidden (silent or hold), throws on a refusal. */

@@ -144,7 +144,7 @@ export class MessagesService {
     let decision: PostDecision;
     let places: RatePlace[];
     try {
-      decision = await this.plugins.beforePost(await this.rules.decide(room, msg, permissions, user), room, user, msg, permissions.moderator);
+      decision = await this.plugins.beforePost(await this.rules.decide(room, msg, permissions, user), room, user, msg, permissions);
       places = await this.limits.takePost(room, permissions, user);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.

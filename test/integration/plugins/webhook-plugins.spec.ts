@@ -92,7 +92,16 @@ describe('webhook plugins', () => {
     const [first] = received;
     expect(first.signatureOk).toBe(true);
     expect(first.headers['x-scs-plugin']).toBe('hook');
-    expect(first.event).toMatchObject({ version: 1, type: 'before-post', room: 'lobby', author: alice.sessionId, text: 'cheap spam', moderator: false, files: [] });
+    expect(first.event).toMatchObject({
+      version: 1,
+      type: 'before-post',
+      room: 'lobby',
+      author: alice.sessionId,
+      text: 'cheap spam',
+      moderator: false,
+      files: [],
+      standing: { moderator: false, trusted: false, new_user: true },
+    });
     // The same request with another secret or a changed body does not verify.
     const headers = { timestamp: first.headers['x-scs-timestamp'] as string, signature: first.headers['x-scs-signature'] as string };
     const now = Number(headers.timestamp);

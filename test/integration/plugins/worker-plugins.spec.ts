@@ -47,7 +47,7 @@ describe('worker plugins', () => {
     alice = ctx.newUser();
     bob = ctx.newUser();
     ctx.server.app.get(BotsService).add('guardbot', 'Guard Bot');
-    configure({ bot: 'guardbot', permissions: ['post', 'delete'] });
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review'] });
     await guardAnswers();
   });
   afterAll(() => ctx?.close());
@@ -82,12 +82,12 @@ describe('worker plugins', () => {
     expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="error"\} [1-9]/)).toBeDefined();
     expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="invalid"\} [1-9]/)).toBeDefined();
 
-    configure({ bot: 'guardbot', permissions: ['post', 'delete'], default: 'hold' });
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review'], default: 'hold' });
     await guardAnswers();
     const res = await post(alice, 'held by default [throw]');
     expect(res.code).toBe(201);
     expect(await seenBy(bob, res.json<Msg>().id)).toBe(false);
-    configure({ bot: 'guardbot', permissions: ['post', 'delete'] });
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review'] });
     await guardAnswers();
   });
 
@@ -103,17 +103,23 @@ describe('worker plugins', () => {
 
   test("the plugin's actions: granted ones run as its bot or as the server, audit-logged as plugin:guard; others are refused", async () => {
     const bot = ctx.server.app.get(BotsService).identity('guardbot');
-    await post(alice, 'say it back [echo]');
+    const echoed = (await post(alice, 'say it back [echo]')).json<Msg>();
     await eventually(async () => {
       const msgs = (await bob.get('/room/lobby/messages/recent')).json<Msg[]>();
       return msgs.some((m) => m.session_id === bot.sessionId);
     });
+    await eventually(async () => {
+      const m = (await bob.get(`/room/lobby/message/${echoed.id}`)).json<{ reactions: Record<string, { count: number }> }>();
+      return m.reactions['👀']?.count === 1;
+    });
+    const held = (await post(alice, 'held, then approved by the plugin [hold] [approve]')).json<Msg>();
+    await eventually(() => seenBy(bob, held.id), 10_000, 'the approved post');
     const gone = (await post(alice, 'remove this [delete-me]')).json<Msg>();
     await eventually(async () => !(await seenBy(bob, gone.id)));
     const audit = ctx.server.app.get(AuditService);
     await eventually(async () => {
       const actions = (await audit.list({ actor: 'plugin:guard' })).map((e) => e.action);
-      return actions.includes('plugin.post') && actions.includes('message.delete');
+      return ['plugin.post', 'plugin.react', 'held.approve', 'message.delete'].every((a) => actions.includes(a));
     });
 
     // Not granted "ban": the post is refused with the reason, the ban is not made.
@@ -122,7 +128,7 @@ describe('worker plugins', () => {
     await eventually(async () => (await metric(/^scs_plugin_actions_total\{plugin="guard",action="ban",outcome="denied"\} 1/)) !== undefined);
     expect((await post(carol, 'still here')).code).toBe(201);
 
-    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'ban'] });
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review', 'ban'] });
     await guardAnswers();
     expect((await post(carol, 'spam again [ban-me]')).code).toBe(403);
     await eventually(async () => (await post(carol, 'after the ban')).code === 403);

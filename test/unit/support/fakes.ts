@@ -12,6 +12,7 @@ import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/r
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import type { JobsService } from '../../../src/jobs/jobs.service';
 import type { ServerKey } from '../../../src/config/server-key';
+import type { StandingService } from '../../../src/moderation/standing.service';
 
 /**
  * A fake typed as the class it replaces: every member it has is checked against the real one (a
@@ -153,5 +154,5 @@ export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { aud
 
 /** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
 export function noPlugins(clock: Clock, config: AppConfig = unitConfig()): PluginHooks {
-  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}));
+  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}), asFake<StandingService>({}));
 }
