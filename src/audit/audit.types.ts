@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'room.update',
   'room.image',
   'room.delete',
+  'room.policy',
   'room.lockdown',
   'room.unlock',
   'rule.hit',

@@ -394,7 +394,7 @@ export class RoomsService {
    * removes it (back to the server default). Validated here, so what is stored always compiles
    * (400 with the reason: a bad or catastrophic regular expression, a limit out of range).
    */
-  async setContentPolicy(room: Room, patch: Record<string, unknown>): Promise<{ own: RoomContentPolicy; effective: ContentPolicy }> {
+  async setContentPolicy(room: Room, patch: Record<string, unknown>, by?: AuthenticatedUser): Promise<{ own: RoomContentPolicy; effective: ContentPolicy }> {
     return this.repo.transaction(async (tx) => {
       const current = await this.repo.lockRoom(room.id, tx);
       const merged: Record<string, unknown> = { ...(current.policy as Record<string, unknown>), ...patch };
@@ -402,6 +402,8 @@ export class RoomsService {
       const parsed = roomContentPolicySchema.safeParse(merged);
       if (!parsed.success) throw new BadRequestException(`Invalid room policy: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const updated = await this.repo.updateRoomFields(room.id, { policy: parsed.data }, tx);
+      // What changed, as set (null: back to the server default).
+      await this.audit.record({ actor: actorOf(by), action: 'room.policy', room, details: patch as Prisma.InputJsonObject }, tx);
       return this.contentPolicy(updated);
     });
   }

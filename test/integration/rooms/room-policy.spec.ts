@@ -22,12 +22,13 @@ describe('room slow mode, quotas and lockdown (issue 15 items 1–3)', () => {
   // The CLI's change reaches each server's room cache by notification: a write through ctx.prisma waits for the feed.
   const synced = () => ctx.prisma.$executeRaw`SELECT 1`;
 
-  /** One identity, as two clients: one talking to each server. */
+  /** One identity, as three clients: one talking to each server, and one signing as its negated blinded twin. */
   const twoWays = () => {
     const seed = new Uint8Array(randomBytes(32));
     return [
       new SogsClient({ baseUrl: ctx.url, serverPubkey: ctx.server.serverKey.publicKey, seed }),
       new SogsClient({ baseUrl: replica.url, serverPubkey: replica.serverKey.publicKey, seed }),
+      new SogsClient({ baseUrl: replica.url, serverPubkey: replica.serverKey.publicKey, seed, negatedBlindKey: true }),
     ] as const;
   };
   const postTo = (client: SogsClient, token: string) => client.post(`/room/${token}/message`, messageBody());
@@ -35,6 +36,8 @@ describe('room slow mode, quotas and lockdown (issue 15 items 1–3)', () => {
   it('slow mode: one post per 30 s per user across both servers, 429 with the reason; moderators exempt; --json shows it', async () => {
     const set = JSON.parse(await cliOk(env, 'rooms', 'policy', 'slow', '--slow-mode', '1/30', '--json')) as { own: Record<string, unknown> };
     expect(set.own.slowMode).toEqual({ posts: 1, seconds: 30 });
+    const changed = await ctx.prisma.auditLog.findFirstOrThrow({ where: { action: 'room.policy' }, orderBy: { id: 'desc' } });
+    expect([changed.actor, changed.details]).toEqual(['cli', { slowMode: { posts: 1, seconds: 30 } }]);
     await synced();
     const [here, there] = twoWays();
     expect((await postTo(here, 'slow')).code).toBe(201);
@@ -53,11 +56,14 @@ describe('room slow mode, quotas and lockdown (issue 15 items 1–3)', () => {
   it('quotas per user in the room: posts per day, reactions per minute, upload bytes per day, across both servers', async () => {
     await cliOk(env, 'rooms', 'policy', 'quota', '--quota-posts-per-day', '2', '--quota-reactions-per-minute', '1', '--quota-upload-bytes-per-day', '1000');
     await synced();
-    const [here, there] = twoWays();
+    const [here, there, twin] = twoWays();
     const first = await post(here, 'quota');
     expect((await postTo(there, 'quota')).code).toBe(201);
     const refused = await postTo(here, 'quota');
     expect([refused.code, refused.text()]).toEqual([429, expect.stringContaining('at most 2 posts per day in this room')]);
+    // Both blinded forms of a user are one user: the twin id has no fresh quota.
+    expect(twin.sessionId).not.toBe(here.sessionId);
+    expect((await postTo(twin, 'quota')).code).toBe(429);
 
     expect((await here.put(`/room/quota/reaction/${first.id}/👍`, {})).code).toBe(200);
     const reaction = await there.put(`/room/quota/reaction/${first.id}/🔥`, {});
