@@ -41,7 +41,9 @@ describe('worker plugins', () => {
   const guardAnswers = () => eventually(async () => (await post(alice, 'probe [refuse]')).code === 403, 20_000, 'the guard plugin answering');
 
   beforeAll(async () => {
-    ctx = await createTestContext({ config: { PLUGIN_DEADLINE: 1, PLUGIN_RESTART_DELAY: 0.2, PLUGIN_RESTART_MAX_DELAY: 1, PLUGIN_RELOAD_INTERVAL: 0, RATE_LIMIT_POSTS: 0 } });
+    ctx = await createTestContext({
+      config: { PLUGIN_DEADLINE: 1, PLUGIN_RESTART_DELAY: 0.2, PLUGIN_RESTART_MAX_DELAY: 1, PLUGIN_RELOAD_INTERVAL: 0, RATE_LIMIT_POSTS: 0, PLUGIN_MEMORY_LIMIT: 32 },
+    });
     hooks = ctx.server.app.get(PluginHooks);
     await createRoom(ctx, 'lobby');
     alice = ctx.newUser();
@@ -91,7 +93,7 @@ describe('worker plugins', () => {
     await guardAnswers();
   });
 
-  test.each(['[loop]', '[crash]'])('a plugin that %s is restarted, and posts are answered meanwhile', async (tag) => {
+  test.each(['[loop]', '[crash]', '[oom]'])('a plugin that %s is restarted, and posts are answered meanwhile', async (tag) => {
     const restarts = async () => Number((await metric(/^scs_plugin_restarts_total\{plugin="guard"\}/))?.split(' ')[1] ?? 0);
     const before = await restarts();
     expect((await post(alice, `bad ${tag}`)).code).toBe(201);
