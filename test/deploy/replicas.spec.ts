@@ -167,6 +167,26 @@ describe('two API processes and one worker on one PostgreSQL, Redis and S3', () 
     expect(seventh.code).toBe(429);
   });
 
+  it("a room's slow mode and quotas hold across processes (issue 15): counted in Redis, both blinded forms one user", async () => {
+    await createRoom(ctx, 'slow');
+    await createRoom(ctx, 'quota');
+    // Set before any process has read the rooms, so none holds an older copy in its room cache.
+    await ctx.prisma.room.update({ where: { token: 'slow' }, data: { policy: { slowMode: { posts: 1, seconds: 60 } } } });
+    await ctx.prisma.room.update({ where: { token: 'quota' }, data: { policy: { quotas: { postsPerDay: 3, uploadBytesPerDay: 0, reactionsPerMinute: 0 } } } });
+    const [aliceA, aliceB] = identity();
+    expect((await aliceA.post('/room/slow/message', messageBody())).code).toBe(201);
+    const slow = await aliceB.post('/room/slow/message', messageBody());
+    expect([slow.code, slow.text()]).toEqual([429, expect.stringContaining('Slow mode')]);
+
+    const [bobA, bobB] = identity();
+    const twin = new SogsClient({ baseUrl: apiB.url, serverPubkey: ctx.serverPubkeyHex, seed: bobA.seed!, negatedBlindKey: true });
+    for (const client of [bobA, bobB, twin]) expect((await client.post('/room/quota/message', messageBody())).code).toBe(201);
+    for (const client of [bobA, bobB, twin]) {
+      const refused = await client.post('/room/quota/message', messageBody());
+      expect([refused.code, refused.text()]).toEqual([429, expect.stringContaining('at most 3 posts per day in this room')]);
+    }
+  });
+
   it('uploads through either process download byte-equal through the other', async () => {
     const [aliceA, aliceB] = identity();
     const content = patternBytes(300_000, 3);
