@@ -75,6 +75,8 @@ export const configSchema = z.object({
    */
   CACHE_TTL: int(300, 0),
   CACHE_MAX_ENTRIES: int(100_000, 1),
+  /** messages/since replies shared by the pollers of one room (issue 18), kept per room for its current seqno; 0 = every poll its own. */
+  SINCE_SHARED_ENTRIES: int(256, 0),
 
   // --- server identity (protocol §2.1)
   /** Relative paths (here and below) are relative to the installation directory, for the server and the CLI alike. */

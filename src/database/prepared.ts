@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { Prisma } from '../generated/prisma/client';
 
 const names = new Map<string, string>();
@@ -20,7 +20,7 @@ function statementName(text: string): string {
  * and result mapping. Only for queries whose columns pg returns as the caller's types (int4,
  * float8, bool, text, bytea as Buffer); int8 would come back as a string.
  */
-export async function queryPrepared<T>(pool: Pool, sql: Prisma.Sql): Promise<T[]> {
+export async function queryPrepared<T>(pool: Pool | ClientBase, sql: Prisma.Sql): Promise<T[]> {
   const result = await pool.query({ name: statementName(sql.text), text: sql.text, values: sql.values });
   return result.rows as T[];
 }

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import { withinReplyBytes } from '../core/reply-budget';
 import type { Room } from '../generated/prisma/client';
-import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionsBlock, type ReactionUpdateJson } from './message-view';
+import { buildReactions, messageJson, sinceRowJson, type MessageJson, type ReactionsBlock } from './message-view';
 import type { RoomPermissions } from './permissions';
 import type { RatePlace } from '../rate-limit/rate-limiter';
 import { RoomLimits } from './room-limits';
@@ -13,10 +13,11 @@ import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
 import { MessageRemoval } from './message-removal';
 import { ReviewService } from './review.service';
-import { RoomsRepository, type MessageRow, type Tx, type Viewer } from './rooms.repository';
+import { RoomsRepository, type MessageRow, type Reader, type Tx, type Viewer } from './rooms.repository';
+import { SinceResults, type SinceQuery } from './since-results';
 import { RoomsService } from './rooms.service';
 import { storedPost, type PostDecision } from './post-decision';
-import { canSeeMessage, sinceShape, viewerOf } from './visibility';
+import { canSeeMessage, sharedViewerOf, sinceShape, viewerClassOf, viewerOf } from './visibility';
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
 import { PluginHooks } from '../plugins/plugin-hooks.service';
@@ -46,6 +47,8 @@ class NoChange extends Error {}
 export type PostedJson = MessageJson & { filtered?: true };
 
 const NO_RECIPIENT = 'No such whisper recipient';
+/** The encoded empty list (read only: replies are copied into the response). */
+const EMPTY_LIST = Buffer.from('[]');
 
 /** A message the viewer may no longer see, as the deletion they learn it as (src/rooms/visibility.ts). */
 function asTombstone(m: MessageRow): MessageRow {
@@ -72,34 +75,54 @@ export class MessagesService {
     private readonly removal: MessageRemoval,
     private readonly review: ReviewService,
     private readonly plugins: PluginHooks,
+    private readonly sinceResults: SinceResults,
   ) {}
 
   // ---- reads
 
-  /** GET …/messages/since/:seqno (protocol §7.2). */
-  async since(
-    room: Room,
-    permissions: RoomPermissions,
-    user: AuthenticatedUser | null,
-    after: number,
-    withReactions: boolean,
-    opts: ListOptions,
-  ): Promise<Array<MessageJson | ReactionUpdateJson>> {
+  /**
+   * GET …/messages/since/:seqno (protocol §7.2), as the encoded JSON reply. Viewers with nothing
+   * personal in the range share one reply per class (SinceResults, visibility.ts sharedViewerOf);
+   * the others, and every viewer when sharing is off, get their own.
+   */
+  async since(room: Room, permissions: RoomPermissions, user: AuthenticatedUser | null, after: number, withReactions: boolean, opts: ListOptions): Promise<Buffer> {
     // Every seqno is at most the room's message_sequence (protocol §7.1), read with the room by the
     // permission guard: a client already there gets [] without a query (the idle poll, issue 7).
     if (after >= room.messageSequence) {
       await this.rooms.recordActivity(room, user);
-      return [];
+      return EMPTY_LIST;
     }
     const viewer = viewerOf(user, permissions);
-    const [found] = await Promise.all([this.repo.since(room.id, after, withReactions, opts.limit, viewer), this.rooms.recordActivity(room, user)]);
-    if (found.length === 0) return [];
-    const rows = found.map((m) => (sinceShape(m, viewer, after) === 'full' ? m : asTombstone(m)));
-    const reactions = await this.reactionsOf(rows, opts.reactors, viewer);
-    return withinReplyBytes(
-      rows.map((m) => sinceRowJson(m, after, reactions.get(m.id))),
+    const [body] = await Promise.all([this.sinceReply(room, viewer, { after, withReactions, limit: opts.limit, reactors: opts.reactors }), this.rooms.recordActivity(room, user)]);
+    return body;
+  }
+
+  private async sinceReply(room: Room, viewer: Viewer, q: SinceQuery): Promise<Buffer> {
+    const c = viewerClassOf(viewer);
+    const shared = this.sinceResults.get(room, c, q, () =>
+      this.repo.snapshot(async (db) => {
+        const body = await this.sinceBody(room.id, sharedViewerOf(c), q, db);
+        return { body, personal: new Set(await this.repo.personalUsers(room.id, q.after, db)) };
+      }),
+    );
+    if (shared) {
+      const { body, personal } = await shared;
+      if (viewer.userId === null || !personal.has(viewer.userId)) return body;
+    }
+    return this.sinceBody(room.id, viewer, q);
+  }
+
+  /** The viewer's own `since` reply. */
+  private async sinceBody(roomId: number, viewer: Viewer, q: SinceQuery, db?: Reader): Promise<Buffer> {
+    const found = await this.repo.since(roomId, q.after, q.withReactions, q.limit, viewer, db);
+    if (found.length === 0) return EMPTY_LIST;
+    const rows = found.map((m) => (sinceShape(m, viewer, q.after) === 'full' ? m : asTombstone(m)));
+    const reactions = await this.reactionsOf(rows, q.reactors, viewer, db);
+    const json = withinReplyBytes(
+      rows.map((m) => sinceRowJson(m, q.after, reactions.get(m.id))),
       this.config.REPLY_MAX_BYTES,
     );
+    return Buffer.from(JSON.stringify(json));
   }
 
   /** GET …/messages/recent and …/messages/before/:id: newest first, no tombstones. */
@@ -122,10 +145,10 @@ export class MessagesService {
     return messageJson(m, reactions.get(m.id));
   }
 
-  private async reactionsOf(rows: readonly MessageRow[], reactors: number, viewer: Viewer) {
+  private async reactionsOf(rows: readonly MessageRow[], reactors: number, viewer: Viewer, db?: Reader) {
     const ids = rows.filter((m) => m.data !== null).map((m) => m.id);
     if (ids.length === 0) return new Map<number, ReactionsBlock>();
-    return buildReactions(await this.repo.reactions(ids, reactors, viewer), reactors);
+    return buildReactions(await this.repo.reactions(ids, reactors, viewer, db), reactors);
   }
 
   // ---- posting (protocol §6.3, §9.2)

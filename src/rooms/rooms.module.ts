@@ -19,10 +19,11 @@ import { RoomsService } from './rooms.service';
  * Rooms, messages, reactions and pins (protocol §6.2–6.5, §7), held posts and reports (issue 14).
  * RoomsService (room access included), MessagesService and ReviewService are the public face; their
  * routes are declared in api/.
- */
+ */ import { SinceResults } from './since-results';
+
 @Module({
   imports: [RateLimitModule, FilesModule, AuditModule, UsersModule, PluginHooksModule, StandingModule],
-  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomLimits, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService],
+  providers: [RoomsRepository, RoomsService, MessagesService, PostRules, RoomLimits, RoomAdminService, MessageRemoval, ReviewRepository, ReviewService, SinceResults],
   exports: [RoomsService, MessagesService, RoomAdminService, ReviewService, RoomLimits],
 })
 export class RoomsModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ClientBase, Pool } from 'pg';
 import { queryPrepared } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
 import { attachToPostedSql, type FilesToAttach } from '../files/files.repository';
@@ -6,12 +7,14 @@ import { Prisma, type Room, type UserPermissionOverride } from '../generated/pri
 import { canonicalSessionId } from '../users/session-id';
 import { SYSTEM_USER_ID } from '../users/system-user';
 import type { ReactionRow } from './message-view';
-import { messageVisibleSql, reactionVisibleSql, sinceVisibleSql, type Hidden, type Viewer } from './visibility';
+import { messageVisibleSql, personalUsersSql, reactionVisibleSql, sinceVisibleSql, type Hidden, type Viewer } from './visibility';
 
 export type { Viewer } from './visibility';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 export type Tx = Prisma.TransactionClient;
+/** Where the prepared poll-path reads run: the pool, or one connection (a snapshot). */
+export type Reader = Pool | ClientBase;
 
 /** A message with its poster's and whisper target's session ids (pysogs `message_details`). */
 export interface MessageRow {
@@ -339,15 +342,38 @@ export class RoomsRepository {
   // ---- message reads (protocol §6.3, §7.2)
 
   /** protocol §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */
-  since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer): Promise<MessageRow[]> {
+  since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer, db: Reader = this.prisma.pool): Promise<MessageRow[]> {
     const dataChanged = withReactions ? Prisma.empty : Prisma.sql`AND m.seqno_data > ${after}`;
     return queryPrepared<MessageRow>(
-      this.prisma.pool,
+      db,
       Prisma.sql`${MESSAGE_SELECT}
       WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
         AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${sinceVisibleSql(viewer, after)}
       ORDER BY m.seqno LIMIT ${limit}`,
     );
+  }
+
+  /** The users to whom the room's messages after `after` may show otherwise than to the shared viewer (visibility.ts). */
+  async personalUsers(roomId: number, after: number, db: Reader): Promise<number[]> {
+    return (await queryPrepared<{ id: number }>(db, personalUsersSql(roomId, after))).map((r) => r.id);
+  }
+
+  /** Runs reads on one connection that all see one snapshot of the database (REPEATABLE READ, read only). */
+  async snapshot<T>(read: (db: Reader) => Promise<T>): Promise<T> {
+    const client = await this.prisma.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await read(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      broken = err as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Newest first, optionally only ids below `beforeId`; no tombstones. */
@@ -397,9 +423,9 @@ export class RoomsRepository {
    * The reactions of some messages with their first `reactors` reactors (at least one row per
    * reaction, so counts survive `reactors=0`), count and whether the viewer reacted.
    */
-  reactions(messageIds: number[], reactors: number, viewer: Viewer): Promise<ReactionRow[]> {
+  reactions(messageIds: number[], reactors: number, viewer: Viewer, db: Reader = this.prisma.pool): Promise<ReactionRow[]> {
     return queryPrepared<ReactionRow>(
-      this.prisma.pool,
+      db,
       Prisma.sql`
       SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (
         SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,

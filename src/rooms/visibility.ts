@@ -95,3 +95,41 @@ export function reactionVisibleSql(v: Viewer): Prisma.Sql {
   if (v.userId === null) return Prisma.sql`NOT ur.hidden`;
   return Prisma.sql`(NOT ur.hidden OR ur."user" = ${v.userId})`;
 }
+
+// ---- Shared `since` results (issue 18): who sees a range as everyone of their class does
+
+/** An id no user has: a moderator who is no one in particular (no whisper to them, no reaction of theirs). */
+const NO_USER_ID = -1;
+
+/** The class a `since` result is shared within: non-moderators (anonymous included) or moderators. */
+export type ViewerClass = 'public' | 'moderator';
+
+export function viewerClassOf(v: Viewer): ViewerClass {
+  return v.moderator ? 'moderator' : 'public';
+}
+
+/**
+ * The viewer whose `since` result every viewer of the class gets who has nothing personal in the
+ * range (see personalUsersSql): anonymous for non-moderators, a moderator who is no user for
+ * moderators. By the rule above, a user who is no whisper's recipient, no hidden message's or
+ * whisper's author and no reactor there sees exactly what this viewer sees: every clause naming
+ * the viewer's id is false for both.
+ */
+export function sharedViewerOf(c: ViewerClass): Viewer {
+  return c === 'moderator' ? { userId: NO_USER_ID, moderator: true } : { userId: null, moderator: false };
+}
+
+/**
+ * The ids of the users to whom the messages of room `roomId` after seqno `after` (and their
+ * reactions) may show otherwise than to sharedViewerOf(…): every clause of the rule above that names
+ * the viewer (whisper recipients, authors of hidden messages and of whispers, reactors: `you` and
+ * hidden reactions). A superset is safe (those users get their own answer); a missing id is a leak.
+ */
+export function personalUsersSql(roomId: number, after: number): Prisma.Sql {
+  return Prisma.sql`
+    SELECT m.whisper AS id FROM messages m WHERE m.room = ${roomId} AND m.seqno > ${after} AND m.whisper IS NOT NULL
+    UNION SELECT m."user" FROM messages m WHERE m.room = ${roomId} AND m.seqno > ${after}
+      AND (m.hidden IS NOT NULL OR m.whisper IS NOT NULL OR m.whisper_mods)
+    UNION SELECT ur."user" FROM messages m JOIN reactions r ON r.message = m.id JOIN user_reactions ur ON ur.reaction = r.id
+      WHERE m.room = ${roomId} AND m.seqno > ${after}`;
+}

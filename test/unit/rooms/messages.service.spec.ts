@@ -11,6 +11,7 @@ import type { Room } from '../../../src/generated/prisma/client';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { RateLimiter } from '../../../src/rate-limit/rate-limiter';
 import type { RateLimitStore } from '../../../src/rate-limit/rate-limit.store';
+import { SinceResults } from '../../../src/rooms/since-results';
 import { MessagesService, type NewMessage } from '../../../src/rooms/messages.service';
 import type { RoomPermissions } from '../../../src/rooms/permissions';
 import { MessageRemoval } from '../../../src/rooms/message-removal';
@@ -87,6 +88,7 @@ function setup(config: Partial<AppConfig> = {}) {
     removal,
     review,
     noPlugins(clock, cfg),
+    new SinceResults(cfg, feed, clock),
   );
   return { service, repo, clock, store, cfg, log };
 }
