@@ -172,6 +172,8 @@ export const configSchema = z.object({
    */
   NEW_USER_POSTS: int(3, 0, 1000),
   NEW_USER_AGE: int(DAY, 0),
+  /** Longest mute reason (`mute --reason`), in characters: it is sent back as the 403 text of a refused post. */
+  MUTE_REASON_MAX_CHARS: int(200, 1, 2000),
   MESSAGE_LIMIT_DEFAULT: int(100, 1),
   MESSAGE_LIMIT_MAX: int(256, 1),
   REACTORS_DEFAULT: int(4, 0),

@@ -8,7 +8,10 @@ export type Db = PrismaService | Prisma.TransactionClient;
 
 /** The override columns a change may set (protocol §8 user_permission_overrides). */
 export type OverridePatch = Partial<
-  Pick<UserPermissionOverride, 'banned' | 'shadowBanned' | 'trusted' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'>
+  Pick<
+    UserPermissionOverride,
+    'banned' | 'shadowBanned' | 'trusted' | 'mutedUntil' | 'muteReason' | 'read' | 'accessible' | 'write' | 'upload' | 'moderator' | 'admin' | 'visibleMod'
+  >
 >;
 
 export interface PermissionFlagsPatch {
@@ -69,6 +72,13 @@ export interface ModeratorRow {
   visible: boolean;
 }
 
+/** A mute whose time has come: global (roomId null) or in one room. */
+export interface DueMute {
+  roomId: number | null;
+  userId: number;
+  sessionId: string;
+}
+
 /** A trusted flag in force: global (room null) or in one room, for `trust list`. */
 export interface TrustRow {
   sessionId: string;
@@ -94,7 +104,7 @@ export interface RoomStandingRow {
 
 /** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
-  return !o.banned && !o.shadowBanned && !o.trusted && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
+  return !o.banned && !o.shadowBanned && !o.trusted && o.mutedUntil == null && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
 }
 
 /**
@@ -190,7 +200,16 @@ export class ModerationRepository {
 
   async updateUserFlags(
     userId: number,
-    data: { banned?: boolean; shadowBanned?: boolean; trusted?: boolean; moderator?: boolean; admin?: boolean; visibleMod?: boolean },
+    data: {
+      banned?: boolean;
+      shadowBanned?: boolean;
+      trusted?: boolean;
+      mutedUntil?: number | null;
+      muteReason?: string | null;
+      moderator?: boolean;
+      admin?: boolean;
+      visibleMod?: boolean;
+    },
     db: Db,
   ): Promise<void> {
     await db.user.update({ where: { id: userId }, data });
@@ -286,6 +305,18 @@ export class ModerationRepository {
       SELECT f.id, f.room AS "roomId", f."user" AS "userId", u.session_id AS "sessionId", f.banned, f.shadow
       FROM user_ban_futures f JOIN users u ON u.id = f."user"
       WHERE f.at <= ${now} ORDER BY f.at, f.id LIMIT ${limit} FOR UPDATE OF f SKIP LOCKED`;
+  }
+
+  /** Mutes ended by `now`, global and per room, claimed for this transaction (other replicas skip them). */
+  async dueMutes(now: number, limit: number, db: Prisma.TransactionClient): Promise<DueMute[]> {
+    const global = await db.$queryRaw<DueMute[]>`
+      SELECT NULL::integer AS "roomId", u.id AS "userId", u.session_id AS "sessionId" FROM users u
+      WHERE u.muted_until <= ${now} ORDER BY u.muted_until, u.id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+    const inRooms = await db.$queryRaw<DueMute[]>`
+      SELECT o.room AS "roomId", o."user" AS "userId", u.session_id AS "sessionId"
+      FROM user_permission_overrides o JOIN users u ON u.id = o."user"
+      WHERE o.muted_until <= ${now} ORDER BY o.muted_until, o.room, o."user" LIMIT ${limit} FOR UPDATE OF o SKIP LOCKED`;
+    return [...global, ...inRooms];
   }
 
   async deletePermissionFutures(ids: number[], db: Db): Promise<void> {

@@ -353,6 +353,82 @@ export class ModerationService {
     return this.repo.trusted(room?.id ?? null);
   }
 
+  // ---- mutes (issue 14 item 6)
+
+  /**
+   * Mutes in the listed rooms (room moderators) or on the whole server (global moderators) for
+   * `seconds`: write (posting, editing, deleting, uploading) is refused with a 403 naming the reason
+   * and the end, which the apply-futures job brings. Kept apart from the `write` override, so the
+   * end restores whatever was there. Moderators cannot be muted. A new mute replaces the old one.
+   */
+  async mute(sessionId: string, scope: ModerationScope, seconds: number, reason: string | null, by?: AuthenticatedUser): Promise<{ until: number }> {
+    const until = this.clock.seconds() + delaySeconds(seconds, 'duration');
+    const muteReason = this.muteReason(reason);
+    const actor = by ?? (await this.users.getSystemUser());
+    const target = await this.users.resolveTarget(sessionId);
+    const userId = target.user.id;
+    if (userId === actor.id) throw new ForbiddenException('You cannot mute yourself');
+    if (isGlobalModerator(target.user)) throw new ForbiddenException('Moderators and admins cannot be muted');
+    const entry = { actor: actorOf(by), action: 'mute' as const, target: target.user.sessionId, reason: muteReason };
+    if ('global' in scope) {
+      if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
+      await this.repo.transaction(async (db) => {
+        await this.repo.updateUserFlags(userId, { mutedUntil: until, muteReason }, db);
+        await this.users.commitTarget(target, db);
+        await this.audit.record({ ...entry, details: { global: true, duration: seconds, until } }, db);
+      });
+      return { until };
+    }
+    await this.repo.transaction(async (db) => {
+      const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+      const overrides = await this.repo.overridesOfUser(
+        userId,
+        rooms.map((r) => r.id),
+        db,
+      );
+      if (overrides.some((o) => o.moderator || o.admin)) throw new ForbiddenException('Moderators and admins cannot be muted');
+      for (const room of rooms) await this.repo.writeOverride(room.id, userId, { mutedUntil: until, muteReason }, db);
+      await this.users.commitTarget(target, db);
+      await this.audit.record(
+        rooms.map((room) => ({ ...entry, room, details: { duration: seconds, until } })),
+        db,
+      );
+    });
+    return { until };
+  }
+
+  /** Ends a mute at that level now. */
+  async unmute(sessionId: string, scope: ModerationScope, by?: AuthenticatedUser): Promise<void> {
+    const actor = by ?? (await this.users.getSystemUser());
+    const target = await this.users.resolveTarget(sessionId);
+    const userId = target.user.id;
+    const cleared = { mutedUntil: null, muteReason: null };
+    if ('global' in scope) {
+      if (!isGlobalModerator(actor)) throw new ForbiddenException('Global moderator permission required');
+      await this.repo.transaction(async (db) => {
+        await this.repo.updateUserFlags(userId, cleared, db);
+        await this.audit.record({ actor: actorOf(by), action: 'unmute', target: target.user.sessionId, details: { global: true } }, db);
+      });
+      return;
+    }
+    await this.repo.transaction(async (db) => {
+      const rooms = await this.roomsFor(actor, scope.rooms, 'moderator', db);
+      for (const room of rooms) await this.repo.updateOverrideIfExists(room.id, userId, cleared, db);
+      await this.audit.record(
+        rooms.map((room) => ({ actor: actorOf(by), action: 'unmute' as const, room, target: target.user.sessionId })),
+        db,
+      );
+    });
+  }
+
+  /** A mute's reason as stored: trimmed, control characters removed, empty = none; too long → 400. */
+  private muteReason(reason: string | null): string | null {
+    // eslint-disable-next-line no-control-regex
+    const text = (reason ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+    if ([...text].length > this.config.MUTE_REASON_MAX_CHARS) throw new BadRequestException(`A mute reason is at most ${this.config.MUTE_REASON_MAX_CHARS} characters`);
+    return text || null;
+  }
+
   // ---- per-room overrides and futures (protocol §6.7)
 
   /** Every override row of the room, keyed by session id. */
@@ -479,13 +555,14 @@ export class ModerationService {
   // ---- periodic work (protocol §9.4 step 5)
 
   /**
-   * Applies due permission futures and (un)bans, then deletes them. Rows are claimed with SKIP
-   * LOCKED, so several workers never apply one twice. Returns how many were applied.
+   * Applies due permission futures and (un)bans, then deletes them, and ends due mutes. Rows are
+   * claimed with SKIP LOCKED, so several workers never apply one twice. Returns how many were applied.
    */
   @OnJob(JobName.ApplyFutures, { every: 'CLEANUP_INTERVAL' })
-  async applyDueFutures(at: number = this.clock.seconds()): Promise<{ permissions: number; bans: number }> {
+  async applyDueFutures(at: number = this.clock.seconds()): Promise<{ permissions: number; bans: number; mutes: number }> {
     let permissions = 0;
     let bans = 0;
+    let mutes = 0;
     for (;;) {
       const applied = await this.repo.transaction(async (db) => {
         const due = await this.repo.duePermissionFutures(at, FUTURES_BATCH, db);
@@ -516,14 +593,23 @@ export class ModerationService {
           dueBans.map((b) => b.id),
           db,
         );
-        return { permissions: due.length, bans: dueBans.length };
+        const dueMutes = await this.repo.dueMutes(at, FUTURES_BATCH, db);
+        for (const m of dueMutes) {
+          const cleared = { mutedUntil: null, muteReason: null };
+          if (m.roomId === null) await this.repo.updateUserFlags(m.userId, cleared, db);
+          else await this.repo.writeOverride(m.roomId, m.userId, cleared, db);
+          const room = m.roomId === null ? null : await this.rooms.roomById(m.roomId, db);
+          await this.audit.record({ actor: 'system', action: 'unmute', room, target: m.sessionId, details: { global: m.roomId === null, ended: true } }, db);
+        }
+        return { permissions: due.length, bans: dueBans.length, mutes: dueMutes.length };
       });
       permissions += applied.permissions;
       bans += applied.bans;
-      if (applied.permissions < FUTURES_BATCH && applied.bans < FUTURES_BATCH) break;
+      mutes += applied.mutes;
+      if (applied.permissions < FUTURES_BATCH && applied.bans < FUTURES_BATCH && applied.mutes < FUTURES_BATCH) break;
     }
-    if (permissions || bans) this.logger.log(`Applied ${permissions} scheduled permission change(s) and ${bans} scheduled (un)ban(s)`);
-    return { permissions, bans };
+    if (permissions || bans || mutes) this.logger.log(`Applied ${permissions} scheduled permission change(s) and ${bans} scheduled (un)ban(s); ended ${mutes} mute(s)`);
+    return { permissions, bans, mutes };
   }
 
   // ---- helpers

@@ -20,6 +20,8 @@ export function permissionObject(o: OverrideFlags | null): PermissionObject {
     const v = o[k];
     if (v !== null) out[k] = v;
   }
+  // A mute is a timed write=false (issue 14 item 6); moderators' clients see it as one.
+  if (o.mutedUntil != null) out.write = false;
   if (o.admin) out.admin = true;
   else if (o.moderator) out.moderator = true;
   if ((o.admin || o.moderator) && !o.visibleMod) out.hidden = true;

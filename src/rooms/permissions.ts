@@ -20,7 +20,21 @@ export interface Lockdown {
   reason: string | null;
 }
 
-export interface GlobalFlags {
+/** A mute in force (issue 14 item 6): write refused until `until` (epoch seconds), with the moderator's reason. */
+export interface Mute {
+  until: number;
+  reason: string | null;
+  /** Muted on the whole server rather than in this room. */
+  global: boolean;
+}
+
+/** The mute columns of a user row and of an override row (NULL until = not muted). */
+export interface MuteColumns {
+  mutedUntil?: number | null;
+  muteReason?: string | null;
+}
+
+export interface GlobalFlags extends MuteColumns {
   banned: boolean;
   /** Issue 14: posts and reactions answered as usual but seen by them and moderators only. */
   shadowBanned?: boolean;
@@ -30,7 +44,7 @@ export interface GlobalFlags {
   admin: boolean;
 }
 
-export interface RoomOverride {
+export interface RoomOverride extends MuteColumns {
   banned: boolean;
   shadowBanned?: boolean;
   trusted?: boolean;
@@ -62,6 +76,8 @@ export interface RoomPermissions {
    * users, moderators, and when there is none or it has ended.
    */
   lockdown: Lockdown | null;
+  /** Muted here or globally and not yet ended (write is then false); never set for moderators. */
+  mute: Mute | null;
 }
 
 /** `user` null = anonymous: room defaults, not banned, not a moderator. `now`: epoch seconds. */
@@ -78,6 +94,7 @@ export function effectivePermissions(room: RoomDefaults & RoomLockdown, user: Gl
       globalModerator: false,
       globalAdmin: false,
       lockdown,
+      mute: null,
     };
   }
   const banned = user.banned || (override?.banned ?? false);
@@ -98,15 +115,17 @@ export function effectivePermissions(room: RoomDefaults & RoomLockdown, user: Gl
       globalModerator,
       globalAdmin: user.admin,
       lockdown: null,
+      mute: null,
     };
   }
   const admin = override?.admin ?? false;
   const moderator = admin || (override?.moderator ?? false);
   const restricted = moderator || trusted ? null : lockdown;
+  const mute = moderator ? null : muteOf(user, override, now);
   const own = {
     read: override?.read ?? room.read,
     accessible: override?.accessible ?? room.accessible,
-    write: override?.write ?? room.write,
+    write: mute ? false : (override?.write ?? room.write),
     upload: override?.upload ?? room.upload,
   };
   return {
@@ -119,7 +138,26 @@ export function effectivePermissions(room: RoomDefaults & RoomLockdown, user: Gl
     globalModerator: false,
     globalAdmin: false,
     lockdown: restricted,
+    mute,
   };
+}
+
+/**
+ * The room's mute or the global one, whichever ends later; a mute whose end has passed is over
+ * already (the apply-futures job then clears its columns).
+ */
+function muteOf(user: MuteColumns, override: MuteColumns | null, now: number): Mute | null {
+  const inRoom = override?.mutedUntil != null && override.mutedUntil > now ? { until: override.mutedUntil, reason: override.muteReason ?? null, global: false } : null;
+  const global = user.mutedUntil != null && user.mutedUntil > now ? { until: user.mutedUntil, reason: user.muteReason ?? null, global: true } : null;
+  if (!inRoom || !global) return inRoom ?? global;
+  return global.until > inRoom.until ? global : inRoom;
+}
+
+/** The 403 text of a write or upload refused by a mute (protocol §3.4 carries it as the body). */
+export function muteRefusal(mute: Mute): string {
+  const until = new Date(mute.until * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const where = mute.global ? 'on this server' : 'in this room';
+  return `You are muted ${where} until ${until} UTC${mute.reason ? `: ${mute.reason}` : ''}`;
 }
 
 /** Under a lockdown, no write and no upload. */

@@ -106,6 +106,8 @@ type OverrideColumns = {
   oVisibleMod: boolean | null;
   oShadowBanned: boolean | null;
   oTrusted: boolean | null;
+  oMutedUntil: number | null;
+  oMuteReason: string | null;
 };
 
 export interface ImportedRoom {
@@ -146,12 +148,13 @@ export class RoomsRepository {
     const rows = await this.prisma.$queryRaw<Array<Room & OverrideColumns>>`
       SELECT ${ROOM_COLUMNS}, o.banned AS "oBanned", o.read AS "oRead", o.accessible AS "oAccessible", o.write AS "oWrite",
         o.upload AS "oUpload", o.moderator AS "oModerator", o.admin AS "oAdmin", o.visible_mod AS "oVisibleMod",
-        o.shadow_banned AS "oShadowBanned", o.trusted AS "oTrusted"
+        o.shadow_banned AS "oShadowBanned", o.trusted AS "oTrusted",
+        o.muted_until AS "oMutedUntil", o.mute_reason AS "oMuteReason"
       FROM rooms r LEFT JOIN user_permission_overrides o ON o.room = r.id AND o."user" = ${userId ?? -1}
       WHERE r.token = ${token}::citext`;
     const row = rows[0];
     if (!row) return null;
-    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, oShadowBanned, oTrusted, ...room } = row;
+    const { oBanned, oRead, oAccessible, oWrite, oUpload, oModerator, oAdmin, oVisibleMod, oShadowBanned, oTrusted, oMutedUntil, oMuteReason, ...room } = row;
     const override: UserPermissionOverride | null =
       oBanned === null || userId === null
         ? null
@@ -168,6 +171,8 @@ export class RoomsRepository {
             visibleMod: oVisibleMod ?? true,
             shadowBanned: oShadowBanned ?? false,
             trusted: oTrusted ?? false,
+            mutedUntil: oMutedUntil,
+            muteReason: oMuteReason,
           };
     return { room, override };
   }

@@ -7,7 +7,7 @@ import { ChangeCache } from '../cache/change-cache';
 import { ChangeFeed } from '../cache/change-feed';
 import { Clock } from '../core/clock';
 import type { Prisma, Room, UserPermissionOverride } from '../generated/prisma/client';
-import { effectivePermissions, hasPermission, type GlobalFlags, type Lockdown, type PermissionNeed, type RoomPermissions } from './permissions';
+import { effectivePermissions, hasPermission, muteRefusal, type GlobalFlags, type Lockdown, type PermissionNeed, type RoomPermissions } from './permissions';
 import { moderatorLists, permissionFields, roomJson, type RoomJson } from './room-view';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
@@ -226,6 +226,8 @@ export class RoomsService {
     if (hasPermission(access.permissions, need)) return access;
     if (need === 'accessible') throw new NotFoundException();
     if ((need === 'moderator' || need === 'admin') && !user && !options.anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
+    // A muted user is told why, and until when (issue 14 item 6).
+    if ((need === 'write' || need === 'upload') && access.permissions.mute) throw new ForbiddenException(muteRefusal(access.permissions.mute));
     const lockdown = access.permissions.lockdown;
     if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...access.permissions, lockdown: null, write: true, upload: true }, need)) {
       throw new ForbiddenException(lockdownRefusal(lockdown));

@@ -11,4 +11,7 @@ export interface AuthenticatedUser {
   shadowBanned: boolean;
   /** Trusted on the whole server (issue 14 item 2). */
   trusted: boolean;
+  /** Muted on the whole server until then (issue 14 item 6); null = not muted. */
+  mutedUntil: number | null;
+  muteReason: string | null;
 }

@@ -18,6 +18,8 @@ interface UserRow {
   visible_mod: boolean;
   shadow_banned: boolean;
   trusted: boolean;
+  muted_until: number | null;
+  mute_reason: string | null;
 }
 
 function fromRow(r: UserRow): User {
@@ -33,6 +35,8 @@ function fromRow(r: UserRow): User {
     visibleMod: r.visible_mod,
     shadowBanned: r.shadow_banned,
     trusted: r.trusted,
+    mutedUntil: r.muted_until,
+    muteReason: r.mute_reason,
   };
 }
 
@@ -68,7 +72,7 @@ export class UsersRepository {
     const rows = await db.$queryRaw<UserRow[]>`
       INSERT INTO users (session_id, created, last_active) VALUES (${sessionId}, ${at}, ${at})
       ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
-      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned, trusted`;
+      RETURNING id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned, trusted, muted_until, mute_reason`;
     return fromRow(rows[0]);
   }
 

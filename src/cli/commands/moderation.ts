@@ -76,7 +76,7 @@ function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
 }
 
 /**
- * `mods add|remove`, `bans add|remove`, `trust add|remove|list`, `perms set|clear`: all through ModerationService, acting as
+ * `mods add|remove`, `bans add|remove`, `trust add|remove|list`, `mute`, `unmute`, `perms set|clear`: all through ModerationService, acting as
  * the system user (protocol §2.1), with 05 ids resolved to known blinded ids (protocol §2.4).
  */
 export function registerModerationCommands(program: Command, ctx: CliContext): void {
@@ -220,6 +220,34 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
       if (rows.length === 0) return ctx.out('No trusted users');
       ctx.out(table([['SESSION ID', 'WHERE'], ...rows.map((t) => [t.sessionId, t.room ?? 'global'])]));
     });
+
+  scopeOptions(
+    program
+      .command('mute')
+      .description('Mute users for a while: they read as before, but posting, editing, deleting and uploading are refused with a 403 that gives the reason and the end')
+      .argument('<session_ids...>', '05… or 15… Session ids'),
+  )
+    .requiredOption('-f, --for <duration>', 'how long (e.g. 30m, 4h, 7d)')
+    .option('--reason <text>', 'why: sent back as the text of each refused request')
+    .action(async (sids: string[], opts: ScopeOptions & { for: string; reason?: string }) => {
+      const ids = sids.map(parseSessionId);
+      const scope = await existingScope(opts);
+      const seconds = parseDuration(opts.for);
+      for (const sessionId of ids) {
+        const { until } = await (await moderation()).mute(sessionId, scope, seconds, opts.reason ?? null);
+        ctx.out(`${sessionId} is muted ${describeScope(scope)} until ${new Date(until * 1000).toISOString()}`);
+      }
+    });
+  scopeOptions(program.command('unmute').description('End mutes now').argument('<session_ids...>', '05… or 15… Session ids')).action(
+    async (sids: string[], opts: ScopeOptions) => {
+      const ids = sids.map(parseSessionId);
+      const scope = await existingScope(opts);
+      for (const sessionId of ids) {
+        await (await moderation()).unmute(sessionId, scope);
+        ctx.out(`${sessionId} is unmuted ${describeScope(scope)}`);
+      }
+    },
+  );
 
   const perms = program.command('perms').description('Room default permissions and per-user overrides (read, access, write, upload)');
   const withFlags = (cmd: Command, verb: string) => {

@@ -109,7 +109,7 @@ describe('test_room_routes (permissions)', () => {
     ]);
     expect(list[1].at).toBeGreaterThanOrEqual(t0 + 30);
 
-    expect(await c.moderation.applyDueFutures()).toEqual({ permissions: 1, bans: 0 });
+    expect(await c.moderation.applyDueFutures()).toEqual({ permissions: 1, bans: 0, mutes: 0 });
     // write/upload equal the room defaults, so the overrides are cleared rather than set
     expect((await c.mod.get(perms(u))).json()).toEqual({ read: true, accessible: true });
     list = (await c.mod.get(futures(u))).json();

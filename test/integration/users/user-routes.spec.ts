@@ -297,9 +297,9 @@ describe('test_user_routes', () => {
     expect(f[0].at).toBeGreaterThanOrEqual(t0 + 3600);
 
     // the periodic job applies due unbans only
-    expect(await c.moderation.applyDueFutures()).toEqual({ permissions: 0, bans: 0 });
+    expect(await c.moderation.applyDueFutures()).toEqual({ permissions: 0, bans: 0, mutes: 0 });
     expect((await overrideRow(ctx, 'test-room', c.user))!.banned).toBe(true);
-    expect(await c.moderation.applyDueFutures(now() + 3601)).toEqual({ permissions: 0, bans: 1 });
+    expect(await c.moderation.applyDueFutures(now() + 3601)).toEqual({ permissions: 0, bans: 1, mutes: 0 });
     expect(await overrideRow(ctx, 'test-room', c.user)).toBeNull();
     expect(await futures()).toEqual([]);
 
@@ -316,7 +316,7 @@ describe('test_user_routes', () => {
     f = await futures();
     expect(f).toHaveLength(1);
     expect(f[0].roomId).toBeNull();
-    expect(await c.moderation.applyDueFutures(now() + 61)).toEqual({ permissions: 0, bans: 1 });
+    expect(await c.moderation.applyDueFutures(now() + 61)).toEqual({ permissions: 0, bans: 1, mutes: 0 });
     expect((await c.user.get('/inbox')).code).toBe(200);
     expect(await futures()).toEqual([]);
   });

@@ -6,6 +6,7 @@ import type { Room, User, UserPermissionOverride } from '../../../src/generated/
 import {
   isDefaultOverride,
   type DueBanFuture,
+  type DueMute,
   type DuePermissionFuture,
   type FutureRow,
   type ModerationRepository,
@@ -32,6 +33,7 @@ type ModerationUsed =
   | 'futures'
   | 'duePermissionFutures'
   | 'dueBanFutures'
+  | 'dueMutes'
   | 'deletePermissionFutures'
   | 'deleteBanFutures';
 type RoomsUsed = 'roomsByTokens' | 'allRooms' | 'roomById' | 'override' | 'overridesOfUser' | 'bumpInfoUpdatesOf';
@@ -77,6 +79,8 @@ export class FakeModerationData
       visibleMod: false,
       shadowBanned: false,
       trusted: false,
+      mutedUntil: null,
+      muteReason: null,
       ...flags,
     };
     this.state.users.set(id, user);
@@ -175,6 +179,8 @@ export class FakeModerationData
         visibleMod: true,
         shadowBanned: false,
         trusted: false,
+        mutedUntil: null,
+        muteReason: null,
       }),
       ...patch,
     };
@@ -247,6 +253,14 @@ export class FakeModerationData
       .filter((f) => f.at <= now)
       .slice(0, limit)
       .map(({ at: _at, ...f }) => ({ ...f, sessionId: this.state.users.get(f.userId)!.sessionId }));
+  }
+
+  async dueMutes(now: number, limit: number): Promise<DueMute[]> {
+    const global = [...this.state.users.values()].filter((u) => u.mutedUntil !== null && u.mutedUntil <= now).map((u) => ({ roomId: null, userId: u.id, sessionId: u.sessionId }));
+    const inRooms = [...this.state.overrides.values()]
+      .filter((o) => o.mutedUntil !== null && o.mutedUntil <= now)
+      .map((o) => ({ roomId: o.roomId, userId: o.userId, sessionId: this.state.users.get(o.userId)!.sessionId }));
+    return [...global.slice(0, limit), ...inRooms.slice(0, limit)];
   }
 
   async deletePermissionFutures(ids: number[]): Promise<void> {

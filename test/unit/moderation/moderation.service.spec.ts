@@ -93,9 +93,9 @@ describe('ModerationService: bans', () => {
     expect(data.user(target.id).banned).toBe(true);
     expect(data.banFutures).toEqual([expect.objectContaining({ roomId: null, at: clock.seconds() + 60 })]);
 
-    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 0 });
+    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 0, mutes: 0 });
     clock.advance(60_000);
-    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 1 });
+    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 1, mutes: 0 });
     expect(data.user(target.id).banned).toBe(false);
     expect(data.banFutures).toEqual([]);
   });
@@ -156,9 +156,9 @@ describe('ModerationService: moderators and scheduled permissions', () => {
     await service.schedulePermissions(lobby, target.sessionId, { write: true }, 30, mod);
     expect(data.overrideOf(lobby.id, target.id)?.write).toBe(false);
     clock.advance(29_000);
-    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 0 });
+    expect(await service.applyDueFutures()).toEqual({ permissions: 0, bans: 0, mutes: 0 });
     clock.advance(1000);
-    expect(await service.applyDueFutures()).toEqual({ permissions: 1, bans: 0 });
+    expect(await service.applyDueFutures()).toEqual({ permissions: 1, bans: 0, mutes: 0 });
     expect(data.overrideOf(lobby.id, target.id)).toBeNull();
   });
 });
@@ -185,6 +185,44 @@ describe('ModerationService: trusted users', () => {
     await service.setTrusted(target.sessionId, { global: true }, true, globalMod);
     expect(data.userOf(target.id)?.trusted).toBe(true);
     expect(log.entries.map((e) => [e.action, e.room ?? null, e.details])).toEqual([['trust', null, { global: true }]]);
+  });
+});
+
+describe('ModerationService: mutes', () => {
+  it('a room moderator mutes in the room until now + duration, with the reason; the job ends it; audited', async () => {
+    const { data, service, clock, log, mod, lobby, target } = setup();
+    const { until } = await service.mute(target.sessionId, { rooms: ['lobby'] }, 600, '  too loud\n ', mod);
+    expect(until).toBe(clock.seconds() + 600);
+    expect(data.overrideOf(lobby.id, target.id)).toMatchObject({ mutedUntil: until, muteReason: 'too loud', write: null });
+    expect(await service.applyDueFutures(clock.seconds() + 599)).toEqual({ permissions: 0, bans: 0, mutes: 0 });
+    expect(await service.applyDueFutures(clock.seconds() + 600)).toEqual({ permissions: 0, bans: 0, mutes: 1 });
+    expect(data.overrideOf(lobby.id, target.id)).toBeNull();
+    expect(log.entries.map((e) => [e.actor, e.action, e.room?.token ?? null, e.reason ?? null])).toEqual([
+      [mod.sessionId, 'mute', 'lobby', 'too loud'],
+      ['system', 'unmute', 'lobby', null],
+    ]);
+    expect(log.entries[0].details).toEqual({ duration: 600, until });
+  });
+
+  it('refuses: moderators, yourself, rooms the actor does not moderate, global without a global moderator, bad durations and reasons', async () => {
+    const { service, log, mod, roomAdmin, plain, target } = setup();
+    await expect(service.mute(roomAdmin.sessionId, { rooms: ['lobby'] }, 60, null, mod)).rejects.toThrow('Moderators and admins cannot be muted');
+    await expect(service.mute(mod.sessionId, { rooms: ['lobby'] }, 60, null, mod)).rejects.toThrow(ForbiddenException);
+    await expect(service.mute(target.sessionId, { rooms: ['other'] }, 60, null, mod)).rejects.toThrow(ForbiddenException);
+    await expect(service.mute(target.sessionId, { global: true }, 60, null, mod)).rejects.toThrow(ForbiddenException);
+    await expect(service.mute(target.sessionId, { rooms: ['lobby'] }, 60, null, plain)).rejects.toThrow(ForbiddenException);
+    await expect(service.mute(target.sessionId, { rooms: ['lobby'] }, 0, null, mod)).rejects.toThrow(BadRequestException);
+    await expect(service.mute(target.sessionId, { rooms: ['lobby'] }, 60, 'x'.repeat(201), mod)).rejects.toThrow('at most 200 characters');
+    expect(log.entries).toEqual([]);
+  });
+
+  it('a global mute by a global moderator; unmute ends it at once', async () => {
+    const { data, service, globalMod, target } = setup();
+    await service.mute(target.sessionId, { global: true }, 60, null, globalMod);
+    expect(data.userOf(target.id)).toMatchObject({ muteReason: null });
+    expect(data.userOf(target.id)?.mutedUntil).not.toBeNull();
+    await service.unmute(target.sessionId, { global: true }, globalMod);
+    expect(data.userOf(target.id)).toMatchObject({ mutedUntil: null, muteReason: null });
   });
 });
 

@@ -113,6 +113,8 @@ describe('StandingService', () => {
       visibleMod: false,
       shadowBanned: false,
       trusted: false,
+      mutedUntil: null,
+      muteReason: null,
       ...fields,
     };
   }
@@ -130,6 +132,8 @@ describe('StandingService', () => {
       visibleMod: true,
       shadowBanned: false,
       trusted: false,
+      mutedUntil: null,
+      muteReason: null,
       ...fields,
     };
   }

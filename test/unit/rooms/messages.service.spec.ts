@@ -32,6 +32,7 @@ const member: RoomPermissions = {
   banned: false,
   shadowBanned: false,
   trusted: false,
+  mute: null,
   read: true,
   accessible: true,
   write: true,
@@ -46,7 +47,7 @@ const moderator: RoomPermissions = { ...member, moderator: true };
 const admin: RoomPermissions = { ...moderator, admin: true };
 
 function user(id: number): AuthenticatedUser {
-  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false, trusted: false };
+  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false, trusted: false, mutedUntil: null, muteReason: null };
 }
 const alice = user(1);
 const bob = user(2);
@@ -259,6 +260,8 @@ describe('MessagesService: seqnos of edits, deletions and reactions', () => {
       visibleMod: true,
       shadowBanned: false,
       trusted: false,
+      mutedUntil: null,
+      muteReason: null,
     });
     repo.addMessage(ROOM.id, bob.id);
     await expect(service.deleteAllInRoom(ROOM, moderator, alice, bob.sessionId)).rejects.toThrow("Only admins can delete an admin's messages");
