@@ -104,7 +104,9 @@ export interface RoomStandingRow {
 
 /** An override row that says nothing beyond the room defaults is deleted (protocol §8). */
 export function isDefaultOverride(o: OverridePatch & Pick<UserPermissionOverride, 'banned' | 'moderator' | 'admin'>): boolean {
-  return !o.banned && !o.shadowBanned && !o.trusted && o.mutedUntil == null && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null;
+  return (
+    !o.banned && !o.shadowBanned && !o.trusted && o.mutedUntil == null && !o.moderator && !o.admin && o.read == null && o.accessible == null && o.write == null && o.upload == null
+  );
 }
 
 /**

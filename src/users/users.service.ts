@@ -14,7 +14,18 @@ import { UsersRepository, type ImportedUser } from './users.repository';
 
 /** `signedAs`: the id the request was signed with, the row's own or its negated blinded twin. */
 export function toAuthenticated(u: User, signedAs: string = u.sessionId): AuthenticatedUser {
-  return { id: u.id, sessionId: signedAs, banned: u.banned, moderator: u.moderator, admin: u.admin, visibleMod: u.visibleMod, shadowBanned: u.shadowBanned, trusted: u.trusted, mutedUntil: u.mutedUntil, muteReason: u.muteReason };
+  return {
+    id: u.id,
+    sessionId: signedAs,
+    banned: u.banned,
+    moderator: u.moderator,
+    admin: u.admin,
+    visibleMod: u.visibleMod,
+    shadowBanned: u.shadowBanned,
+    trusted: u.trusted,
+    mutedUntil: u.mutedUntil,
+    muteReason: u.muteReason,
+  };
 }
 
 /**

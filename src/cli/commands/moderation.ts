@@ -238,16 +238,14 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
         ctx.out(`${sessionId} is muted ${describeScope(scope)} until ${new Date(until * 1000).toISOString()}`);
       }
     });
-  scopeOptions(program.command('unmute').description('End mutes now').argument('<session_ids...>', '05… or 15… Session ids')).action(
-    async (sids: string[], opts: ScopeOptions) => {
-      const ids = sids.map(parseSessionId);
-      const scope = await existingScope(opts);
-      for (const sessionId of ids) {
-        await (await moderation()).unmute(sessionId, scope);
-        ctx.out(`${sessionId} is unmuted ${describeScope(scope)}`);
-      }
-    },
-  );
+  scopeOptions(program.command('unmute').description('End mutes now').argument('<session_ids...>', '05… or 15… Session ids')).action(async (sids: string[], opts: ScopeOptions) => {
+    const ids = sids.map(parseSessionId);
+    const scope = await existingScope(opts);
+    for (const sessionId of ids) {
+      await (await moderation()).unmute(sessionId, scope);
+      ctx.out(`${sessionId} is unmuted ${describeScope(scope)}`);
+    }
+  });
 
   const perms = program.command('perms').description('Room default permissions and per-user overrides (read, access, write, upload)');
   const withFlags = (cmd: Command, verb: string) => {

@@ -47,7 +47,18 @@ const moderator: RoomPermissions = { ...member, moderator: true };
 const admin: RoomPermissions = { ...moderator, admin: true };
 
 function user(id: number): AuthenticatedUser {
-  return { id, sessionId: `15${String(id).padStart(64, '0')}`, banned: false, moderator: false, admin: false, visibleMod: false, shadowBanned: false, trusted: false, mutedUntil: null, muteReason: null };
+  return {
+    id,
+    sessionId: `15${String(id).padStart(64, '0')}`,
+    banned: false,
+    moderator: false,
+    admin: false,
+    visibleMod: false,
+    shadowBanned: false,
+    trusted: false,
+    mutedUntil: null,
+    muteReason: null,
+  };
 }
 const alice = user(1);
 const bob = user(2);
