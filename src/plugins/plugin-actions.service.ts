@@ -103,9 +103,9 @@ export class PluginActions implements OnApplicationBootstrap {
         const room = await this.moderation.roomByToken(a.room);
         const change = { read: a.read, write: a.write, upload: a.upload };
         await this.moderation.setPermissions(room, a.user, change);
-        // Timed: the changed flags go back to the room's defaults when it ends (protocol §6.7 futures).
+        // Timed: each flag set is turned back when it ends (protocol §6.7 futures: write false now, write true then).
         if (a.timeout) {
-          const undo = Object.fromEntries(Object.entries(change).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k, null]])));
+          const undo = Object.fromEntries(Object.entries(change).flatMap(([k, v]) => (typeof v === 'boolean' ? [[k, !v]] : [])));
           await this.moderation.schedulePermissions(room, a.user, undo, a.timeout);
         }
         return;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditService } from '../../../src/audit/audit.service';
 import { BotsService } from '../../../src/bots/bots.service';
+import { ModerationService } from '../../../src/moderation/moderation.service';
 import type { SogsClient } from '../../../src/client';
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import { createTestContext, type TestContext } from '../../support/context';
@@ -135,6 +136,22 @@ describe('worker plugins', () => {
     expect((await post(carol, 'spam again [ban-me]')).code).toBe(403);
     await eventually(async () => (await post(carol, 'after the ban')).code === 403);
     expect((await audit.list({ actor: 'plugin:guard' })).some((e) => e.action === 'ban' && e.target === carol.sessionId)).toBe(true);
+  });
+
+  test('a timed permission change: read-only now, writable again when it ends (protocol §6.7 futures)', async () => {
+    configure({ bot: 'guardbot', permissions: ['permissions'] });
+    await guardAnswers();
+    const erin = ctx.newUser();
+    expect((await post(erin, 'make me read-only [read-only]')).code).toBe(201);
+    await eventually(async () => (await post(erin, 'can I?')).code === 403, 10_000, 'the read-only override');
+    const moderation = ctx.server.app.get(ModerationService);
+    await moderation.applyDueFutures(Math.floor(Date.now() / 1000) + 601);
+    await eventually(async () => (await post(erin, 'writable again')).code === 201, 10_000, 'the restored write permission');
+    expect((await ctx.server.app.get(AuditService).list({ actor: 'plugin:guard', target: erin.sessionId! })).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['permissions.set', 'permissions.schedule']),
+    );
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review'] });
+    await guardAnswers();
   });
 
   test('before-reaction: a refusal is a 403 with the reason, silent or hold is counted for the reactor only', async () => {
