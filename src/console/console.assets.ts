@@ -31,7 +31,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 form.inline{display:inline}
 label{display:block;font-weight:600;margin:.5rem 0 .2rem}
 label.check{display:flex;gap:.4rem;align-items:center;font-weight:400;margin:.25rem 0}
-input[type=text],input[type=search],input[type=file],input[type=datetime-local],textarea,select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:.4rem;padding:.4rem .5rem;width:100%;max-width:36rem}
+input[type=text],input[type=search],input[type=number],input[type=file],input[type=datetime-local],textarea,select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);border-radius:.4rem;padding:.4rem .5rem;width:100%;max-width:36rem}
 textarea{min-height:5rem}
 button{font:inherit;background:var(--accent);color:var(--accent-fg);border:0;border-radius:.4rem;padding:.4rem .9rem;cursor:pointer;margin-top:.5rem}
 button.danger{background:var(--danger);color:#fff}
@@ -51,6 +51,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .75rem;mar
 .filters{display:grid;gap:0 1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,16rem),1fr));align-items:end}
 .filters .actions{align-self:end;padding-bottom:.1rem}
 .nowrap{white-space:nowrap}
+.filters .wide{grid-column:1/-1}
 table.audit code{font-size:.8rem}
 .queue-item .message{background:var(--bg);border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}
 .queue-item form button{margin-right:.5rem}

@@ -4,6 +4,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { actingAs } from '../audit/audit-actor';
 import { AUDIT_ACTIONS, type AuditFilter } from '../audit/audit.types';
+import { HELD_MODES } from '../moderation/room-moderation';
+import { RULE_ACTIONS, UNREADABLE_ACTIONS } from '../rooms/content-rules';
 import { CliError } from '../cli/io';
 import { parseDuration } from '../cli/parse';
 import type { AppConfig } from '../config/config';
@@ -44,6 +46,11 @@ export const CONSOLE_CSP =
 const NOTICES = {
   created: 'Room created.',
   saved: 'Saved.',
+  'moderation-saved': 'Moderation settings saved.',
+  'policy-saved': 'Content rules and limits saved.',
+  'locked-down': 'The room is locked down.',
+  unlocked: 'The lockdown has ended.',
+  'not-locked': 'The room was not locked down.',
   image: 'Room image set.',
   deleted: 'Room deleted.',
   'moderator-added': 'Moderator added.',
@@ -83,6 +90,8 @@ const sessionId = z
   .transform((s) => s.toLowerCase());
 const token = z.string().trim().regex(ROOM_TOKEN, 'A room token is 1 to 64 letters, digits, _ or -');
 const scope = z.union([z.literal('global'), z.literal('*'), token]);
+/** An optional form field: empty (or absent) is null, "back to the server default". */
+const blank = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? null : v), schema.nullable());
 const checkbox = z
   .string()
   .optional()
@@ -279,7 +288,10 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
 
   view('/', async (_req, ctx) => overviewPage(ctx, await service.overview(deps.checks, deps.timeoutMs)));
   view('/rooms', async (_req, ctx) => roomsPage(ctx, await service.listings()));
-  view('/rooms/:token', async (req, ctx) => roomPage(ctx, await service.listing(roomParam(req))));
+  view('/rooms/:token', async (req, ctx) => {
+    const t = roomParam(req);
+    return roomPage(ctx, await service.listing(t), await service.roomPolicy(t));
+  });
 
   fastify.get(`${CONSOLE_PATH}/rooms/:token/image`, async (req, reply) => {
     if (!(await auth.session(cookieOf(req)))) return page(reply, 401, signedOutPage('You are not signed in.'));
@@ -335,6 +347,87 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
       return { to: roomPath(t), notice: 'image' };
     },
   );
+  // Room policy: empty fields go back to the server default; the services check ranges and patterns.
+  const roomBack = (req: FastifyRequest) => roomPath((req.params as { token: string }).token);
+  change('/rooms/:token/moderation', roomBack, async (form, req) => {
+    const t = roomParam(req);
+    const f = z
+      .object({
+        held_mode: blank(z.enum(HELD_MODES)),
+        report_threshold: blank(z.coerce.number().int()),
+        new_user_posts: blank(z.coerce.number().int()),
+        new_user_age: blank(z.string().transform((v) => (v.trim() === '0' ? 0 : Math.round(parseDuration(v))))),
+        approve_emoji: blank(z.string().trim()),
+        reject_emoji: blank(z.string().trim()),
+        report_emoji: blank(z.string().trim()),
+      })
+      .parse(form);
+    await service.setRoomModeration(t, {
+      heldMode: f.held_mode,
+      reportThreshold: f.report_threshold,
+      newUserPosts: f.new_user_posts,
+      newUserAge: f.new_user_age,
+      approveEmoji: f.approve_emoji,
+      rejectEmoji: f.reject_emoji,
+      reportEmoji: f.report_emoji,
+    });
+    return { to: roomPath(t), notice: 'moderation-saved' };
+  });
+  change('/rooms/:token/policy', roomBack, async (form, req) => {
+    const t = roomParam(req);
+    const n = blank(z.coerce.number().int());
+    const lines = blank(
+      z.string().transform((v) =>
+        v
+          .split(/[\r\n]+/)
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    );
+    const act = z.enum(RULE_ACTIONS);
+    const f = z
+      .object({
+        max_chars: n,
+        max_chars_action: act,
+        mentions: n,
+        mentions_action: act,
+        words: lines,
+        words_action: act,
+        patterns: lines,
+        patterns_action: act,
+        unreadable: blank(z.enum(UNREADABLE_ACTIONS)),
+        links: blank(z.enum(UNREADABLE_ACTIONS)),
+        new_user_attachments: blank(z.enum(UNREADABLE_ACTIONS)),
+        slow_posts: n,
+        slow_seconds: n,
+        quota_posts: n,
+        quota_bytes: n,
+        quota_reactions: n,
+      })
+      .parse(form);
+    await service.setContentPolicy(t, {
+      maxChars: { limit: f.max_chars, action: f.max_chars_action },
+      mentions: { limit: f.mentions, action: f.mentions_action },
+      words: { list: f.words, action: f.words_action },
+      patterns: { list: f.patterns, action: f.patterns_action },
+      unreadable: f.unreadable,
+      links: f.links,
+      newUserAttachments: f.new_user_attachments,
+      slowMode: { posts: f.slow_posts, seconds: f.slow_seconds },
+      quotas: { postsPerDay: f.quota_posts, uploadBytesPerDay: f.quota_bytes, reactionsPerMinute: f.quota_reactions },
+    });
+    return { to: roomPath(t), notice: 'policy-saved' };
+  });
+  change('/rooms/:token/lockdown', roomBack, async (form, req) => {
+    const t = roomParam(req);
+    const f = z.object({ for: z.string().transform((v) => parseDuration(v)), reason: z.string().optional() }).parse(form);
+    await service.lockdown(t, f.for, f.reason?.trim() || null);
+    return { to: roomPath(t), notice: 'locked-down' };
+  });
+  change('/rooms/:token/unlock', roomBack, async (_form, req) => {
+    const t = roomParam(req);
+    return { to: roomPath(t), notice: (await service.unlock(t)) ? 'unlocked' : 'not-locked' };
+  });
   change(
     '/rooms/:token/delete',
     (req) => roomPath((req.params as { token: string }).token),

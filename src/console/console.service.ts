@@ -14,6 +14,8 @@ import { ModerationService, type ModerationScope, type PersonIdentity } from '..
 import { ReviewService, type HeldJson, type OtherPostJson, type ReportedJson } from '../rooms/review.service';
 import { RoomAdminService, type RoomListing } from '../rooms/room-admin.service';
 import { RoomsService } from '../rooms/rooms.service';
+import type { ContentPolicy, RoomContentPolicy } from '../rooms/content-rules';
+import type { RoomModeration, RoomModerationChange } from '../moderation/room-moderation';
 import type { RoomFileDownload } from '../files/files.service';
 import { qrSvg } from '../web/qr';
 import type { OverviewData } from './console.views';
@@ -31,6 +33,26 @@ const LARGEST_FILES = 50;
 /** Polls per second is the rate over about this window, sampled every SAMPLE_MS. */
 const SAMPLE_MS = 5000;
 const SAMPLES = 13;
+
+/** The content-rules form, read: null = empty field (the server default). */
+export interface ContentPolicyForm {
+  maxChars: { limit: number | null; action: string };
+  mentions: { limit: number | null; action: string };
+  words: { list: string[] | null; action: string };
+  patterns: { list: string[] | null; action: string };
+  unreadable: string | null;
+  links: string | null;
+  newUserAttachments: string | null;
+  slowMode: { posts: number | null; seconds: number | null };
+  quotas: { postsPerDay: number | null; uploadBytesPerDay: number | null; reactionsPerMinute: number | null };
+}
+
+export interface RoomPolicyData {
+  moderation: { own: Partial<RoomModeration>; effective: RoomModeration };
+  content: { own: RoomContentPolicy; effective: ContentPolicy };
+  /** The lockdown in force, if any. */
+  lockdown: { until: number; reason: string | null } | null;
+}
 
 export interface QueueData {
   held: HeldJson[];
@@ -145,6 +167,61 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
       default_write: fields.defaults.write,
       default_upload: fields.defaults.upload,
     });
+  }
+
+  // ---- room policy (as `rooms update` moderation settings, `rooms policy`, `rooms lockdown|unlock`)
+
+  async roomPolicy(token: string): Promise<RoomPolicyData> {
+    const room = await this.room(token);
+    const locked = room.lockdownUntil !== null && room.lockdownUntil > this.clock.seconds();
+    return {
+      moderation: this.moderation.roomModeration(room),
+      content: this.rooms.contentPolicy(room),
+      lockdown: locked ? { until: room.lockdownUntil!, reason: room.lockdownReason } : null,
+    };
+  }
+
+  async setRoomModeration(token: string, change: RoomModerationChange): Promise<void> {
+    await this.moderation.setRoomModeration(await this.room(token), change);
+  }
+
+  /**
+   * The content-rules form as `rooms policy` takes its options: null puts a rule back to the server
+   * default; a rule given in part (slow mode, quotas) keeps its other values in force.
+   */
+  async setContentPolicy(token: string, f: ContentPolicyForm): Promise<void> {
+    const room = await this.room(token);
+    const e = this.rooms.contentPolicy(room).effective;
+    const limited = (v: { limit: number | null; action: string }) => (v.limit === null ? null : { limit: v.limit, action: v.action });
+    const listed = (v: { list: string[] | null; action: string }) => (v.list === null ? null : { list: v.list, action: v.action });
+    const q = f.quotas;
+    await this.rooms.setContentPolicy(room, {
+      maxChars: limited(f.maxChars),
+      mentions: limited(f.mentions),
+      words: listed(f.words),
+      patterns: listed(f.patterns),
+      unreadable: f.unreadable,
+      links: f.links,
+      newUserAttachments: f.newUserAttachments,
+      slowMode:
+        f.slowMode.posts === null && f.slowMode.seconds === null ? null : { posts: f.slowMode.posts ?? e.slowMode.posts, seconds: f.slowMode.seconds ?? e.slowMode.seconds },
+      quotas:
+        q.postsPerDay === null && q.uploadBytesPerDay === null && q.reactionsPerMinute === null
+          ? null
+          : {
+              postsPerDay: q.postsPerDay ?? e.quotas.postsPerDay,
+              uploadBytesPerDay: q.uploadBytesPerDay ?? e.quotas.uploadBytesPerDay,
+              reactionsPerMinute: q.reactionsPerMinute ?? e.quotas.reactionsPerMinute,
+            },
+    });
+  }
+
+  async lockdown(token: string, seconds: number, reason: string | null): Promise<void> {
+    await this.rooms.lockdown(await this.room(token), seconds, reason);
+  }
+
+  async unlock(token: string): Promise<boolean> {
+    return this.rooms.unlock(await this.room(token));
   }
 
   async setImage(token: string, body: Buffer, filename: string): Promise<void> {

@@ -7,7 +7,9 @@ import type { BanRow } from '../moderation/moderation.repository';
 import type { PersonIdentity } from '../moderation/moderation.service';
 import type { RoomListing } from '../rooms/room-admin.service';
 import type { OtherPostJson } from '../rooms/review.service';
-import type { QueueData } from './console.service';
+import type { QueueData, RoomPolicyData } from './console.service';
+import { HELD_MODES } from '../moderation/room-moderation';
+import { RULE_ACTIONS, UNREADABLE_ACTIONS } from '../rooms/content-rules';
 import { formatBytes } from '../cli/io';
 import { ANY_SESSION_ID } from '../protocol/constants';
 import { html, trusted, type Html } from '../web/html';
@@ -205,7 +207,73 @@ ${rows.map(
 )}</tbody></table></div>`;
 }
 
-export function roomPage(ctx: PageContext, r: RoomListing): string {
+/** A setting's field: the room's own value, or empty for the server default (shown as the placeholder). */
+function setting(id: string, label: string, own: string | number | undefined, effective: string | number, type: 'number' | 'text' = 'number'): Html {
+  return html`<div><label for="${id}">${label}</label><input type="${type}" id="${id}" name="${id}" value="${own ?? ''}" placeholder="server default: ${effective}"${type === 'number' ? trusted(' min="0"') : ''} autocomplete="off"></div>`;
+}
+
+function choice(id: string, label: string, options: readonly string[], own: string | undefined, effective: string, withDefault = true): Html {
+  return html`<div><label for="${id}">${label}</label><select id="${id}" name="${id}">${withDefault ? html`<option value="">server default (${effective})</option>` : ''}${options.map(
+    (o) => html`<option value="${o}"${o === (withDefault ? own : (own ?? effective)) ? trusted(' selected') : ''}>${o}</option>`,
+  )}</select></div>`;
+}
+
+/** Room policy: moderation settings, content rules and limits, lockdown — each form as the matching CLI command. */
+function policySections(ctx: PageContext, path: string, p: RoomPolicyData): Html {
+  const m = p.moderation;
+  const c = p.content;
+  const e = c.effective;
+  const limited = (key: 'maxChars' | 'mentions', id: string, label: string) =>
+    html`${setting(id, `${label} (0 = off)`, c.own[key]?.limit, e[key].limit)}${choice(`${id}_action`, `${label}: then`, RULE_ACTIONS, c.own[key]?.action, e[key].action, false)}`;
+  const listed = (key: 'words' | 'patterns', id: string, label: string) =>
+    html`<div class="wide"><label for="${id}">${label}</label><textarea id="${id}" name="${id}" placeholder="${e[key].list.length ? `server default: ${e[key].list.join(', ')}` : 'none'}">${(c.own[key]?.list ?? []).join('\n')}</textarea></div>${choice(`${id}_action`, 'then', RULE_ACTIONS, c.own[key]?.action, e[key].action, false)}`;
+  return html`<section class="card" aria-labelledby="moderation-h"><h2 id="moderation-h">Moderation settings</h2>
+<p class="muted">Empty fields follow the server's defaults (as <code>rooms update … default</code>).</p>
+${form(
+  ctx,
+  `${path}/moderation`,
+  html`<div class="filters">${choice('held_mode', 'Held posts (pre-moderation)', HELD_MODES, m.own.heldMode, m.effective.heldMode)}
+${setting('report_threshold', 'Reports that hide a message', m.own.reportThreshold, m.effective.reportThreshold)}
+${setting('new_user_posts', 'New users: fewer accepted posts than', m.own.newUserPosts, m.effective.newUserPosts)}
+${setting('new_user_age', 'New users: first seen less than (e.g. 24h; 0 = off)', m.own.newUserAge === undefined ? undefined : `${m.own.newUserAge}s`, `${m.effective.newUserAge}s`, 'text')}
+${setting('approve_emoji', 'Approve reaction', m.own.approveEmoji, m.effective.approveEmoji, 'text')}
+${setting('reject_emoji', 'Reject reaction', m.own.rejectEmoji, m.effective.rejectEmoji, 'text')}
+${setting('report_emoji', 'Report reaction', m.own.reportEmoji, m.effective.reportEmoji, 'text')}</div>
+<button type="submit">Save moderation settings</button>`,
+)}</section>
+<section class="card" aria-labelledby="policy-h"><h2 id="policy-h">Content rules and limits</h2>
+<p class="muted">Empty fields follow the server's defaults (as <code>rooms policy --reset</code>). Moderators are exempt from slow mode and quotas.</p>
+${form(
+  ctx,
+  `${path}/policy`,
+  html`<div class="filters">${setting('slow_posts', 'Slow mode: posts per user…', c.own.slowMode?.posts, e.slowMode.posts)}${setting('slow_seconds', '…per seconds', c.own.slowMode?.seconds, e.slowMode.seconds)}
+${setting('quota_posts', 'Posts per user per day (0 = none)', c.own.quotas?.postsPerDay, e.quotas.postsPerDay)}
+${setting('quota_bytes', 'Upload bytes per user per day (0 = none)', c.own.quotas?.uploadBytesPerDay, e.quotas.uploadBytesPerDay)}
+${setting('quota_reactions', 'Reactions per user per minute (0 = none)', c.own.quotas?.reactionsPerMinute, e.quotas.reactionsPerMinute)}
+${limited('maxChars', 'max_chars', 'Longest message in characters')}${limited('mentions', 'mentions', 'Most mentions in a message')}
+${listed('words', 'words', 'Words and phrases (one a line; folded: NFKC and look-alikes)')}${listed('patterns', 'patterns', 'Regular expressions (one a line)')}
+${choice('unreadable', 'A message the server cannot read', UNREADABLE_ACTIONS, c.own.unreadable, e.unreadable)}
+${choice('links', 'A link from a user who is not trusted', UNREADABLE_ACTIONS, c.own.links, e.links)}
+${choice('new_user_attachments', 'An attachment from a new user', UNREADABLE_ACTIONS, c.own.newUserAttachments, e.newUserAttachments)}</div>
+<button type="submit">Save content rules and limits</button>`,
+)}</section>
+<section class="card" aria-labelledby="lockdown-h"><h2 id="lockdown-h">Lockdown</h2>
+${
+  p.lockdown
+    ? html`<p><strong class="bad">Locked down</strong> until ${when(p.lockdown.until)}${p.lockdown.reason ? html`: ${p.lockdown.reason}` : ''}. Only trusted users and moderators post, react and upload.</p>
+${form(ctx, `${path}/unlock`, html`<button type="submit">End the lockdown now</button>`)}`
+    : html`<p class="muted">While locked down, only trusted users and moderators post, react and upload; it ends by itself.</p>
+${form(
+  ctx,
+  `${path}/lockdown`,
+  html`<label for="lockdown-for">For (e.g. 30m, 2h, 1d)</label><input type="text" id="lockdown-for" name="for" required autocomplete="off">
+<label for="lockdown-reason">Reason (shown to refused users)</label><input type="text" id="lockdown-reason" name="reason" autocomplete="off">
+<button type="submit" class="danger">Lock down</button>`,
+)}`
+}</section>`;
+}
+
+export function roomPage(ctx: PageContext, r: RoomListing, policy: RoomPolicyData): string {
   const path = roomPath(r.token);
   return layout(
     ctx,
@@ -240,6 +308,7 @@ ${form(
 <label class="check"><input type="checkbox" name="hidden" value="on"> hidden (not listed to users)</label>
 <button type="submit">Add</button>`,
 )}</section>
+${policySections(ctx, path, policy)}
 <section class="card" aria-labelledby="delete-h"><h2 id="delete-h">Delete room</h2>
 <p>Deletes the room with all its messages, reactions, pins, permissions and files. This cannot be undone.</p>
 ${form(
