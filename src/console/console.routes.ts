@@ -57,6 +57,8 @@ const NOTICES = {
   'moderator-removed': 'Moderator removed.',
   banned: 'Banned.',
   unbanned: 'Unbanned.',
+  muted: 'Muted.',
+  unmuted: 'Unmuted.',
   trusted: 'Trusted.',
   untrusted: 'No longer trusted.',
   lifted: 'Ban lifted.',
@@ -501,6 +503,16 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
     const f = z.object({ session_id: sessionId, scope }).parse(form);
     await service.unban(f.session_id, f.scope);
     return { to: personPath(f.session_id), notice: 'unbanned' };
+  });
+  change('/people/mute', idFrom, async (form) => {
+    const f = z.object({ session_id: sessionId, scope, duration: z.string(), reason: z.string().optional() }).parse(form);
+    await service.mute(f.session_id, f.scope, parseDuration(f.duration), f.reason ?? null);
+    return { to: personPath(f.session_id), notice: 'muted' };
+  });
+  change('/people/unmute', idFrom, async (form) => {
+    const f = z.object({ session_id: sessionId, scope }).parse(form);
+    await service.unmute(f.session_id, f.scope);
+    return { to: personPath(f.session_id), notice: 'unmuted' };
   });
   change('/people/trust', idFrom, async (form) => {
     const f = z.object({ session_id: sessionId, scope, trusted: z.enum(['on', 'off']) }).parse(form);

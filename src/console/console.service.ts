@@ -281,6 +281,15 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     await this.moderation.ban(sessionId, consoleScope(scope), seconds);
   }
 
+  /** Mute for `seconds` (as `mute --for`): in one room, every room, or globally. */
+  async mute(sessionId: string, scope: string, seconds: number, reason: string | null): Promise<void> {
+    await this.moderation.mute(sessionId, consoleScope(scope), seconds, reason);
+  }
+
+  unmute(sessionId: string, scope: string): Promise<void> {
+    return this.moderation.unmute(sessionId, consoleScope(scope));
+  }
+
   /** Trust or untrust (as `trust add|remove`): in one room, every room, or globally. */
   setTrusted(sessionId: string, scope: string, trusted: boolean): Promise<void> {
     return this.moderation.setTrusted(sessionId, consoleScope(scope), trusted);

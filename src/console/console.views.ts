@@ -336,7 +336,7 @@ export function peoplePage(ctx: PageContext, query: string, found: PersonIdentit
     result = html`${found.map(
       (p) => html`<section class="card person" aria-label="${p.sessionId}"><h2 class="mono">${p.sessionId}</h2>
 <dl class="facts"><dt>First seen</dt><dd>${when(p.created)}</dd><dt>Last active</dt><dd>${when(p.lastActive)}</dd>
-<dt>Global</dt><dd>${p.admin ? 'admin' : p.moderator ? 'moderator' : 'user'}${p.trusted ? ', trusted' : ''}${p.banned ? html`, <strong class="bad">banned</strong> until ${p.bannedUntil === null ? 'lifted' : when(p.bannedUntil)}` : ''}</dd></dl>
+<dt>Global</dt><dd>${p.admin ? 'admin' : p.moderator ? 'moderator' : 'user'}${p.trusted ? ', trusted' : ''}${p.mutedUntil !== null ? html`, <strong class="warn">muted</strong> until ${when(p.mutedUntil)}${p.muteReason ? ` (${p.muteReason})` : ''}` : ''}${p.banned ? html`, <strong class="bad">banned</strong> until ${p.bannedUntil === null ? 'lifted' : when(p.bannedUntil)}` : ''}</dd></dl>
 ${
   p.rooms.length === 0
     ? html`<p class="muted">No rooms.</p>`
@@ -347,6 +347,7 @@ ${p.rooms.map(
     [
       r.admin ? 'admin' : r.moderator ? 'moderator' : '',
       r.trusted ? 'trusted' : '',
+      r.mutedUntil !== null ? `muted until ${when(r.mutedUntil)}${r.muteReason ? ` (${r.muteReason})` : ''}` : '',
       r.banned ? `banned${r.bannedUntil === null ? '' : ` until ${when(r.bannedUntil)}`}` : '',
       r.write === false ? 'no write' : '',
       r.upload === false ? 'no upload' : '',
@@ -371,6 +372,18 @@ ${form(
 )}</section>
 <section class="card" aria-labelledby="unban-h"><h2 id="unban-h">Unban</h2>
 ${form(ctx, '/console/people/unban', html`<input type="hidden" name="session_id" value="${query}"><label for="unban-scope">Where</label>${scopeSelect('unban-scope', rooms)}<button type="submit">Unban</button>`)}
+</section>
+<section class="card" aria-labelledby="mute-h"><h2 id="mute-h">Mute</h2>
+<p class="muted">A muted user reads as before; posting, editing, deleting and uploading are refused with the reason and the end.</p>
+${form(
+  ctx,
+  '/console/people/mute',
+  html`<input type="hidden" name="session_id" value="${query}"><label for="mute-scope">Where</label>${scopeSelect('mute-scope', rooms)}
+<label for="mute-duration">For (e.g. 30m, 4h, 7d)</label><input type="text" id="mute-duration" name="duration" required autocomplete="off">
+<label for="mute-reason">Reason (shown to them)</label><input type="text" id="mute-reason" name="reason" autocomplete="off">
+<button type="submit" class="danger">Mute</button>`,
+)}
+${form(ctx, '/console/people/unmute', html`<input type="hidden" name="session_id" value="${query}"><label for="unmute-scope">Where</label>${scopeSelect('unmute-scope', rooms)}<button type="submit">Unmute</button>`)}
 </section>
 <section class="card" aria-labelledby="trust-h"><h2 id="trust-h">Trust</h2>
 <p class="muted">Trusted users are exempt from the rules for new and untrusted users.</p>

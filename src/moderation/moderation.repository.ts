@@ -97,6 +97,9 @@ export interface RoomStandingRow {
   admin: boolean;
   /** Trusted in this room (issue 14 item 2); a global trust is the user's own flag. */
   trusted: boolean;
+  /** A mute in this room (issue 14 item 6): until when, and why; null when none. */
+  mutedUntil: number | null;
+  muteReason: string | null;
   read: boolean | null;
   write: boolean | null;
   upload: boolean | null;
@@ -338,6 +341,7 @@ export class ModerationRepository {
              coalesce(o.banned, false) AS banned,
              (SELECT min(f.at) FROM user_ban_futures f WHERE f."user" = ${userId} AND f.room = r.id AND NOT f.banned) AS "bannedUntil",
              coalesce(o.moderator, false) AS moderator, coalesce(o.admin, false) AS admin, coalesce(o.trusted, false) AS trusted,
+             o.muted_until AS "mutedUntil", o.mute_reason AS "muteReason",
              o.read, o.write, o.upload
       FROM rooms r
       LEFT JOIN room_users ru ON ru.room = r.id AND ru."user" = ${userId}

@@ -27,6 +27,9 @@ export interface PersonIdentity {
   admin: boolean;
   /** Trusted on the whole server. */
   trusted: boolean;
+  /** A global mute: until when, and why; null when none. */
+  mutedUntil: number | null;
+  muteReason: string | null;
   rooms: RoomStandingRow[];
 }
 
@@ -653,6 +656,8 @@ export class ModerationService {
         moderator: u.moderator,
         admin: u.admin,
         trusted: u.trusted,
+        mutedUntil: u.mutedUntil,
+        muteReason: u.muteReason,
         rooms: await this.repo.roomStanding(u.id),
       })),
     );

@@ -36,6 +36,8 @@ const CHANGES = [
   '/console/people/ban',
   '/console/people/unban',
   '/console/people/trust',
+  '/console/people/mute',
+  '/console/people/unmute',
   '/console/bans/lift',
   '/console/files/delete',
   '/console/files/blocklist',

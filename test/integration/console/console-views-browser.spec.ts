@@ -149,6 +149,33 @@ describeBrowser('console views in headless Chromium', () => {
     ]);
   }, 60_000);
 
+  test("people: mute in a room with a reason; the user's post is refused with it; unmute lets them post again", async () => {
+    const user = ctx.newUser();
+    expectStatus(await user.post('/room/lobby/message', messageBody('before')), 201);
+    await page.goto(`${ctx.adminUrl}/console/people?id=${user.sessionId}`);
+    await page.selectOption('#mute-scope', 'lobby');
+    await page.fill('#mute-duration', '2h');
+    await page.fill('#mute-reason', 'cool down');
+    await page.click('form[action="/console/people/mute"] button');
+    await page.waitForURL(/notice=muted$/);
+    const lobby = page.locator('section.person tbody tr', { hasText: 'lobby' });
+    expect(await lobby.textContent()).toMatch(/muted until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(cool down\)/);
+    const refused = await user.post('/room/lobby/message', messageBody('let me talk'));
+    expect([refused.code, refused.text()]).toEqual([403, expect.stringContaining('cool down')]);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-people-mute.png'), fullPage: true });
+
+    await page.selectOption('#unmute-scope', 'lobby');
+    await page.click('form[action="/console/people/unmute"] button');
+    await page.waitForURL(/notice=unmuted$/);
+    expect(await lobby.textContent()).not.toContain('muted');
+    expectStatus(await user.post('/room/lobby/message', messageBody('after')), 201);
+    const entries = await ctx.prisma.auditLog.findMany({ where: { target: user.sessionId!, action: { in: ['mute', 'unmute'] } }, orderBy: { id: 'asc' } });
+    expect(entries.map((e) => [e.actor, e.action, e.roomToken, e.reason])).toEqual([
+      ['console', 'mute', 'lobby', 'cool down'],
+      ['console', 'unmute', 'lobby', null],
+    ]);
+  }, 60_000);
+
   // Last.
   test('nothing was blocked by the CSP, no script failed, no asset was missing', () => {
     expect(problems).toEqual([]);
