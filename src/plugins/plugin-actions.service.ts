@@ -99,6 +99,12 @@ export class PluginActions implements OnApplicationBootstrap {
       case 'unban':
         await this.moderation.unban(a.user, scopeOf(a));
         return;
+      case 'mute':
+        await this.moderation.mute(a.user, scopeOf(a), a.duration, a.reason ?? null);
+        return;
+      case 'unmute':
+        await this.moderation.unmute(a.user, scopeOf(a));
+        return;
       case 'permissions': {
         const room = await this.moderation.roomByToken(a.room);
         const change = { read: a.read, write: a.write, upload: a.upload };

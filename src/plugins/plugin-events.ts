@@ -63,7 +63,8 @@ export type DefaultDecision = (typeof DEFAULT_DECISIONS)[number];
 
 const text = z.string().min(1).max(10_000);
 const timeout = z.number().positive().max(1e9).nullish();
-/** Room scope of a ban: one room, or `global: true` (exactly one, checked below). */
+/** Room scope of a ban or mute: one room, or `global: true` (exactly one, checked below). */
+const SCOPED = ['ban', 'unban', 'mute', 'unmute'] as const;
 const scope = { room: roomToken.optional(), global: z.literal(true).optional() };
 
 /** Actions a plugin may ask for in any answer, each checked against the permissions it was granted. */
@@ -78,6 +79,9 @@ export const actionSchema = z
     z.object({ action: z.literal('reject'), room: roomToken, message_id: z.number().int().positive() }),
     z.object({ action: z.literal('ban'), user: sessionId, timeout, ...scope }),
     z.object({ action: z.literal('unban'), user: sessionId, ...scope }),
+    /** Refuses the user's writes for `duration` seconds, with the reason they are shown (issue 14 mutes). */
+    z.object({ action: z.literal('mute'), user: sessionId, duration: z.number().positive().max(1e9), reason: z.string().min(1).max(200).nullish(), ...scope }),
+    z.object({ action: z.literal('unmute'), user: sessionId, ...scope }),
     z.object({
       action: z.literal('permissions'),
       room: roomToken,
@@ -89,17 +93,24 @@ export const actionSchema = z
       timeout,
     }),
   ])
-  .refine((a) => (a.action !== 'ban' && a.action !== 'unban') || (a.room === undefined) !== (a.global === undefined), {
-    message: 'a ban or unban needs exactly one of room and global',
-  });
+  .refine(
+    (a) => {
+      const scoped = a as { action: string; room?: string; global?: true };
+      return !(SCOPED as readonly string[]).includes(scoped.action) || (scoped.room === undefined) !== (scoped.global === undefined);
+    },
+    {
+      message: 'a ban, unban, mute or unmute needs exactly one of room and global',
+    },
+  );
 export type PluginAction = z.infer<typeof actionSchema>;
 export type ActionName = PluginAction['action'];
 
-/** The permission an action needs: `ban` covers unban, `review` approve and reject. */
-export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'permissions', 'review'] as const;
+/** The permission an action needs: `ban` covers unban, `mute` unmute, `review` approve and reject. */
+export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'mute', 'permissions', 'review'] as const;
 export type PluginPermission = (typeof PERMISSIONS)[number];
 export function permissionFor(action: ActionName): PluginPermission {
   if (action === 'unban') return 'ban';
+  if (action === 'unmute') return 'mute';
   if (action === 'approve' || action === 'reject') return 'review';
   return action;
 }

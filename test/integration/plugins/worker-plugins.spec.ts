@@ -154,6 +154,20 @@ describe('worker plugins', () => {
     await guardAnswers();
   });
 
+  test('a mute: writes refused with the reason until it ends', async () => {
+    configure({ bot: 'guardbot', permissions: ['mute'] });
+    await guardAnswers();
+    const frank = ctx.newUser();
+    expect((await post(frank, 'mute me [mute-me]')).code).toBe(201);
+    await eventually(async () => (await post(frank, 'muted?')).code === 403, 10_000, 'the mute');
+    expect((await post(frank, 'muted?')).text()).toMatch(/Quiet for a while/);
+    await ctx.server.app.get(ModerationService).applyDueFutures(Math.floor(Date.now() / 1000) + 601);
+    await eventually(async () => (await post(frank, 'free again')).code === 201, 10_000, 'the end of the mute');
+    expect((await ctx.server.app.get(AuditService).list({ actor: 'plugin:guard', target: frank.sessionId! })).map((e) => e.action)).toContain('mute');
+    configure({ bot: 'guardbot', permissions: ['post', 'delete', 'react', 'review'] });
+    await guardAnswers();
+  });
+
   test('before-reaction: a refusal is a 403 with the reason, silent or hold is counted for the reactor only', async () => {
     const m = (await post(alice, 'react to me')).json<Msg>();
     const refused = await bob.put(`/room/lobby/reaction/${m.id}/${encodeURIComponent('[refuse]')}`, {});

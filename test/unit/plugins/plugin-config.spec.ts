@@ -56,6 +56,9 @@ describe('plugin answers', () => {
     expect(actionSchema.safeParse({ action: 'ban', user, global: true }).success).toBe(true);
     expect(actionSchema.safeParse({ action: 'ban', user }).success).toBe(false);
     expect(actionSchema.safeParse({ action: 'unban', user, room: 'lobby', global: true }).success).toBe(false);
+    expect(actionSchema.safeParse({ action: 'mute', user, room: 'lobby', duration: 600 }).success).toBe(true);
+    expect(actionSchema.safeParse({ action: 'mute', user, duration: 600 }).success).toBe(false);
+    expect(actionSchema.safeParse({ action: 'post', room: 'lobby', text: 'hi' }).success).toBe(true);
   });
 
   it('keeps the strictest decision: refuse > silent > hold > allow', () => {
