@@ -117,6 +117,30 @@ describe('admin console security', () => {
     expect(await ctx.prisma.consoleLogin.count({ where: { expires: { gt: Date.now() / 1000 + 3600 } } })).toBe(0);
   });
 
+  test('every change refuses a signed-in post without the CSRF token, or from another Origin, before doing anything', async () => {
+    const { cookie } = await signIn(ctx);
+    const csrf = await csrfOf(ctx, cookie);
+    const before = await ctx.prisma.auditLog.count();
+    const fields = {
+      session_id: `05${'1'.repeat(64)}`,
+      scope: 'lobby',
+      id: '1',
+      sha256: 'a'.repeat(64),
+      duration: '1h',
+      for: '1h',
+      kind: 'held',
+      decision: 'approve',
+      trusted: 'on',
+    };
+    for (const path of CHANGES) {
+      const res = await post(ctx, path, fields, { cookie });
+      expect([path, res.status, await res.text()]).toEqual([path, 403, expect.stringContaining('CSRF token')]);
+      expect([path, (await post(ctx, path, { ...fields, _csrf: csrf }, { cookie, origin: 'http://evil.example' })).status]).toEqual([path, 403]);
+    }
+    expect(await ctx.prisma.auditLog.count()).toBe(before);
+    expect((await fetch(`${ctx.adminUrl}/console/`, { headers: { cookie } })).status).toBe(200);
+  });
+
   test('a change without the CSRF token, with another Origin or with none is refused; with both it is made', async () => {
     const { cookie } = await signIn(ctx);
     const csrf = await csrfOf(ctx, cookie);
