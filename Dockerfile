@@ -45,6 +45,8 @@ COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/prisma ./prisma
+# The shipped worker plugins (greeter, flood guard), named by path in PLUGINS_DIR/NAME.json.
+COPY --chown=root:root plugins ./plugins
 COPY --chown=root:root --chmod=0755 docker/entrypoint.sh /usr/local/bin/entrypoint
 COPY --chown=root:root --chmod=0755 docker/community-server /usr/local/bin/community-server
 # Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot. The code is owned by

@@ -107,12 +107,14 @@ export class PluginActions implements OnApplicationBootstrap {
         return;
       case 'permissions': {
         const room = await this.moderation.roomByToken(a.room);
-        const change = { read: a.read, write: a.write, upload: a.upload };
+        const flags = { read: a.read, write: a.write, upload: a.upload };
+        // null: the flag goes back to the room's default (the override is cleared).
+        const change = Object.fromEntries(Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : v === null ? [[`default_${k}`, true]] : [[k, v]])));
         await this.moderation.setPermissions(room, a.user, change);
-        // Timed: each flag set is turned back when it ends (protocol §6.7 futures: write false now, write true then).
+        // Timed: a future sets each changed flag back (protocol §6.7 futures hold values, not "default").
         if (a.timeout) {
-          const undo = Object.fromEntries(Object.entries(change).flatMap(([k, v]) => (typeof v === 'boolean' ? [[k, !v]] : [])));
-          await this.moderation.schedulePermissions(room, a.user, undo, a.timeout);
+          const undo = Object.fromEntries(Object.entries(flags).flatMap(([k, v]) => (typeof v === 'boolean' ? [[k, !v]] : [])));
+          if (Object.keys(undo).length > 0) await this.moderation.schedulePermissions(room, a.user, undo, a.timeout);
         }
         return;
       }

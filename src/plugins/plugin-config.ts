@@ -46,6 +46,8 @@ export const pluginConfigSchema = z
     bot: z.string().optional(),
     /** The events it receives; all when absent. */
     events: z.array(z.enum(EVENT_TYPES)).optional(),
+    /** The plugin's own settings (e.g. which rooms a shipped bot acts in), given to a worker module as workerData.settings. */
+    settings: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .refine((c) => !(c.module && c.webhook), { message: 'give either module or webhook, not both' })

@@ -27,6 +27,8 @@ export interface EventFields {
     author: string;
     /** The message's text as clients show it (protocol §7.6); null when it cannot be read. */
     text: string | null;
+    /** `text` folded as the content rules fold it (NFKC, confusables, lower case), so look-alike spellings compare equal */
+    folded: string | null;
     display_name: string | null;
     /** null when the server does not know it on this path */
     standing: z.infer<typeof standingSchema> | null;

@@ -13,7 +13,7 @@ import { StandingService } from '../moderation/standing.service';
 import type { RoomPermissions } from '../rooms/permissions';
 import { OnJob } from '../jobs/on-job.decorator';
 import { MetricsService } from '../metrics/metrics.service';
-import { readCommunityMessage, sessionText, unpad } from '../rooms/message-filter';
+import { foldText, readCommunityMessage, sessionText, unpad } from '../rooms/message-filter';
 import type { PostDecision } from '../rooms/post-decision';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { listPluginNames, readPluginConfig, type PluginConfig } from './plugin-config';
@@ -151,6 +151,7 @@ export class PluginHooks implements OnModuleDestroy {
       : new WorkerPlugin({
           name: config.name,
           modulePath: config.modulePath!,
+          settings: config.settings ?? {},
           memoryMb: this.config.PLUGIN_MEMORY_LIMIT,
           restartDelayMs: this.config.PLUGIN_RESTART_DELAY * 1000,
           restartMaxDelayMs: this.config.PLUGIN_RESTART_MAX_DELAY * 1000,
@@ -214,6 +215,7 @@ export class PluginHooks implements OnModuleDestroy {
       room: room.token,
       author: user.sessionId,
       text: read?.body ?? null,
+      folded: read ? foldText(read.body) : null,
       display_name: read?.displayName || null,
       standing,
       moderator: permissions.moderator,

@@ -29,6 +29,8 @@ import(pathToFileURL(workerData.module).href).then((mod) => {
 export interface WorkerPluginOptions {
   name: string;
   modulePath: string;
+  /** The config file's `settings`, readable by the module as require('node:worker_threads').workerData.settings */
+  settings: Record<string, unknown>;
   memoryMb: number;
   restartDelayMs: number;
   restartMaxDelayMs: number;
@@ -72,7 +74,7 @@ export class WorkerPlugin implements PluginHost {
     this.startedAt = Date.now();
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { module: this.opts.modulePath },
+      workerData: { module: this.opts.modulePath, settings: this.opts.settings },
       resourceLimits: { maxOldGenerationSizeMb: this.opts.memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.floor(this.opts.memoryMb / 8)) },
       stdout: false,
       stderr: false,
