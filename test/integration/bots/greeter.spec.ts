@@ -101,7 +101,7 @@ describe('greeter + captcha gate', () => {
 
     const audit = (await ctx.server.app.get(AuditService).list({ actor: 'plugin:greeter' })).filter((e) => e.target === alice.sessionId);
     // Newest first: the gate (write=false, set back after the gate's time), the question, the answer taken (write back to the room's default), the thanks.
-    expect(audit.reverse().map((e) => [e.action, e.details?.write])).toEqual([
+    expect(audit.reverse().map((e) => [e.action, (e.details as { write?: boolean | null } | null)?.write])).toEqual([
       ['permissions.set', false],
       ['permissions.schedule', true],
       ['plugin.dm', undefined],
