@@ -563,6 +563,11 @@ export function installConsole(fastify: FastifyInstance, deps: ConsoleDeps): voi
     const done = await service.blockContent(file.data, blockReason.parse(form.reason));
     return { to: `${CONSOLE_PATH}/files`, notice: done.added ? 'blocked' : 'already-blocked' };
   });
+  change('/files/block', blocklistBack, async (form) => {
+    const f = z.object({ id: z.coerce.number().int().min(0), room: token }).parse(form);
+    const done = await service.blockFile(f.id, f.room);
+    return { to: `${CONSOLE_PATH}/files`, notice: done.added ? 'blocked' : 'already-blocked' };
+  });
   change('/files/blocklist/remove', blocklistBack, async (form) => {
     await service.unblock(z.object({ sha256: z.string() }).parse(form).sha256);
     return { to: `${CONSOLE_PATH}/files`, notice: 'unblocked' };

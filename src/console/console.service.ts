@@ -327,6 +327,14 @@ export class ConsoleService implements OnModuleInit, OnModuleDestroy {
     return this.blocklist.addContent(content, reason);
   }
 
+  /** Blocks the content of a stored room file (its digest, so every copy and every later upload of it). */
+  async blockFile(id: number, token: string): Promise<Quarantine> {
+    const file = await this.files.download((await this.room(token)).id, id);
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.body) chunks.push(chunk as Buffer);
+    return this.blocklist.addContent(Buffer.concat(chunks), null);
+  }
+
   async unblock(sha256: string): Promise<void> {
     if (!(await this.blocklist.remove(sha256))) throw new NotFoundException(`${sha256.trim().toLowerCase()} is not blocked`);
   }

@@ -465,7 +465,8 @@ ${files.map(
   (
     f,
   ) => html`<tr><td class="num">${f.id}</td><td>${f.room ?? ''}</td><td class="num">${formatBytes(f.size)}</td><td>${when(f.uploaded)}</td><td>${f.expiry === null ? 'never' : when(f.expiry)}</td><td>${f.filename ?? ''}</td>
-<td>${form(ctx, '/console/files/delete', html`<input type="hidden" name="id" value="${f.id}"><button type="submit" class="small danger">Delete</button>`, { inline: true })}</td></tr>`,
+<td class="nowrap">${form(ctx, '/console/files/delete', html`<input type="hidden" name="id" value="${f.id}"><button type="submit" class="small danger">Delete</button>`, { inline: true })}
+${f.room === null ? '' : form(ctx, '/console/files/block', html`<input type="hidden" name="id" value="${f.id}"><input type="hidden" name="room" value="${f.room}"><button type="submit" class="small danger" aria-label="Block the content of file ${f.id}">Block</button>`, { inline: true })}</td></tr>`,
 )}</tbody></table></div>`
 }</section>
 ${blocklistSection(ctx, blocked)}`,

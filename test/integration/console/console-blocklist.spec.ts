@@ -57,7 +57,8 @@ describe('console attachment blocklist', () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('is not blocked');
 
-    const entries = await ctx.prisma.auditLog.findMany({ where: { target: sha256(content) }, orderBy: { id: 'asc' } });
+    // The refused upload's rule hit is the rule's own entry.
+    const entries = await ctx.prisma.auditLog.findMany({ where: { target: sha256(content), action: { not: 'rule.hit' } }, orderBy: { id: 'asc' } });
     expect(entries.map((e) => [e.actor, e.action, e.reason])).toEqual([
       ['console', 'blocklist.add', 'known spam'],
       ['console', 'blocklist.add', null],
@@ -77,6 +78,20 @@ describe('console attachment blocklist', () => {
     // The CLI sees the same list, and its own changes are audited as the CLI's.
     expect(await cliOk(consoleEnv(ctx), 'blocklist', 'remove', sha256(content))).toContain('Unblocked');
     expect((await ctx.prisma.auditLog.findFirstOrThrow({ where: { target: sha256(content), action: 'blocklist.remove' } })).actor).toBe('cli');
+  });
+
+  test('a stored file is blocked by its content from the largest files: every copy quarantined, uploads refused', async () => {
+    const content = randomBytes(4000);
+    const first = (await upload(content)).json<{ id: number }>().id;
+    const copy = (await upload(content)).json<{ id: number }>().id;
+    expect(await filesPage()).toContain(`aria-label="Block the content of file ${first}"`);
+    const res = await post(ctx, '/console/files/block', { _csrf: csrf, id: String(first), room: 'lobby' }, { cookie });
+    expect(res.headers.get('location')).toBe('/console/files?notice=blocked');
+    for (const id of [first, copy]) expect((await ctx.newUser().get(`/room/lobby/file/${id}`)).code).toBe(404);
+    expect((await upload(content)).code).toBe(403);
+    expect((await ctx.prisma.auditLog.findFirstOrThrow({ where: { target: sha256(content), action: 'blocklist.add' } })).actor).toBe('console');
+    expect((await post(ctx, '/console/files/block', { _csrf: csrf, id: String(first), room: 'lobby' }, { cookie })).status).toBe(404);
+    await post(ctx, '/console/files/blocklist/remove', { _csrf: csrf, sha256: sha256(content) }, { cookie });
   });
 
   test('bad input is a 400 with the reason; a change without the CSRF token is refused', async () => {

@@ -40,6 +40,7 @@ const CHANGES = [
   '/console/people/unmute',
   '/console/bans/lift',
   '/console/files/delete',
+  '/console/files/block',
   '/console/files/blocklist',
   '/console/files/blocklist/upload',
   '/console/files/blocklist/remove',
