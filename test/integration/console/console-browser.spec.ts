@@ -138,7 +138,17 @@ describeBrowser('admin console in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
 
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/console/', '/console/rooms', '/console/rooms/garden', '/console/people', '/console/bans', '/console/files', '/console/audit', '/console/queue']) {
+    for (const path of [
+      '/console/',
+      '/console/rooms',
+      '/console/rooms/garden',
+      '/console/people',
+      '/console/bans',
+      '/console/files',
+      '/console/audit',
+      '/console/queue',
+      `/console/people?id=05${'ab'.repeat(32)}`,
+    ]) {
       await page.goto(`${ctx.adminUrl}${path}`);
       expect([path, await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')]).toEqual([path, true]);
     }
