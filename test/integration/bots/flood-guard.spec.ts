@@ -56,7 +56,7 @@ describe('flood guard', () => {
     reader = ctx.newUser();
     const moderation = ctx.server.app.get(ModerationService);
     // Moderator-only whispers need the bot to moderate the rooms (`bots show` gives the id to grant).
-    for (const id of [botId, mod.sessionId]) await moderation.addModerator(id, { rooms: ROOMS });
+    for (const id of [botId, mod.sessionId!]) await moderation.addModerator(id, { rooms: ROOMS });
     mkdirSync(ctx.config.PLUGINS_DIR, { recursive: true });
     writeFileSync(
       join(ctx.config.PLUGINS_DIR, 'flood-guard.json'),
