@@ -7,6 +7,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { ANY_SESSION_ID } from '../protocol/constants';
 import { normaliseSessionId } from '../users/session-id';
 import { MetricsService } from '../metrics/metrics.service';
+import { RedisService } from '../redis/redis.service';
 import { AuditRepository } from './audit.repository';
 import type { AuditEntry, AuditFilter, AuditRecord } from './audit.types';
 
@@ -32,6 +33,7 @@ export class AuditService {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisService,
   ) {}
 
   /** Records one or more entries, inside `db` (the change's transaction) when given. */
@@ -41,6 +43,22 @@ export class AuditService {
     await this.repo.insert(this.clock.seconds(), list, db);
     // Counted when written; a transaction that then rolls back is rare (a later check of the same change failing).
     for (const e of list) this.metrics.moderationActions.inc({ action: e.action });
+  }
+
+  /**
+   * Records that policy rule `rule` refused `target` (a session id) in `room`, as actor "rule:RULE",
+   * at most once per AUDIT_REFUSAL_INTERVAL for the same rule, room and target: a refusal changes
+   * nothing, and a flood of refused requests must not become a flood of rows. Best effort: a failure
+   * here is logged and never becomes the refused request's answer.
+   */
+  async recordRefusal(rule: string, room: { id: number; token: string } | null, target: string, reason: string): Promise<void> {
+    try {
+      const key = this.redis.key('auditonce', this.redis.pseudonym(rule, room?.token ?? '', normaliseSessionId(target)));
+      if ((await this.redis.client.set(key, '1', 'EX', this.config.AUDIT_REFUSAL_INTERVAL, 'NX')) !== 'OK') return;
+      await this.record({ actor: `rule:${rule}`, action: 'rule.hit', room, target, reason, details: { action: 'refuse' } });
+    } catch (err) {
+      this.logger.warn(`could not audit-log a refusal by rule ${rule}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Entries matching every given filter, newest first (at most AUDIT_LIST_LIMIT). */

@@ -148,6 +148,9 @@ export const configSchema = z.object({
   HISTORY_PRUNE_THRESHOLD: int(7 * DAY, 0),
   /** Audit log entries (issue 14) are kept this long (0 = forever). */
   AUDIT_RETENTION: int(365 * DAY, 0),
+  // A policy rule's refusals (slow mode, quotas, DM policy) of one user are audit-logged at most once
+  // per this many seconds per rule and room: a flood of refused requests must not become a flood of rows.
+  AUDIT_REFUSAL_INTERVAL: int(3600, 1),
   /**
    * Held posts and reports (issue 14, README "Moderation"): the server's defaults; a room's own
    * settings (`rooms update`) take their place. Held: off, new (new users), untrusted, or all

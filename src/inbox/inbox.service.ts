@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { AuthenticatedUser } from '../users/authenticated-user';
@@ -45,6 +46,7 @@ export class InboxService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly plugins: PluginHooks,
+    private readonly audit: AuditService,
   ) {
     this.latest = new ChangeCache(feed, { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock });
     feed.subscribe((change) => {
@@ -80,7 +82,7 @@ export class InboxService {
     await this.requireDmPolicy(sender, recipient.id, now);
     await this.limiter.consumeAll([
       { rule: 'dm', subject: String(sender.id) },
-      { rule: 'dm-day', subject: String(sender.id) },
+      { rule: 'dm-day', subject: String(sender.id), audit: { room: null, target: sender.sessionId } },
     ]);
     const postedAt = now;
     const expiry = postedAt + this.config.DM_EXPIRY;
@@ -94,26 +96,28 @@ export class InboxService {
   /**
    * The DM policy (issue 15 item 4), the one check of who may write to whom: 403 for a sender banned
    * in a room (globally banned ones never get here) or without standing, 429 for an inbox holding DM_UNANSWERED_MAX from strangers.
-   * Each refusal is counted (scs_policy_rule_hits_total, rule dm_*); a refusal stores nothing, so
-   * none is audit-logged (no moderator acted, no row changed).
+   * Each refusal is counted (scs_policy_rule_hits_total, rule dm_*) and audit-logged as rule:dm_* at
+   * most once per AUDIT_REFUSAL_INTERVAL per sender (AuditService.recordRefusal).
    */
   private async requireDmPolicy(sender: AuthenticatedUser, recipientId: number, now: number): Promise<void> {
     const c = this.config;
-    const refuse = (rule: string, reason: string, status: HttpStatus = HttpStatus.FORBIDDEN): never => {
+    const refuse = async (rule: string, reason: string, status: HttpStatus = HttpStatus.FORBIDDEN): Promise<never> => {
       this.metrics.ruleHits.inc({ rule, action: 'refuse' });
+      await this.audit.recordRefusal(rule, null, sender.sessionId, reason);
       throw new HttpException(reason, status);
     };
-    if (c.DM_REFUSE_ROOM_BANNED && (await this.repo.bannedInAnyRoom(sender.id))) refuse('dm_banned', 'You cannot send direct messages on this server while banned from a room');
+    if (c.DM_REFUSE_ROOM_BANNED && (await this.repo.bannedInAnyRoom(sender.id)))
+      await refuse('dm_banned', 'You cannot send direct messages on this server while banned from a room');
     if (sender.moderator || sender.admin) return;
     if (c.DM_MIN_AGE > 0 || c.DM_REQUIRE_POSTED) {
       const created = await this.repo.firstSeen(sender.id);
-      if (c.DM_MIN_AGE > 0 && (created === null || now - created < c.DM_MIN_AGE)) refuse('dm_standing', 'You cannot send direct messages yet: you are new on this server');
-      if (c.DM_REQUIRE_POSTED && !(await this.repo.postedAnywhere(sender.id))) refuse('dm_standing', 'You cannot send direct messages before you have posted in a room');
+      if (c.DM_MIN_AGE > 0 && (created === null || now - created < c.DM_MIN_AGE)) await refuse('dm_standing', 'You cannot send direct messages yet: you are new on this server');
+      if (c.DM_REQUIRE_POSTED && !(await this.repo.postedAnywhere(sender.id))) await refuse('dm_standing', 'You cannot send direct messages before you have posted in a room');
     }
     if (c.DM_UNANSWERED_MAX > 0) {
       const pending = await this.repo.unansweredPending(recipientId, sender.id, now);
       if (pending !== null && pending >= c.DM_UNANSWERED_MAX) {
-        refuse('dm_unanswered', 'This user has too many unanswered messages; try again later', HttpStatus.TOO_MANY_REQUESTS);
+        await refuse('dm_unanswered', 'This user has too many unanswered messages; try again later', HttpStatus.TOO_MANY_REQUESTS);
       }
     }
   }

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitStore, type StoredPlace } from './rate-limit.store';
 
@@ -86,8 +87,14 @@ export type RateRuleName = keyof ReturnType<typeof rateRules>;
 /** Limits a room sets for itself (its policy, src/rooms/content-rules.ts): the rule comes with the room, not from the config. */
 export type RoomRateRuleName = 'slow-mode' | 'room-posts' | 'room-upload-bytes' | 'room-reactions';
 
-/** One consumption of `consumeAll`: a server rule by name, or a room's rule with its limit. */
-export type RateTake = { rule: RateRuleName; subject: string; points?: number } | { rule: RoomRateRuleName; limit: RateRule; subject: string; points?: number };
+/** Who a policy rule's refusal is audit-logged against (AuditService.recordRefusal); absent: not audited. */
+export interface RefusalAudit {
+  room: { id: number; token: string } | null;
+  target: string;
+}
+
+/** One consumption of `consumeAll`: a server rule by name, or a room's rule with its limit; `audit`: a policy rule's refusal is audit-logged. */
+export type RateTake = ({ rule: RateRuleName } | { rule: RoomRateRuleName; limit: RateRule }) & { subject: string; points?: number; audit?: RefusalAudit };
 
 /** A 429 from a rate limit: the rule's reason, and when to try again (seconds; null = never, it is larger than the limit). */
 export class RateLimitedException extends HttpException {
@@ -119,6 +126,7 @@ export class RateLimiter {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly store: RateLimitStore,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
   ) {
     this.rules = rateRules(config);
   }
@@ -144,6 +152,8 @@ export class RateLimiter {
       }
     } catch (err) {
       await this.refundAll(places);
+      const refused = err instanceof RateLimitedException ? takes.find((t) => t.rule === err.rule) : undefined;
+      if (refused?.audit && err instanceof RateLimitedException) await this.audit.recordRefusal(err.rule, refused.audit.room, refused.audit.target, err.message);
       throw err;
     }
     return places;

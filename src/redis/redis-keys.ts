@@ -14,6 +14,8 @@ export const REDIS_KEY_PATTERNS = {
   readretry: 'readretry:<pseudonym of the nonce>',
   /** A rate-limit counter or sliding log: the rule name, then the pseudonym of its subject (a rolling window's counters end in their window number). */
   rl: 'rl:<rule>:<pseudonym of the subject>[:<window number>]',
+  /** That a policy rule's refusal of one subject was audit-logged (AUDIT_REFUSAL_INTERVAL); value '1'. */
+  auditonce: 'auditonce:<pseudonym of the rule, room and subject>',
   /** BullMQ's queues (job ids, state, payloads), under BullMQ's own key layout. */
   bull: 'bull:<queue>:<BullMQ key>',
 } as const;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Room } from '../generated/prisma/client';
-import { RateLimiter, type RatePlace, type RateTake } from '../rate-limit/rate-limiter';
+import { RateLimiter, type RatePlace, type RateTake, type RefusalAudit } from '../rate-limit/rate-limiter';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import type { RoomPermissions } from './permissions';
 import { PostRules } from './post-rules';
@@ -26,6 +26,7 @@ export class RoomLimits {
     const own = this.rules.ownPolicyOf(room);
     const quotas = this.rules.policyOf(room).quotas;
     const here = `${room.id}:${user.id}`;
+    const audit = refusalAudit(room, user);
     const takes: RateTake[] = [];
     if (own.slowMode) {
       const { posts, seconds } = own.slowMode;
@@ -34,10 +35,11 @@ export class RoomLimits {
           rule: 'slow-mode',
           subject: here,
           limit: { points: posts, windowSeconds: seconds, window: 'sliding', refusal: `Slow mode: at most ${posts} posts per ${seconds} seconds in this room` },
+          audit,
         });
     } else if (!permissions.admin) takes.push({ rule: 'post', subject: here });
-    if (!permissions.moderator) takes.push({ rule: 'room-posts', subject: here, limit: dailyQuota(quotas.postsPerDay, 'posts') });
-    if (!permissions.globalModerator) takes.push({ rule: 'posts-day', subject: String(user.id) });
+    if (!permissions.moderator) takes.push({ rule: 'room-posts', subject: here, limit: dailyQuota(quotas.postsPerDay, 'posts'), audit });
+    if (!permissions.globalModerator) takes.push({ rule: 'posts-day', subject: String(user.id), audit });
     return this.limiter.consumeAll(takes);
   }
 
@@ -50,6 +52,7 @@ export class RoomLimits {
         rule: 'room-reactions',
         subject: `${room.id}:${user.id}`,
         limit: { points: perMinute, windowSeconds: 60, window: 'sliding', refusal: `Reaction quota exceeded: at most ${perMinute} reactions per minute in this room` },
+        audit: refusalAudit(room, user),
       });
     }
     return this.limiter.consumeAll(takes);
@@ -64,6 +67,7 @@ export class RoomLimits {
         subject: `${room.id}:${user.id}`,
         points: bytes,
         limit: dailyQuota(this.rules.policyOf(room).quotas.uploadBytesPerDay, 'bytes uploaded'),
+        audit: refusalAudit(room, user),
       });
     }
     return takes;
@@ -72,6 +76,11 @@ export class RoomLimits {
   refund(places: readonly RatePlace[]): Promise<void> {
     return this.limiter.refundAll(places);
   }
+}
+
+/** The policy rules (slow mode, quotas) audit-log their refusals against the user in the room; the server's own rate limits do not. */
+function refusalAudit(room: Room, user: AuthenticatedUser): RefusalAudit {
+  return { room: { id: room.id, token: room.token }, target: user.sessionId };
 }
 
 /** A room's per-day quota over a rolling window (0 = none). */

@@ -69,5 +69,7 @@ describe('DM policy (issue 15 item 4)', () => {
     expect((await dm(s3, owner)).code).toBe(201);
     const metrics = await (await fetch(`${ctx.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/scs_policy_rule_hits_total\{rule="dm_unanswered",action="refuse"\} 1/);
+    const hits = await ctx.prisma.auditLog.findMany({ where: { action: 'rule.hit' } });
+    expect(hits.map((h) => [h.actor, h.target, h.roomToken])).toEqual([['rule:dm_unanswered', s3.sessionId, null]]);
   });
 });

@@ -12,7 +12,8 @@ const SHAPES: Record<keyof typeof REDIS_KEY_PATTERNS, RegExp> = {
   nonce: new RegExp(`^nonce:${PSEUDONYM}$`),
   reply: new RegExp(`^reply:${PSEUDONYM}$`),
   readretry: new RegExp(`^readretry:${PSEUDONYM}$`),
-  rl: new RegExp(`^rl:[a-z-]+:${PSEUDONYM}$`),
+  rl: new RegExp(`^rl:[a-z-]+:${PSEUDONYM}(:\\d+)?$`),
+  auditonce: new RegExp(`^auditonce:${PSEUDONYM}$`),
   bull: /^bull:[a-z]+:/,
 };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditService } from '../../../src/audit/audit.service';
 import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { loadOrCreateServerKey } from '../../../src/config/server-key';
 import { MetricsService } from '../../../src/metrics/metrics.service';
@@ -10,6 +11,9 @@ import { RateLimitStore } from '../../../src/rate-limit/rate-limit.store';
 import { deleteRedisKeys } from '../../../src/redis/delete-keys';
 import { RedisService } from '../../../src/redis/redis.service';
 import { REDIS_URL } from '../../support/db';
+
+// These tests are about the store's windows; which refusals are audit-logged is the unit tests' subject.
+const noRefusalAudit = { recordRefusal: async () => undefined } as unknown as AuditService;
 
 // The limiter's Lua scripts on real Redis: the fixed counter, the sliding log, refunds, Retry-After.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +28,7 @@ describe('RateLimiter on Redis', () => {
     const redis = new RedisService(full, serverKey);
     redises.push(redis);
     if (redis.client.status !== 'ready') await new Promise((r) => redis.client.once('ready', r));
-    return new RateLimiter(full, new RateLimitStore(redis), new MetricsService());
+    return new RateLimiter(full, new RateLimitStore(redis), new MetricsService(), noRefusalAudit);
   };
   const subject = () => randomBytes(4).toString('hex');
   afterAll(async () => {

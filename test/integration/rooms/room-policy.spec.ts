@@ -43,6 +43,10 @@ describe('room slow mode, quotas and lockdown (issue 15 items 1–3)', () => {
     expect((await postTo(here, 'slow')).code).toBe(201);
     const refused = await postTo(there, 'slow');
     expect([refused.code, refused.text()]).toEqual([429, expect.stringContaining('Slow mode: at most 1 posts per 30 seconds')]);
+    // Refused again on the first server: still one audit entry for this user, rule and room (AUDIT_REFUSAL_INTERVAL).
+    expect((await postTo(here, 'slow')).code).toBe(429);
+    const hits = await ctx.prisma.auditLog.findMany({ where: { action: 'rule.hit', actor: 'rule:slow-mode' } });
+    expect(hits.map((h) => [h.target, h.reason])).toEqual([[here.sessionId, expect.stringContaining('Slow mode')]]);
     // Another user has their own window; a moderator has none.
     expect((await postTo(ctx.newUser(), 'slow')).code).toBe(201);
     const [mod, modThere] = twoWays();

@@ -3,8 +3,9 @@ import { actingAs, actorOf } from '../../../src/audit/audit-actor';
 import { AuditService } from '../../../src/audit/audit.service';
 import type { AuditRepository } from '../../../src/audit/audit.repository';
 import { MetricsService } from '../../../src/metrics/metrics.service';
+import type { RedisService } from '../../../src/redis/redis.service';
 import { SYSTEM_USER_ID } from '../../../src/users/system-user';
-import { asFake, FakeAuditLog, FixedClock, unitConfig } from '../support/fakes';
+import { asFake, FakeAuditLog, fakeRedisOnce, FixedClock, unitConfig } from '../support/fakes';
 
 const DAY = 86400;
 const user = { id: 7, sessionId: `15${'ab'.repeat(32)}` };
@@ -13,7 +14,7 @@ function setup(retention = 365 * DAY) {
   const clock = new FixedClock();
   const log = new FakeAuditLog();
   const metrics = new MetricsService();
-  const audit = new AuditService(asFake<AuditRepository>(log), clock, metrics, unitConfig({ AUDIT_RETENTION: retention }));
+  const audit = new AuditService(asFake<AuditRepository>(log), clock, metrics, unitConfig({ AUDIT_RETENTION: retention }), fakeRedisOnce());
   return { clock, log, metrics, audit };
 }
 
@@ -54,5 +55,35 @@ describe('AuditService', () => {
     forever.clock.advance(10_000 * DAY * 1000);
     expect(await forever.audit.prune()).toBe(0);
     expect(await forever.audit.list()).toHaveLength(1);
+  });
+
+  it("a rule's refusals are recorded once per rule, room and target, and a failing throttle never throws", async () => {
+    const { audit, log } = setup();
+    const lobby = { id: 1, token: 'lobby' };
+    const other = `15${'cd'.repeat(32)}`;
+    await audit.recordRefusal('slow-mode', lobby, user.sessionId, 'Slow mode');
+    await audit.recordRefusal('slow-mode', lobby, user.sessionId.toUpperCase(), 'Slow mode');
+    await audit.recordRefusal('slow-mode', { id: 2, token: 'cafe' }, user.sessionId, 'Slow mode');
+    await audit.recordRefusal('room-posts', lobby, user.sessionId, 'Post quota');
+    await audit.recordRefusal('slow-mode', lobby, other, 'Slow mode');
+    expect(log.entries.map((e) => [e.actor, e.action, e.room?.token, e.target])).toEqual([
+      ['rule:slow-mode', 'rule.hit', 'lobby', user.sessionId],
+      ['rule:slow-mode', 'rule.hit', 'cafe', user.sessionId],
+      ['rule:room-posts', 'rule.hit', 'lobby', user.sessionId],
+      ['rule:slow-mode', 'rule.hit', 'lobby', other],
+    ]);
+
+    const broken = new AuditService(
+      asFake<AuditRepository>(new FakeAuditLog()),
+      new FixedClock(),
+      new MetricsService(),
+      unitConfig(),
+      asFake<RedisService>({
+        key: () => 'k',
+        pseudonym: () => 'p',
+        client: asFake<RedisService['client']>({ set: () => Promise.reject(new Error('Redis is down')) }),
+      }),
+    );
+    await expect(broken.recordRefusal('dm_daily', null, user.sessionId, 'cap')).resolves.toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { RateLimitedException, RateLimiter, rateRules } from '../../../src/rate-limit/rate-limiter';
 import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+import { fakeAudit, FixedClock } from '../support/fakes';
 
 // The limiter's rules (which rule counts how, what a refusal says, what a refund gives back) with a
 // store faked in memory: the Lua scripts themselves run against real Redis in test/integration/rate-limit.
@@ -30,13 +31,32 @@ function limiterWith(config: Partial<AppConfig>) {
   const store = new FakeStore();
   const metrics = new MetricsService();
   // The fake has the store's public face; its Redis client is what it replaces.
-  const limiter = new RateLimiter(loadConfig({}, { DATABASE_URL: 'postgresql://unused', ...config }), store as unknown as RateLimitStore, metrics);
-  return { store, metrics, limiter };
+  const full = loadConfig({}, { DATABASE_URL: 'postgresql://unused', ...config });
+  const { audit, log } = fakeAudit(new FixedClock(), full);
+  const limiter = new RateLimiter(full, store as unknown as RateLimitStore, metrics, audit);
+  return { store, metrics, limiter, log };
 }
 
 const refusedCount = async (metrics: MetricsService, rule: string) => (await metrics.rateLimited.get()).values.find((v) => v.labels.rule === rule)?.value ?? 0;
 
 describe('RateLimiter rules', () => {
+  it("a policy rule's refusal is audit-logged once per rule, room and user; the server's own limits and allowed takes are not", async () => {
+    const { store, limiter, log } = limiterWith({ DM_RATE_LIMIT: 2 });
+    const audit = { room: { id: 3, token: 'lobby' }, target: `15${'ab'.repeat(32)}` };
+    const slow = { points: 1, windowSeconds: 30, window: 'sliding' as const, refusal: 'Slow mode: at most 1 posts per 30 seconds in this room' };
+    await limiter.consumeAll([{ rule: 'slow-mode', subject: '3:7', limit: slow, audit }]);
+    expect(log.entries).toEqual([]);
+    store.next = { allowed: false, used: 1, retryMs: 20_000 };
+    for (let i = 0; i < 3; i++) {
+      await expect(limiter.consumeAll([{ rule: 'slow-mode', subject: '3:7', limit: slow, audit }])).rejects.toBeInstanceOf(RateLimitedException);
+    }
+    store.next = { allowed: false, used: 2, retryMs: 1_000 };
+    await expect(limiter.consumeAll([{ rule: 'dm', subject: '7' }])).rejects.toBeInstanceOf(RateLimitedException);
+    expect(log.entries).toEqual([
+      expect.objectContaining({ actor: 'rule:slow-mode', action: 'rule.hit', room: audit.room, target: audit.target, reason: slow.refusal, details: { action: 'refuse' } }),
+    ]);
+  });
+
   it('a rule set to 0 is off: nothing is stored, nothing to refund', async () => {
     const { store, limiter } = limiterWith({ DM_RATE_LIMIT: 0 });
     await expect(limiter.consume('dm', '7')).resolves.toBeNull();

@@ -79,7 +79,7 @@ function setup(config: Partial<AppConfig> = {}) {
   const { audit, log } = fakeAudit(clock, cfg);
   const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files, audit, noPlugins(clock, cfg));
   const store = new MemoryRateLimitStore();
-  const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService());
+  const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService(), audit);
   const removal = new MessageRemoval(asFake<RoomsRepository>(repo), rooms, files, clock);
   // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
   const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });

@@ -13,6 +13,7 @@ import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import type { JobsService } from '../../../src/jobs/jobs.service';
 import type { ServerKey } from '../../../src/config/server-key';
 import type { StandingService } from '../../../src/moderation/standing.service';
+import type { RedisService } from '../../../src/redis/redis.service';
 
 /**
  * A fake typed as the class it replaces: every member it has is checked against the real one (a
@@ -147,9 +148,20 @@ export class FakeAuditLog implements Pick<AuditRepository, 'insert' | 'list' | '
 }
 
 /** A real AuditService over a FakeAuditLog. */
+/** The part of RedisService the audit log's refusal throttle uses: keys as given, SET … NX remembered (expiry not modelled). */
+export function fakeRedisOnce(): RedisService {
+  const keys = new Set<string>();
+  const set = async (key: string): Promise<'OK' | null> => (keys.has(key) ? null : (keys.add(key), 'OK'));
+  return asFake<RedisService>({
+    key: (kind, ...parts) => [kind, ...parts].join(':'),
+    pseudonym: (...subject) => subject.join(':'),
+    client: { set } as unknown as RedisService['client'],
+  });
+}
+
 export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { audit: AuditService; log: FakeAuditLog } {
   const log = new FakeAuditLog();
-  return { audit: new AuditService(asFake<AuditRepository>(log), clock, new MetricsService(), config), log };
+  return { audit: new AuditService(asFake<AuditRepository>(log), clock, new MetricsService(), config, fakeRedisOnce()), log };
 }
 
 /** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
