@@ -114,15 +114,36 @@ export function listPluginNames(dir: string): string[] {
     .sort();
 }
 
-/** `plugins enable|disable`: rewrites the file's `enabled`, keeping everything else as written. */
-export function setPluginEnabled(dir: string, name: string, enabled: boolean): PluginConfig {
+/** Rewrites a plugin's file with `change` applied to its JSON, keeping everything else as written. */
+function rewritePluginConfig(dir: string, name: string, change: (raw: Record<string, unknown>) => Record<string, unknown>): PluginConfig {
   readPluginConfig(dir, name);
   const path = configPath(dir, name);
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const next = change(raw);
+  // Checked before it is written: a bad change leaves the file as it was.
+  const parsed = pluginConfigSchema.safeParse(next);
+  if (!parsed.success) throw new PluginConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'} ${i.message}`).join('; ')}`);
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...raw, enabled }, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   // A rename, so a server reading the file never sees half of it.
   renameSync(tmp, path);
   return readPluginConfig(dir, name);
+}
+
+/** `plugins enable|disable`: rewrites the file's `enabled`. */
+export function setPluginEnabled(dir: string, name: string, enabled: boolean): PluginConfig {
+  return rewritePluginConfig(dir, name, (raw) => ({ ...raw, enabled }));
+}
+
+/** `plugins rooms`: adds and removes rooms in the list `settings.rooms` (the rooms a shipped bot acts in). */
+export function setPluginRooms(dir: string, name: string, change: { add: string[]; remove: string[] }): PluginConfig {
+  const bad = [...change.add, ...change.remove].find((r) => !/^[\w-]{1,64}$/.test(r));
+  if (bad !== undefined) throw new PluginConfigError(`"${bad}" is not a room token (1-64 letters, digits, _ or -)`);
+  return rewritePluginConfig(dir, name, (raw) => {
+    const settings = raw.settings && typeof raw.settings === 'object' ? (raw.settings as Record<string, unknown>) : {};
+    const rooms = Array.isArray(settings.rooms) ? settings.rooms.filter((r): r is string => typeof r === 'string') : [];
+    const next = [...new Set([...rooms, ...change.add])].filter((r) => !change.remove.includes(r));
+    return { ...raw, settings: { ...settings, rooms: next } };
+  });
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { PluginConfigError, listPluginNames, readPluginConfig, setPluginEnabled, type PluginConfig } from '../../plugins/plugin-config';
+import { PluginConfigError, listPluginNames, readPluginConfig, setPluginEnabled, setPluginRooms, type PluginConfig } from '../../plugins/plugin-config';
 import type { CliContext } from '../context';
 import { CliError } from '../io';
 
 /**
- * `plugins list|enable|disable`: the configurations in PLUGINS_DIR (issue 16). Files only: a running
+ * `plugins list|enable|disable|rooms`: the configurations in PLUGINS_DIR (issue 16). Files only: a running
  * server notices a change within PLUGIN_RELOAD_INTERVAL and starts or stops the plugin.
  */
 export function registerPluginCommands(program: Command, ctx: CliContext): void {
@@ -60,4 +60,19 @@ export function registerPluginCommands(program: Command, ctx: CliContext): void 
         ctx.out(`Plugin ${c.name} ${enabled ? 'enabled' : 'disabled'}`);
       });
   }
+
+  const collect = (value: string, all: string[]) => [...all, value];
+  plugins
+    .command('rooms <name>')
+    .description("Add or remove rooms in a plugin's settings.rooms (the rooms the shipped greeter gates and the flood guard watches); prints the list")
+    .option('--add <room>', 'a room to add (repeatable)', collect, [])
+    .option('--remove <room>', 'a room to remove (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((name: string, opts: { add: string[]; remove: string[]; json?: boolean }) => {
+      const dir = ctx.config().PLUGINS_DIR;
+      const c = guard(() => (opts.add.length || opts.remove.length ? setPluginRooms(dir, name, opts) : readPluginConfig(dir, name)));
+      const rooms = Array.isArray(c.settings?.rooms) ? (c.settings.rooms as string[]) : null;
+      if (opts.json) return ctx.json({ name: c.name, rooms });
+      ctx.out(rooms === null ? `Plugin ${c.name}: no settings.rooms (the flood guard then watches every room)` : `Plugin ${c.name} rooms: ${rooms.join(', ') || '(none)'}`);
+    });
 }

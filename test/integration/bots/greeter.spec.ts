@@ -8,6 +8,7 @@ import { createTestContext, type TestContext } from '../../support/context';
 import { desktopDecodeContent, desktopDecryptBlinded, desktopPad, desktopTextContent, desktopUnpad, libsessionEncryptForBlinded } from '../../support/desktop-session';
 import { eventually } from '../../support/eventually';
 import { createRoom } from '../../support/rooms-fixtures';
+import { cli } from '../cli/cli-helpers';
 import { communityPost } from '../../support/session-messages';
 
 // issue 16 item 5: the shipped greeter + captcha gate (plugins/greeter.js) as a worker plugin,
@@ -135,5 +136,30 @@ describe('greeter + captcha gate', () => {
     expect((await reply(bob, asked(fresh))).code).toBe(201);
     expect(await nextDm(bob)).toBe('Thank you! You can post in gated now.');
     await eventually(async () => (await post(bob, 'gated', 'in at last')).code === 201, 10_000, 'write access back');
+  });
+
+  test('plugins rooms turns the gate on and off per room', async () => {
+    const env = { PLUGINS_DIR: ctx.config.PLUGINS_DIR };
+    const added = await cli(env, 'plugins', 'rooms', 'greeter', '--add', 'later', '--json');
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({ name: 'greeter', rooms: ['gated', 'later'] });
+    const bad = await cli(env, 'plugins', 'rooms', 'greeter', '--add', 'no such/room');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/"no such\/room" is not a room token/);
+    await createRoom(ctx, 'later');
+    const hooks = ctx.server.app.get(PluginHooks);
+    hooks.reload();
+    const carol = ctx.newUser();
+    await eventually(
+      async () => {
+        expect((await carol.get('/room/later/messages/recent')).code).toBe(200);
+        return (await post(carol, 'later', 'am I gated?')).code === 403;
+      },
+      20_000,
+      'the gate in the added room',
+    );
+    expect(await nextDm(carol)).toMatch(/^Welcome to later!/);
+
+    expect((await cli(env, 'plugins', 'rooms', 'greeter', '--remove', 'later', '--remove', 'gated')).stdout).toMatch(/Plugin greeter rooms: \(none\)/);
   });
 });
