@@ -7,7 +7,7 @@ import { SogsClient } from '../../../src/client';
 import { qrPng } from '../../../src/web/qr';
 import { createTestContext, type TestContext } from '../../support/context';
 import { expectStatus, messageBody } from '../../support/rooms-fixtures';
-import { cli, cliOk, envFor } from './cli-helpers';
+import { cli, cliOk as runCli, envFor } from './cli-helpers';
 
 // Issue 5: every CLI command, run against real Postgres/Redis/storage, checked through the API
 // (onion-wrapped, signed requests via SogsClient).
@@ -26,6 +26,14 @@ describe('community-server CLI', () => {
   afterAll(async () => {
     await ctx?.close();
   });
+
+  // The CLI's changes reach the server's caches by notification (ChangeFeed): a write through
+  // ctx.prisma waits for the feed, so the next request sees the change (under load it could not).
+  const cliOk = async (...args: Parameters<typeof runCli>) => {
+    const out = await runCli(...args);
+    await ctx.prisma.$executeRaw`SELECT 1`;
+    return out;
+  };
 
   const roomAs = async (client: SogsClient, token: string) => {
     const res = await client.get(`/room/${token}`);
