@@ -30,7 +30,7 @@ export interface SinceQuery {
  */
 @Injectable()
 export class SinceResults {
-  private readonly rooms = new Map<number, { seqno: number; cache: ChangeCache<SharedSince> }>();
+  private readonly rooms = new Map<number, { seqno: number; cache: ChangeCache<SharedSince>; seen: Set<string> }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,7 +46,9 @@ export class SinceResults {
 
   /**
    * The shared reply (loaded by `load` on a miss), or null when there is none to share: sharing off,
-   * change feed not live, or this request read the room before a change another request has seen.
+   * change feed not live, this request read the room before a change another request has seen, or
+   * the first time this reply is asked for (a shared load costs a snapshot and the personal users
+   * on top of the viewer's own reads: it pays only for a reply asked for again).
    */
   get(room: Room, c: ViewerClass, q: SinceQuery, load: () => Promise<SharedSince>): Promise<SharedSince> | null {
     if (this.config.SINCE_SHARED_ENTRIES === 0 || !this.feed.live) return null;
@@ -54,8 +56,14 @@ export class SinceResults {
     if (kept && kept.seqno > room.messageSequence) return null;
     if (!kept || kept.seqno < room.messageSequence) {
       const cache = new ChangeCache<SharedSince>(this.feed, { ttlMs: this.config.CACHE_TTL * 1000, maxEntries: this.config.SINCE_SHARED_ENTRIES, clock: this.clock });
-      this.rooms.set(room.id, (kept = { seqno: room.messageSequence, cache }));
+      this.rooms.set(room.id, (kept = { seqno: room.messageSequence, cache, seen: new Set() }));
     }
-    return kept.cache.get(`${c}:${q.after}:${q.withReactions ? 1 : 0}:${q.limit}:${q.reactors}`, load);
+    const key = `${c}:${q.after}:${q.withReactions ? 1 : 0}:${q.limit}:${q.reactors}`;
+    if (!kept.seen.has(key)) {
+      if (kept.seen.size >= this.config.SINCE_SHARED_ENTRIES) kept.seen.clear();
+      kept.seen.add(key);
+      return null;
+    }
+    return kept.cache.get(key, load);
   }
 }
