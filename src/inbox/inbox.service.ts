@@ -109,16 +109,19 @@ export class InboxService {
     if (c.DM_REFUSE_ROOM_BANNED && (await this.repo.bannedInAnyRoom(sender.id)))
       await refuse('dm_banned', 'You cannot send direct messages on this server while banned from a room');
     if (sender.moderator || sender.admin) return;
-    if (c.DM_MIN_AGE > 0 || c.DM_REQUIRE_POSTED) {
+    const standingRules = c.DM_MIN_AGE > 0 || c.DM_REQUIRE_POSTED;
+    if (!standingRules && c.DM_UNANSWERED_MAX === 0) return;
+    // A reply to someone who wrote first is not unsolicited: neither standing nor the strangers' cap
+    // applies (a newcomer answering a moderator, or a bot's captcha question, issue 16).
+    const pending = await this.repo.unansweredPending(recipientId, sender.id, now);
+    if (pending === null) return;
+    if (standingRules) {
       const created = await this.repo.firstSeen(sender.id);
       if (c.DM_MIN_AGE > 0 && (created === null || now - created < c.DM_MIN_AGE)) await refuse('dm_standing', 'You cannot send direct messages yet: you are new on this server');
       if (c.DM_REQUIRE_POSTED && !(await this.repo.postedAnywhere(sender.id))) await refuse('dm_standing', 'You cannot send direct messages before you have posted in a room');
     }
-    if (c.DM_UNANSWERED_MAX > 0) {
-      const pending = await this.repo.unansweredPending(recipientId, sender.id, now);
-      if (pending !== null && pending >= c.DM_UNANSWERED_MAX) {
-        await refuse('dm_unanswered', 'This user has too many unanswered messages; try again later', HttpStatus.TOO_MANY_REQUESTS);
-      }
+    if (c.DM_UNANSWERED_MAX > 0 && pending >= c.DM_UNANSWERED_MAX) {
+      await refuse('dm_unanswered', 'This user has too many unanswered messages; try again later', HttpStatus.TOO_MANY_REQUESTS);
     }
   }
 

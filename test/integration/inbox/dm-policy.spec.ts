@@ -38,6 +38,9 @@ describe('DM policy (issue 15 item 4)', () => {
     await grantGlobal(ctx, staff);
     expect((await dm(staff, recipient)).code).toBe(201);
     expect((await dm(sender, recipient)).text()).toContain('you are new on this server');
+    // A newcomer may always answer someone who wrote to them first (a moderator, a bot's question).
+    expect((await dm(recipient, staff)).code).toBe(201);
+    expect((await dm(recipient, sender)).text()).toContain('you are new on this server');
     ctx.clock.advance(3601_000);
     const unposted = await dm(sender, recipient);
     expect([unposted.code, unposted.text()]).toEqual([403, expect.stringContaining('before you have posted in a room')]);
