@@ -69,11 +69,15 @@ function answer(event) {
     };
   }
   p.wrong++;
+  const wrong = { action: 'note', user: event.sender, text: `captcha: wrong answer ${p.wrong} of ${TRIES}` };
   if (p.wrong >= TRIES) {
     p.lockedUntil = event.at + LOCKOUT;
-    return { decision: 'silent', actions: [dm(`That is not right. Too many wrong answers: write to me again in ${Math.ceil(LOCKOUT / 60)} minutes for a new question.`)] };
+    return {
+      decision: 'silent',
+      actions: [wrong, dm(`That is not right. Too many wrong answers: write to me again in ${Math.ceil(LOCKOUT / 60)} minutes for a new question.`)],
+    };
   }
-  return { decision: 'silent', actions: [dm(`That is not right (${TRIES - p.wrong} tries left). ${question(p)}`)] };
+  return { decision: 'silent', actions: [wrong, dm(`That is not right (${TRIES - p.wrong} tries left). ${question(p)}`)] };
 }
 
 exports.EMOJI = EMOJI;

@@ -43,6 +43,7 @@ export const AUDIT_ACTIONS = [
   'plugin.post',
   'plugin.dm',
   'plugin.react',
+  'plugin.note',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -105,6 +105,11 @@ export class PluginActions implements OnApplicationBootstrap {
       case 'unmute':
         await this.moderation.unmute(a.user, scopeOf(a));
         return;
+      case 'note': {
+        const room = a.room ? await this.moderation.roomByToken(a.room) : null;
+        await this.audit.record({ actor: actorOf(), action: 'plugin.note', room, target: a.user ?? null, reason: a.text });
+        return;
+      }
       case 'permissions': {
         const room = await this.moderation.roomByToken(a.room);
         const flags = { read: a.read, write: a.write, upload: a.upload };

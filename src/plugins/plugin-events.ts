@@ -84,6 +84,8 @@ export const actionSchema = z
     /** Refuses the user's writes for `duration` seconds, with the reason they are shown (issue 14 mutes). */
     z.object({ action: z.literal('mute'), user: sessionId, duration: z.number().positive().max(1e9), reason: z.string().min(1).max(200).nullish(), ...scope }),
     z.object({ action: z.literal('unmute'), user: sessionId, ...scope }),
+    /** A decision the plugin made that changed nothing by itself (a wrong captcha answer): an audit entry under its name. */
+    z.object({ action: z.literal('note'), user: sessionId.nullish(), room: roomToken.nullish(), text: z.string().min(1).max(200) }),
     z.object({
       action: z.literal('permissions'),
       room: roomToken,
@@ -108,7 +110,7 @@ export type PluginAction = z.infer<typeof actionSchema>;
 export type ActionName = PluginAction['action'];
 
 /** The permission an action needs: `ban` covers unban, `mute` unmute, `review` approve and reject. */
-export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'mute', 'permissions', 'review'] as const;
+export const PERMISSIONS = ['post', 'dm', 'react', 'delete', 'ban', 'mute', 'permissions', 'review', 'note'] as const;
 export type PluginPermission = (typeof PERMISSIONS)[number];
 export function permissionFor(action: ActionName): PluginPermission {
   if (action === 'unban') return 'ban';

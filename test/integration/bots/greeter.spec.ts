@@ -73,7 +73,7 @@ describe('greeter + captcha gate', () => {
         enabled: true,
         module: MODULE,
         bot: 'greeter',
-        permissions: ['dm', 'permissions'],
+        permissions: ['dm', 'permissions', 'note'],
         events: ['first-request-in-room', 'before-bot-dm'],
         settings: { rooms: ['gated'], tries: 2, lockout: 600 },
       }),
@@ -125,9 +125,10 @@ describe('greeter + captcha gate', () => {
     expect((await reply(bob, asked(second))).code).toBe(201);
     expect(await nextDm(bob)).toMatch(/^Too many wrong answers; try again in 10 minutes/);
     expect((await post(bob, 'gated', 'let me in')).code).toBe(403);
-    // Every wrong answer was answered by a DM the audit log holds.
-    const dms = (await ctx.server.app.get(AuditService).list({ actor: 'plugin:greeter' })).filter((e) => e.target === bob.sessionId && e.action === 'plugin.dm');
-    expect(dms.length).toBeGreaterThanOrEqual(4);
+    // Every wrong answer is in the audit log as the bot's note, and was answered by a DM.
+    const bobs = (await ctx.server.app.get(AuditService).list({ actor: 'plugin:greeter' })).filter((e) => e.target === bob.sessionId);
+    expect(bobs.filter((e) => e.action === 'plugin.note').map((e) => e.reason)).toEqual(['captcha: wrong answer 2 of 2', 'captcha: wrong answer 1 of 2']);
+    expect(bobs.filter((e) => e.action === 'plugin.dm').length).toBeGreaterThanOrEqual(4);
 
     ctx.clock.advance(601_000);
     expect((await reply(bob, 'again please')).code).toBe(201);
