@@ -41,7 +41,9 @@ export class AuthStore {
    * `read`: nothing will be kept for its retries (they run again).
    */
   async claimNonce(nonceHex: string, fingerprint: Buffer, nonceTtl: number, retryWindow: number, read: boolean): Promise<NonceClaim> {
-    const keys = [this.nonceKey(nonceHex), this.replyKey(nonceHex), this.redis.key('readretry', this.redis.pseudonym(nonceHex))];
+    // One keyed hash for the three keys (it is per request on the poll path, issue 18 item 4).
+    const p = this.redis.pseudonym(nonceHex);
+    const keys = [this.redis.key('nonce', p), this.redis.key('reply', p), this.redis.key('readretry', p)];
     const result = await this.script(CLAIM_NONCE, keys, [fingerprint, nonceTtl, retryWindow, read ? '1' : '0']);
     return result === 1 ? 'fresh' : result === 2 ? 'retry' : 'reused';
   }
