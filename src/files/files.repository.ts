@@ -155,6 +155,12 @@ export class FilesRepository {
     return rows.map((r) => r.key);
   }
 
+  /** Whether the object has a reference (its row may also be gone: then it has none). */
+  async isReferenced(key: string): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<Array<{ refs: number }>>`SELECT refs FROM storage_objects WHERE key = ${key}`;
+    return rows.length > 0 && rows[0].refs > 0;
+  }
+
   /** Forgets an object whose bytes are gone; a row that gained a reference meanwhile stays. */
   async removeObjectRow(key: string): Promise<void> {
     await this.prisma.$executeRaw`DELETE FROM storage_objects WHERE key = ${key} AND refs <= 0`;

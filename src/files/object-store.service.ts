@@ -162,6 +162,10 @@ export class ObjectStore implements OnModuleInit {
 
   /** Deletes an unreferenced object's bytes, then its row. Idempotent; a missing object is fine. */
   async collect(key: string): Promise<void> {
+    // A transaction whose commit we saw fail may have committed all the same (the connection was
+    // cut after COMMIT): its reference is then real, and the bytes must stay. Once unreferenced,
+    // nothing can reference the object again (claimDuplicate takes only objects with refs > 0).
+    if (await this.repo.isReferenced(key)) return;
     await this.deleteBytes(key);
     await this.repo.removeObjectRow(key);
   }

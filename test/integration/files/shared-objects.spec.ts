@@ -2,6 +2,7 @@
 // object still sealed under its own key, with one reference per file row; a file id stays per room.
 import { randomBytes } from 'node:crypto';
 import type { SogsClient } from '../../../src/client';
+import { ObjectStore } from '../../../src/files/object-store.service';
 import { createTestContext, type TestContext } from '../../support/context';
 import { eventually } from '../../support/eventually';
 import { createRoom } from '../../support/rooms-fixtures';
@@ -93,5 +94,16 @@ describe('deduplicated storage across rooms and the file server (issue 15 item 7
     await eventually(async () => (await ctx.prisma.file.count({ where: { id: roomFile } })) === 0, 20_000, 'the room file to expire');
     expect((await ctx.anon().get(`/file/${serverId}`)).body.equals(content)).toBe(true);
     expect((await ctx.prisma.storageObject.findUniqueOrThrow({ where: { key: file.objectKey } })).refs).toBe(1);
+  });
+
+  it('collecting a referenced object keeps its bytes (a commit seen to fail may have been made)', async () => {
+    const content = patternBytes(64 * 1024, 11);
+    const user = ctx.newUser();
+    const id = await upload(user, 'alpha', content);
+    const { objectKey } = await ctx.prisma.file.findUniqueOrThrow({ where: { id }, select: { objectKey: true } });
+    await ctx.server.app.get(ObjectStore).collect(objectKey);
+    expect(await new StoredObjects(ctx.config).read(objectKey)).not.toBeNull();
+    const res = await user.get(`/room/alpha/file/${id}`);
+    expect([res.code, Buffer.from(res.body).equals(content)]).toEqual([200, true]);
   });
 });
