@@ -233,7 +233,9 @@ export const configSchema = z.object({
   QUOTA_ROOM_POSTS_PER_DAY: int(0),
   QUOTA_ROOM_UPLOAD_BYTES_PER_DAY: int(0),
   QUOTA_ROOM_REACTIONS_PER_MINUTE: int(0),
-  QUOTA_POSTS_PER_DAY: int(5000),
+  // Off by default like the rooms' quotas: its Redis window costs ≈ 0.2 ms of CPU per post, 14 % of
+  // the post path (BENCHMARKS.md), and RATE_LIMIT_POSTS already bounds each room.
+  QUOTA_POSTS_PER_DAY: int(0),
   /** Regular expressions of a room read at most this many characters of a message (bounded matching time). */
   CONTENT_PATTERN_INPUT_MAX: int(4000, 1, 100_000),
 
