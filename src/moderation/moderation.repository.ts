@@ -85,21 +85,25 @@ export interface TrustRow {
   room: string | null;
 }
 
-/** What one user is in one room they were active in, posted in, or have an override in. */
-export interface RoomStandingRow {
-  room: string;
-  lastActive: number | null;
-  posts: number;
-  lastPosted: number | null;
+/** A user's moderation flags in one scope (a room, or the whole server). */
+export interface ModerationFlags {
   banned: boolean;
   bannedUntil: number | null;
   moderator: boolean;
   admin: boolean;
-  /** Trusted in this room (issue 14 item 2); a global trust is the user's own flag. */
+  /** Trusted in this scope (issue 14 item 2). */
   trusted: boolean;
-  /** A mute in this room (issue 14 item 6): until when, and why; null when none. */
+  /** A mute in this scope (issue 14 item 6): until when, and why; null when none. */
   mutedUntil: number | null;
   muteReason: string | null;
+}
+
+/** What one user is in one room they were active in, posted in, or have an override in. */
+export interface RoomStandingRow extends ModerationFlags {
+  room: string;
+  lastActive: number | null;
+  posts: number;
+  lastPosted: number | null;
   read: boolean | null;
   write: boolean | null;
   upload: boolean | null;

@@ -8,7 +8,7 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type BanRow, type ModeratorRow, type OverridePatch, type RoomStandingRow, type TrustRow } from './moderation.repository';
+import { ModerationRepository, type BanRow, type ModerationFlags, type ModeratorRow, type OverridePatch, type RoomStandingRow, type TrustRow } from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
@@ -17,19 +17,10 @@ import { PluginHooks } from '../plugins/plugin-hooks.service';
 import { ownRoomModeration, roomModeration, roomModerationChangeSchema, type RoomModeration, type RoomModerationChange } from './room-moderation';
 
 /** One user row behind a looked-up Session id, with its global flags and per-room standing. */
-export interface PersonIdentity {
+export interface PersonIdentity extends ModerationFlags {
   sessionId: string;
   created: number;
   lastActive: number;
-  banned: boolean;
-  bannedUntil: number | null;
-  moderator: boolean;
-  admin: boolean;
-  /** Trusted on the whole server. */
-  trusted: boolean;
-  /** A global mute: until when, and why; null when none. */
-  mutedUntil: number | null;
-  muteReason: string | null;
   rooms: RoomStandingRow[];
 }
 

@@ -17,7 +17,7 @@ import {
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { UsersRepository } from '../../../src/users/users.repository';
 import { SYSTEM_USER_ID } from '../../../src/users/system-user';
-import { InMemoryRows, roomRow } from '../support/fakes';
+import { InMemoryRows, overrideRow, roomRow } from '../support/fakes';
 
 type ModerationUsed =
   | 'transaction'
@@ -166,22 +166,7 @@ export class FakeModerationData
     const stored = this.state.overrides.get(key(roomId, userId));
     const before = stored ? { ...stored } : null;
     const written: UserPermissionOverride = {
-      ...(before ?? {
-        roomId,
-        userId,
-        banned: false,
-        read: null,
-        accessible: null,
-        write: null,
-        upload: null,
-        moderator: false,
-        admin: false,
-        visibleMod: true,
-        shadowBanned: false,
-        trusted: false,
-        mutedUntil: null,
-        muteReason: null,
-      }),
+      ...(before ?? overrideRow(roomId, userId)),
       ...patch,
     };
     if (isDefaultOverride(written)) {

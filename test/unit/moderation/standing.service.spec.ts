@@ -3,7 +3,7 @@ import { roomModeration, roomModerationChangeSchema } from '../../../src/moderat
 import type { NewUserFacts, StandingRepository } from '../../../src/moderation/standing.repository';
 import { isNewUser, isRestrictedNewUser, isUntrusted, StandingService, type Standing } from '../../../src/moderation/standing.service';
 import { effectivePermissions } from '../../../src/rooms/permissions';
-import { asFake, FixedClock, roomRow, unitConfig } from '../support/fakes';
+import { asFake, FixedClock, overrideRow, roomRow, unitConfig } from '../support/fakes';
 
 // Issue 14 item 2: who is new, trusted or a moderator in a room, and the two predicates every rule
 // about new or untrusted users decides with.
@@ -119,23 +119,7 @@ describe('StandingService', () => {
     };
   }
   function override(fields: Partial<UserPermissionOverride>): UserPermissionOverride {
-    return {
-      roomId: 1,
-      userId: 9,
-      banned: false,
-      read: null,
-      accessible: null,
-      write: null,
-      upload: null,
-      moderator: false,
-      admin: false,
-      visibleMod: true,
-      shadowBanned: false,
-      trusted: false,
-      mutedUntil: null,
-      muteReason: null,
-      ...fields,
-    };
+    return overrideRow(1, 9, fields);
   }
 
   function setup(rows: { room?: Room; user?: User; override?: UserPermissionOverride | null; facts?: NewUserFacts } = {}) {

@@ -6,7 +6,7 @@ import type { AuditEntry, AuditFilter, AuditRecord } from '../../../src/audit/au
 import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { Clock } from '../../../src/core/clock';
-import type { Room } from '../../../src/generated/prisma/client';
+import type { Room, UserPermissionOverride } from '../../../src/generated/prisma/client';
 import type { Tx } from '../../../src/rooms/rooms.repository';
 import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
@@ -167,4 +167,25 @@ export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { aud
 /** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
 export function noPlugins(clock: Clock, config: AppConfig = unitConfig()): PluginHooks {
   return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}), asFake<StandingService>({}));
+}
+
+/** A user_permission_overrides row that says nothing yet (every flag at its default), with `fields` over it. */
+export function overrideRow(roomId: number, userId: number, fields: Partial<UserPermissionOverride> = {}): UserPermissionOverride {
+  return {
+    roomId,
+    userId,
+    banned: false,
+    read: null,
+    accessible: null,
+    write: null,
+    upload: null,
+    moderator: false,
+    admin: false,
+    visibleMod: true,
+    shadowBanned: false,
+    trusted: false,
+    mutedUntil: null,
+    muteReason: null,
+    ...fields,
+  };
 }
