@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ClientBase, Pool } from 'pg';
 import { queryPrepared } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
+import { TurnBatch } from '../database/turn-batch';
 import { attachToPostedSql, type FilesToAttach } from '../files/files.repository';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
 import { canonicalSessionId } from '../users/session-id';
@@ -95,6 +96,9 @@ const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "
 /** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
 const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
 
+/** A room_users or user_permission_overrides row's key. */
+type RoomUserKey = { roomId: number; userId: number };
+
 type OverrideColumns = {
   oBanned: boolean | null;
   oRead: boolean | null;
@@ -135,6 +139,14 @@ export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data
  */
 @Injectable()
 export class RoomsRepository {
+  /** Activity rows of one turn, written together (a member's first poll of many rooms is one statement). */
+  private readonly activity = new TurnBatch<RoomUserKey & { at: number }, boolean>(
+    (items) => this.writeActivity([...items.values()]),
+    (waiting, next) => (next.at > waiting.at ? next : waiting),
+  );
+  /** Override look-ups of one turn (cache misses: a member's first poll of many rooms), read together. */
+  private readonly overrides = new TurnBatch<RoomUserKey, UserPermissionOverride>((items) => this.readOverrides([...items.values()]));
+
   constructor(private readonly prisma: PrismaService) {}
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -290,14 +302,31 @@ export class RoomsRepository {
 
   // ---- activity (protocol §9.4 step 4)
 
-  /** first_seen is written with the row only (new users, issue 14 item 2). True when the row is new (a first request there). */
+  /**
+   * first_seen is written with the row only (new users, issue 14 item 2). True when the row is new
+   * (a first request there). Joins the other rows of its event-loop turn in one statement.
+   */
   async recordActivity(roomId: number, userId: number, at: number): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<Array<{ inserted: boolean }>>`
-      INSERT INTO room_users (room, "user", last_active, first_seen) VALUES (${roomId}, ${userId}, ${at}, ${at})
+    return (await this.activity.get(`${roomId}:${userId}`, { roomId, userId, at })) === true;
+  }
+
+  /**
+   * One upsert for many (room, user) rows, in key order (concurrent statements lock rows in the same
+   * order); a row already at `at` or later is left as it is. Rows of a room or user deleted meanwhile are skipped.
+   */
+  private async writeActivity(rows: Array<RoomUserKey & { at: number }>): Promise<Map<string, boolean>> {
+    const written = await queryPrepared<{ room: number; user: number; inserted: boolean }>(
+      this.prisma.pool,
+      Prisma.sql`
+      INSERT INTO room_users AS ru (room, "user", last_active, first_seen)
+      SELECT v.room, v.u, v.at, v.at FROM unnest(${rows.map((r) => r.roomId)}::int[], ${rows.map((r) => r.userId)}::int[], ${rows.map((r) => r.at)}::float8[]) AS v(room, u, at)
+      WHERE EXISTS (SELECT 1 FROM rooms r WHERE r.id = v.room) AND EXISTS (SELECT 1 FROM users x WHERE x.id = v.u)
+      ORDER BY v.room, v.u
       ON CONFLICT (room, "user") DO UPDATE SET last_active = EXCLUDED.last_active
-      WHERE room_users.last_active < EXCLUDED.last_active
-      RETURNING (xmax = 0) AS inserted`;
-    return rows[0]?.inserted === true;
+      WHERE ru.last_active < EXCLUDED.last_active
+      RETURNING ru.room, ru."user", (ru.xmax = 0) AS inserted`,
+    );
+    return new Map(written.map((w) => [`${w.room}:${w.user}`, w.inserted]));
   }
 
   async refreshActiveUsers(activeSince: number, pruneBefore: number): Promise<void> {
@@ -589,8 +618,22 @@ export class RoomsRepository {
     return this.prisma.user.findUnique({ where: { id: userId }, select: { moderator: true, admin: true } });
   }
 
-  override(roomId: number, userId: number, db: Db = this.prisma): Promise<UserPermissionOverride | null> {
-    return db.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+  /** The override row; outside a transaction it is read with the other look-ups of its event-loop turn, in one statement. */
+  async override(roomId: number, userId: number, db?: Db): Promise<UserPermissionOverride | null> {
+    if (db) return db.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    return (await this.overrides.get(`${roomId}:${userId}`, { roomId, userId })) ?? null;
+  }
+
+  private async readOverrides(keys: RoomUserKey[]): Promise<Map<string, UserPermissionOverride>> {
+    const rows = await queryPrepared<UserPermissionOverride>(
+      this.prisma.pool,
+      Prisma.sql`
+      SELECT o.room AS "roomId", o."user" AS "userId", o.banned, o.read, o.accessible, o.write, o.upload, o.moderator, o.admin,
+        o.visible_mod AS "visibleMod", o.shadow_banned AS "shadowBanned", o.trusted, o.muted_until AS "mutedUntil", o.mute_reason AS "muteReason"
+      FROM user_permission_overrides o
+      JOIN unnest(${keys.map((k) => k.roomId)}::int[], ${keys.map((k) => k.userId)}::int[]) AS v(room, u) ON o.room = v.room AND o."user" = v.u`,
+    );
+    return new Map(rows.map((o) => [`${o.roomId}:${o.userId}`, o]));
   }
 
   overridesOfUser(userId: number, roomIds: number[], db: Db = this.prisma): Promise<UserPermissionOverride[]> {

@@ -1,7 +1,8 @@
+import { Client } from 'pg';
 import type { SogsClient } from '../../../src/client';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import { createTestContext, type TestContext } from '../../support/context';
-import { createRoom, userOf } from '../../support/rooms-fixtures';
+import { banInRoom, createRoom, userOf } from '../../support/rooms-fixtures';
 
 // Issue 20 item 2: activity is stored to the hour (ACTIVITY_GRANULARITY), written once per hour,
 // and active-user counts still count everyone active in their window.
@@ -73,4 +74,48 @@ it('active counts: everyone active in the window is counted (a granule counts wh
   expect(await activeUsers()).toBe(1);
   ctx.clock.advance(HOUR * 1000);
   expect(await activeUsers()).toBe(0);
+});
+
+it("a member's first poll of 20 rooms writes its 20 rows in one statement and reads its overrides in one; a repeat writes none", async () => {
+  const tokens = Array.from({ length: 20 }, (_, i) => `wide${i}`);
+  for (const token of tokens) await createRoom(ctx, token);
+  const paths = tokens.flatMap((t) => [`/room/${t}/pollInfo/0`, `/room/${t}/messages/since/0`]);
+  const pollAll = (user: SogsClient) =>
+    user.batch(
+      paths.map((path) => ({ method: 'GET' as const, path })),
+      { timestamp: Math.floor(ctx.clock.seconds()) },
+    );
+  // Someone else's poll first: the rooms are then in the room cache, as on a running server.
+  expect((await pollAll(ctx.newUser())).items.map((i) => i.code)).toEqual(paths.map(() => 200));
+  const [carol, dave] = [ctx.newUser(), ctx.newUser()];
+  await banInRoom(ctx, 'wide7', dave);
+
+  const query = jest.spyOn(Client.prototype, 'query');
+  const statements = (what: RegExp) => query.mock.calls.filter(([q]) => what.test(typeof q === 'string' ? q : (q as { text: string }).text)).length;
+  try {
+    for (const user of [carol, dave]) {
+      query.mockClear();
+      const res = await pollAll(user);
+      expect(res.items.map((i) => i.code)).toEqual(paths.map((p) => (user === dave && p.startsWith('/room/wide7/') ? 403 : 200)));
+      expect([statements(/INSERT INTO room_users/), statements(/FROM user_permission_overrides/)]).toEqual([1, 1]);
+    }
+    query.mockClear();
+    await Promise.all([pollAll(carol), pollAll(dave)]);
+    expect(statements(/room_users|user_permission_overrides/)).toBe(0);
+  } finally {
+    query.mockRestore();
+  }
+
+  const at = Math.floor(ctx.clock.seconds() / HOUR) * HOUR;
+  for (const [user, count] of [
+    [carol, 20],
+    [dave, 19],
+  ] as const) {
+    const { id } = await userOf(ctx, user);
+    const rows = await ctx.prisma.$queryRaw<Array<{ token: string; last_active: number; first_seen: number }>>`
+      SELECT r.token::text AS token, ru.last_active, ru.first_seen FROM room_users ru JOIN rooms r ON r.id = ru.room WHERE ru."user" = ${id} ORDER BY r.id`;
+    expect(rows).toHaveLength(count);
+    expect(rows.every((r) => r.last_active === at && r.first_seen === at)).toBe(true);
+    expect(rows.some((r) => r.token === 'wide7')).toBe(user === carol);
+  }
 });
