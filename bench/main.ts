@@ -8,7 +8,7 @@ import { loadOrCreateServerKey } from '../src/config/server-key';
 import { benchFiles } from './files';
 import { lineChart } from './plot';
 import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestPlan, RequestTemplate } from './job';
-import { BIG_ROOM, dropDatabase, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
+import { BIG_ROOM, dropDatabase, dropOrphanRunDatabases, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
 import { DEFAULT_POPULATION, memberSeeds, parseMix, populationLoad, scheduleShape, warmUpLoad, type PopulationSettings } from './population';
 import { freePort, namedProcessesCpuSeconds, startProcess, type ServerProcess } from './server-process';
 
@@ -25,7 +25,10 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SEED_DB = 'scs_bench_seed';
-const RUN_DB = 'scs_bench_run';
+// One run database per bench process: on a shared machine a second run dropped the first's
+// database mid-scenario (every request of it failing).
+const RUN_DB_PREFIX = 'scs_bench_run_';
+const RUN_DB = `${RUN_DB_PREFIX}${process.pid}`;
 const USERS = 100;
 const DRIVERS = 2;
 
@@ -631,6 +634,7 @@ async function main(): Promise<void> {
   const serverKey = loadOrCreateServerKey(keyFile);
   const pubkey = serverKey.publicKeyHex;
   const redisPrefix = `scs-bench:${process.pid}:`;
+  await dropOrphanRunDatabases(PG_ADMIN_URL, RUN_DB_PREFIX);
   const databaseUrl = await prepareDatabase(PG_ADMIN_URL, SEED_DB, RUN_DB, log);
   const env: Env = { dir, keyFile, databaseUrl, redisPrefix };
   const workers = process.env.API_WORKERS ?? '';

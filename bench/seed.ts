@@ -182,6 +182,29 @@ export async function roomStates(url: string): Promise<Map<string, RoomState>> {
   });
 }
 
+/**
+ * Drops the run databases (`<prefix><pid>`) of bench processes that are no longer running: a run
+ * stopped by a signal leaves its copy of the seed (≈ 400 MB) behind.
+ */
+export async function dropOrphanRunDatabases(adminUrl: string, prefix: string): Promise<void> {
+  await withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
+    for (const { datname } of rows) {
+      const pid = Number(datname.slice(prefix.length));
+      if (Number.isSafeInteger(pid) && pid > 0 && !processRunning(pid)) await c.query(`DROP DATABASE IF EXISTS ${quote(datname)} WITH (FORCE)`);
+    }
+  });
+}
+
+function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`));
 }
