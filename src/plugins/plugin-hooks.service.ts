@@ -6,6 +6,7 @@ import { SERVER_KEY, type ServerKey } from '../config/server-key';
 import { Clock } from '../core/clock';
 import { botIdentity, readBotKey } from '../bots/bot-keys';
 import { decryptFromBlindedSender } from '../crypto';
+import type { AuditActor } from '../audit/audit.types';
 import type { Room } from '../generated/prisma/client';
 import { JobName, type PluginNotifyData } from '../jobs/job-names';
 import { JobsService } from '../jobs/jobs.service';
@@ -47,6 +48,9 @@ interface LoadedPlugin {
   botSessionId: string | null;
   botSeed: Uint8Array | null;
 }
+
+/** The plugins' decision on a request and who made it (the audit actor `plugin:NAME`), a refusal aside (it throws). */
+type Verdict = { decision: 'allow'; by: null } | { decision: 'silent' | 'hold'; by: AuditActor };
 
 type Table<K extends string> = Record<K, LoadedPlugin[]>;
 const table = <K extends string>(keys: readonly K[]): Table<K> => Object.fromEntries(keys.map((k) => [k, []])) as unknown as Table<K>;
@@ -222,13 +226,16 @@ export class PluginHooks implements OnModuleDestroy {
       files: msg.files,
       whisper: msg.whisperTo !== null || msg.whisperMods,
     };
-    return stricter(decision, await this.decide('before-post', fields, user.sessionId)) as PostDecision;
+    const plugins = await this.decide('before-post', fields, user.sessionId);
+    // The stricter decision wins, under its maker's name; on a tie the posting rules keep it.
+    if (plugins.decision === 'allow' || stricter(decision.action, plugins.decision) === decision.action) return decision;
+    return { action: plugins.decision, by: plugins.by };
   }
 
   /** Before a reaction is added: true when it is to be stored hidden (silent or hold), throws on a refusal. */
   beforeReaction(room: Room, user: AuthenticatedUser, messageId: number, reaction: string): boolean | Promise<boolean> {
     if (this.deciders['before-reaction'].length === 0) return false;
-    return this.decide('before-reaction', { room: room.token, user: user.sessionId, message_id: messageId, reaction }, user.sessionId).then((d) => d !== 'allow');
+    return this.decide('before-reaction', { room: room.token, user: user.sessionId, message_id: messageId, reaction }, user.sessionId).then((d) => d.decision !== 'allow');
   }
 
   /** Before an upload is stored (room or file server): only a refusal changes anything (docs/plugins.md). */
@@ -255,23 +262,25 @@ export class PluginHooks implements OnModuleDestroy {
       return 'allow';
     }
     const fields = { bot: plugins[0].config.bot!, sender: sender.sessionId, sender_session_id: opened.senderSessionId, text: opened.body, display_name: opened.displayName };
-    return this.decide('before-bot-dm', fields, sender.sessionId, plugins).then((d) => (d === 'silent' ? 'silent' : 'allow'));
+    return this.decide('before-bot-dm', fields, sender.sessionId, plugins).then((d) => (d.decision === 'silent' ? 'silent' : 'allow'));
   }
 
   private event<T extends EventType>(type: T, fields: EventFields[T]): PluginEvent {
     return { version: PLUGIN_SCHEMA_VERSION, id: randomUUID(), type, at: Math.floor(this.clock.seconds()), ...fields } as PluginEvent;
   }
 
-  private async decide<T extends DecisionEventType>(type: T, fields: EventFields[T], author: string | null, plugins: LoadedPlugin[] = this.deciders[type]): Promise<Decision> {
+  /** The strictest of the plugins' answers and who gave it first (`plugin:NAME`, the audit actor; null: all allowed). */
+  private async decide<T extends DecisionEventType>(type: T, fields: EventFields[T], author: string | null, plugins: LoadedPlugin[] = this.deciders[type]): Promise<Verdict> {
     const event = this.event(type, fields);
-    let decision: Decision = 'allow';
+    let verdict: Verdict = { decision: 'allow', by: null };
     for (const p of plugins) {
       if (author !== null && p.botSessionId === author) continue;
       const answer = await this.ask(p, event);
       if (answer.decision === 'refuse') throw new ForbiddenException(answer.reason ?? 'Refused');
-      decision = stricter(decision, answer.decision);
+      if (answer.decision === 'allow' || stricter(verdict.decision, answer.decision) === verdict.decision) continue;
+      verdict = { decision: answer.decision, by: `plugin:${p.config.name}` };
     }
-    return decision;
+    return verdict;
   }
 
   private async ask(p: LoadedPlugin, event: PluginEvent): Promise<{ decision: Decision; reason?: string }> {

@@ -176,7 +176,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const { filtered, hidden } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: await this.review.holds(room, permissions, user) });
+    const { filtered, hidden, heldBy } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: await this.review.holds(room, permissions, user) });
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,
@@ -193,7 +193,7 @@ export class MessagesService {
       hidden,
     });
     if (result.outcome === 'posted') {
-      if (hidden === 'held') await this.review.recordHeld(room, result.id, user.sessionId, decision === 'hold' ? 'rules' : 'mode');
+      if (heldBy !== null) await this.review.recordHeld(room, result.id, user.sessionId, heldBy);
       // Built from what was stored, no re-read: a new row has no reactions and no edit, and the
       // poster's session id is the one the request authenticated as.
       const json: PostedJson = messageJson(

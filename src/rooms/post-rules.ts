@@ -6,7 +6,7 @@ import type { Room } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
 import { CompiledContentRules, defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy, type RoomContentPolicy } from './content-rules';
 import { alphabetHit, profanityMatcher, readCommunityMessage } from './message-filter';
-import type { PostDecision } from './post-decision';
+import { ALLOWED, type PostDecision } from './post-decision';
 import type { RoomPermissions } from './permissions';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { actingAs, actorOf } from '../audit/audit-actor';
@@ -70,9 +70,9 @@ export class PostRules {
    * A refusing §9.2 filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
    */
   async decide(room: Room, post: { data: Uint8Array; files: readonly number[] }, permissions: RoomPermissions, user: AuthenticatedUser): Promise<PostDecision> {
-    if (permissions.moderator && !this.config.FILTER_MODS) return 'allow';
+    if (permissions.moderator && !this.config.FILTER_MODS) return ALLOWED;
     const rules = this.rulesOf(room);
-    if (!this.profane && this.alphabets.length === 0 && rules.idle) return 'allow';
+    if (!this.profane && this.alphabets.length === 0 && rules.idle) return ALLOWED;
     const parsed = readCommunityMessage(post.data);
     // Attachments are the uploads the post names (as clients send them) or pointers in its Content.
     const read = parsed && { ...parsed, attachments: Math.max(parsed.attachments, post.files.length) };
@@ -80,11 +80,11 @@ export class PostRules {
     const displayName = read?.displayName ?? '';
     if (this.alphabets.length && alphabetHit(`${body}\n${displayName}`, this.alphabets)) {
       if (!this.config.ALPHABET_SILENT) throw new HttpException('filtration rejected message (alphabet)', HttpStatus.TOO_MANY_REQUESTS);
-      return 'silent';
+      return { action: 'silent', by: 'rule:alphabet' };
     }
     if (this.profane && (this.profane(body) || this.profane(displayName))) {
       if (!this.config.PROFANITY_SILENT) throw new HttpException('filtration rejected message (profanity)', HttpStatus.TOO_MANY_REQUESTS);
-      return 'silent';
+      return { action: 'silent', by: 'rule:profanity' };
     }
     if (read === null && rules.policy.unreadable === 'allow') {
       this.metrics.ruleHits.inc({ rule: 'unreadable', action: 'allow' });
@@ -92,11 +92,11 @@ export class PostRules {
     }
     const standing = rules.needsStanding(read) ? await this.standing.standingWith(room, permissions, user.id) : null;
     const hit = rules.check(read, standing && { untrusted: isUntrusted(standing), restrictedNewUser: isRestrictedNewUser(standing) });
-    if (!hit) return 'allow';
+    if (!hit) return ALLOWED;
     this.metrics.ruleHits.inc({ rule: hit.rule, action: hit.action });
     // The rule acted: the audit log names it as the actor (item 8), the author as the target.
     await actingAs(`rule:${hit.rule}`, () => this.audit.record({ actor: actorOf(), action: 'rule.hit', room, target: user.sessionId, details: { action: hit.action } }));
     if (hit.action === 'refuse') throw new ForbiddenException(hit.reason);
-    return hit.action;
+    return { action: hit.action, by: `rule:${hit.rule}` };
   }
 }

@@ -1,7 +1,7 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { actorOf } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
-import type { AuditAction } from '../audit/audit.types';
+import type { AuditAction, AuditActor } from '../audit/audit.types';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Clock } from '../core/clock';
 import type { Room } from '../generated/prisma/client';
@@ -99,9 +99,9 @@ export class ReviewService {
     return mode === 'new' ? isRestrictedNewUser(standing) : isUntrusted(standing);
   }
 
-  /** The audit entry of a held post (an automatic action): by the room's held mode, or by the posting rules (a content rule, a plugin). */
-  async recordHeld(room: Room, id: number, author: string, by: 'mode' | 'rules'): Promise<void> {
-    await this.audit.record({ actor: by === 'mode' ? 'rule:held' : 'rule:posting', action: 'held.hold', room, target: String(id), details: { author } });
+  /** The audit entry of a held post (an automatic action), under the name of who held it (storedPost: `rule:held`, `rule:NAME`, `plugin:NAME`). */
+  async recordHeld(room: Room, id: number, author: string, by: AuditActor): Promise<void> {
+    await this.audit.record({ actor: by, action: 'held.hold', room, target: String(id), details: { author } });
   }
 
   // ---- decisions

@@ -10,7 +10,8 @@ describe('plugin hooks with no plugin', () => {
   const msg = { data: new Uint8Array(8), files: [], whisperTo: null, whisperMods: false };
 
   it('answer at once with the decision they were given', () => {
-    expect(hooks.beforePost('hold', room, user, msg, { moderator: false, trusted: false })).toBe('hold');
+    const held = { action: 'hold', by: 'rule:words' } as const;
+    expect(hooks.beforePost(held, room, user, msg, { moderator: false, trusted: false })).toBe(held);
     expect(hooks.beforeReaction(room, user, 1, '👍')).toBe(false);
     expect(hooks.beforeUpload(room, user, new Uint8Array(32), 10)).toBeUndefined();
     expect(hooks.beforeBotDm(user, `15${'b'.repeat(64)}`, new Uint8Array(8))).toBe('allow');
