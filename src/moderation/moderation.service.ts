@@ -576,12 +576,15 @@ export class ModerationService {
           db,
         );
         const dueBans = await this.repo.dueBanFutures(at, FUTURES_BATCH, db);
+        const banChanges: Array<{ banned: boolean; shadow: boolean; rooms: Room[] | null; sessionId: string }> = [];
         for (const b of dueBans) {
           const flag = b.shadow ? { shadowBanned: b.banned } : { banned: b.banned };
           if (b.roomId === null) await this.repo.updateUserFlags(b.userId, flag, db);
           else await this.repo.writeOverride(b.roomId, b.userId, flag, db);
           const room = b.roomId === null ? null : await this.rooms.roomById(b.roomId, db);
           await this.audit.record({ actor: 'system', action: b.banned ? 'ban' : 'unban', room, target: b.sessionId, details: { global: b.roomId === null, shadow: b.shadow } }, db);
+          // A room deleted meanwhile has nobody left to tell about.
+          if (room || b.roomId === null) banChanges.push({ banned: b.banned, shadow: b.shadow, rooms: room && [room], sessionId: b.sessionId });
         }
         await this.repo.deleteBanFutures(
           dueBans.map((b) => b.id),
@@ -595,8 +598,10 @@ export class ModerationService {
           const room = m.roomId === null ? null : await this.rooms.roomById(m.roomId, db);
           await this.audit.record({ actor: 'system', action: 'unmute', room, target: m.sessionId, details: { global: m.roomId === null, ended: true } }, db);
         }
-        return { permissions: due.length, bans: dueBans.length, mutes: dueMutes.length };
+        return { permissions: due.length, bans: dueBans.length, mutes: dueMutes.length, banChanges };
       });
+      // Told once committed, as a moderator's (un)ban is (the end of a timed ban is an `unbanned` by `system`).
+      for (const c of applied.banChanges) this.plugins.banChanged(c.banned ? { banned: true, timeout: null, shadow: c.shadow } : { banned: false }, c.rooms, c.sessionId, 'system');
       permissions += applied.permissions;
       bans += applied.bans;
       mutes += applied.mutes;

@@ -9,7 +9,7 @@ import { createTestContext, type TestContext } from '../../support/context';
 import { eventually } from '../../support/eventually';
 import { createRoom } from '../../support/rooms-fixtures';
 import { communityPost } from '../../support/session-messages';
-import { desktopPad, desktopTextContent, libsessionEncryptForBlinded } from '../../support/desktop-session';
+import { desktopDecodeContent, desktopPad, desktopTextContent, desktopUnpad, libsessionEncryptForBlinded } from '../../support/desktop-session';
 import { cli } from '../cli/cli-helpers';
 
 // issue 16: a real worker plugin (test/fixtures/plugins/guard.js) on the real post path: signed,
@@ -37,6 +37,7 @@ describe('worker plugins', () => {
   };
   const post = (client: SogsClient, text: string) => client.post('/room/lobby/message', communityPost('content', text));
   const seenBy = async (client: SogsClient, id: number) => (await client.get('/room/lobby/messages/recent')).json<Msg[]>().some((m) => m.id === id);
+  const textOf = (m: Msg) => desktopDecodeContent(desktopUnpad(Buffer.from(m.data, 'base64'))).body;
   const metric = async (line: RegExp) => (await (await fetch(`${ctx.adminUrl}/metrics`)).text()).split('\n').find((l) => line.test(l));
   /** Waits until the plugin's worker answers again (after a start or a restart). */
   const guardAnswers = () => eventually(async () => (await post(alice, 'probe [refuse]')).code === 403, 20_000, 'the guard plugin answering');
@@ -72,6 +73,9 @@ describe('worker plugins', () => {
     const held = await post(alice, 'review me [hold]');
     expect(held.code).toBe(201);
     expect(await seenBy(bob, held.json<Msg>().id)).toBe(false);
+    // The hold is the plugin's: the held post's audit entry names it, not the posting rules.
+    const holds = await ctx.server.app.get(AuditService).list({ target: String(held.json<Msg>().id) });
+    expect(holds.map((e) => [e.actor, e.action])).toEqual([['plugin:guard', 'held.hold']]);
     expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="refuse"\} [1-9]/)).toBeDefined();
   });
 
@@ -136,6 +140,16 @@ describe('worker plugins', () => {
     expect((await post(carol, 'spam again [ban-me]')).code).toBe(403);
     await eventually(async () => (await post(carol, 'after the ban')).code === 403);
     expect((await audit.list({ actor: 'plugin:guard' })).some((e) => e.action === 'ban' && e.target === carol.sessionId)).toBe(true);
+
+    // The end of the timed ban (the futures job) is told as an `unbanned` by `system`, as a moderator's unban is told.
+    await ctx.server.app.get(ModerationService).applyDueFutures(Math.floor(Date.now() / 1000) + 3601);
+    const told = `unbanned ${carol.sessionId} by system`;
+    await eventually(
+      async () => (await bob.get('/room/lobby/messages/recent')).json<Msg[]>().some((m) => m.session_id === bot.sessionId && textOf(m) === told),
+      10_000,
+      'the unbanned notification',
+    );
+    expect((await post(carol, 'back again')).code).toBe(201);
   });
 
   test('a timed permission change: read-only now, writable again when it ends (protocol §6.7 futures)', async () => {
