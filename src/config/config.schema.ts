@@ -202,6 +202,15 @@ export const configSchema = z.object({
   RATE_LIMIT_WINDOW: num(16, 0),
   /** A post repeated with the same author, room and signature within this window returns the original. */
   POST_IDEMPOTENCY_WINDOW: int(3600, 0),
+  /**
+   * Group commits (issue 18 item 3): posts waiting for the database go together, one statement and
+   * one commit for up to POST_BATCH_MAX of them (1 = each alone); the first of a batch waits
+   * POST_BATCH_WINDOW_MS (milliseconds) for others, 0 = only those already waiting; at most
+   * POST_BATCH_CONCURRENCY batches are in flight per process, later posts wait for one to end.
+   */
+  POST_BATCH_MAX: int(64, 1, 1000),
+  POST_BATCH_WINDOW_MS: int(0, 0, 50),
+  POST_BATCH_CONCURRENCY: int(1, 1, 100),
   PROFANITY_FILTER: bool.default(false),
   PROFANITY_SILENT: bool.default(true),
   PROFANITY_CUSTOM: z.string().optional(),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClientBase, Pool } from 'pg';
+import { DatabaseError, type ClientBase, type Pool } from 'pg';
 import type { Prisma } from '../generated/prisma/client';
 
 const names = new Map<string, string>();
@@ -23,4 +23,16 @@ function statementName(text: string): string {
 export async function queryPrepared<T>(pool: Pool | ClientBase, sql: Prisma.Sql): Promise<T[]> {
   const result = await pool.query({ name: statementName(sql.text), text: sql.text, values: sql.values });
   return result.rows as T[];
+}
+
+/** SQLSTATE classes not about the statement: connection (08), resources (53), operator intervention (57: cancelled, shut down), system (58), internal (XX). */
+const NOT_THE_STATEMENT = /^(08|53|57|58|XX)/;
+
+/**
+ * Whether a statement run as its own transaction failed for a reason of its own (a constraint, a
+ * deadlock, a bad value): PostgreSQL answered with an error, so nothing of it was stored. Not a
+ * lost connection (the commit's outcome is unknown), nor the database being away, full or slow.
+ */
+export function statementRolledBack(err: unknown): boolean {
+  return err instanceof DatabaseError && !NOT_THE_STATEMENT.test(err.code ?? '');
 }

@@ -68,19 +68,40 @@ export interface FilesToAttach {
 /** A message's files when it is pinned (keep), unpinned (`uploaded + keep`, null keep = forever) or deleted (expire `at`). */
 export type MessageFilesExpiry = { keep: true } | { uploadedPlus: number | null } | { at: number };
 
-/** protocol §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room among the ids. */
+/**
+ * protocol §6.3 `files`: the poster's recent, unattached, still expiring uploads of this room.
+ * `id` is the test of files.id; the others are SQL values or columns.
+ */
+function attachableSql(id: Prisma.Sql, roomId: Prisma.Sql, userId: Prisma.Sql, uploadedSince: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`files.id ${id} AND files.room = ${roomId} AND files.uploader = ${userId}
+    AND files.message IS NULL AND files.uploaded >= ${uploadedSince} AND files.expiry IS NOT NULL`;
+}
+
 function attachable(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
-  return Prisma.sql`files.id = ANY(${files.ids}::int[]) AND files.room = ${roomId} AND files.uploader = ${userId}
-    AND files.message IS NULL AND files.uploaded >= ${files.uploadedSince} AND files.expiry IS NOT NULL`;
+  return attachableSql(Prisma.sql`= ANY(${files.ids}::int[])`, Prisma.sql`${roomId}`, Prisma.sql`${userId}`, Prisma.sql`${files.uploadedSince}`);
+}
+
+/** The files a post of a batch names: `ord` is the post's 1-based place in the batch. */
+export interface PostFiles {
+  ord: number;
+  roomId: number;
+  userId: number;
+  files: FilesToAttach;
 }
 
 /**
- * The attaching UPDATE of a post made in the same statement (protocol §6.3): RoomsRepository.postMessage
- * runs it as a CTE after its `posted` CTE (outcome, id), so a post stays one statement (issue 7).
+ * The attaching UPDATE of the posts of a batch, made in the same statement (protocol §6.3):
+ * RoomsRepository.postMessages runs it as a CTE after its `posted` CTE (ord, outcome, id), so a
+ * batch of posts stays one statement (issue 7, issue 18 item 3).
  */
-export function attachToPostedSql(roomId: number, userId: number, files: FilesToAttach): Prisma.Sql {
-  return Prisma.sql`UPDATE files SET message = posted.id, expiry = ${files.expiry}::double precision FROM posted
-              WHERE posted.outcome = 'posted' AND ${attachable(roomId, userId, files)}`;
+export function attachToPostedSql(posts: readonly PostFiles[]): Prisma.Sql {
+  const named = posts.flatMap((p) => p.files.ids.map((file) => ({ ...p, file })));
+  const col = <T>(f: (n: (typeof named)[number]) => T) => named.map(f);
+  return Prisma.sql`UPDATE files SET message = posted.id, expiry = a.expiry FROM posted
+              JOIN unnest(${col((n) => n.ord)}::int[], ${col((n) => n.file)}::int[], ${col((n) => n.roomId)}::int[], ${col((n) => n.userId)}::int[],
+                ${col((n) => n.files.uploadedSince)}::double precision[], ${col((n) => n.files.expiry)}::double precision[])
+                AS a(ord, file, room, uploader, since, expiry) ON a.ord = posted.ord
+              WHERE posted.outcome = 'posted' AND ${attachableSql(Prisma.sql`= a.file`, Prisma.sql`a.room`, Prisma.sql`a.uploader`, Prisma.sql`a.since`)}`;
 }
 
 export interface ImportedFile {

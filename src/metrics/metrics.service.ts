@@ -143,6 +143,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly postBatchSize = new Histogram({
+    name: 'scs_post_batch_size',
+    help: 'Posts stored by one statement and one commit (group commit, issue 18 item 3; POST_BATCH_MAX caps it)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   readonly storageDeduplicated = new Counter({
     name: 'scs_storage_deduplicated_uploads_total',
     help: 'Uploads (room and file server) stored as a new reference to an object already held, writing no bytes',

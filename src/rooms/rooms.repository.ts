@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ClientBase, Pool } from 'pg';
-import { queryPrepared } from '../database/prepared';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Batcher } from '../database/batcher';
+import { queryPrepared, statementRolledBack } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
 import { TurnBatch } from '../database/turn-batch';
 import { attachToPostedSql, type FilesToAttach } from '../files/files.repository';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
 import { canonicalSessionId } from '../users/session-id';
 import { SYSTEM_USER_ID } from '../users/system-user';
 import type { ReactionRow } from './message-view';
@@ -146,8 +149,23 @@ export class RoomsRepository {
   );
   /** Override look-ups of one turn (cache misses: a member's first poll of many rooms), read together. */
   private readonly overrides = new TurnBatch<RoomUserKey, UserPermissionOverride>((items) => this.readOverrides([...items.values()]));
+  /** Posts waiting for the database, stored in group commits (postMessage). */
+  private readonly posts: Batcher<NewPostRow, PostOutcome>;
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) config: AppConfig,
+    metrics: MetricsService,
+  ) {
+    this.posts = new Batcher({
+      max: config.POST_BATCH_MAX,
+      windowMs: config.POST_BATCH_WINDOW_MS,
+      concurrency: config.POST_BATCH_CONCURRENCY,
+      run: (posts) => this.postMessages(posts),
+      retryAlone: statementRolledBack,
+      observe: (size) => metrics.postBatchSize.observe(size),
+    });
+  }
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(work, { timeout: 30_000, maxWait: 10_000 });
@@ -499,24 +517,39 @@ export class RoomsRepository {
   }
 
   /**
-   * A new post in one statement, its own transaction: scs_post_message (migration
-   * 20261129100000_post_message_function) locks the room, answers a repeat within the window with
-   * the earlier message, takes the seqno and inserts; the files are attached in the same statement.
+   * A new post, stored in a group commit (issue 18 item 3): posts waiting for the database go
+   * together in one statement, one transaction (postMessages). Answered once that has committed.
    */
-  async postMessage(p: NewPostRow): Promise<PostOutcome> {
-    const post = Prisma.sql`SELECT outcome, id, seqno FROM scs_post_message(${p.roomId}::integer, ${p.userId}::integer, ${p.signedAs}::text,
-      ${p.posted}::double precision, ${Buffer.from(p.data)}::bytea, ${Buffer.from(p.signature)}::bytea, ${p.filtered}::boolean,
-      ${p.whisperTo}::text, ${p.whisperMods}::boolean, ${p.repeatSince}::double precision, ${p.hidden}::text)`;
+  postMessage(p: NewPostRow): Promise<PostOutcome> {
+    return this.posts.submit(p);
+  }
+
+  /**
+   * Posts in one statement, its own transaction: scs_post_messages (migration
+   * 20261203090000_post_messages_function) runs scs_post_message (20261129100000) for each, in
+   * room-id order: it locks the room, answers a repeat within the window with the earlier
+   * message, takes the seqno and inserts; the files are attached in the same statement.
+   * One outcome per post, in the posts' order.
+   */
+  private async postMessages(posts: NewPostRow[]): Promise<PostOutcome[]> {
+    const col = <T>(f: (p: NewPostRow) => T) => posts.map(f);
+    const post = Prisma.sql`SELECT ord, outcome, id, seqno FROM scs_post_messages(${col((p) => p.roomId)}::integer[], ${col((p) => p.userId)}::integer[],
+      ${col((p) => p.signedAs)}::text[], ${col((p) => p.posted)}::double precision[], ${col((p) => Buffer.from(p.data))}::bytea[],
+      ${col((p) => Buffer.from(p.signature))}::bytea[], ${col((p) => p.filtered)}::boolean[], ${col((p) => p.whisperTo)}::text[],
+      ${col((p) => p.whisperMods)}::boolean[], ${col((p) => p.repeatSince)}::double precision[], ${col((p) => p.hidden)}::text[])`;
+    const files = posts.flatMap((p, i) => (p.files.ids.length === 0 ? [] : [{ ord: i + 1, roomId: p.roomId, userId: p.userId, files: p.files }]));
     // A prepared statement: posting is hot (issue 7) and the statement text is one of two.
-    const rows = await queryPrepared<PostOutcome>(
+    const rows = await queryPrepared<PostOutcome & { ord: number }>(
       this.prisma.pool,
-      p.files.ids.length === 0
+      files.length === 0
         ? post
         : Prisma.sql`WITH posted AS (${post}),
-            attached AS (${attachToPostedSql(p.roomId, p.userId, p.files)})
-            SELECT outcome, id, seqno FROM posted`,
+            attached AS (${attachToPostedSql(files)})
+            SELECT ord, outcome, id, seqno FROM posted`,
     );
-    return rows[0];
+    const outcomes = new Array<PostOutcome>(posts.length);
+    for (const { ord, ...outcome } of rows) outcomes[ord - 1] = outcome;
+    return outcomes;
   }
 
   /**
