@@ -1,6 +1,7 @@
 // Recognises "a dependency is away" errors (PostgreSQL via Prisma/pg, Redis via ioredis/BullMQ,
 // S3 via minio, or a plain socket), so the exception filters answer 503 with a reason instead of a
 // 500: the request could not be served now, and a retry later will be (issue 8: faults). Pure.
+import { DatabaseError } from 'pg';
 
 /** Socket-level failures: the peer is down, unreachable or went away mid-request. */
 const NETWORK_CODES = new Set([
@@ -61,7 +62,9 @@ export function dependencyFailure(error: unknown): string | null {
     const name = typeof err.name === 'string' ? err.name : '';
     const message = typeof err.message === 'string' ? err.message : '';
     if (PRISMA_CODES.has(code) || name === 'PrismaClientInitializationError' || (typeof err.kind === 'string' && ADAPTER_KINDS.has(err.kind))) return 'database';
-    if (typeof err.kind === 'string' && err.kind === 'postgres' && (PG_STATE.test(code) || PG_TIMEOUT_STATES.has(code))) return 'database';
+    // Through Prisma's adapter (kind postgres) or straight from pg (the prepared statements of src/database/prepared.ts).
+    const postgres = (typeof err.kind === 'string' && err.kind === 'postgres') || e instanceof DatabaseError;
+    if (postgres && (PG_STATE.test(code) || PG_TIMEOUT_STATES.has(code))) return 'database';
     const timeout = TIMEOUTS.find(([m]) => m.test(message));
     if (timeout) return timeout[1];
     if (name === 'MaxRetriesPerRequestError') return 'redis';
