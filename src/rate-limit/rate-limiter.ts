@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RateLimitStore, type StoredPlace } from './rate-limit.store';
+import { RateLimitStore, type StoredPlace, type StoredTake } from './rate-limit.store';
 
 /**
  * One named limit: at most `points` per window of `windowSeconds` for each subject (0 = off).
@@ -135,50 +135,47 @@ export class RateLimiter {
    * Takes `points` of `rule` for `subject`, or throws RateLimitedException (429, nothing taken).
    * Returns where they were recorded, or null when the rule is off.
    */
-  consume(rule: RateRuleName, subject: string, points = 1): Promise<RatePlace | null> {
-    return this.take(rule, this.rules[rule], subject, points);
+  async consume(rule: RateRuleName, subject: string, points = 1): Promise<RatePlace | null> {
+    const [place] = await this.consumeAll([{ rule, subject, points }]);
+    return place ?? null;
   }
 
   /**
-   * Takes every one of `takes` in order, or none: when one refuses, those already taken are given
-   * back and its RateLimitedException is thrown. Returns the places for `refundAll`.
+   * Takes every one of `takes` (distinct rules), or none: the first that refuses throws its
+   * RateLimitedException and nothing is taken. All windows in one Redis script (RateLimitStore.consume).
+   * Returns the places for `refundAll`; a rule that is off has none.
    */
   async consumeAll(takes: readonly RateTake[]): Promise<RatePlace[]> {
-    const places: RatePlace[] = [];
-    try {
-      for (const t of takes) {
-        const place = await this.take(t.rule, 'limit' in t ? t.limit : this.rules[t.rule], t.subject, t.points ?? 1);
-        if (place) places.push(place);
-      }
-    } catch (err) {
-      await this.refundAll(places);
-      const refused = err instanceof RateLimitedException ? takes.find((t) => t.rule === err.rule) : undefined;
-      if (refused?.audit && err instanceof RateLimitedException) await this.audit.recordRefusal(err.rule, refused.audit.room, refused.audit.target, err.message);
-      throw err;
+    const on = takes.flatMap((take) => {
+      const r = 'limit' in take ? take.limit : this.rules[take.rule];
+      return r.points === 0 ? [] : [{ take, r, stored: this.window(take, r) }];
+    });
+    const refusal = await this.store.consume(on.map((o) => o.stored));
+    if (refusal) {
+      const { take, r } = on[refusal.index];
+      this.metrics.rateLimited.inc({ rule: take.rule });
+      if (take.audit) await this.audit.recordRefusal(take.rule, take.audit.room, take.audit.target, r.refusal);
+      throw new RateLimitedException(take.rule, r.refusal, refusal.retryMs === null ? null : Math.ceil(refusal.retryMs / 1000));
     }
-    return places;
+    return on.map((o) => ({ stored: o.stored.place }));
   }
 
   async refundAll(places: readonly RatePlace[]): Promise<void> {
     await Promise.all(places.map((p) => this.refund(p)));
   }
 
-  private async take(rule: RateRuleName | RoomRateRuleName, r: RateRule, subject: string, points: number): Promise<RatePlace | null> {
-    if (r.points === 0) return null;
-    const key = this.store.key(rule, subject);
+  /** Where `take` of rule `r` goes in Redis: its key, its points, and for a sliding log its own member. */
+  private window(take: RateTake, r: RateRule): StoredTake {
+    const points = take.points ?? 1;
+    const key = this.store.key(take.rule, take.subject);
     const windowMs = Math.max(1, Math.round(r.windowSeconds * 1000));
-    const stored: StoredPlace =
+    const place: StoredPlace =
       r.window === 'fixed'
         ? { window: 'fixed', key, points }
         : r.window === 'rolling'
           ? { window: 'rolling', key, points, windowMs }
           : { window: 'sliding', key, points, member: `${points}:${randomBytes(8).toString('hex')}` };
-    const outcome = await this.store.consume(stored, r.points, windowMs);
-    if (!outcome.allowed) {
-      this.metrics.rateLimited.inc({ rule });
-      throw new RateLimitedException(rule, r.refusal, outcome.retryMs === null ? null : Math.ceil(outcome.retryMs / 1000));
-    }
-    return { stored };
+    return { place, limit: r.points, windowMs };
   }
 
   /** Gives back what `consume` took: the action it paid for stored nothing. Best effort (the window ends anyway). */

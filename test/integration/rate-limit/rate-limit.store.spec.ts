@@ -102,6 +102,25 @@ describe('RateLimiter on Redis', () => {
     await take(4);
   });
 
+  it('consumeAll: a refusal in the 2nd window leaves the 1st untouched (never taken, not taken and given back)', async () => {
+    const limits = await limiter({ DM_RATE_LIMIT: 3, DM_RATE_WINDOW: 60 });
+    const redis = redises.at(-1)!;
+    const user = subject();
+    const quota = { points: 1, windowSeconds: 60, window: 'rolling', refusal: 'Quota exceeded' } as const;
+    const takes = [
+      { rule: 'dm', subject: user },
+      { rule: 'room-posts', limit: quota, subject: user, points: 2 },
+    ] as const;
+    await expect(limits.consumeAll(takes)).rejects.toMatchObject({ status: 429, rule: 'room-posts', retryAfter: null });
+    // A refund would have left a counter at 0 behind; the script never wrote one.
+    const dmKey = `${prefix}rl:dm:${redis.pseudonym(user)}`;
+    expect(await redis.client.exists(dmKey)).toBe(0);
+    await limits.consumeAll([takes[0], { ...takes[1], points: 1 }]);
+    expect(await redis.client.get(dmKey)).toBe('1');
+    await expect(limits.consumeAll([takes[0], { ...takes[1], points: 1 }])).rejects.toMatchObject({ rule: 'room-posts', retryAfter: expect.any(Number) });
+    expect(await redis.client.get(dmKey)).toBe('1');
+  });
+
   it('consumeAll takes every limit or none: a later refusal gives back those already taken', async () => {
     const limits = await limiter({ RATE_LIMIT_POSTS: 5, RATE_LIMIT_WINDOW: 60 });
     const user = subject();

@@ -1,23 +1,27 @@
 import { loadConfig, type AppConfig } from '../../../src/config/config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { RateLimitedException, RateLimiter, rateRules } from '../../../src/rate-limit/rate-limiter';
-import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+import type { RateLimitStore, StoredPlace, StoredRefusal, StoredTake } from '../../../src/rate-limit/rate-limit.store';
 import { fakeAudit, FixedClock } from '../support/fakes';
 
 // The limiter's rules (which rule counts how, what a refusal says, what a refund gives back) with a
 // store faked in memory: the Lua scripts themselves run against real Redis in test/integration/rate-limit.
 class FakeStore {
-  readonly consumed: Array<{ place: StoredPlace; limit: number; windowMs: number }> = [];
+  readonly consumed: StoredTake[] = [];
+  /** One call's windows per round trip. */
+  readonly calls: StoredTake[][] = [];
   readonly refunded: StoredPlace[] = [];
-  next: ConsumeOutcome = { allowed: true, used: 1, retryMs: 0 };
+  /** What the next calls answer: null allows. */
+  next: StoredRefusal | null = null;
   failRefunds = false;
 
   key(rule: string, subject: string): string {
     return `rl:${rule}:${subject}`;
   }
 
-  async consume(place: StoredPlace, limit: number, windowMs: number): Promise<ConsumeOutcome> {
-    this.consumed.push({ place, limit, windowMs });
+  async consume(takes: readonly StoredTake[]): Promise<StoredRefusal | null> {
+    this.calls.push([...takes]);
+    this.consumed.push(...takes);
     return this.next;
   }
 
@@ -46,15 +50,36 @@ describe('RateLimiter rules', () => {
     const slow = { points: 1, windowSeconds: 30, window: 'sliding' as const, refusal: 'Slow mode: at most 1 posts per 30 seconds in this room' };
     await limiter.consumeAll([{ rule: 'slow-mode', subject: '3:7', limit: slow, audit }]);
     expect(log.entries).toEqual([]);
-    store.next = { allowed: false, used: 1, retryMs: 20_000 };
+    store.next = { index: 0, retryMs: 20_000 };
     for (let i = 0; i < 3; i++) {
       await expect(limiter.consumeAll([{ rule: 'slow-mode', subject: '3:7', limit: slow, audit }])).rejects.toBeInstanceOf(RateLimitedException);
     }
-    store.next = { allowed: false, used: 2, retryMs: 1_000 };
+    store.next = { index: 0, retryMs: 1_000 };
     await expect(limiter.consumeAll([{ rule: 'dm', subject: '7' }])).rejects.toBeInstanceOf(RateLimitedException);
     expect(log.entries).toEqual([
       expect.objectContaining({ actor: 'rule:slow-mode', action: 'rule.hit', room: audit.room, target: audit.target, reason: slow.refusal, details: { action: 'refuse' } }),
     ]);
+  });
+
+  it("a post's windows go to the store in one call, and a refusal names the window that refused: its rule, reason, audit and count", async () => {
+    const { store, metrics, limiter, log } = limiterWith({ RATE_LIMIT_POSTS: 5, QUOTA_POSTS_PER_DAY: 0 });
+    const audit = { room: { id: 3, token: 'lobby' }, target: `15${'ab'.repeat(32)}` };
+    const quota = { points: 10, windowSeconds: 86_400, window: 'rolling' as const, refusal: 'Quota exceeded: at most 10 posts per day in this room' };
+    const takes = [
+      { rule: 'post' as const, subject: '3:7' },
+      { rule: 'posts-day' as const, subject: '7' }, // off: not sent
+      { rule: 'room-posts' as const, subject: '3:7', limit: quota, audit },
+    ];
+    const places = await limiter.consumeAll(takes);
+    expect(store.calls.map((call) => call.map((t) => t.place.key))).toEqual([['rl:post:3:7', 'rl:room-posts:3:7']]);
+    expect(places.map((p) => p.stored)).toEqual(store.calls[0].map((t) => t.place));
+    store.next = { index: 1, retryMs: 3_600_000 };
+    await expect(limiter.consumeAll(takes)).rejects.toMatchObject({ rule: 'room-posts', message: quota.refusal, retryAfter: 3600 });
+    expect(store.calls).toHaveLength(2);
+    expect(store.refunded).toEqual([]);
+    expect(await refusedCount(metrics, 'room-posts')).toBe(1);
+    expect(await refusedCount(metrics, 'post')).toBe(0);
+    expect(log.entries).toEqual([expect.objectContaining({ actor: 'rule:room-posts', target: audit.target, reason: quota.refusal })]);
   });
 
   it('a rule set to 0 is off: nothing is stored, nothing to refund', async () => {
@@ -88,13 +113,13 @@ describe('RateLimiter rules', () => {
 
   it('a refusal is a 429 with the rule, its reason and Retry-After in whole seconds (rounded up), and is counted', async () => {
     const { store, metrics, limiter } = limiterWith({ DM_RATE_LIMIT: 2, USER_RATE_LIMIT: 10, UPLOAD_QUOTA_BYTES: 1000, UPLOAD_QUOTA_WINDOW: 60 });
-    store.next = { allowed: false, used: 2, retryMs: 1_200 };
+    store.next = { index: 0, retryMs: 1_200 };
     const refused = await limiter.consume('dm', '7').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RateLimitedException);
     expect(refused).toMatchObject({ rule: 'dm', status: 429, message: 'Rate limited', retryAfter: 2 });
     await expect(limiter.consume('user', '05ab')).rejects.toMatchObject({ message: 'Rate limit exceeded: too many requests from this user; try again later' });
     // More than the whole limit can never fit: no Retry-After to promise.
-    store.next = { allowed: false, used: 0, retryMs: null };
+    store.next = { index: 0, retryMs: null };
     await expect(limiter.consume('upload-bytes', '7', 5000)).rejects.toMatchObject({ retryAfter: null, message: 'Upload quota exceeded: at most 1000 bytes per 60 seconds' });
     expect(await refusedCount(metrics, 'dm')).toBe(1);
     expect(await refusedCount(metrics, 'upload-bytes')).toBe(1);

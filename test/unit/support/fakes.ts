@@ -8,7 +8,7 @@ import { MetricsService } from '../../../src/metrics/metrics.service';
 import { Clock } from '../../../src/core/clock';
 import type { Room, UserPermissionOverride } from '../../../src/generated/prisma/client';
 import type { Tx } from '../../../src/rooms/rooms.repository';
-import type { ConsumeOutcome, RateLimitStore, StoredPlace } from '../../../src/rate-limit/rate-limit.store';
+import type { RateLimitStore, StoredPlace, StoredRefusal, StoredTake } from '../../../src/rate-limit/rate-limit.store';
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import type { JobsService } from '../../../src/jobs/jobs.service';
 import type { ServerKey } from '../../../src/config/server-key';
@@ -71,11 +71,12 @@ export class MemoryRateLimitStore implements Pick<RateLimitStore, 'key' | 'consu
     return `${rule}:${subject}`;
   }
 
-  async consume(place: StoredPlace, limit: number): Promise<ConsumeOutcome> {
-    const used = this.used.get(place.key) ?? 0;
-    if (used + place.points > limit) return { allowed: false, used, retryMs: 1000 };
-    this.used.set(place.key, used + place.points);
-    return { allowed: true, used: used + place.points, retryMs: null };
+  /** All or none, as the store's script: the first window over its limit refuses and nothing is taken. */
+  async consume(takes: readonly StoredTake[]): Promise<StoredRefusal | null> {
+    const index = takes.findIndex(({ place, limit }) => (this.used.get(place.key) ?? 0) + place.points > limit);
+    if (index >= 0) return { index, retryMs: 1000 };
+    for (const { place } of takes) this.used.set(place.key, (this.used.get(place.key) ?? 0) + place.points);
+    return null;
   }
 
   async refund(place: StoredPlace): Promise<void> {
