@@ -18,6 +18,9 @@ export interface Standing {
   newUser: boolean;
 }
 
+/** A user's standing in a room, looked up when first asked, then shared by everything that asks about one action. */
+export type StandingLookup = () => Promise<Standing>;
+
 /** Rules "for new users" apply to this user: new, and neither trusted nor a moderator. */
 export function isRestrictedNewUser(s: Standing): boolean {
   return !s.moderator && !s.trusted && s.newUser;
@@ -62,5 +65,11 @@ export class StandingService {
     const settings = roomModeration(room, this.config);
     const facts = await this.repo.newUserFacts(room.id, userId, settings.newUserPosts);
     return { moderator: permissions.moderator, trusted: permissions.trusted, newUser: isNewUser(facts, settings, this.clock.seconds()) };
+  }
+
+  /** `standingWith` for one post: the content rules, the plugins and the held mode each may ask; the query runs at most once, and only if one does. */
+  lookupOnce(room: Room, permissions: Pick<RoomPermissions, 'moderator' | 'trusted'>, userId: number): StandingLookup {
+    let found: Promise<Standing> | undefined;
+    return () => (found ??= this.standingWith(room, permissions, userId));
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
-import { StandingModule } from '../moderation/standing.module';
 import { PluginHooks } from './plugin-hooks.service';
 
 /**
@@ -8,7 +7,7 @@ import { PluginHooks } from './plugin-hooks.service';
  * so rooms, files and inbox may import it; what plugins do is PluginsModule's.
  */
 @Module({
-  imports: [JobsModule, StandingModule],
+  imports: [JobsModule],
   providers: [PluginHooks],
   exports: [PluginHooks],
 })

@@ -10,7 +10,7 @@ import type { AuditActor } from '../audit/audit.types';
 import type { Room } from '../generated/prisma/client';
 import { JobName, type PluginNotifyData } from '../jobs/job-names';
 import { JobsService } from '../jobs/jobs.service';
-import { StandingService } from '../moderation/standing.service';
+import type { StandingLookup } from '../moderation/standing.service';
 import type { RoomPermissions } from '../rooms/permissions';
 import { OnJob } from '../jobs/on-job.decorator';
 import { MetricsService } from '../metrics/metrics.service';
@@ -80,7 +80,6 @@ export class PluginHooks implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly jobs: JobsService,
-    private readonly standing: StandingService,
   ) {}
 
   /**
@@ -197,9 +196,10 @@ export class PluginHooks implements OnModuleDestroy {
     user: AuthenticatedUser,
     msg: { data: Uint8Array; files: number[]; whisperTo: string | null; whisperMods: boolean },
     permissions: Pick<RoomPermissions, 'moderator' | 'trusted'>,
+    standingOf: StandingLookup,
   ): PostDecision | Promise<PostDecision> {
     if (this.deciders['before-post'].length === 0) return decision;
-    return this.decidePost(decision, room, user, msg, permissions);
+    return this.decidePost(decision, room, user, msg, permissions, standingOf);
   }
 
   private async decidePost(
@@ -208,9 +208,10 @@ export class PluginHooks implements OnModuleDestroy {
     user: AuthenticatedUser,
     msg: { data: Uint8Array; files: number[]; whisperTo: string | null; whisperMods: boolean },
     permissions: Pick<RoomPermissions, 'moderator' | 'trusted'>,
+    standingOf: StandingLookup,
   ): Promise<PostDecision> {
     const read = readCommunityMessage(msg.data);
-    const standing = await this.standing.standingWith(room, permissions, user.id).then(
+    const standing = await standingOf().then(
       (s) => ({ moderator: s.moderator, trusted: s.trusted, new_user: s.newUser }),
       // Without it the plugins still decide; they are told it is unknown.
       () => null,

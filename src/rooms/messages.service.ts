@@ -21,6 +21,7 @@ import { canSeeMessage, sharedViewerOf, sinceShape, viewerClassOf, viewerOf } fr
 import { AuditService } from '../audit/audit.service';
 import { actorOf } from '../audit/audit-actor';
 import { PluginHooks } from '../plugins/plugin-hooks.service';
+import { StandingService } from '../moderation/standing.service';
 
 export interface NewMessage {
   data: Uint8Array;
@@ -76,6 +77,7 @@ export class MessagesService {
     private readonly review: ReviewService,
     private readonly plugins: PluginHooks,
     private readonly sinceResults: SinceResults,
+    private readonly standing: StandingService,
   ) {}
 
   // ---- reads
@@ -164,10 +166,12 @@ export class MessagesService {
     }
     const whisperTo = msg.whisperTo?.toLowerCase() ?? null;
     const repeatSince = this.config.POST_IDEMPOTENCY_WINDOW > 0 ? this.clock.seconds() - this.config.POST_IDEMPOTENCY_WINDOW : null;
+    // The content rules, the plugins and the held mode may each need the poster's standing: one query at most.
+    const standingOf = this.standing.lookupOnce(room, permissions, user.id);
     let decision: PostDecision;
     let places: RatePlace[];
     try {
-      decision = await this.plugins.beforePost(await this.rules.decide(room, msg, permissions, user), room, user, msg, permissions);
+      decision = await this.plugins.beforePost(await this.rules.decide(room, msg, permissions, user, standingOf), room, user, msg, permissions, standingOf);
       places = await this.limits.takePost(room, permissions, user);
     } catch (refusal) {
       // The statement's own checks come before a refusal: a repeat gets its original, a missing recipient 404.
@@ -176,7 +180,7 @@ export class MessagesService {
       if (whisperTo !== null && (await this.repo.userIdBySessionId(whisperTo)) === null) throw new NotFoundException(NO_RECIPIENT);
       throw refusal;
     }
-    const { filtered, hidden, heldBy } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: await this.review.holds(room, permissions, user) });
+    const { filtered, hidden, heldBy } = storedPost(decision, { shadowBanned: permissions.shadowBanned, heldByMode: await this.review.holds(room, permissions, standingOf) });
     const at = this.clock.seconds();
     const result = await this.repo.postMessage({
       roomId: room.id,

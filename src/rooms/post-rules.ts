@@ -11,7 +11,7 @@ import type { RoomPermissions } from './permissions';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { actingAs, actorOf } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
-import { isRestrictedNewUser, isUntrusted, StandingService } from '../moderation/standing.service';
+import { isRestrictedNewUser, isUntrusted, type StandingLookup } from '../moderation/standing.service';
 
 /**
  * Posting filters of protocol §9.2 and each room's content rules (issue 15 item 5), one check every
@@ -29,7 +29,6 @@ export class PostRules {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    private readonly standing: StandingService,
     private readonly audit: AuditService,
   ) {
     this.defaults = defaultPolicy(config);
@@ -69,7 +68,13 @@ export class PostRules {
    * FILTER_MODS) and says how the post is stored: as usual, silently filtered, or held for review.
    * A refusing §9.2 filter answers 429 (as the reference does), a refusing content rule 403 with its reason.
    */
-  async decide(room: Room, post: { data: Uint8Array; files: readonly number[] }, permissions: RoomPermissions, user: AuthenticatedUser): Promise<PostDecision> {
+  async decide(
+    room: Room,
+    post: { data: Uint8Array; files: readonly number[] },
+    permissions: RoomPermissions,
+    user: AuthenticatedUser,
+    standingOf: StandingLookup,
+  ): Promise<PostDecision> {
     if (permissions.moderator && !this.config.FILTER_MODS) return ALLOWED;
     const rules = this.rulesOf(room);
     if (!this.profane && this.alphabets.length === 0 && rules.idle) return ALLOWED;
@@ -90,7 +95,7 @@ export class PostRules {
       this.metrics.ruleHits.inc({ rule: 'unreadable', action: 'allow' });
       this.logger.debug(`room ${room.token}: a post whose text cannot be read was allowed`);
     }
-    const standing = rules.needsStanding(read) ? await this.standing.standingWith(room, permissions, user.id) : null;
+    const standing = rules.needsStanding(read) ? await standingOf() : null;
     const hit = rules.check(read, standing && { untrusted: isUntrusted(standing), restrictedNewUser: isRestrictedNewUser(standing) });
     if (!hit) return ALLOWED;
     this.metrics.ruleHits.inc({ rule: hit.rule, action: hit.action });

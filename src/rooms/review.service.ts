@@ -8,7 +8,7 @@ import type { Room } from '../generated/prisma/client';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { roomModeration, type RoomModeration } from '../moderation/room-moderation';
-import { isRestrictedNewUser, isUntrusted, StandingService } from '../moderation/standing.service';
+import { isRestrictedNewUser, isUntrusted, StandingService, type StandingLookup } from '../moderation/standing.service';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { MessageRemoval } from './message-removal';
 import { readCommunityMessage } from './message-filter';
@@ -91,11 +91,11 @@ export class ReviewService {
   }
 
   /** Whether the room's held mode holds a new post by this poster (moderators never; standing only asked when it matters). */
-  async holds(room: Room, permissions: RoomPermissions, user: AuthenticatedUser): Promise<boolean> {
+  async holds(room: Room, permissions: RoomPermissions, standingOf: StandingLookup): Promise<boolean> {
     const mode = this.settings(room).heldMode;
     if (permissions.moderator || mode === 'off') return false;
     if (mode === 'all') return true;
-    const standing = await this.standing.standingWith(room, permissions, user.id);
+    const standing = await standingOf();
     return mode === 'new' ? isRestrictedNewUser(standing) : isUntrusted(standing);
   }
 

@@ -11,7 +11,9 @@ describe('plugin hooks with no plugin', () => {
 
   it('answer at once with the decision they were given', () => {
     const held = { action: 'hold', by: 'rule:words' } as const;
-    expect(hooks.beforePost(held, room, user, msg, { moderator: false, trusted: false })).toBe(held);
+    const standingOf = jest.fn(() => Promise.resolve({ moderator: false, trusted: false, newUser: true }));
+    expect(hooks.beforePost(held, room, user, msg, { moderator: false, trusted: false }, standingOf)).toBe(held);
+    expect(standingOf).not.toHaveBeenCalled();
     expect(hooks.beforeReaction(room, user, 1, '👍')).toBe(false);
     expect(hooks.beforeUpload(room, user, new Uint8Array(32), 10)).toBeUndefined();
     expect(hooks.beforeBotDm(user, `15${'b'.repeat(64)}`, new Uint8Array(8))).toBe('allow');

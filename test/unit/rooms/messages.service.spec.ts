@@ -16,13 +16,15 @@ import { MessagesService, type NewMessage } from '../../../src/rooms/messages.se
 import type { RoomPermissions } from '../../../src/rooms/permissions';
 import { MessageRemoval } from '../../../src/rooms/message-removal';
 import { PostRules } from '../../../src/rooms/post-rules';
-import type { StandingService } from '../../../src/moderation/standing.service';
+import { StandingService } from '../../../src/moderation/standing.service';
+import type { StandingRepository } from '../../../src/moderation/standing.repository';
 import type { ReviewRepository } from '../../../src/rooms/review.repository';
 import { ReviewService } from '../../../src/rooms/review.service';
 import { RoomLimits } from '../../../src/rooms/room-limits';
 import type { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import { RoomsService } from '../../../src/rooms/rooms.service';
 import type { AuthenticatedUser } from '../../../src/users/authenticated-user';
+import { sessionMessage } from '../../support/rooms-fixtures';
 import { asFake, fakeAudit, FixedClock, MemoryRateLimitStore, noPlugins, roomRow, unitConfig } from '../support/fakes';
 import { FakeRoomsRepository } from './fake-rooms-repository';
 
@@ -83,11 +85,16 @@ function setup(config: Partial<AppConfig> = {}) {
   const removal = new MessageRemoval(asFake<RoomsRepository>(repo), rooms, files, clock);
   // No reports in these tests (test/integration/moderation/reports.spec.ts has them).
   const reviewRepo = asFake<ReviewRepository>({ openReports: () => Promise.resolve({ all: 0, counted: 0 }) });
-  // Every author is a new, untrusted member (standing's own rules: test/unit/moderation/standing.service.spec.ts).
-  const standing = asFake<StandingService>({ standingWith: (_room: Room, p: RoomPermissions) => Promise.resolve({ moderator: p.moderator, trusted: p.trusted, newUser: true }) });
-  // Held mode is off here; test/integration/moderation/held-posts.spec.ts has the modes.
+  // Every author is a new member (standing's own rules: test/unit/moderation/standing.service.spec.ts); `lookups` counts the queries.
+  const lookups: number[] = [];
+  const newUserFacts = (_roomId: number, userId: number) => {
+    lookups.push(userId);
+    return Promise.resolve({ accepted: 0, firstSeen: null });
+  };
+  const standing = new StandingService(asFake<StandingRepository>({ newUserFacts }), cfg, clock);
+  // Held mode is off in ROOM; test/integration/moderation/held-posts.spec.ts has the modes.
   const review = new ReviewService(reviewRepo, asFake<RoomsRepository>(repo), removal, audit, clock, cfg, standing);
-  const rules = new PostRules(cfg, new MetricsService(), standing, audit);
+  const rules = new PostRules(cfg, new MetricsService(), audit);
   const service = new MessagesService(
     asFake<RoomsRepository>(repo),
     rooms,
@@ -101,8 +108,9 @@ function setup(config: Partial<AppConfig> = {}) {
     review,
     noPlugins(clock, cfg),
     new SinceResults(cfg, feed, clock),
+    standing,
   );
-  return { service, repo, clock, store, cfg, log };
+  return { service, repo, clock, store, cfg, log, lookups };
 }
 
 describe('MessagesService: posting around scs_post_message', () => {
@@ -191,6 +199,19 @@ describe('MessagesService: posting around scs_post_message', () => {
     expect(repo.posts[1]).toMatchObject({ filtered: false, hidden: 'shadow' });
     await service.post(ROOM, member, bob, { ...message('z'), data: content('calm') });
     expect(repo.posts[2]).toMatchObject({ filtered: false, hidden: null });
+  });
+
+  it("asks the poster's standing at most once a post, and only when a rule needs it (a content rule, then the held mode)", async () => {
+    const { service, repo, lookups } = setup();
+    const held = { ...ROOM, heldMode: 'new', policy: { links: 'hold' } };
+    const link = (text: string) => ({ ...message(text), data: Buffer.from(sessionMessage(text).data, 'base64') });
+    await service.post(held, member, alice, link('see https://example.org'));
+    expect(lookups).toEqual([alice.id]);
+    await service.post(held, member, bob, link('no link here'));
+    expect(lookups).toEqual([alice.id, bob.id]);
+    await service.post(ROOM, member, alice, link('see https://example.org'));
+    expect(lookups).toHaveLength(2);
+    expect(repo.posts.map((p) => p.hidden)).toEqual(['held', 'held', null]);
   });
 });
 

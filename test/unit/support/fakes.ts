@@ -12,7 +12,6 @@ import type { RateLimitStore, StoredPlace, StoredRefusal, StoredTake } from '../
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
 import type { JobsService } from '../../../src/jobs/jobs.service';
 import type { ServerKey } from '../../../src/config/server-key';
-import type { StandingService } from '../../../src/moderation/standing.service';
 import type { RedisService } from '../../../src/redis/redis.service';
 
 /**
@@ -167,7 +166,7 @@ export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { aud
 
 /** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
 export function noPlugins(clock: Clock, config: AppConfig = unitConfig()): PluginHooks {
-  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}), asFake<StandingService>({}));
+  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}));
 }
 
 /** A user_permission_overrides row that says nothing yet (every flag at its default), with `fields` over it. */
