@@ -165,7 +165,7 @@ function locked(p: RoomDefaults, lockdown: Lockdown | null): RoomDefaults {
   return lockdown ? { ...p, write: false, upload: false } : p;
 }
 
-/** `react`: adding a reaction (protocol §6.4 needs read; a lockdown also stops it). */
+/** `react`: adding a reaction other than a report (protocol §6.4 needs read; a lockdown also stops it, not a report). */
 export type PermissionNeed = 'admin' | 'moderator' | 'read' | 'accessible' | 'write' | 'upload' | 'react';
 
 /** pysogs `check_permission`: admin passes everything, moderator everything but admin. */

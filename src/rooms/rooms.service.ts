@@ -46,6 +46,23 @@ const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> =
   admin: 'This endpoint requires admin room permissions',
 };
 
+/**
+ * Returns when `permissions` hold `need`, else throws requireAccess's refusal (protocol §3.4): for
+ * a route's need, and for a need that depends on what the request asks (a reaction that is not a report).
+ */
+export function requirePermission(permissions: RoomPermissions, user: AuthenticatedUser | null, need: PermissionNeed, anonymousForbidden = false): void {
+  if (hasPermission(permissions, need)) return;
+  if (need === 'accessible') throw new NotFoundException();
+  if ((need === 'moderator' || need === 'admin') && !user && !anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
+  // A muted user is told why, and until when (issue 14 item 6).
+  if ((need === 'write' || need === 'upload') && permissions.mute) throw new ForbiddenException(muteRefusal(permissions.mute));
+  const lockdown = permissions.lockdown;
+  if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...permissions, lockdown: null, write: true, upload: true }, need)) {
+    throw new ForbiddenException(lockdownRefusal(lockdown));
+  }
+  throw new ForbiddenException(PERMISSION_DENIED[need]);
+}
+
 /** The 403 of a write during a lockdown: until when (UTC), and the operator's reason. */
 export function lockdownRefusal(lockdown: Lockdown): string {
   const until = new Date(lockdown.until * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -223,16 +240,8 @@ export class RoomsService {
   ): Promise<RoomAccess> {
     const access = await this.access(token, user, options.batchReads);
     if (!access) throw new NotFoundException();
-    if (hasPermission(access.permissions, need)) return access;
-    if (need === 'accessible') throw new NotFoundException();
-    if ((need === 'moderator' || need === 'admin') && !user && !options.anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
-    // A muted user is told why, and until when (issue 14 item 6).
-    if ((need === 'write' || need === 'upload') && access.permissions.mute) throw new ForbiddenException(muteRefusal(access.permissions.mute));
-    const lockdown = access.permissions.lockdown;
-    if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...access.permissions, lockdown: null, write: true, upload: true }, need)) {
-      throw new ForbiddenException(lockdownRefusal(lockdown));
-    }
-    throw new ForbiddenException(PERMISSION_DENIED[need]);
+    requirePermission(access.permissions, user, need, options.anonymousForbidden);
+    return access;
   }
 
   private async loadAccess(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {

@@ -187,6 +187,28 @@ describe('reports (issue 14 item 5)', () => {
     expect(await cliOk(env, 'reports', 'list', '--room', 'rep6')).toContain('No open reports');
   });
 
+  it('a 🚩 gets through a lockdown, under the report caps; other reactions are refused', async () => {
+    await createRoom(ctx, 'rep8');
+    await cliOk(env, 'rooms', 'update', 'rep8', '--report-threshold', '2');
+    const [author, member, r1, r2] = await users(4);
+    const [a, b, c] = [await post(author, 'rep8'), await post(author, 'rep8'), await post(author, 'rep8')];
+    // A week: the CLI counts from real time, the server's clock is a day ahead after the daily-cap test.
+    await cliOk(env, 'rooms', 'lockdown', 'rep8', '--for', '1w', '--reason', 'raid');
+    const thumbs = await dBodyless(r1, 'PUT', `/room/rep8/reaction/${a.id}/${encodeURIComponent('👍')}`);
+    expect([thumbs.code, thumbs.text()]).toEqual([403, expect.stringMatching(/locked down until .*: raid/)]);
+    expect(await react(r1, 'rep8', a.id, '🚩')).toMatchObject({ added: true });
+    expect(await react(r2, 'rep8', a.id, '🚩')).toMatchObject({ added: true });
+    // Two counted reports reach the threshold: the message is hidden during the lockdown.
+    const visible = async () => idsOf((await member.get('/room/rep8/messages/recent')).json<Json[]>()).full;
+    expect((await visible()).sort()).toEqual([b.id, c.id].sort());
+    // REPORTS_PER_DAY = 2 holds in a lockdown too: r1's third report of the day is kept, not counted.
+    await react(r1, 'rep8', b.id, '🚩');
+    await react(r1, 'rep8', c.id, '🚩');
+    await react(r2, 'rep8', c.id, '🚩');
+    expect((await reports('rep8')).find((r) => r.id === c.id)).toMatchObject({ reports: 2, counted: 1, hidden: false });
+    expect(await visible()).toContain(c.id);
+  });
+
   it("a restricted new user's report does not count; a trusted new user's does", async () => {
     await createRoom(ctx, 'rep5');
     await cliOk(env, 'rooms', 'update', 'rep5', '--report-threshold', '1', '--new-user-posts', '1');
