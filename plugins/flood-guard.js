@@ -5,6 +5,8 @@
 // makes their posts held for review for settings.hold_for seconds; the moderators of each room
 // involved are told by a moderator-only whisper from the bot (the bot must moderate the room).
 // Moderators are never held. settings.rooms: the rooms it watches (absent: every room).
+// What it remembers is in the shared state (docs/plugins.md "State"), so every process and replica
+// sees a user's posts wherever they land.
 'use strict';
 /* global exports */
 const { workerData } = require('node:worker_threads');
@@ -18,37 +20,24 @@ const ROOMS_MAX = positive(settings.rooms_max, 3);
 const HOLD_FOR = positive(settings.hold_for, 600);
 const MIN_LENGTH = positive(settings.min_length, 4);
 
-/** author → { posts: [{ key, room, at }] (oldest first, within WINDOW), heldUntil } */
-const authors = new Map();
-
 /** Near-same texts share a key: no spaces, punctuation or symbols, runs of one letter as one. */
 const keyOf = (folded) => folded.replace(/[^\p{L}\p{N}]/gu, '').replace(/(.)\1+/gu, '$1');
 
-/** Forgets authors with nothing left in the window, so the map stays as small as the traffic. */
-function sweep(now) {
-  for (const [author, a] of authors) if (a.heldUntil <= now && a.posts.every((p) => p.at <= now - WINDOW)) authors.delete(author);
-}
-let sweptAt = 0;
-
-function decide(event) {
-  if (event.at - sweptAt >= WINDOW) {
-    sweep(event.at);
-    sweptAt = event.at;
-  }
+// State, per author: `held:AUTHOR` the time (event.at) their hold ends; `posts:AUTHOR` their
+// recent posts ({ key, room }) within WINDOW, oldest first.
+async function decide(event, { state }) {
   if (event.type !== 'before-post' || event.moderator || (ROOMS && !ROOMS.has(event.room))) return { decision: 'allow' };
-  const a = authors.get(event.author) || { posts: [], heldUntil: 0 };
-  authors.set(event.author, a);
-  a.posts = a.posts.filter((p) => p.at > event.at - WINDOW);
-  if (event.at < a.heldUntil) return { decision: 'hold' };
+  const heldUntil = await state.get(`held:${event.author}`);
+  if (heldUntil !== null && event.at < heldUntil) return { decision: 'hold' };
   const key = event.folded === null ? '' : keyOf(event.folded);
   if (key.length < MIN_LENGTH) return { decision: 'allow' };
-  a.posts.push({ key, room: event.room, at: event.at });
-  const same = a.posts.filter((p) => p.key === key);
+  const posts = (await state.append(`posts:${event.author}`, { key, room: event.room }, WINDOW)).map((e) => e.value);
+  const same = posts.filter((p) => p.key === key);
   const rooms = [...new Set(same.map((p) => p.room))];
-  const inARow = a.posts.length >= REPEATS && a.posts.slice(-REPEATS).every((p) => p.key === key);
+  const inARow = posts.length >= REPEATS && posts.slice(-REPEATS).every((p) => p.key === key);
   if (rooms.length < ROOMS_MAX && !inARow) return { decision: 'allow' };
-  a.heldUntil = event.at + HOLD_FOR;
-  a.posts = [];
+  await state.set(`held:${event.author}`, event.at + HOLD_FOR, HOLD_FOR);
+  await state.delete(`posts:${event.author}`);
   const what = rooms.length >= ROOMS_MAX ? `the same text in ${rooms.length} rooms` : `the same text ${REPEATS} times in a row`;
   const text = `Flood guard: ${event.author} posted ${what} within ${WINDOW} s; their posts are held for review for ${Math.ceil(HOLD_FOR / 60)} minutes.`;
   return { decision: 'hold', actions: rooms.map((room) => ({ action: 'post', room, text, whisper_mods: true })) };

@@ -4,7 +4,6 @@
 // the bot asking for an emoji; the right emoji as a DM reply gives write access back, a wrong one
 // counts, and after settings.tries wrong answers the bot ignores answers for settings.lockout
 // seconds. Every permission change and DM is an action, so the audit log has them as plugin:NAME.
-// State is kept in the worker's memory: a restart forgets open questions (their timed gate still ends).
 'use strict';
 /* global exports */
 const { randomInt } = require('node:crypto');
@@ -20,66 +19,74 @@ const GREETING = typeof settings.greeting === 'string' ? settings.greeting : 'We
 /** The emoji a question may ask for, by the name the question uses. */
 const EMOJI = { cat: '🐱', dog: '🐶', fox: '🦊', frog: '🐸', owl: '🦉', pig: '🐷', cow: '🐮', bee: '🐝' };
 
-/** sender (blinded id) → { rooms: Set, name, wrong, lockedUntil } */
-const pending = new Map();
+// State (docs/plugins.md "State"), shared by every process and replica, so the answer may reach
+// another one than the question: per user (blinded id) `question:USER` { name, lockedUntil } (the
+// emoji asked for; event.at until which answers are ignored), `wrong:USER` the wrong answers, and
+// `rooms:USER` the rooms they were gated in, each kept as long as the gate (or the lockout).
 
-function question(p) {
+/** A new question: its text, and the name of the emoji it asks for. */
+function question() {
   const names = Object.keys(EMOJI);
-  p.name = names[randomInt(names.length)];
-  const others = names.filter((n) => n !== p.name);
-  const shown = [p.name];
+  const name = names[randomInt(names.length)];
+  const others = names.filter((n) => n !== name);
+  const shown = [name];
   while (shown.length < 4) shown.push(others.splice(randomInt(others.length), 1)[0]);
   shown.sort(() => randomInt(3) - 1);
-  return `To post, reply to this message with the emoji of a ${p.name}: ${shown.map((n) => EMOJI[n]).join(' ')}`;
+  return { name, text: `To post, reply to this message with the emoji of a ${name}: ${shown.map((n) => EMOJI[n]).join(' ')}` };
+}
+
+/** Asks `user` a new question: remembers what it asks for and returns its text. */
+async function ask(state, user) {
+  const q = question();
+  await state.set(`question:${user}`, { name: q.name, lockedUntil: 0 }, Math.max(GATE_TIMEOUT, LOCKOUT));
+  return q.text;
 }
 
 /** The answer as a person types it: the emoji alone, perhaps with spaces or a variation selector. */
-const isRight = (p, text) => text.replace(/[\s\uFE0F]/gu, '') === EMOJI[p.name];
+const isRight = (name, text) => text.replace(/[\s\uFE0F]/gu, '') === EMOJI[name];
 
-function firstRequest(event) {
+async function firstRequest(event, state) {
   if (!ROOMS.has(event.room)) return null;
-  const p = pending.get(event.user) || { rooms: new Set(), name: null, wrong: 0, lockedUntil: 0 };
-  p.rooms.add(event.room);
-  pending.set(event.user, p);
+  await state.append(`rooms:${event.user}`, event.room, GATE_TIMEOUT);
   const greeting = GREETING.replace('{room}', event.room);
   return {
     actions: [
       { action: 'permissions', room: event.room, user: event.user, write: false, timeout: GATE_TIMEOUT },
-      { action: 'dm', to: event.user, text: `${greeting} ${question(p)}` },
+      { action: 'dm', to: event.user, text: `${greeting} ${await ask(state, event.user)}` },
     ],
   };
 }
 
-function answer(event) {
-  const p = pending.get(event.sender);
-  if (!p) return { decision: 'allow' };
-  const dm = (text) => ({ action: 'dm', to: event.sender, text });
-  if (event.at < p.lockedUntil) return { decision: 'silent', actions: [dm(`Too many wrong answers; try again in ${Math.ceil((p.lockedUntil - event.at) / 60)} minutes.`)] };
-  if (p.lockedUntil > 0) {
-    p.lockedUntil = 0;
-    p.wrong = 0;
-    return { decision: 'silent', actions: [dm(question(p))] };
+async function answer(event, state) {
+  const user = event.sender;
+  const q = await state.get(`question:${user}`);
+  if (q === null) return { decision: 'allow' };
+  const dm = (text) => ({ action: 'dm', to: user, text });
+  if (event.at < q.lockedUntil) return { decision: 'silent', actions: [dm(`Too many wrong answers; try again in ${Math.ceil((q.lockedUntil - event.at) / 60)} minutes.`)] };
+  if (q.lockedUntil > 0) {
+    await state.delete(`wrong:${user}`);
+    return { decision: 'silent', actions: [dm(await ask(state, user))] };
   }
-  if (isRight(p, event.text)) {
-    pending.delete(event.sender);
-    const rooms = [...p.rooms];
+  if (isRight(q.name, event.text)) {
+    const rooms = [...new Set((await state.recent(`rooms:${user}`, GATE_TIMEOUT)).map((e) => e.value))];
+    await Promise.all([state.delete(`question:${user}`), state.delete(`wrong:${user}`), state.delete(`rooms:${user}`)]);
     return {
       decision: 'silent',
-      actions: [...rooms.map((room) => ({ action: 'permissions', room, user: event.sender, write: null })), dm(`Thank you! You can post in ${rooms.join(', ')} now.`)],
+      actions: [...rooms.map((room) => ({ action: 'permissions', room, user, write: null })), dm(`Thank you! You can post in ${rooms.join(', ')} now.`)],
     };
   }
-  p.wrong++;
-  const wrong = { action: 'note', user: event.sender, text: `captcha: wrong answer ${p.wrong} of ${TRIES}` };
-  if (p.wrong >= TRIES) {
-    p.lockedUntil = event.at + LOCKOUT;
+  const wrong = await state.incr(`wrong:${user}`, Math.max(GATE_TIMEOUT, LOCKOUT));
+  const note = { action: 'note', user, text: `captcha: wrong answer ${wrong} of ${TRIES}` };
+  if (wrong >= TRIES) {
+    await state.set(`question:${user}`, { name: q.name, lockedUntil: event.at + LOCKOUT }, Math.max(GATE_TIMEOUT, LOCKOUT));
     return {
       decision: 'silent',
-      actions: [wrong, dm(`That is not right. Too many wrong answers: write to me again in ${Math.ceil(LOCKOUT / 60)} minutes for a new question.`)],
+      actions: [note, dm(`That is not right. Too many wrong answers: write to me again in ${Math.ceil(LOCKOUT / 60)} minutes for a new question.`)],
     };
   }
-  return { decision: 'silent', actions: [wrong, dm(`That is not right (${TRIES - p.wrong} tries left). ${question(p)}`)] };
+  return { decision: 'silent', actions: [note, dm(`That is not right (${TRIES - wrong} tries left). ${await ask(state, user)}`)] };
 }
 
 exports.EMOJI = EMOJI;
-exports.notify = (event) => (event.type === 'first-request-in-room' ? firstRequest(event) : null);
-exports.decide = (event) => (event.type === 'before-bot-dm' ? answer(event) : { decision: 'allow' });
+exports.notify = (event, { state }) => (event.type === 'first-request-in-room' ? firstRequest(event, state) : null);
+exports.decide = (event, { state }) => (event.type === 'before-bot-dm' ? answer(event, state) : { decision: 'allow' });

@@ -102,6 +102,14 @@ export const configSchema = z.object({
   PLUGIN_ANSWER_MAX_BYTES: int(65_536, 64),
   /** How often PLUGINS_DIR is checked for changed configurations (`plugins enable|disable`); 0 = at start only. */
   PLUGIN_RELOAD_INTERVAL: num(5, 0),
+  /** Largest value (as JSON) a worker plugin may keep in its shared state (Redis). */
+  PLUGIN_STATE_VALUE_MAX_BYTES: int(4096, 16, 1_048_576),
+  /** Longest TTL or window, in seconds, of a plugin's state. */
+  PLUGIN_STATE_MAX_TTL: int(604_800, 1),
+  /** Most entries a plugin's windowed list keeps (the oldest go first). */
+  PLUGIN_STATE_LIST_MAX: int(100, 1, 10_000),
+  /** State operations one worker plugin may have in flight at once; more are refused at once. */
+  PLUGIN_STATE_CONCURRENCY: int(32, 1, 1024),
 
   // --- onion gateway (protocol §4) and batches (protocol §6.1)
   ONION_MAX_BODY: int(ONION_BODY_FOR_ATTACHMENTS, 1),

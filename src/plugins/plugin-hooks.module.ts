@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
 import { PluginHooks } from './plugin-hooks.service';
+import { PluginState } from './plugin-state.service';
+import { PluginStateStore } from './plugin-state.store';
 
 /**
  * The hooks the request paths call (posts, reactions, uploads, DMs). Depends on no domain module,
@@ -8,7 +10,7 @@ import { PluginHooks } from './plugin-hooks.service';
  */
 @Module({
   imports: [JobsModule],
-  providers: [PluginHooks],
+  providers: [PluginHooks, PluginState, PluginStateStore],
   exports: [PluginHooks],
 })
 export class PluginHooksModule {}

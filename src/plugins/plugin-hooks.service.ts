@@ -34,6 +34,7 @@ import {
   type PluginEvent,
 } from './plugin-events';
 import { PluginFailure, type PluginHost } from './plugin-host';
+import { PluginState } from './plugin-state.service';
 import { WebhookPlugin } from './webhook-plugin';
 import { WorkerPlugin } from './worker-plugin';
 
@@ -80,6 +81,7 @@ export class PluginHooks implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly jobs: JobsService,
+    private readonly state: PluginState,
   ) {}
 
   /**
@@ -160,6 +162,8 @@ export class PluginHooks implements OnModuleDestroy {
           restartMaxDelayMs: this.config.PLUGIN_RESTART_MAX_DELAY * 1000,
           log: (level, message) => this.logger[level](message),
           onRestart: () => this.metrics.pluginRestarts.inc({ plugin: config.name }),
+          state: (op) => this.state.run(config.name, op),
+          stateConcurrency: this.config.PLUGIN_STATE_CONCURRENCY,
         });
     let botSessionId: string | null = null;
     let botSeed: Uint8Array | null = null;

@@ -4,19 +4,43 @@ import { PluginFailure, type PluginHost } from './plugin-host';
 
 /*
  * The worker's side: loads the plugin module, answers each event with its `decide` (decision
- * events) or `notify` (notifications) export, and answers pings at once, so the host can tell a
- * busy plugin from a stuck one. Evaluated as a string: the same code runs under ts-jest and from dist.
+ * events) or `notify` (notifications) export, called with the event and `{ state }` (the shared
+ * state, docs/plugins.md "State": each operation a message to the host, answered by id), and
+ * answers pings at once, so the host can tell a busy plugin from a stuck one. Evaluated as a
+ * string: the same code runs under ts-jest and from dist.
  */
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { pathToFileURL } = require('node:url');
+const asked = new Map();
+let nextState = 1;
+const ask = (op) => new Promise((resolve, reject) => {
+  const id = nextState++;
+  asked.set(id, { resolve, reject });
+  parentPort.postMessage({ state: id, op });
+});
+const state = Object.freeze({
+  get: (key) => ask({ op: 'get', key }),
+  set: (key, value, ttl) => ask({ op: 'set', key, value, ttl }),
+  delete: (key) => ask({ op: 'delete', key }),
+  incr: (key, ttl, by = 1) => ask({ op: 'incr', key, ttl, by }),
+  append: (key, value, window) => ask({ op: 'append', key, value, window }),
+  recent: (key, window) => ask({ op: 'recent', key, window }),
+});
+const context = Object.freeze({ state });
 import(pathToFileURL(workerData.module).href).then((mod) => {
   const plugin = mod.default && typeof mod.default === 'object' ? mod.default : mod;
   parentPort.on('message', async (m) => {
     if (m.ping !== undefined) return parentPort.postMessage({ pong: m.ping });
+    if (m.state !== undefined) {
+      const call = asked.get(m.state);
+      asked.delete(m.state);
+      if (call) 'error' in m ? call.reject(new Error(m.error)) : call.resolve(m.result);
+      return;
+    }
     try {
       const fn = m.decision ? plugin.decide : plugin.notify;
-      const answer = typeof fn === 'function' ? await fn(m.event) : m.decision ? { decision: 'allow' } : null;
+      const answer = typeof fn === 'function' ? await fn(m.event, context) : m.decision ? { decision: 'allow' } : null;
       parentPort.postMessage({ id: m.id, answer: answer === undefined ? null : answer });
     } catch (err) {
       parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
@@ -36,6 +60,10 @@ export interface WorkerPluginOptions {
   restartMaxDelayMs: number;
   log: (level: 'warn' | 'log', message: string) => void;
   onRestart: () => void;
+  /** Runs one of the plugin's state operations (PluginState.run), its answer sent back to the worker. */
+  state: (op: unknown) => Promise<unknown>;
+  /** State operations allowed in flight at once (PLUGIN_STATE_CONCURRENCY). */
+  stateConcurrency: number;
 }
 
 interface Pending {
@@ -44,7 +72,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type FromWorker = { ready: true } | { pong: number } | { id: number; answer: unknown } | { id: number; error: string };
+type FromWorker = { ready: true } | { pong: number } | { state: number; op: unknown } | { id: number; answer: unknown } | { id: number; error: string };
 
 /**
  * An in-process plugin in its own worker_threads Worker with a heap limit (issue 16 item 4). A
@@ -62,6 +90,7 @@ export class WorkerPlugin implements PluginHost {
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private stateInFlight = 0;
 
   constructor(private readonly opts: WorkerPluginOptions) {
     this.start();
@@ -80,13 +109,17 @@ export class WorkerPlugin implements PluginHost {
       stderr: false,
     });
     worker.unref();
-    worker.on('message', (m: FromWorker) => this.received(m));
+    worker.on('message', (m: FromWorker) => this.received(worker, m));
     worker.on('error', (err) => this.opts.log('warn', `plugin ${this.opts.name} crashed: ${err.message}`));
     worker.on('exit', () => this.exited(worker));
     this.worker = worker;
   }
 
-  private received(m: FromWorker): void {
+  private received(worker: Worker, m: FromWorker): void {
+    if ('state' in m) {
+      this.runState(worker, m.state, m.op);
+      return;
+    }
     if ('ready' in m) {
       this.ready = true;
       return;
@@ -101,6 +134,22 @@ export class WorkerPlugin implements PluginHost {
     clearTimeout(call.timer);
     if ('error' in m) call.reject(new PluginFailure('error', m.error));
     else call.resolve(m.answer);
+  }
+
+  /** A state operation from the worker; refused at once past the concurrency cap, so a plugin cannot flood Redis. */
+  private runState(worker: Worker, id: number, op: unknown): void {
+    const answer = (reply: { result: unknown } | { error: string }) => {
+      if (worker === this.worker) worker.postMessage({ state: id, ...reply });
+    };
+    if (this.stateInFlight >= this.opts.stateConcurrency) return answer({ error: `more than ${this.opts.stateConcurrency} state operations at once (PLUGIN_STATE_CONCURRENCY)` });
+    this.stateInFlight++;
+    this.opts
+      .state(op)
+      .then(
+        (result) => answer({ result }),
+        (err: Error) => answer({ error: err.message }),
+      )
+      .finally(() => this.stateInFlight--);
   }
 
   call(event: PluginEvent, deadlineMs: number): Promise<unknown> {

@@ -16,6 +16,8 @@ export const REDIS_KEY_PATTERNS = {
   rl: 'rl:<rule>:<pseudonym of the subject>[:<window number>]',
   /** That a policy rule's refusal of one subject was audit-logged (AUDIT_REFUSAL_INTERVAL); value '1'. */
   auditonce: 'auditonce:<pseudonym of the rule, room and subject>',
+  /** A worker plugin's shared state (docs/plugins.md "State"): the plugin's name, then the pseudonym of its own key; value JSON, a counter, or a windowed list. */
+  pstate: 'pstate:<plugin>:<pseudonym of the plugin and its key>',
   /** BullMQ's queues (job ids, state, payloads), under BullMQ's own key layout. */
   bull: 'bull:<queue>:<BullMQ key>',
 } as const;

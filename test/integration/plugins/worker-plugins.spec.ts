@@ -79,6 +79,14 @@ describe('worker plugins', () => {
     expect(await metric(/^scs_plugin_calls_total\{plugin="guard",event="before-post",outcome="refuse"\} [1-9]/)).toBeDefined();
   });
 
+  test('shared state: a counter kept between calls; a value too large and too many operations at once are refused to the plugin', async () => {
+    expect((await post(alice, 'one [count]')).text()).toBe('count 1');
+    expect((await post(alice, 'two [count]')).text()).toBe('count 2');
+    expect((await post(bob, 'one [count]')).text()).toBe('count 1');
+    expect((await post(alice, 'big [state-big]')).text()).toBe('a state value is at most 4096 bytes as JSON (PLUGIN_STATE_VALUE_MAX_BYTES)');
+    expect((await post(alice, 'many [state-flood]')).text()).toBe('more than 32 state operations at once (PLUGIN_STATE_CONCURRENCY)');
+  });
+
   test('a plugin that throws, answers nonsense or misses the deadline gets its default decision: allow, then hold', async () => {
     for (const tag of ['[throw]', '[invalid]', '[slow]']) {
       const res = await post(alice, `default ${tag}`);

@@ -14,6 +14,7 @@ const SHAPES: Record<keyof typeof REDIS_KEY_PATTERNS, RegExp> = {
   readretry: new RegExp(`^readretry:${PSEUDONYM}$`),
   rl: new RegExp(`^rl:[a-z-]+:${PSEUDONYM}(:\\d+)?$`),
   auditonce: new RegExp(`^auditonce:${PSEUDONYM}$`),
+  pstate: new RegExp(`^pstate:[a-z0-9][a-z0-9_-]{0,31}:${PSEUDONYM}$`),
   bull: /^bull:[a-z]+:/,
 };
 

@@ -10,6 +10,7 @@ import type { Room, UserPermissionOverride } from '../../../src/generated/prisma
 import type { Tx } from '../../../src/rooms/rooms.repository';
 import type { RateLimitStore, StoredPlace, StoredRefusal, StoredTake } from '../../../src/rate-limit/rate-limit.store';
 import { PluginHooks } from '../../../src/plugins/plugin-hooks.service';
+import type { PluginState } from '../../../src/plugins/plugin-state.service';
 import type { JobsService } from '../../../src/jobs/jobs.service';
 import type { ServerKey } from '../../../src/config/server-key';
 import type { RedisService } from '../../../src/redis/redis.service';
@@ -166,7 +167,7 @@ export function fakeAudit(clock: Clock, config: AppConfig = unitConfig()): { aud
 
 /** The real plugin hooks with no plugin started: every hook returns at once (issue 16). */
 export function noPlugins(clock: Clock, config: AppConfig = unitConfig()): PluginHooks {
-  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}));
+  return new PluginHooks(config, asFake<ServerKey>({}), clock, new MetricsService(), asFake<JobsService>({}), asFake<PluginState>({}));
 }
 
 /** A user_permission_overrides row that says nothing yet (every flag at its default), with `fields` over it. */
