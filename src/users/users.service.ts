@@ -100,7 +100,8 @@ export class UsersService implements OnApplicationBootstrap {
       }
       return toAuthenticated(existing, id);
     }
-    return toAuthenticated(await this.getOrCreate(id), id);
+    // Just looked up and not found: created without reading it again (first sight, issue 18).
+    return toAuthenticated(await this.create(id), id);
   }
 
   /**
@@ -109,8 +110,11 @@ export class UsersService implements OnApplicationBootstrap {
    */
   async getOrCreate(sessionId: string): Promise<User> {
     const id = normaliseSessionId(sessionId);
-    const existing = await this.repo.findBySessionId(id);
-    if (existing) return existing;
+    return (await this.repo.findBySessionId(id)) ?? this.create(id);
+  }
+
+  /** The row of a normalised id not found just now: created, or the one a concurrent first request made. */
+  private create(id: string): Promise<User> {
     const at = this.activityNow();
     return isBlindedId(id) ? this.repo.importOrCreateBlinded(id, blindedAbs(id), at) : this.repo.upsert(id, at);
   }

@@ -91,13 +91,17 @@ it("a member's first poll of 20 rooms writes its 20 rows in one statement and re
   await banInRoom(ctx, 'wide7', dave);
 
   const query = jest.spyOn(Client.prototype, 'query');
-  const statements = (what: RegExp) => query.mock.calls.filter(([q]) => what.test(typeof q === 'string' ? q : (q as { text: string }).text)).length;
+  const texts = () => query.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+  const statements = (what: RegExp) => texts().filter((t) => what.test(t)).length;
   try {
     for (const user of [carol, dave]) {
       query.mockClear();
       const res = await pollAll(user);
       expect(res.items.map((i) => i.code)).toEqual(paths.map((p) => (user === dave && p.startsWith('/room/wide7/') ? 403 : 200)));
       expect([statements(/INSERT INTO room_users/), statements(/FROM user_permission_overrides/)]).toEqual([1, 1]);
+      // A new user's whole first poll: its look-up, its row (no transaction), the overrides, the activity rows.
+      if (user === carol)
+        expect(texts()).toEqual([/FROM "public"."users"/, /INSERT INTO users/, /FROM user_permission_overrides/, /INSERT INTO room_users/].map((r) => expect.stringMatching(r)));
     }
     query.mockClear();
     await Promise.all([pollAll(carol), pollAll(dave)]);
