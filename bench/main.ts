@@ -434,6 +434,7 @@ const SERVER_SCENARIOS = [
   'idle_poll',
   'busy_poll',
   'post',
+  'post_64',
   'room_info',
   'reaction',
   'busy_poll_capacity',
@@ -504,6 +505,14 @@ async function overloadScenarios(server: ServerProcess, pubkey: string, template
       );
     }
   }
+}
+
+/** The server's scs_post_batch_size totals (posts, commits), or null when it has none (a server before the group commit). */
+async function postBatches(server: ServerProcess): Promise<{ sum: number; count: number } | null> {
+  const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const [sum, count] = [value('scs_post_batch_size_sum'), value('scs_post_batch_size_count')];
+  return Number.isNaN(sum) || Number.isNaN(count) ? null : { sum, count };
 }
 
 /**
@@ -714,15 +723,25 @@ async function main(): Promise<void> {
       // Each user adds the same reaction again and again: after its first, a write that finds it there.
       await statusScenario('reaction', server, pubkey, { method: 'PUT', path: `/room/${lobby.token}/reaction/${lobby.newestMessage}/%F0%9F%91%8D` }, 200);
       await overloadScenarios(server, pubkey, pollBatch(polled(3), busy));
-      if (wanted('post')) {
+      // post_64: the same posts from 64 connections, for the group commit (issue 18 item 3).
+      for (const [name, shape] of [
+        ['post', CLOSED],
+        ['post_64', { kind: 'closed', concurrency: 64 }],
+      ] as const) {
+        if (!wanted(name)) continue;
         const templates = Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
-        await drive('post', server, pubkey, {
+        const before = await postBatches(server);
+        await drive(name, server, pubkey, {
           templates,
           expect: { kind: 'status', code: 201 },
-          shape: CLOSED,
+          shape,
           durationMs: POLL_MS,
-          count: countFor('post', POLL_MS, 300),
+          count: countFor(name, POLL_MS, 300),
         });
+        const after = await postBatches(server);
+        if (before && after && after.count > before.count) {
+          notes.push(`${name}: ${round((after.sum - before.sum) / (after.count - before.count), 2)} posts per commit (scs_post_batch_size)`);
+        }
       }
       await populationScenario(server, pubkey, databaseUrl);
       await server.stop();
