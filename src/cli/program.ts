@@ -44,6 +44,8 @@ function buildProgram(ctx: CliContext, io: CliIO): Command {
         'Reads the same environment as the server (DATABASE_URL, REDIS_URL, KEY_FILE, STORAGE_*, BASE_URL, …).',
     )
     .version(VERSION, '-V, --version')
+    // A command's options are its own, not its parent's: `mute list --room T` is the list's room, not a mute's.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();

@@ -72,6 +72,14 @@ export interface ModeratorRow {
   visible: boolean;
 }
 
+/** A mute in force, global (room null) or in one room, for `mute list`. */
+export interface MuteRow {
+  sessionId: string;
+  room: string | null;
+  until: number;
+  reason: string | null;
+}
+
 /** A mute whose time has come: global (roomId null) or in one room. */
 export interface DueMute {
   roomId: number | null;
@@ -259,6 +267,22 @@ export class ModerationRepository {
           WHERE ${inRoom} AND ((NOT k.shadow AND o.banned) OR (k.shadow AND o.shadow_banned))
       ) b JOIN users u ON u.id = b."user"
       ORDER BY b.room NULLS FIRST, u.session_id, b.shadow`;
+  }
+
+  /**
+   * Mutes in force at `now`, global (room null) and per room; with a room, the global ones and that
+   * room's. A mute past its end is over already (permissions compare the time) even before the futures job clears it.
+   */
+  mutes(roomId: number | null, now: number): Promise<MuteRow[]> {
+    const inRoom = roomId === null ? Prisma.sql`TRUE` : Prisma.sql`o.room = ${roomId}`;
+    return this.prisma.$queryRaw<MuteRow[]>`
+      SELECT m."sessionId", m.room, m.until, m.reason FROM (
+        SELECT u.session_id AS "sessionId", NULL::text AS room, u.muted_until AS until, u.mute_reason AS reason FROM users u WHERE u.muted_until > ${now}
+        UNION ALL
+        SELECT u.session_id, r.token::text, o.muted_until, o.mute_reason FROM user_permission_overrides o
+          JOIN rooms r ON r.id = o.room JOIN users u ON u.id = o."user"
+          WHERE o.muted_until > ${now} AND ${inRoom}
+      ) m ORDER BY m.room NULLS FIRST, m."sessionId"`;
   }
 
   /** Trusted flags, global and per room; with a room, the global ones and that room's. */

@@ -8,7 +8,16 @@ import { RoomsService } from '../rooms/rooms.service';
 import { JobName } from '../jobs/job-names';
 import { OnJob } from '../jobs/on-job.decorator';
 import { ROOM_TOKEN } from '../protocol/constants';
-import { ModerationRepository, type BanRow, type ModerationFlags, type ModeratorRow, type OverridePatch, type RoomStandingRow, type TrustRow } from './moderation.repository';
+import {
+  ModerationRepository,
+  type BanRow,
+  type ModerationFlags,
+  type ModeratorRow,
+  type MuteRow,
+  type OverridePatch,
+  type RoomStandingRow,
+  type TrustRow,
+} from './moderation.repository';
 import { futureObject, futureValue, permissionObject, type FutureObject, type OverrideFlags, type PermissionObject } from './permission-object';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
@@ -389,6 +398,11 @@ export class ModerationService {
       );
     });
     return { until };
+  }
+
+  /** Mutes in force now (global ones included), with their end and reason; one room's or all (CLI `mute list`). */
+  mutes(room: Room | null): Promise<MuteRow[]> {
+    return this.repo.mutes(room?.id ?? null, this.clock.seconds());
   }
 
   /** Ends a mute at that level now. */

@@ -76,7 +76,7 @@ function flagValues(opts: FlagOptions): Partial<Record<Flag, boolean>> {
 }
 
 /**
- * `mods add|remove`, `bans add|remove`, `trust add|remove|list`, `mute`, `unmute`, `perms set|clear`: all through ModerationService, acting as
+ * `mods add|remove|list`, `bans add|remove|list`, `trust add|remove|list`, `mute`, `mute list`, `unmute`, `perms set|clear`: all through ModerationService, acting as
  * the system user (protocol §2.1), with 05 ids resolved to known blinded ids (protocol §2.4).
  */
 export function registerModerationCommands(program: Command, ctx: CliContext): void {
@@ -221,15 +221,19 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
       ctx.out(table([['SESSION ID', 'WHERE'], ...rows.map((t) => [t.sessionId, t.room ?? 'global'])]));
     });
 
-  scopeOptions(
+  // Positional options (with the program's): after `mute list`, --room and --global are the list's, not those of a mute.
+  const mute = scopeOptions(
     program
       .command('mute')
+      .enablePositionalOptions()
       .description('Mute users for a while: they read as before, but posting, editing, deleting and uploading are refused with a 403 that gives the reason and the end')
       .argument('<session_ids...>', '05… or 15… Session ids'),
   )
-    .requiredOption('-f, --for <duration>', 'how long (e.g. 30m, 4h, 7d)')
+    // Not a commander requiredOption: commander asks those of `mute list` too.
+    .option('-f, --for <duration>', 'how long (e.g. 30m, 4h, 7d); required')
     .option('--reason <text>', 'why: sent back as the text of each refused request')
-    .action(async (sids: string[], opts: ScopeOptions & { for: string; reason?: string }) => {
+    .action(async (sids: string[], opts: ScopeOptions & { for?: string; reason?: string }) => {
+      if (opts.for === undefined) throw new UsageError('Give --for DURATION: how long the mute lasts (e.g. 30m, 4h, 7d)');
       const ids = sids.map(parseSessionId);
       const scope = await existingScope(opts);
       const seconds = parseDuration(opts.for);
@@ -237,6 +241,20 @@ export function registerModerationCommands(program: Command, ctx: CliContext): v
         const { until } = await (await moderation()).mute(sessionId, scope, seconds, opts.reason ?? null);
         ctx.out(`${sessionId} is muted ${describeScope(scope)} until ${new Date(until * 1000).toISOString()}`);
       }
+    });
+  mute
+    .command('list')
+    .description('Mutes in force (global ones too), with their end and reason')
+    .addOption(new Option('-r, --room <token>', 'only those that apply in this room').conflicts('global'))
+    .option('-g, --global', 'only global mutes')
+    .option('--json', 'print JSON')
+    .action(async (opts: { room?: string; global?: boolean; json?: boolean }) => {
+      const service = await moderation();
+      const room = opts.room === undefined ? null : await service.roomByToken(parseRoomToken(opts.room));
+      const rows = (await service.mutes(room)).filter((m) => !opts.global || m.room === null);
+      if (opts.json) return ctx.json(rows.map((m) => ({ session_id: m.sessionId, room: m.room, until: m.until, reason: m.reason })));
+      if (rows.length === 0) return ctx.out('No mutes');
+      ctx.out(table([['SESSION ID', 'WHERE', 'UNTIL', 'REASON'], ...rows.map((m) => [m.sessionId, m.room ?? 'global', new Date(m.until * 1000).toISOString(), m.reason ?? ''])]));
     });
   scopeOptions(program.command('unmute').description('End mutes now').argument('<session_ids...>', '05… or 15… Session ids')).action(async (sids: string[], opts: ScopeOptions) => {
     const ids = sids.map(parseSessionId);

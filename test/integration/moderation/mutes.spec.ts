@@ -136,4 +136,35 @@ describe('mutes (issue 14 item 6)', () => {
     expect((await desktopPoll(loud, 'hush')).pollInfo).toMatchObject({ write: true });
     expect((await mod.get(`/room/hush/permissions/${loud.sessionId}`)).json<Json>()).toEqual({});
   });
+
+  it("mute list: the mutes in force with their end and reason, global ones with a room's, --global alone, --json; an ended mute is gone", async () => {
+    await createRoom(ctx, 'quiet');
+    await createRoom(ctx, 'other');
+    const [g, q, o] = [ctx.newUser(), ctx.newUser(), ctx.newUser()];
+    for (const u of [g, q, o]) await u.get('/capabilities');
+    await cliOk(env, 'mute', g.sessionId!, '--global', '--for', '1d', '--reason', 'cool down');
+    await cliOk(env, 'mute', q.sessionId!, '--room', 'quiet', '--for', '2h');
+    await cliOk(env, 'mute', o.sessionId!, '--room', 'other', '--for', '2h');
+    const list = async (...args: string[]) =>
+      (JSON.parse(await cliOk(env, 'mute', 'list', ...args, '--json')) as Json[]).filter((m) => [g, q, o].some((u) => u.sessionId === m.session_id));
+    const near = (hours: number) => expect.closeTo(Date.now() / 1000 + hours * 3600, -2);
+    expect(await list()).toEqual([
+      { session_id: g.sessionId, room: null, until: near(24), reason: 'cool down' },
+      { session_id: o.sessionId, room: 'other', until: near(2), reason: null },
+      { session_id: q.sessionId, room: 'quiet', until: near(2), reason: null },
+    ]);
+    expect((await list('--room', 'quiet')).map((m) => m.session_id)).toEqual([g.sessionId, q.sessionId]);
+    expect((await list('--global')).map((m) => m.session_id)).toEqual([g.sessionId]);
+    const text = await cliOk(env, 'mute', 'list', '--room', 'quiet');
+    expect(text).toMatch(new RegExp(`${g.sessionId}\\s+global\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+cool down`));
+    expect((await cli(env, 'mute', 'list', '--room', 'nosuchroom')).code).not.toBe(0);
+    await cliOk(env, 'unmute', q.sessionId!, '--room', 'quiet');
+    expect(await cliOk(env, 'mute', 'list', '--room', 'quiet', '--json')).not.toContain(q.sessionId);
+    // A mute past its end is over before the futures job clears it (the server's clock, ahead of the CLI's after the test above).
+    await moderation.mute(o.sessionId!, { global: true }, 60, null);
+    const globalOf = async (u: SogsClient) => (await moderation.mutes(null)).filter((m) => m.sessionId === u.sessionId && m.room === null);
+    expect(await globalOf(o)).toHaveLength(1);
+    ctx.clock.advance(61_000);
+    expect(await globalOf(o)).toEqual([]);
+  });
 });
