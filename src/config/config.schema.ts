@@ -212,7 +212,7 @@ export const configSchema = z.object({
   POST_IDEMPOTENCY_WINDOW: int(3600, 0),
   /**
    * Group commits (issue 18 item 3): posts waiting for the database go together, one statement and
-   * one commit for up to POST_BATCH_MAX of them (1 = each alone); the first of a batch waits
+   * one commit for up to POST_BATCH_MAX of them (1 = off: each alone, at once); the first of a batch waits
    * POST_BATCH_WINDOW_MS (milliseconds) for others, 0 = only those already waiting; at most
    * POST_BATCH_CONCURRENCY batches are in flight per process, later posts wait for one to end.
    */

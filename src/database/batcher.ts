@@ -1,5 +1,5 @@
 export interface BatcherOptions<I, O> {
-  /** Most items in one batch; 1 = every item alone. */
+  /** Most items in one batch; 1 = no batching: every item alone, at once (`concurrency` does not apply). */
   max: number;
   /** How long the first item of a batch waits for others (ms); 0 = only those already waiting. */
   windowMs: number;
@@ -46,7 +46,8 @@ export class Batcher<I, O> {
    * window (a window armed earlier serves whoever waits when it ends).
    */
   private pump(now: boolean): void {
-    const { max, concurrency, windowMs } = this.options;
+    const { max, windowMs } = this.options;
+    const concurrency = max === 1 ? Infinity : this.options.concurrency;
     while (this.queue.length > 0 && this.inFlight < concurrency && (now || this.queue.length >= max)) this.start(this.queue.splice(0, max));
     if (this.queue.length === 0 || this.inFlight >= concurrency || this.timer !== null) return;
     const fire = () => {

