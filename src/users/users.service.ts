@@ -42,8 +42,8 @@ export interface ResolvedTarget {
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
-  /** Users by canonical session id, tagged by row id; absence is not kept (a new user is not announced). */
-  private readonly authCache: ChangeCache<User | null>;
+  /** Users by canonical session id, tagged by row id; loaded by find-or-create, as every signed request makes its user. */
+  private readonly authCache: ChangeCache<User>;
 
   constructor(
     private readonly repo: UsersRepository,
@@ -56,8 +56,7 @@ export class UsersService implements OnApplicationBootstrap {
       ttlMs: config.CACHE_TTL * 1000,
       maxEntries: config.CACHE_MAX_ENTRIES,
       clock,
-      tagOf: (user) => (user ? String(user.id) : null),
-      keep: (user) => user !== null,
+      tagOf: (user) => String(user.id),
     });
     feed.subscribe((change) => {
       if (change.kind === 'user') this.authCache.deleteTag(String(change.userId));
@@ -89,19 +88,16 @@ export class UsersService implements OnApplicationBootstrap {
     const id = normaliseSessionId(sessionId);
     // Served from the change-notified cache: a known user costs no query (issue 7). Both blinded
     // twins of a user are one entry, as they are one row.
-    const existing = await this.authCache.get(canonicalSessionId(id), () => this.repo.findBySessionId(id));
-    if (existing) {
-      // Written once per granule (docs/privacy.md): every other request of the hour writes nothing.
-      const granule = this.activityNow();
-      if (existing.lastActive < granule) {
-        // last_active is not announced; the kept row is advanced here so the touch stays throttled.
-        existing.lastActive = granule;
-        await this.repo.touch(existing.id, granule);
-      }
-      return toAuthenticated(existing, id);
+    // A new user's row is kept as it is created: its next request costs no query either (issue 18).
+    const user = await this.authCache.get(canonicalSessionId(id), () => this.getOrCreate(id));
+    // Written once per granule (docs/privacy.md): every other request of the hour writes nothing.
+    const granule = this.activityNow();
+    if (user.lastActive < granule) {
+      // last_active is not announced; the kept row is advanced here so the touch stays throttled.
+      user.lastActive = granule;
+      await this.repo.touch(user.id, granule);
     }
-    // Just looked up and not found: created without reading it again (first sight, issue 18).
-    return toAuthenticated(await this.create(id), id);
+    return toAuthenticated(user, id);
   }
 
   /**
@@ -113,7 +109,7 @@ export class UsersService implements OnApplicationBootstrap {
     return (await this.repo.findBySessionId(id)) ?? this.create(id);
   }
 
-  /** The row of a normalised id not found just now: created, or the one a concurrent first request made. */
+  /** The row of a normalised id not found just now (not read again): created, or the one a concurrent first request made. */
   private create(id: string): Promise<User> {
     const at = this.activityNow();
     return isBlindedId(id) ? this.repo.importOrCreateBlinded(id, blindedAbs(id), at) : this.repo.upsert(id, at);
