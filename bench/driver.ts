@@ -76,6 +76,22 @@ function build(job: DriverJob): BuiltOnionRequest[] {
 /** The reply is a valid refusal of a server at capacity (an overload run allows these). */
 const REFUSED = 'refused';
 
+const ITEM = Buffer.from('{"code":');
+
+/**
+ * Why a sub-response of a /batch reply is not 200 or 304 (null when none is), read without parsing
+ * the bodies: the server encodes every item as `{"code":NNN,"headers":…` and no JSON string holds
+ * an unescaped quote, so that text starts items only. A 31 KB reply (3 rooms of 6 new 1 KB
+ * messages) took 0.28 ms to parse and takes 0.04 ms to scan, at a server cost of about 2 ms.
+ */
+function badBatchItem(body: Buffer): string | null {
+  for (let at = body.indexOf(ITEM); at >= 0; at = body.indexOf(ITEM, at + ITEM.length)) {
+    const code = Number(body.toString('latin1', at + ITEM.length, at + ITEM.length + 3));
+    if (code !== 200 && code !== 304) return `sub-request ${code}: ${body.subarray(at, at + 200).toString('utf8')}`;
+  }
+  return null;
+}
+
 /** null when the reply is what the scenario expects, REFUSED for an allowed refusal, else why not. */
 function check(expect: Expectation, built: BuiltOnionRequest, status: number, body: Buffer): string | null {
   if (status !== 200) return `outer ${status}: ${body.subarray(0, 120).toString('utf8')}`;
@@ -84,9 +100,7 @@ function check(expect: Expectation, built: BuiltOnionRequest, status: number, bo
     case 'batch': {
       if (expect.refusals && res.code === 503 && res.headers['retry-after'] !== undefined) return REFUSED;
       if (res.code !== 200) return `batch ${res.code}: ${res.body.subarray(0, 120).toString('utf8')}`;
-      const items = res.json<Array<{ code: number; body: unknown }>>();
-      const bad = items.find((item) => item.code !== 200 && item.code !== 304);
-      return bad ? `sub-request ${bad.code}: ${JSON.stringify(bad.body).slice(0, 120)}` : null;
+      return badBatchItem(res.body);
     }
     case 'status':
       return res.code === expect.code ? null : `${res.code}: ${res.body.subarray(0, 120).toString('utf8')}`;
@@ -103,12 +117,10 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   let refused = 0;
   let next = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const deadline = start + job.durationMs;
 
-  const expectOf = (index: number): Expectation => {
-    const t = job.templates[job.plan ? job.plan.template[index] : index % job.templates.length];
-    return t.expect ?? job.expect;
-  };
+  const templateOf = (index: number): RequestTemplate => job.templates[job.plan ? job.plan.template[index] : index % job.templates.length];
 
   const one = async (index: number, scheduled: number): Promise<void> => {
     const req = built[index];
@@ -116,7 +128,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
     try {
       // Requests still unanswered GRACE_MS after the deadline are cut off and count as errors.
       const { status, body } = await send(agent, url, req.path, req.frame, Math.max(1, Math.ceil(deadline + GRACE_MS - performance.now())));
-      why = check(expectOf(index), req, status, body);
+      why = check(templateOf(index).expect ?? job.expect, req, status, body);
     } catch (err) {
       why = (err as Error).message;
     }
@@ -162,8 +174,9 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
     await Promise.all(pending);
   }
   const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   agent.destroy();
-  return { latencies, completed: latencies.length, errors, refused, errorSamples, elapsedMs, buildMs };
+  return { latencies, completed: latencies.length, errors, refused, errorSamples, elapsedMs, buildMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function reply(message: DriverMessage): void {

@@ -80,6 +80,8 @@ export interface DriverResult {
   elapsedMs: number;
   /** Pre-build time, ms (not part of the measurement). */
   buildMs: number;
+  /** CPU time of this driver process while it sent (the load generator's share of the machine), ms. */
+  cpuMs: number;
 }
 
 export type ParentMessage = { type: 'job'; job: DriverJob } | { type: 'go' };

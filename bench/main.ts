@@ -60,6 +60,8 @@ interface Row {
   server_cores?: number;
   /** The same for PostgreSQL and Redis (every process of theirs on the machine: an upper bound). */
   services_cores?: number;
+  /** The same for the load drivers (sending, decrypting and checking replies; not pre-building). */
+  driver_cores?: number;
 }
 
 /** The population scenario's outcome (issue 18): the largest population held, and every step tried. */
@@ -71,6 +73,7 @@ interface PopulationStep {
   errors: number;
   server_cores: number;
   services_cores: number;
+  driver_cores: number;
   members_per_core: number;
   held: boolean;
 }
@@ -231,13 +234,14 @@ async function drive(
     cpu_ms_per_req: completed + refused ? round((cpuSeconds * 1000) / (completed + refused), 3) : 0,
     server_cores: round(cpuSeconds / (elapsed / 1000), 3),
     services_cores: round(servicesSeconds / (elapsed / 1000), 3),
+    driver_cores: round(parts.reduce((n, r) => n + r.cpuMs, 0) / elapsed, 3),
   };
   rows.set(name, row);
   const samples = parts.flatMap((r) => r.errorSamples).slice(0, 3);
   const buildS = Math.max(...parts.map((r) => r.buildMs)) / 1000;
   const ranOut = completed >= spec.count && elapsed < spec.durationMs * 0.9;
   log(
-    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${row.cpu_ms_per_req} ms/request ` +
+    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${row.cpu_ms_per_req} ms/request, cores: server ${row.server_cores}, db+redis ${row.services_cores}, drivers ${row.driver_cores} ` +
       `(${completed} requests in ${(elapsed / 1000).toFixed(1)} s; pre-built in ${buildS.toFixed(1)} s${ranOut ? '; used every pre-built request' : ''})` +
       (samples.length ? `\n        errors: ${samples.join(' | ')}` : ''),
   );
@@ -402,12 +406,13 @@ async function populationScenario(server: ServerProcess, pubkey: string, databas
       errors: row.errors,
       server_cores: cores,
       services_cores: row.services_cores ?? 0,
+      driver_cores: row.driver_cores ?? 0,
       members_per_core: cores > 0 ? Math.round(members / cores) : 0,
       held: row.errors === 0 && row.p99_ms <= POPULATION_P99_MS,
     };
     steps.push(step);
     log(
-      `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core)`,
+      `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core; db+redis ${step.services_cores}, drivers ${step.driver_cores} cores)`,
     );
     if (!step.held) break;
     best = step;
