@@ -86,6 +86,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly muteRefusals = new Counter({
+    name: 'scs_mute_refusals_total',
+    help: 'Requests refused (403) because their user is muted, by the permission the mute withholds (write: post, edit, delete; upload)',
+    labelNames: ['permission'] as const,
+    registers: [this.registry],
+  });
+
   readonly admissionRefusals = new Counter({
     name: 'scs_admission_refusals_total',
     help: 'Onion requests answered 503 at once because the process was at capacity, by reason (queue_full, queue_timeout)',

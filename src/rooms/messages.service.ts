@@ -15,7 +15,7 @@ import { MessageRemoval } from './message-removal';
 import { ReviewService } from './review.service';
 import { RoomsRepository, type MessageRow, type Reader, type Tx, type Viewer } from './rooms.repository';
 import { SinceResults, type SinceQuery } from './since-results';
-import { requirePermission, RoomsService } from './rooms.service';
+import { RoomsService } from './rooms.service';
 import { storedPost, type PostDecision } from './post-decision';
 import { canSeeMessage, sharedViewerOf, sinceShape, viewerClassOf, viewerOf } from './visibility';
 import { AuditService } from '../audit/audit.service';
@@ -346,7 +346,7 @@ export class MessagesService {
   async addReaction(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number, reaction: string): Promise<{ added: boolean; seqno: number }> {
     const kind = this.review.kindOf(room, reaction);
     // A lockdown is when reports matter most: a report gets through it (still under the report and reaction caps).
-    if (kind !== 'report') requirePermission(permissions, user, 'react');
+    if (kind !== 'report') this.rooms.requirePermission(permissions, user, 'react');
     if ((kind === 'approve' || kind === 'reject') && permissions.moderator) {
       const decided = await this.review.decide(room, id, kind === 'approve', user);
       if (decided) return { added: false, seqno: decided.seqno };

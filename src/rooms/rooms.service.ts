@@ -1,5 +1,6 @@
 import { BadRequestException, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { defaultPolicy, effectivePolicy, roomContentPolicySchema, type ContentPolicy, type RoomContentPolicy } from './content-rules';
+import { MetricsService } from '../metrics/metrics.service';
 import { AUTH_REQUIRED_MESSAGE } from '../auth/auth-requirements';
 import type { AuthenticatedUser } from '../users/authenticated-user';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -46,23 +47,6 @@ const PERMISSION_DENIED: Record<Exclude<PermissionNeed, 'accessible'>, string> =
   admin: 'This endpoint requires admin room permissions',
 };
 
-/**
- * Returns when `permissions` hold `need`, else throws requireAccess's refusal (protocol §3.4): for
- * a route's need, and for a need that depends on what the request asks (a reaction that is not a report).
- */
-export function requirePermission(permissions: RoomPermissions, user: AuthenticatedUser | null, need: PermissionNeed, anonymousForbidden = false): void {
-  if (hasPermission(permissions, need)) return;
-  if (need === 'accessible') throw new NotFoundException();
-  if ((need === 'moderator' || need === 'admin') && !user && !anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
-  // A muted user is told why, and until when (issue 14 item 6).
-  if ((need === 'write' || need === 'upload') && permissions.mute) throw new ForbiddenException(muteRefusal(permissions.mute));
-  const lockdown = permissions.lockdown;
-  if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...permissions, lockdown: null, write: true, upload: true }, need)) {
-    throw new ForbiddenException(lockdownRefusal(lockdown));
-  }
-  throw new ForbiddenException(PERMISSION_DENIED[need]);
-}
-
 /** The 403 of a write during a lockdown: until when (UTC), and the operator's reason. */
 export function lockdownRefusal(lockdown: Lockdown): string {
   const until = new Date(lockdown.until * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -101,6 +85,7 @@ export class RoomsService {
     private readonly files: RoomFiles,
     private readonly audit: AuditService,
     private readonly plugins: PluginHooks,
+    private readonly metrics: MetricsService,
   ) {
     const limits = { ttlMs: config.CACHE_TTL * 1000, maxEntries: config.CACHE_MAX_ENTRIES, clock };
     this.roomCache = new ChangeCache(feed, { ...limits, tagOf: (room) => (room ? String(room.id) : null) });
@@ -240,8 +225,28 @@ export class RoomsService {
   ): Promise<RoomAccess> {
     const access = await this.access(token, user, options.batchReads);
     if (!access) throw new NotFoundException();
-    requirePermission(access.permissions, user, need, options.anonymousForbidden);
+    this.requirePermission(access.permissions, user, need, options.anonymousForbidden);
     return access;
+  }
+
+  /**
+   * Returns when `permissions` hold `need`, else throws requireAccess's refusal (protocol §3.4): for
+   * a route's need, and for a need that depends on what the request asks (a reaction that is not a report).
+   */
+  requirePermission(permissions: RoomPermissions, user: AuthenticatedUser | null, need: PermissionNeed, anonymousForbidden = false): void {
+    if (hasPermission(permissions, need)) return;
+    if (need === 'accessible') throw new NotFoundException();
+    if ((need === 'moderator' || need === 'admin') && !user && !anonymousForbidden) throw new UnauthorizedException(AUTH_REQUIRED_MESSAGE);
+    // A muted user is told why, and until when (issue 14 item 6).
+    if ((need === 'write' || need === 'upload') && permissions.mute) {
+      this.metrics.muteRefusals.inc({ permission: need });
+      throw new ForbiddenException(muteRefusal(permissions.mute));
+    }
+    const lockdown = permissions.lockdown;
+    if (lockdown && (need === 'write' || need === 'upload' || need === 'react') && hasPermission({ ...permissions, lockdown: null, write: true, upload: true }, need)) {
+      throw new ForbiddenException(lockdownRefusal(lockdown));
+    }
+    throw new ForbiddenException(PERMISSION_DENIED[need]);
   }
 
   private async loadAccess(token: string, user: AuthenticatedUser | null): Promise<RoomAccess | null> {

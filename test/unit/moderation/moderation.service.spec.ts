@@ -2,6 +2,7 @@
 // info_updates, scheduled unban), moderator grants, and the periodic job applying what is due.
 // ModerationRepository, RoomsRepository and UsersRepository are FakeModerationData; UsersService and
 // RoomsService are the real ones (no file is touched: RoomFiles has an empty FilesRepository).
+import { MetricsService } from '../../../src/metrics/metrics.service';
 import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import type { ChangeFeed } from '../../../src/cache/change-feed';
 import type { ServerKey } from '../../../src/config/server-key';
@@ -27,7 +28,16 @@ function setup() {
   const clock = new FixedClock();
   const users = new UsersService(asFake<UsersRepository>(data), config, asFake<ServerKey>({ publicKeyHex: '00'.repeat(32) }), feed, clock);
   const { audit, log } = fakeAudit(clock, config);
-  const rooms = new RoomsService(asFake<RoomsRepository>(data), config, feed, clock, new RoomFiles(asFake<FilesRepository>({})), audit, noPlugins(clock, config));
+  const rooms = new RoomsService(
+    asFake<RoomsRepository>(data),
+    config,
+    feed,
+    clock,
+    new RoomFiles(asFake<FilesRepository>({})),
+    audit,
+    noPlugins(clock, config),
+    new MetricsService(),
+  );
   const service = new ModerationService(asFake<ModerationRepository>(data), users, clock, rooms, audit, config, noPlugins(clock, config));
   const [lobby, other] = [data.addRoom('lobby'), data.addRoom('other')];
   const make = (n: number, flags: Partial<Pick<User, 'moderator' | 'admin'>> = {}): AuthenticatedUser => toAuthenticated(data.addUser(sid(n), flags));

@@ -79,7 +79,7 @@ function setup(config: Partial<AppConfig> = {}) {
   const feed = asFake<ChangeFeed>({ live: false, epoch: 0, subscribe: () => undefined });
   const files = new RoomFiles(asFake<FilesRepository>(repo));
   const { audit, log } = fakeAudit(clock, cfg);
-  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files, audit, noPlugins(clock, cfg));
+  const rooms = new RoomsService(asFake<RoomsRepository>(repo), cfg, feed, clock, files, audit, noPlugins(clock, cfg), new MetricsService());
   const store = new MemoryRateLimitStore();
   const limiter = new RateLimiter(cfg, asFake<RateLimitStore>(store), new MetricsService(), audit);
   const removal = new MessageRemoval(asFake<RoomsRepository>(repo), rooms, files, clock);
