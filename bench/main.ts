@@ -24,7 +24,8 @@ const DIST = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SEED_DB = 'scs_bench_seed';
+// The seed's name ends in the hash of the migrations and the seeding (bench/seed.ts prepareDatabase).
+const SEED_DB_PREFIX = 'scs_bench_seed';
 // One run database per bench process: on a shared machine a second run dropped the first's
 // database mid-scenario (every request of it failing).
 const RUN_DB_PREFIX = 'scs_bench_run_';
@@ -672,7 +673,7 @@ async function main(): Promise<void> {
   const pubkey = serverKey.publicKeyHex;
   const redisPrefix = `scs-bench:${process.pid}:`;
   await dropOrphanRunDatabases(PG_ADMIN_URL, RUN_DB_PREFIX);
-  const databaseUrl = await prepareDatabase(PG_ADMIN_URL, SEED_DB, RUN_DB, log);
+  const databaseUrl = await prepareDatabase(PG_ADMIN_URL, SEED_DB_PREFIX, RUN_DB, log);
   const env: Env = { dir, keyFile, databaseUrl, redisPrefix };
   const workers = process.env.API_WORKERS ?? '';
   let server: ServerProcess | null = null;

@@ -6,8 +6,8 @@ import { migrate, readMigrations } from '../src/database/migrate';
  * The benchmark database. A seed database is created once, migrated with the project's own
  * migrate function and filled with direct SQL (generate_series: a million messages take seconds,
  * not the hours it would take through the API). Each run copies it (CREATE DATABASE … TEMPLATE)
- * so posts and uploads of one run never leak into the next; the seed is rebuilt only when the
- * migrations or this seeding change (a hash kept as the database's comment).
+ * so posts and uploads of one run never leak into the next; a seed is named by a hash of the
+ * migrations and this seeding, so it is rebuilt only when they change.
  */
 
 /** Rooms polled by idle/busy poll: POLL_ROOMS rooms of SMALL_ROOM_MESSAGES messages. */
@@ -136,21 +136,30 @@ async function fill(url: string, log: (line: string) => void): Promise<void> {
 }
 
 /**
- * A fresh copy of the seed database named `runDb` (the seed is built first when missing or
- * stale). Returns the run database URL.
+ * A fresh copy of the seed database named `runDb`. The seed is `<seedPrefix>_<hash>`, built first
+ * when missing: builds of different migrations (a before/after pair run in alternating rounds) each
+ * keep their own seed instead of rebuilding one in turn. Seeds of other hashes are listed, not
+ * dropped (another build may still use its own). Returns the run database URL.
  */
-export async function prepareDatabase(adminUrl: string, seedDb: string, runDb: string, log: (line: string) => void): Promise<string> {
+export async function prepareDatabase(adminUrl: string, seedPrefix: string, runDb: string, log: (line: string) => void): Promise<string> {
   const hash = seedHash();
+  const seedDb = `${seedPrefix}_${hash}`;
   const seedUrl = databaseUrl(adminUrl, seedDb);
   await withClient(adminUrl, async (admin) => {
-    const { rows } = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [seedDb]);
-    if (rows[0]?.comment === hash) {
-      log(`reusing seed database ${seedDb} (${hash})`);
+    const { rows } = await admin.query<{ datname: string; comment: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE $1 || '%'`,
+      [seedPrefix],
+    );
+    const others = rows.filter((r) => r.datname !== seedDb).map((r) => r.datname);
+    if (others.length > 0) log(`other bench seed databases (of other builds; DROP DATABASE them when done): ${others.join(', ')}`);
+    if (rows.some((r) => r.datname === seedDb && r.comment === hash)) {
+      log(`reusing seed database ${seedDb}`);
     } else {
-      log(`building seed database ${seedDb} (${hash}); this happens once per schema change`);
+      log(`building seed database ${seedDb}; this happens once per schema change`);
       await admin.query(`DROP DATABASE IF EXISTS ${quote(seedDb)} WITH (FORCE)`);
       await migrate(seedUrl, { log: () => undefined });
       await fill(seedUrl, log);
+      // The comment marks the seed complete: a run stopped while filling leaves one without it, rebuilt next time.
       await admin.query(`COMMENT ON DATABASE ${quote(seedDb)} IS '${hash}'`);
     }
     await admin.query(`DROP DATABASE IF EXISTS ${quote(runDb)} WITH (FORCE)`);
