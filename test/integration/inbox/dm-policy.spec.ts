@@ -46,6 +46,15 @@ describe('DM policy (issue 15 item 4)', () => {
     expect([unposted.code, unposted.text()]).toEqual([403, expect.stringContaining('before you have posted in a room')]);
     await post(sender, 'lobby');
     expect((await dm(sender, recipient)).code).toBe(201);
+    // A post in any room counts (each room is looked at), and a deleted one too: they took part.
+    await createRoom(ctx, 'second');
+    await createRoom(ctx, 'third');
+    const [late] = await seen(1);
+    ctx.clock.advance(3601_000);
+    expect((await dm(late, recipient)).text()).toContain('before you have posted in a room');
+    const deleted = await post(late, 'third');
+    expect((await late.delete(`/room/third/message/${deleted.id}`)).code).toBe(200);
+    expect((await dm(late, recipient)).code).toBe(201);
   });
 
   it('a daily cap per sender (rolling day), 429 with the reason', async () => {
