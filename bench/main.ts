@@ -11,6 +11,7 @@ import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, Re
 import { BIG_ROOM, dropDatabase, dropOrphanRunDatabases, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
 import { DEFAULT_POPULATION, memberSeeds, parseMix, populationLoad, scheduleShape, warmUpLoad, type PopulationSettings } from './population';
 import { freePort, namedProcessesCpuSeconds, startProcess, type ServerProcess } from './server-process';
+import { startAllowWebhook } from './webhook';
 
 /*
  * `npm run bench` (issue 7): seeds a benchmark database, starts the server as a child process the
@@ -466,6 +467,9 @@ function pollBatch(rooms: RoomState[], since: (r: RoomState) => number): Request
 
 const CLOSED: LoadShape = { kind: 'closed', concurrency: 16 };
 
+/** The post scenarios' requests: `POST /room/post<i>/message`, 1 KB data, across the post rooms. */
+const postTemplates = (): RequestTemplate[] => Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
+
 async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, shape: LoadShape = CLOSED) {
   if (!wanted(name)) return;
   const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, name === 'floor' ? 1500 : 300);
@@ -522,6 +526,43 @@ async function postBatches(server: ServerProcess): Promise<{ sum: number; count:
 }
 
 /**
+ * `post_webhook` (issue 16): the post scenario against a server started with one enabled webhook
+ * plugin on `before-post` (bench/webhook.ts, on loopback, answering allow), warmed up as the main
+ * server is, its posts sent as `post`'s; with `post` in the same run, the note gives what the hook adds to the post's p50, p99
+ * and CPU per request. A hook past PLUGIN_DEADLINE would take its default (allow) and hide its
+ * latency, so the note counts the server's plugin outcomes too.
+ */
+async function postWebhookScenario(env: Env, pubkey: string, warmUpTemplates: [RequestTemplate, RequestTemplate]): Promise<void> {
+  const secret = createHash('sha256').update(`bench-webhook-${process.pid}`).digest('hex');
+  const webhook = await startAllowWebhook(secret);
+  const pluginsDir = join(env.dir, 'plugins-webhook');
+  mkdirSync(pluginsDir, { recursive: true });
+  writeFileSync(join(pluginsDir, 'bench.json'), JSON.stringify({ enabled: true, webhook: webhook.url, secret, events: ['before-post'], default: 'allow' }), { mode: 0o600 });
+  const server = await startServer(env, { PLUGINS_DIR: pluginsDir });
+  try {
+    await warmUp(server, pubkey, ...warmUpTemplates);
+    const templates = postTemplates();
+    const row = await drive('post_webhook', server, pubkey, {
+      templates,
+      expect: { kind: 'status', code: 201 },
+      shape: CLOSED,
+      durationMs: POLL_MS,
+      count: countFor('post_webhook', POLL_MS, 300),
+    });
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    const outcomes = [...metrics.matchAll(/^scs_plugin_calls_total\{plugin="bench",event="before-post",outcome="(\w+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const post = rows.get('post');
+    const added = post
+      ? `adds p50 ${round(row.p50_ms - post.p50_ms)} ms, p99 ${round(row.p99_ms - post.p99_ms)} ms, CPU ${round((row.cpu_ms_per_req ?? 0) - (post.cpu_ms_per_req ?? 0), 3)} ms/req over post; `
+      : '';
+    notes.push(`post_webhook: the webhook decision hook ${added}${webhook.calls()} webhook calls, server plugin outcomes: ${outcomes.join(', ') || 'none'}`);
+  } finally {
+    await server.stop();
+    await webhook.close();
+  }
+}
+
+/**
  * Not reported: JIT, connection pools, and the first sight of every signing user. `everyRoom`: a
  * poll of every room any scenario polls, once per user first, so that no measured scenario (but
  * first_poll_20_rooms) pays a first visit (user and room_users rows, override look-ups).
@@ -556,7 +597,7 @@ interface Env {
   redisPrefix: string;
 }
 
-async function startServer(env: Env): Promise<ServerProcess> {
+async function startServer(env: Env, extra: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
   const adminPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -581,6 +622,9 @@ async function startServer(env: Env): Promise<ServerProcess> {
     REACTION_RATE_LIMIT: '1000000',
     UPLOAD_QUOTA_BYTES: '1000000000000',
     FILE_SERVER_UPLOAD_BYTES_RATE: '1000000000000',
+    // No plugin unless a scenario configures one (the default ./data/plugins is the checkout's).
+    PLUGINS_DIR: join(env.dir, 'plugins'),
+    ...extra,
   };
   // API_WORKERS from this environment reaches the server too (startProcess passes process.env on).
   log(`starting server on ${url}${process.env.API_WORKERS ? ` with API_WORKERS=${process.env.API_WORKERS}` : ''}`);
@@ -735,7 +779,7 @@ async function main(): Promise<void> {
         ['post_64', { kind: 'closed', concurrency: 64 }],
       ] as const) {
         if (!wanted(name)) continue;
-        const templates = Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
+        const templates = postTemplates();
         const before = await postBatches(server);
         await drive(name, server, pubkey, {
           templates,
@@ -753,6 +797,7 @@ async function main(): Promise<void> {
       await server.stop();
       server = null;
     }
+    if (wanted('post_webhook')) await postWebhookScenario(env, pubkey, [pollBatch(polled(3), latest), pollBatch([...polled(POLL_ROOMS), room(BIG_ROOM)], latest)]);
     if (wanted('files')) await fileRows();
   } finally {
     if (server) await server.stop();
