@@ -119,9 +119,16 @@ describe('webhook plugins', () => {
     expect(await metric(new RegExp(`^scs_plugin_calls_total\\{plugin="hook",event="before-post",outcome="${outcome}"\\} [1-9]`))).toBeDefined();
   });
 
-  test('a webhook that is slow, fails or answers nonsense gets its default decision: hold here', async () => {
+  test('a webhook that is slow, fails, redirects or answers nonsense or too much gets its default decision: hold here', async () => {
     configure({ events: ['before-post'], default: 'hold' });
-    for (const b of [{ delayMs: 3000, answer: { decision: 'allow' } }, { status: 500 }, { answer: { decision: 'perhaps' } }]) {
+    const tooLarge = { decision: 'allow', padding: 'x'.repeat(ctx.config.PLUGIN_ANSWER_MAX_BYTES) };
+    for (const b of [
+      { delayMs: 3000, answer: { decision: 'allow' } },
+      { status: 500 },
+      { status: 307, answer: { decision: 'allow' } },
+      { answer: { decision: 'perhaps' } },
+      { answer: tooLarge },
+    ]) {
       behave = () => b;
       const res = await post(alice, 'undecided');
       expect(res.code).toBe(201);
@@ -129,6 +136,8 @@ describe('webhook plugins', () => {
       expect((await bob.get(`/room/lobby/message/${id}`)).code).toBe(404);
     }
     expect(await metric(/^scs_plugin_calls_total\{plugin="hook",event="before-post",outcome="timeout"\} [1-9]/)).toBeDefined();
+    expect(await metric(/^scs_plugin_calls_total\{plugin="hook",event="before-post",outcome="invalid"\} [2-9]/)).toBeDefined();
+    expect(await metric(/^scs_plugin_calls_total\{plugin="hook",event="before-post",outcome="error"\} [2-9]/)).toBeDefined();
     configure({ events: ['before-post'] });
   });
 
