@@ -4,7 +4,6 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Batcher } from '../database/batcher';
 import { queryPrepared, statementRolledBack } from '../database/prepared';
 import { PrismaService } from '../database/prisma.service';
-import { TurnBatch } from '../database/turn-batch';
 import { attachToPostedSql, type FilesToAttach } from '../files/files.repository';
 import { Prisma, type Room, type UserPermissionOverride } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
@@ -101,6 +100,11 @@ const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper I
 
 /** A room_users or user_permission_overrides row's key. */
 type RoomUserKey = { roomId: number; userId: number };
+type ActivityRow = RoomUserKey & { at: number };
+const keyOf = (k: RoomUserKey) => `${k.roomId}:${k.userId}`;
+
+/** The look-ups of one event-loop turn go together, however many (each turn brings what its requests ask). */
+const ONE_TURN = { max: Infinity, windowMs: 0, concurrency: Infinity } as const;
 
 type OverrideColumns = {
   oBanned: boolean | null;
@@ -142,13 +146,10 @@ export type ImportedMessage = Omit<MessageRow, 'sessionId' | 'whisperTo' | 'data
  */
 @Injectable()
 export class RoomsRepository {
-  /** Activity rows of one turn, written together (a member's first poll of many rooms is one statement). */
-  private readonly activity = new TurnBatch<RoomUserKey & { at: number }, boolean>(
-    (items) => this.writeActivity([...items.values()]),
-    (waiting, next) => (next.at > waiting.at ? next : waiting),
-  );
+  /** Activity rows of one event-loop turn, written together (a member's first poll of many rooms is one statement). */
+  private readonly activity = new Batcher<ActivityRow, boolean>({ ...ONE_TURN, run: (rows) => this.writeActivity(rows), retryAlone: statementRolledBack });
   /** Override look-ups of one turn (cache misses: a member's first poll of many rooms), read together. */
-  private readonly overrides = new TurnBatch<RoomUserKey, UserPermissionOverride>((items) => this.readOverrides([...items.values()]));
+  private readonly overrides = new Batcher<RoomUserKey, UserPermissionOverride | null>({ ...ONE_TURN, run: (keys) => this.readOverrides(keys), retryAlone: () => false });
   /** Posts waiting for the database, stored in group commits (postMessage). */
   private readonly posts: Batcher<NewPostRow, PostOutcome>;
 
@@ -324,15 +325,22 @@ export class RoomsRepository {
    * first_seen is written with the row only (new users, issue 14 item 2). True when the row is new
    * (a first request there). Joins the other rows of its event-loop turn in one statement.
    */
-  async recordActivity(roomId: number, userId: number, at: number): Promise<boolean> {
-    return (await this.activity.get(`${roomId}:${userId}`, { roomId, userId, at })) === true;
+  recordActivity(roomId: number, userId: number, at: number): Promise<boolean> {
+    return this.activity.submit({ roomId, userId, at });
   }
 
   /**
    * One upsert for many (room, user) rows, in key order (concurrent statements lock rows in the same
    * order); a row already at `at` or later is left as it is. Rows of a room or user deleted meanwhile are skipped.
+   * A key asked twice (a granule's turn) is written once, at the later time (one statement cannot update a row twice).
    */
-  private async writeActivity(rows: Array<RoomUserKey & { at: number }>): Promise<Map<string, boolean>> {
+  private async writeActivity(asked: ActivityRow[]): Promise<boolean[]> {
+    const latest = new Map<string, ActivityRow>();
+    for (const r of asked) {
+      const seen = latest.get(keyOf(r));
+      if (!seen || r.at > seen.at) latest.set(keyOf(r), r);
+    }
+    const rows = [...latest.values()];
     const written = await queryPrepared<{ room: number; user: number; inserted: boolean }>(
       this.prisma.pool,
       Prisma.sql`
@@ -344,7 +352,8 @@ export class RoomsRepository {
       WHERE ru.last_active < EXCLUDED.last_active
       RETURNING ru.room, ru."user", (ru.xmax = 0) AS inserted`,
     );
-    return new Map(written.map((w) => [`${w.room}:${w.user}`, w.inserted]));
+    const inserted = new Map(written.map((w) => [`${w.room}:${w.user}`, w.inserted]));
+    return asked.map((r) => inserted.get(keyOf(r)) === true);
   }
 
   async refreshActiveUsers(activeSince: number, pruneBefore: number): Promise<void> {
@@ -654,10 +663,10 @@ export class RoomsRepository {
   /** The override row; outside a transaction it is read with the other look-ups of its event-loop turn, in one statement. */
   async override(roomId: number, userId: number, db?: Db): Promise<UserPermissionOverride | null> {
     if (db) return db.userPermissionOverride.findUnique({ where: { roomId_userId: { roomId, userId } } });
-    return (await this.overrides.get(`${roomId}:${userId}`, { roomId, userId })) ?? null;
+    return this.overrides.submit({ roomId, userId });
   }
 
-  private async readOverrides(keys: RoomUserKey[]): Promise<Map<string, UserPermissionOverride>> {
+  private async readOverrides(keys: RoomUserKey[]): Promise<Array<UserPermissionOverride | null>> {
     const rows = await queryPrepared<UserPermissionOverride>(
       this.prisma.pool,
       Prisma.sql`
@@ -666,7 +675,8 @@ export class RoomsRepository {
       FROM user_permission_overrides o
       JOIN unnest(${keys.map((k) => k.roomId)}::int[], ${keys.map((k) => k.userId)}::int[]) AS v(room, u) ON o.room = v.room AND o."user" = v.u`,
     );
-    return new Map(rows.map((o) => [`${o.roomId}:${o.userId}`, o]));
+    const found = new Map(rows.map((o) => [keyOf(o), o]));
+    return keys.map((k) => found.get(keyOf(k)) ?? null);
   }
 
   overridesOfUser(userId: number, roomIds: number[], db: Db = this.prisma): Promise<UserPermissionOverride[]> {
