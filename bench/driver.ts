@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SogsClient, type BuiltOnionRequest } from '../src/client';
 import type { DriverJob, DriverMessage, DriverResult, Expectation, ParentMessage, RequestTemplate } from './job';
+import { postJson } from './post-data';
 
 /*
  * A load driver: a child process of bench/main.ts, so it never runs in the server's event loop.
@@ -50,15 +51,15 @@ function build(job: DriverJob): BuiltOnionRequest[] {
     }
     return c;
   };
+  const anonymous = new SogsClient({ baseUrl: job.url, serverPubkey: job.serverPubkeyHex });
   const plan = job.plan;
   const built: BuiltOnionRequest[] = [];
   for (let i = 0; i < job.count; i++) {
     const member = plan ? plan.member[i] : (job.userOffset + i) % job.userSeeds.length;
-    const client = clientOf(member);
     const t: RequestTemplate = job.templates[plan ? plan.template[i] : i % job.templates.length];
+    const client = t.anonymous ? anonymous : clientOf(member);
     if (t.postBytes !== undefined) {
-      const json = { data: randomBytes(t.postBytes).toString('base64'), signature: randomBytes(64).toString('base64') };
-      built.push(client.buildOnionRequest({ method: t.method, path: t.path, json }));
+      built.push(client.buildOnionRequest({ method: t.method, path: t.path, json: postJson(t.postBytes) }));
     } else if (t.uploadBytes !== undefined) {
       const headers = { 'Content-Disposition': `attachment; filename="bench-${i}.bin"` };
       built.push(client.buildOnionRequest({ method: t.method, path: t.path, body: new Uint8Array(randomBytes(t.uploadBytes)), headers }));

@@ -11,12 +11,14 @@ export interface RequestTemplate {
   path: string;
   /** JSON body sent as is. */
   json?: unknown;
-  /** A message post (protocol §6.3): random `data` of this many bytes and a random 64-byte signature per request. */
+  /** A message post (protocol §6.3): a padded Session message with a text of this many random characters, a random 64-byte signature, per request (bench/post-data.ts). */
   postBytes?: number;
   /** A room file upload (protocol §10): this many random bytes as the raw body, with a Content-Disposition filename. */
   uploadBytes?: number;
   /** A DM (protocol §9): `message` of this many random bytes to another member of the job (the next one in the plan's member list). */
   dmBytes?: number;
+  /** Sent without X-SOGS-* headers, as a client that has not joined asks (e.g. `/capabilities`). */
+  anonymous?: boolean;
   /** How this template's reply counts as a success, when not the job's `expect`. */
   expect?: Expectation;
 }

@@ -12,12 +12,15 @@ import { BIG_ROOM, dropDatabase, dropOrphanRunDatabases, POLL_ROOMS, pollRoom, P
 import { DEFAULT_POPULATION, memberSeeds, parseMix, populationLoad, scheduleShape, warmUpLoad, type PopulationSettings } from './population';
 import { freePort, namedProcessesCpuSeconds, startProcess, type ServerProcess } from './server-process';
 import { startAllowWebhook } from './webhook';
+import { externalServer, parseTarget, prepareTarget } from './external';
 
 /*
  * `npm run bench` (issue 7): seeds a benchmark database, starts the server as a child process the
  * way the README runs it, drives load from two driver processes on loopback, and prints one table
  * plus the ratios; the same figures go to bench/results/latest.json. `--quick` shortens every
- * scenario; `--only a,b` runs the named scenarios (and the ones their ratios need).
+ * scenario; `--only a,b` runs the named scenarios (and the ones their ratios need). `--target=URL`
+ * runs them against a server started elsewhere instead (bench/external.ts, "Side by side" in
+ * BENCHMARKS.md).
  */
 
 const ROOT = process.env.BENCH_ROOT ?? resolve(__dirname, '..', '..');
@@ -38,7 +41,16 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const WARMUP_REQUESTS = QUICK ? USERS * 5 : USERS * 20;
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const ONLY = onlyArg ? new Set(onlyArg.split(',')) : null;
+const TARGET = parseTarget(args);
+/** What an external server can be measured on: the scenarios that need no SQL seed (no 1k/1M/20-room rooms, no floor, files or population). */
+const TARGET_SCENARIOS = ['idle_poll', 'busy_poll', 'room_info', 'capabilities', 'reaction', 'busy_poll_capacity', 'overload_2x', 'overload_5x', 'post'];
+const ONLY = onlyArg ? new Set(onlyArg.split(',')) : TARGET ? new Set(TARGET_SCENARIOS) : null;
+if (TARGET && ONLY) {
+  const unsupported = [...ONLY].filter((n) => !TARGET_SCENARIOS.includes(n));
+  if (unsupported.length) throw new Error(`--target runs only ${TARGET_SCENARIOS.join(', ')}; not ${unsupported.join(', ')}`);
+}
+/** An external target's figures go beside ours, never over them. */
+const RESULTS_FILE = TARGET ? 'target.json' : 'latest.json';
 
 const POLL_MS = QUICK ? 1500 : 5000;
 
@@ -108,7 +120,7 @@ const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 function previous(): Record<string, Row> {
   try {
-    return (JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')) as { scenarios: Record<string, Row> }).scenarios;
+    return (JSON.parse(readFileSync(join(RESULTS, RESULTS_FILE), 'utf8')) as { scenarios: Record<string, Row> }).scenarios;
   } catch {
     return {};
   }
@@ -443,6 +455,7 @@ const SERVER_SCENARIOS = [
   'post',
   'post_64',
   'room_info',
+  'capabilities',
   'reaction',
   'busy_poll_capacity',
   'overload_2x',
@@ -467,13 +480,15 @@ function pollBatch(rooms: RoomState[], since: (r: RoomState) => number): Request
 
 const CLOSED: LoadShape = { kind: 'closed', concurrency: 16 };
 
-/** The post scenarios' requests: `POST /room/post<i>/message`, 1 KB data, across the post rooms. */
-const postTemplates = (): RequestTemplate[] => Array.from({ length: POST_ROOMS }, (_, i) => ({ method: 'POST' as const, path: `/room/${postRoom(i)}/message`, postBytes: 1024 }));
+/** The post scenarios' requests: `POST /room/<token>/message`, 1 KB data, across the post rooms. */
+const postTemplates = (tokens: string[] = Array.from({ length: POST_ROOMS }, (_, i) => postRoom(i))): RequestTemplate[] =>
+  tokens.map((token) => ({ method: 'POST' as const, path: `/room/${token}/message`, postBytes: 1024 }));
 
-async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, shape: LoadShape = CLOSED) {
+/** `template` is made only when the scenario is wanted (an external target lacks the seed's 1k/1M/20-room rooms). */
+async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: () => RequestTemplate, shape: LoadShape = CLOSED) {
   if (!wanted(name)) return;
   const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, name === 'floor' ? 1500 : 300);
-  await drive(name, server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
+  await drive(name, server, pubkey, { templates: [template()], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
 }
 
 /** One signed request per send, answered with `code`, closed loop. */
@@ -519,6 +534,8 @@ async function overloadScenarios(server: ServerProcess, pubkey: string, template
 
 /** The server's scs_post_batch_size totals (posts, commits), or null when it has none (a server before the group commit). */
 async function postBatches(server: ServerProcess): Promise<{ sum: number; count: number } | null> {
+  // an external target has no admin port of ours to read
+  if (!server.adminUrl) return null;
   const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const [sum, count] = [value('scs_post_batch_size_sum'), value('scs_post_batch_size_count')];
@@ -582,12 +599,12 @@ async function warmUp(server: ServerProcess, pubkey: string, template: RequestTe
  * A member's first poll of 20 rooms (issue 18): every request from an identity the server has
  * never seen, so each creates its user row and 20 room_users rows and reads 20 override rows.
  */
-async function firstPollScenario(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+async function firstPollScenario(server: ServerProcess, pubkey: string, template: () => RequestTemplate): Promise<void> {
   const name = 'first_poll_20_rooms';
   if (!wanted(name)) return;
   const count = countFor(name, POLL_MS, 100);
   const seeds = Array.from({ length: count }, (_, i) => createHash('sha256').update(`scs-bench-first-${i}`).digest('hex'));
-  await drive(name, server, pubkey, { templates: [template], expect: { kind: 'batch' }, shape: CLOSED, durationMs: POLL_MS, count, seeds });
+  await drive(name, server, pubkey, { templates: [template()], expect: { kind: 'batch' }, shape: CLOSED, durationMs: POLL_MS, count, seeds });
 }
 
 interface Env {
@@ -714,21 +731,27 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-'));
   const keyFile = join(dir, 'key_x25519');
   const serverKey = loadOrCreateServerKey(keyFile);
-  const pubkey = serverKey.publicKeyHex;
+  const pubkey = TARGET?.pubkey ?? serverKey.publicKeyHex;
   const redisPrefix = `scs-bench:${process.pid}:`;
-  await dropOrphanRunDatabases(PG_ADMIN_URL, RUN_DB_PREFIX);
-  const databaseUrl = await prepareDatabase(PG_ADMIN_URL, SEED_DB_PREFIX, RUN_DB, log);
+  // an external target brings its own data (prepared through the protocol below)
+  if (!TARGET) await dropOrphanRunDatabases(PG_ADMIN_URL, RUN_DB_PREFIX);
+  const databaseUrl = TARGET ? '' : await prepareDatabase(PG_ADMIN_URL, SEED_DB_PREFIX, RUN_DB, log);
   const env: Env = { dir, keyFile, databaseUrl, redisPrefix };
   const workers = process.env.API_WORKERS ?? '';
   let server: ServerProcess | null = null;
   try {
-    const states = await roomStates(databaseUrl);
+    const states = TARGET ? await prepareTarget(TARGET, log) : await roomStates(databaseUrl);
+    const pollTokens = TARGET?.pollRooms ?? Array.from({ length: POLL_ROOMS }, (_, i) => pollRoom(i));
+    const postTokens = TARGET?.postRooms ?? Array.from({ length: POST_ROOMS }, (_, i) => postRoom(i));
     const room = (token: string) => {
       const s = states.get(token);
       if (!s) throw new Error(`seed database has no room ${token}`);
       return s;
     };
-    const polled = (n: number) => Array.from({ length: n }, (_, i) => room(pollRoom(i)));
+    const polled = (n: number) => {
+      if (pollTokens.length < n) throw new Error(`a ${n}-room poll needs ${n} rooms, the target has ${pollTokens.length}`);
+      return pollTokens.slice(0, n).map(room);
+    };
     const latest = (r: RoomState) => r.messageSequence;
     const busy = (r: RoomState) => r.busySince;
 
@@ -745,31 +768,33 @@ async function main(): Promise<void> {
       });
       try {
         await warmUp(floor, pubkey, pollBatch(polled(3), latest));
-        await pollScenario('floor', floor, pubkey, pollBatch(polled(3), latest));
+        await pollScenario('floor', floor, pubkey, () => pollBatch(polled(3), latest));
       } finally {
         await floor.stop();
       }
     }
 
     if (SERVER_SCENARIOS.some(wanted)) {
-      server = await startServer(env);
+      server = TARGET ? externalServer(TARGET) : await startServer(env);
       log(`server idle RSS ${server.rssMb().toFixed(1)} MB`);
-      await warmUp(server, pubkey, pollBatch(polled(3), latest), pollBatch([...polled(POLL_ROOMS), room(BIG_ROOM)], latest));
+      await warmUp(server, pubkey, pollBatch(polled(3), latest), pollBatch(TARGET ? polled(pollTokens.length) : [...polled(POLL_ROOMS), room(BIG_ROOM)], latest));
       notes.push(`idle server RSS after warm-up: ${server.rssMb().toFixed(1)} MB (target ≤ 200 MB)`);
 
-      await pollScenario('idle_poll', server, pubkey, pollBatch(polled(3), latest));
+      await pollScenario('idle_poll', server, pubkey, () => pollBatch(polled(3), latest));
       await sweepScenario(server, pubkey, pollBatch(polled(3), latest));
-      await pollScenario('busy_poll', server, pubkey, pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 64 });
-      await pollScenario('idle_poll_1k', server, pubkey, pollBatch(polled(1), latest));
-      await pollScenario('idle_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], latest));
-      await pollScenario('busy_poll_1k', server, pubkey, pollBatch(polled(1), busy));
-      await pollScenario('busy_poll_1m', server, pubkey, pollBatch([room(BIG_ROOM)], busy));
-      await pollScenario('idle_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), latest));
-      await pollScenario('busy_poll_20_rooms', server, pubkey, pollBatch(polled(POLL_ROOMS), busy));
-      await firstPollScenario(server, pubkey, pollBatch(polled(POLL_ROOMS), latest));
+      await pollScenario('busy_poll', server, pubkey, () => pollBatch(polled(3), busy), { kind: 'open', rate: 1000, maxInFlight: 64 });
+      await pollScenario('idle_poll_1k', server, pubkey, () => pollBatch(polled(1), latest));
+      await pollScenario('idle_poll_1m', server, pubkey, () => pollBatch([room(BIG_ROOM)], latest));
+      await pollScenario('busy_poll_1k', server, pubkey, () => pollBatch(polled(1), busy));
+      await pollScenario('busy_poll_1m', server, pubkey, () => pollBatch([room(BIG_ROOM)], busy));
+      await pollScenario('idle_poll_20_rooms', server, pubkey, () => pollBatch(polled(POLL_ROOMS), latest));
+      await pollScenario('busy_poll_20_rooms', server, pubkey, () => pollBatch(polled(POLL_ROOMS), busy));
+      await firstPollScenario(server, pubkey, () => pollBatch(polled(POLL_ROOMS), latest));
       // Routes that once took the full road (injection and the Nest pipeline), not the poll's fast one (issue 13).
       const lobby = polled(1)[0];
       await statusScenario('room_info', server, pubkey, { method: 'GET', path: `/room/${lobby.token}` }, 200);
+      // What a client asks before it has joined: no X-SOGS-* headers, nothing to verify but the onion layer.
+      await statusScenario('capabilities', server, pubkey, { method: 'GET', path: '/capabilities', anonymous: true }, 200);
       // Each user adds the same reaction again and again: after its first, a write that finds it there.
       await statusScenario('reaction', server, pubkey, { method: 'PUT', path: `/room/${lobby.token}/reaction/${lobby.newestMessage}/%F0%9F%91%8D` }, 200);
       await overloadScenarios(server, pubkey, pollBatch(polled(3), busy));
@@ -779,7 +804,7 @@ async function main(): Promise<void> {
         ['post_64', { kind: 'closed', concurrency: 64 }],
       ] as const) {
         if (!wanted(name)) continue;
-        const templates = postTemplates();
+        const templates = postTemplates(postTokens);
         const before = await postBatches(server);
         await drive(name, server, pubkey, {
           templates,
@@ -802,8 +827,10 @@ async function main(): Promise<void> {
   } finally {
     if (server) await server.stop();
     // ours, and those of the files benchmark run from this process (`scs-bench:<pid>_<driver>_…:`)
-    await deleteRedisKeys(REDIS_URL, `scs-bench:${process.pid}[:_]*`);
-    await dropDatabase(PG_ADMIN_URL, RUN_DB);
+    if (!TARGET) {
+      await deleteRedisKeys(REDIS_URL, `scs-bench:${process.pid}[:_]*`);
+      await dropDatabase(PG_ADMIN_URL, RUN_DB);
+    }
     const keepLogs = process.env.BENCH_KEEP_LOGS === '1';
     if (!keepLogs) rmSync(dir, { recursive: true, force: true });
     else log(`server logs kept in ${dir}`);
@@ -816,8 +843,8 @@ async function main(): Promise<void> {
   for (const n of notes) process.stdout.write(`  ${n}\n`);
   const out = { machine: machine(), scenarios: Object.fromEntries(rows), ratios: ratioValues, ...(population ? { population } : {}), ...(sweep.length ? { sweep } : {}) };
   writeCharts();
-  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
-  log(`wrote bench/results/latest.json`);
+  writeFileSync(join(RESULTS, RESULTS_FILE), JSON.stringify(out, null, 2) + '\n');
+  log(`wrote bench/results/${RESULTS_FILE}`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

@@ -81,7 +81,6 @@ export function namedProcessesCpuSeconds(names: string[]): number {
 const CLOCK_TICKS = 100;
 
 export interface ServerProcess {
-  child: ChildProcess;
   url: string;
   adminUrl: string;
   rssMb(): number;
@@ -134,7 +133,6 @@ export async function startProcess(opts: {
     throw err;
   }
   return {
-    child,
     url: opts.url,
     adminUrl: opts.adminUrl,
     rssMb: () => (child.pid ? treeUsage(child.pid).rssMb : 0),
