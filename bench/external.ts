@@ -93,6 +93,17 @@ export async function prepareTarget(target: ExternalTarget, log: (line: string) 
     (await expectCode(`post to ${token}`, writers[writer % writers.length].post(`/room/${token}/message`, postJson(bytes)), 201)).json<{ id: number }>().id;
   const react = (token: string, id: number, emoji: string, writer: number) =>
     expectCode(`react in ${token}`, writers[writer].put(`/room/${token}/reaction/${id}/${encodeURIComponent(emoji)}`), 200);
+  // The seqno a client polls from is the highest one its replies carried: the room's
+  // `message_sequence` need not count reaction changes (bunsogs' does not), so ask until nothing is new.
+  const latestSeqno = async (token: string, from: number): Promise<number> => {
+    let since = from;
+    for (;;) {
+      const batch = (await expectCode(`messages since in ${token}`, writers[0].get(`/room/${token}/messages/since/${since}?t=r&limit=256`), 200)).json<Array<{ seqno: number }>>();
+      const top = Math.max(since, ...batch.map((m) => m.seqno));
+      if (top === since) return since;
+      since = top;
+    }
+  };
 
   const states = new Map<string, RoomState>();
   const started = Date.now();
@@ -103,7 +114,7 @@ export async function prepareTarget(target: ExternalTarget, log: (line: string) 
     // the NEW_MESSAGES that will get a late 👍 each are the last of the history, posted in order
     const before: number[] = [];
     for (let i = 0; i < NEW_MESSAGES; i++) before.push(await post(token, 96, i));
-    const busySince = (await info(token)).message_sequence;
+    const busySince = await latestSeqno(token, (await info(token)).message_sequence);
     const fresh: number[] = [];
     for (let i = 0; i < NEW_MESSAGES; i++) fresh.push(await post(token, NEW_MESSAGE_BYTES, i));
     for (const id of fresh) {
@@ -112,7 +123,8 @@ export async function prepareTarget(target: ExternalTarget, log: (line: string) 
     }
     for (const id of before) await react(token, id, '👍', 0);
     const now = await info(token);
-    states.set(token, { token, infoUpdates: now.info_updates, messageSequence: now.message_sequence, busySince, newestMessage: fresh[fresh.length - 1] });
+    const messageSequence = await latestSeqno(token, Math.max(busySince, now.message_sequence));
+    states.set(token, { token, infoUpdates: now.info_updates, messageSequence, busySince, newestMessage: fresh[fresh.length - 1] });
   }
   for (const token of target.postRooms) {
     if (states.has(token)) continue;
