@@ -3,7 +3,7 @@ import { SogsClient, type SogsResponse } from '../src/client';
 import { postJson } from './post-data';
 import type { RoomState } from './seed';
 import { NEW_MESSAGE_BYTES, NEW_MESSAGES, SMALL_ROOM_MESSAGES } from './seed';
-import { treeUsage, type ServerProcess } from './server-process';
+import { treeUsage, type MeasuredServer } from './server-process';
 
 /*
  * Side by side (`--target=URL`): the same scenarios against a SOGS server this bench did not start
@@ -44,7 +44,7 @@ export function parseTarget(args: string[]): ExternalTarget | null {
 }
 
 /** The external server as the scenarios see a started one; stopping it is its owner's business. */
-export function externalServer(target: ExternalTarget): ServerProcess {
+export function externalServer(target: ExternalTarget): MeasuredServer {
   if (treeUsage(target.pid).cpuSeconds === 0) throw new Error(`no process ${target.pid} in /proc (--target-pid)`);
   return {
     url: target.url,

@@ -10,7 +10,7 @@ import { lineChart } from './plot';
 import type { DriverJob, DriverMessage, DriverResult, Expectation, LoadShape, RequestPlan, RequestTemplate } from './job';
 import { BIG_ROOM, dropDatabase, dropOrphanRunDatabases, POLL_ROOMS, pollRoom, POST_ROOMS, postRoom, prepareDatabase, roomStates, type RoomState } from './seed';
 import { DEFAULT_POPULATION, memberSeeds, parseMix, populationLoad, scheduleShape, warmUpLoad, type PopulationSettings } from './population';
-import { freePort, namedProcessesCpuSeconds, startProcess, type ServerProcess } from './server-process';
+import { freePort, namedProcessesCpuSeconds, startProcess, type MeasuredServer, type ServerProcess } from './server-process';
 import { startAllowWebhook } from './webhook';
 import { externalServer, parseTarget, prepareTarget } from './external';
 
@@ -138,7 +138,7 @@ function percentile(sorted: number[], p: number): number {
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Waits until the server is idle again (below 10% of a core for half a second; at most 15 s), so a backlog left by one scenario is not billed to the next. */
-async function settle(server: ServerProcess): Promise<void> {
+async function settle(server: MeasuredServer): Promise<void> {
   const until = Date.now() + 15_000;
   while (Date.now() < until) {
     const before = server.cpuSeconds();
@@ -150,7 +150,7 @@ async function settle(server: ServerProcess): Promise<void> {
 /** Runs one job split across DRIVERS driver processes; measures server RSS while it runs. */
 async function drive(
   name: string,
-  server: ServerProcess,
+  server: MeasuredServer,
   serverPubkeyHex: string,
   spec: { templates: RequestTemplate[]; expect: Expectation; shape: LoadShape; durationMs: number; count: number; plan?: RequestPlan; seeds?: string[] },
 ): Promise<Row> {
@@ -287,7 +287,7 @@ function planPart(plan: RequestPlan, part: number, parts: number): RequestPlan {
  * Open-loop sweep of the 3-room idle poll (issue 18 pictures): its closed-loop capacity, then fixed
  * arrival rates from a quarter of it to twice it; refusals (503 with Retry-After) are counted apart.
  */
-async function sweepScenario(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+async function sweepScenario(server: MeasuredServer, pubkey: string, template: RequestTemplate): Promise<void> {
   if (!wanted('sweep')) return;
   const capacity =
     rows.get('idle_poll')?.rps ??
@@ -358,7 +358,7 @@ const POPULATION_P99_MS = 100;
  * so each step measures the steady state, not first sight. Members per core = members / server
  * CPU seconds per wall second at the largest population held.
  */
-async function populationScenario(server: ServerProcess, pubkey: string, databaseUrl: string): Promise<void> {
+async function populationScenario(server: MeasuredServer, pubkey: string, databaseUrl: string): Promise<void> {
   if (!wanted('population')) return;
   // BENCH_POPULATION_WRITES scales the write load (0 = polls only)
   const writes = Number(process.env.BENCH_POPULATION_WRITES ?? 1);
@@ -485,14 +485,14 @@ const postTemplates = (tokens: string[] = Array.from({ length: POST_ROOMS }, (_,
   tokens.map((token) => ({ method: 'POST' as const, path: `/room/${token}/message`, postBytes: 1024 }));
 
 /** `template` is made only when the scenario is wanted (an external target lacks the seed's 1k/1M/20-room rooms). */
-async function pollScenario(name: string, server: ServerProcess, pubkey: string, template: () => RequestTemplate, shape: LoadShape = CLOSED) {
+async function pollScenario(name: string, server: MeasuredServer, pubkey: string, template: () => RequestTemplate, shape: LoadShape = CLOSED) {
   if (!wanted(name)) return;
   const count = shape.kind === 'open' ? Math.ceil((shape.rate * POLL_MS) / 1000) : countFor(name, POLL_MS, name === 'floor' ? 1500 : 300);
   await drive(name, server, pubkey, { templates: [template()], expect: { kind: 'batch' }, shape, durationMs: POLL_MS, count });
 }
 
 /** One signed request per send, answered with `code`, closed loop. */
-async function statusScenario(name: string, server: ServerProcess, pubkey: string, template: RequestTemplate, code: number): Promise<void> {
+async function statusScenario(name: string, server: MeasuredServer, pubkey: string, template: RequestTemplate, code: number): Promise<void> {
   if (!wanted(name)) return;
   await drive(name, server, pubkey, { templates: [template], expect: { kind: 'status', code }, shape: CLOSED, durationMs: POLL_MS, count: countFor(name, POLL_MS, 300) });
 }
@@ -502,7 +502,7 @@ async function statusScenario(name: string, server: ServerProcess, pubkey: strin
  * and 5× that rate. Goodput should stay near capacity, answered requests fast, RSS bounded, and
  * every refusal a valid 503 reply (the drivers count them apart from errors).
  */
-async function overloadScenarios(server: ServerProcess, pubkey: string, template: RequestTemplate): Promise<void> {
+async function overloadScenarios(server: MeasuredServer, pubkey: string, template: RequestTemplate): Promise<void> {
   if (!['busy_poll_capacity', 'overload_2x', 'overload_5x'].some(wanted)) return;
   const capacity = await drive('busy_poll_capacity', server, pubkey, {
     templates: [template],
@@ -533,7 +533,7 @@ async function overloadScenarios(server: ServerProcess, pubkey: string, template
 }
 
 /** The server's scs_post_batch_size totals (posts, commits), or null when it has none (a server before the group commit). */
-async function postBatches(server: ServerProcess): Promise<{ sum: number; count: number } | null> {
+async function postBatches(server: MeasuredServer): Promise<{ sum: number; count: number } | null> {
   // an external target has no admin port of ours to read
   if (!server.adminUrl) return null;
   const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
@@ -584,7 +584,7 @@ async function postWebhookScenario(env: Env, pubkey: string, warmUpTemplates: [R
  * poll of every room any scenario polls, once per user first, so that no measured scenario (but
  * first_poll_20_rooms) pays a first visit (user and room_users rows, override look-ups).
  */
-async function warmUp(server: ServerProcess, pubkey: string, template: RequestTemplate, everyRoom?: RequestTemplate): Promise<void> {
+async function warmUp(server: MeasuredServer, pubkey: string, template: RequestTemplate, everyRoom?: RequestTemplate): Promise<void> {
   if (everyRoom) {
     await drive('warmup_rooms', server, pubkey, { templates: [everyRoom], expect: { kind: 'batch' }, shape: CLOSED, durationMs: 60_000, count: USERS });
     rows.delete('warmup_rooms');
@@ -599,7 +599,7 @@ async function warmUp(server: ServerProcess, pubkey: string, template: RequestTe
  * A member's first poll of 20 rooms (issue 18): every request from an identity the server has
  * never seen, so each creates its user row and 20 room_users rows and reads 20 override rows.
  */
-async function firstPollScenario(server: ServerProcess, pubkey: string, template: () => RequestTemplate): Promise<void> {
+async function firstPollScenario(server: MeasuredServer, pubkey: string, template: () => RequestTemplate): Promise<void> {
   const name = 'first_poll_20_rooms';
   if (!wanted(name)) return;
   const count = countFor(name, POLL_MS, 100);
@@ -738,7 +738,7 @@ async function main(): Promise<void> {
   const databaseUrl = TARGET ? '' : await prepareDatabase(PG_ADMIN_URL, SEED_DB_PREFIX, RUN_DB, log);
   const env: Env = { dir, keyFile, databaseUrl, redisPrefix };
   const workers = process.env.API_WORKERS ?? '';
-  let server: ServerProcess | null = null;
+  let server: MeasuredServer | null = null;
   try {
     const states = TARGET ? await prepareTarget(TARGET, log) : await roomStates(databaseUrl);
     const pollTokens = TARGET?.pollRooms ?? Array.from({ length: POLL_ROOMS }, (_, i) => pollRoom(i));

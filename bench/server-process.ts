@@ -80,13 +80,19 @@ export function namedProcessesCpuSeconds(names: string[]): number {
 /** USER_HZ: Linux reports process times in 1/100 s on every architecture we run on. */
 const CLOCK_TICKS = 100;
 
-export interface ServerProcess {
+/** What the bench measures a server by (one it started, or one started elsewhere: bench/external.ts). */
+export interface MeasuredServer {
   url: string;
   adminUrl: string;
   rssMb(): number;
   /** CPU seconds used so far by the server's processes (a load-independent cost measure). */
   cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/** A server the bench started as its own child process. */
+export interface ServerProcess extends MeasuredServer {
+  child: ChildProcess;
 }
 
 async function waitFor(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
@@ -133,6 +139,7 @@ export async function startProcess(opts: {
     throw err;
   }
   return {
+    child,
     url: opts.url,
     adminUrl: opts.adminUrl,
     rssMb: () => (child.pid ? treeUsage(child.pid).rssMb : 0),
