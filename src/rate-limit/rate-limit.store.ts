@@ -10,18 +10,19 @@ import { RedisService } from '../redis/redis.service';
 // until the refused points could fit (-1 when they never can)}, with nothing taken in any window;
 // when all allow, a place is taken in each and {0, 0} answered. The checks see no write of the
 // script, so the windows are distinct keys (one per rule and subject).
-// KEYS: one per window. ARGV: five per window: kind, points, limit, window ms, sliding log member.
+// consume_windows(keys, argv): one key per window; five argv per window: kind, points, limit,
+// window ms, sliding log member.
 //  fixed: one counter per subject, expiring with a window beginning at its first point.
 //  sliding: a log entry per consumption, member '<points>:<id>', scored by time; at most `limit`
 //    points in any window. Its cost grows with the entries, so it serves small limits.
 //  rolling (issue 15 quotas of a day): counters of consecutive windows KEYS[i]:<window number>; the
 //    points used are the current window's plus the previous one's weighted by how much of it still
 //    lies within one window of now (the usual sliding-window estimate, exact when points arrive evenly).
-const CONSUME = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+// A function, so another script can take an action's windows in its own round trip (the nonce
+// claim takes the user's, src/auth/auth.store.ts).
+export const CONSUME_FUNCTION = `
 local function points_of(entry) return tonumber(string.match(entry, '^%d+')) end
-local function refusal(kind, key, points, limit, window)
+local function refusal(now, kind, key, points, limit, window)
   if kind == 'fixed' then
     local used = tonumber(redis.call('GET', key) or '0')
     if points > limit then return -1 end
@@ -54,27 +55,34 @@ local function refusal(kind, key, points, limit, window)
   end
   return nil
 end
-for i = 1, #KEYS do
-  local a = (i - 1) * 5
-  local retry = refusal(ARGV[a + 1], KEYS[i], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]))
-  if retry then return {i, retry} end
-end
-for i = 1, #KEYS do
-  local a = (i - 1) * 5
-  local kind, key, points, window = ARGV[a + 1], KEYS[i], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 4])
-  if kind == 'fixed' then
-    redis.call('INCRBY', key, points)
-    if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
-  elseif kind == 'sliding' then
-    redis.call('ZADD', key, now, ARGV[a + 5])
-    redis.call('PEXPIRE', key, window)
-  else
-    local cur = key .. ':' .. math.floor(now / window)
-    redis.call('INCRBY', cur, points)
-    redis.call('PEXPIRE', cur, window * 2)
+local function consume_windows(keys, argv)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  for i = 1, #keys do
+    local a = (i - 1) * 5
+    local retry = refusal(now, argv[a + 1], keys[i], tonumber(argv[a + 2]), tonumber(argv[a + 3]), tonumber(argv[a + 4]))
+    if retry then return {i, retry} end
   end
-end
-return {0, 0}`;
+  for i = 1, #keys do
+    local a = (i - 1) * 5
+    local kind, key, points, window = argv[a + 1], keys[i], tonumber(argv[a + 2]), tonumber(argv[a + 4])
+    if kind == 'fixed' then
+      redis.call('INCRBY', key, points)
+      if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
+    elseif kind == 'sliding' then
+      redis.call('ZADD', key, now, argv[a + 5])
+      redis.call('PEXPIRE', key, window)
+    else
+      local cur = key .. ':' .. math.floor(now / window)
+      redis.call('INCRBY', cur, points)
+      redis.call('PEXPIRE', cur, window * 2)
+    end
+  end
+  return {0, 0}
+end`;
+
+const CONSUME = `${CONSUME_FUNCTION}
+return consume_windows(KEYS, ARGV)`;
 
 // Gives points back to a counter that still exists (never below zero, never recreating one).
 // KEYS: counter. ARGV: points.
@@ -93,11 +101,12 @@ local used = tonumber(redis.call('GET', cur) or '0')
 if used <= 0 then return 0 end
 return redis.call('DECRBY', cur, math.min(used, tonumber(ARGV[1])))`;
 
-type Outcome = [refused: number, retryMs: number];
+/** What consume_windows returns: the refusing window's 1-based index (0: none refused), and its retry ms (-1: never). */
+export type ConsumeReply = [refused: number, retryMs: number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext> {
-    scsRateConsume(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<Outcome, Context>;
+    scsRateConsume(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<ConsumeReply, Context>;
     scsRateFixedRefund(key: string, points: number): Result<number, Context>;
     scsRateRollingRefund(key: string, points: number, windowMs: number): Result<number, Context>;
   }
@@ -147,9 +156,8 @@ export class RateLimitStore {
    */
   async consume(takes: readonly StoredTake[]): Promise<StoredRefusal | null> {
     if (takes.length === 0) return null;
-    const args = takes.flatMap(({ place, limit, windowMs }) => [place.window, place.points, limit, windowMs, place.window === 'sliding' ? place.member : '']);
-    const [refused, retryMs] = await this.redis.client.scsRateConsume(takes.length, ...takes.map((t) => t.place.key), ...args);
-    return refused === 0 ? null : { index: refused - 1, retryMs: retryMs < 0 ? null : retryMs };
+    const { keys, args } = windowsOf(takes);
+    return refusalOf(await this.redis.client.scsRateConsume(takes.length, ...keys, ...args));
   }
 
   async refund(place: StoredPlace): Promise<void> {
@@ -162,4 +170,17 @@ export class RateLimitStore {
         return void (await this.redis.client.scsRateRollingRefund(place.key, place.points, place.windowMs));
     }
   }
+}
+
+/** The KEYS and ARGV of consume_windows for `takes`. */
+export function windowsOf(takes: readonly StoredTake[]): { keys: string[]; args: Array<string | number> } {
+  return {
+    keys: takes.map((t) => t.place.key),
+    args: takes.flatMap(({ place, limit, windowMs }) => [place.window, place.points, limit, windowMs, place.window === 'sliding' ? place.member : '']),
+  };
+}
+
+/** consume_windows' reply: the window that refused, or null when all were taken. */
+export function refusalOf([refused, retryMs]: ConsumeReply): StoredRefusal | null {
+  return refused === 0 ? null : { index: refused - 1, retryMs: retryMs < 0 ? null : retryMs };
 }

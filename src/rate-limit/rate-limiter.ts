@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RateLimitStore, type StoredPlace, type StoredTake } from './rate-limit.store';
+import { RateLimitStore, type StoredPlace, type StoredRefusal, type StoredTake } from './rate-limit.store';
 
 /**
  * One named limit: at most `points` per window of `windowSeconds` for each subject (0 = off).
@@ -112,6 +112,13 @@ export interface RatePlace {
   readonly stored: StoredPlace;
 }
 
+/** Takes another script runs: the windows it takes, and what its refusal (or none) means. */
+export interface ScriptedTakes {
+  readonly windows: StoredTake[];
+  /** The places taken, or the first refusal's RateLimitedException (429). */
+  settle(refusal: StoredRefusal | null): Promise<RatePlace[]>;
+}
+
 /**
  * The one rate limiter of the server (issue 13): every limit is a rule of `rateRules`, counted in
  * Redis (RateLimitStore) so it holds across replicas. Services consume before the work a limit
@@ -146,18 +153,32 @@ export class RateLimiter {
    * Returns the places for `refundAll`; a rule that is off has none.
    */
   async consumeAll(takes: readonly RateTake[]): Promise<RatePlace[]> {
+    const scripted = this.scripted(takes);
+    return scripted.settle(await this.store.consume(scripted.windows));
+  }
+
+  /**
+   * `takes` for another Redis script to run (the nonce claim: one round trip per request): their
+   * windows (RateLimitStore.windowsOf, CONSUME_FUNCTION), and `settle` to answer that script's
+   * refusal as `consumeAll` does.
+   */
+  scripted(takes: readonly RateTake[]): ScriptedTakes {
     const on = takes.flatMap((take) => {
       const r = 'limit' in take ? take.limit : this.rules[take.rule];
       return r.points === 0 ? [] : [{ take, r, stored: this.window(take, r) }];
     });
-    const refusal = await this.store.consume(on.map((o) => o.stored));
-    if (refusal) {
-      const { take, r } = on[refusal.index];
-      this.metrics.rateLimited.inc({ rule: take.rule });
-      if (take.audit) await this.audit.recordRefusal(take.rule, take.audit.room, take.audit.target, r.refusal);
-      throw new RateLimitedException(take.rule, r.refusal, refusal.retryMs === null ? null : Math.ceil(refusal.retryMs / 1000));
-    }
-    return on.map((o) => ({ stored: o.stored.place }));
+    return {
+      windows: on.map((o) => o.stored),
+      settle: async (refusal) => {
+        if (refusal) {
+          const { take, r } = on[refusal.index];
+          this.metrics.rateLimited.inc({ rule: take.rule });
+          if (take.audit) await this.audit.recordRefusal(take.rule, take.audit.room, take.audit.target, r.refusal);
+          throw new RateLimitedException(take.rule, r.refusal, refusal.retryMs === null ? null : Math.ceil(refusal.retryMs / 1000));
+        }
+        return on.map((o) => ({ stored: o.stored.place }));
+      },
+    };
   }
 
   async refundAll(places: readonly RatePlace[]): Promise<void> {

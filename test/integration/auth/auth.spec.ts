@@ -304,6 +304,18 @@ describe('limits (USER_RATE_LIMIT, AUTH_FAILURE_LIMIT, RETRY_REPLY_MAX_BYTES)', 
     expect((await limited.newUser().get('/capabilities')).code).toBe(200);
   });
 
+  it('only a request that runs takes from USER_RATE_LIMIT: a reused nonce does not, a retried read does (the claim takes it, issue 18 item 4)', async () => {
+    const fay = limited.newUser();
+    const read = { method: 'GET' as const, path: '/capabilities', nonce: nonce(), timestamp: now() };
+    expect((await fay.request(read)).code).toBe(200);
+    // The same nonce under another signature: refused before it runs, nothing taken.
+    for (let i = 0; i < 3; i++) expect((await fay.get('/capabilities', { nonce: read.nonce, timestamp: read.timestamp - 1 - i })).code).toBe(425);
+    // A retried read runs again, and pays again.
+    expect((await fay.request(read)).code).toBe(200);
+    expect((await fay.get('/capabilities')).code).toBe(200);
+    expect((await fay.get('/capabilities')).code).toBe(429);
+  });
+
   it("AUTH_FAILURE_LIMIT throttles only failing signatures: junk sent with a victim's public id never refuses the victim (issue 19 item 5)", async () => {
     const [victim, mallory] = [limited.newUser(), limited.newUser()];
     // Mallory signs with her own key but names the victim's blinded id: the signature cannot verify.

@@ -82,6 +82,21 @@ describe('RateLimiter rules', () => {
     expect(log.entries).toEqual([expect.objectContaining({ actor: 'rule:room-posts', target: audit.target, reason: quota.refusal })]);
   });
 
+  it('takes run inside another script (the nonce claim) go nowhere near the store, and their refusal is settled as consumeAll answers it', async () => {
+    const { store, metrics, limiter } = limiterWith({ USER_RATE_LIMIT: 3, USER_RATE_WINDOW: 60 });
+    const scripted = limiter.scripted([{ rule: 'user', subject: '7' }]);
+    expect(scripted.windows).toEqual([{ place: { window: 'fixed', key: 'rl:user:7', points: 1 }, limit: 3, windowMs: 60_000 }]);
+    expect(await scripted.settle(null)).toEqual([{ stored: { window: 'fixed', key: 'rl:user:7', points: 1 } }]);
+    await expect(scripted.settle({ index: 0, retryMs: 1500 })).rejects.toMatchObject({
+      rule: 'user',
+      retryAfter: 2,
+      message: 'Rate limit exceeded: too many requests from this user; try again later',
+    });
+    expect(await refusedCount(metrics, 'user')).toBe(1);
+    expect(store.calls).toEqual([]);
+    expect(limiterWith({ USER_RATE_LIMIT: 0 }).limiter.scripted([{ rule: 'user', subject: '7' }]).windows).toEqual([]);
+  });
+
   it('a rule set to 0 is off: nothing is stored, nothing to refund', async () => {
     const { store, limiter } = limiterWith({ DM_RATE_LIMIT: 0 });
     await expect(limiter.consume('dm', '7')).resolves.toBeNull();
