@@ -268,21 +268,45 @@ export class MetricsService {
     this.storage = source;
   }
 
+  private readonly httpLabels = new RequestLabels();
+  private readonly innerLabels = new RequestLabels();
+
   /** Records one request the public listener answered; `route` is the route pattern, never the raw URL. */
   observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
+    const labels = this.httpLabels.of(method, route, status);
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
   }
 
   /** Records one inner request the router answered (counted apart from its onion request, so neither total counts twice). */
   observeInnerRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
+    const labels = this.innerLabels.of(method, route, status);
     this.innerRequests.inc(labels);
     this.innerDuration.observe(labels, seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+type RequestLabelSet = { method: string; route: string; status: string };
+
+/**
+ * One labels object per (method, route pattern, status), made once: every poll observes nine
+ * requests (the onion request and its sub-requests), which need no new object and no status string
+ * each (issue 18 item 4). Bounded as the labels are: methods and route patterns are the server's own.
+ */
+class RequestLabels {
+  private readonly byRoute = new Map<string, Map<string, Map<number, RequestLabelSet>>>();
+
+  of(method: string, route: string, status: number): RequestLabelSet {
+    let byMethod = this.byRoute.get(route);
+    if (!byMethod) this.byRoute.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let labels = byStatus.get(status);
+    if (!labels) byStatus.set(status, (labels = { method, route, status: String(status) }));
+    return labels;
   }
 }
