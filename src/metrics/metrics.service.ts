@@ -302,9 +302,9 @@ class RequestLabels {
 
   of(method: string, route: string, status: number): RequestLabelSet {
     let byMethod = this.byRoute.get(route);
-    if (!byMethod) this.byRoute.set(route, (byMethod = new Map()));
+    if (!byMethod) this.byRoute.set(route, (byMethod = new Map<string, Map<number, RequestLabelSet>>()));
     let byStatus = byMethod.get(method);
-    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    if (!byStatus) byMethod.set(method, (byStatus = new Map<number, RequestLabelSet>()));
     let labels = byStatus.get(status);
     if (!labels) byStatus.set(status, (labels = { method, route, status: String(status) }));
     return labels;
