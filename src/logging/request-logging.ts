@@ -27,4 +27,3 @@ export function logRequest(log: FastifyBaseLogger, method: string, route: string
   else if (status >= 400) log.info(line, 'request refused');
   else log.debug(line, 'request completed');
 }
-
