@@ -65,8 +65,19 @@ async function concurrentUploads(
   await new Promise((r) => setTimeout(r, 1500));
   const baseline = server.rssMb();
   const { result: failed, peakMb } = await peakDuring(server, async () => {
-    const replies = await Promise.all(frames.map(async (built, i) => built.decodeReply((await clients[i].sendRawFrame(built.frame, built.path)).body, 200)));
-    return replies.filter((r) => r.code !== okCode).map((r) => `${r.code} ${r.text()}`);
+    const outcomes = await Promise.all(
+      frames.map(async (built, i) => {
+        // A body refused while it is still being sent (the server's pending-body budget) may end the
+        // connection under the sender: a refusal like the plain 503 below, not a crash of the bench.
+        const raw = await clients[i].sendRawFrame(built.frame, built.path).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        if (raw instanceof Error) return `connection ended: ${raw.message}`;
+        // A refusal before decryption (the gateway cannot encrypt to a key it has not read) is plain HTTP.
+        if (raw.status !== 200) return `outer ${raw.status} ${raw.body.subarray(0, 120).toString()}`;
+        const reply = built.decodeReply(raw.body, raw.status);
+        return reply.code === okCode ? null : `${reply.code} ${reply.text()}`;
+      }),
+    );
+    return outcomes.filter((o) => o !== null);
   });
   const payloadMb = (CONCURRENT * 10 * MB) / 1048576;
   const extraRatio = (peakMb - baseline) / payloadMb;
