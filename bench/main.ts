@@ -351,10 +351,13 @@ function writeCharts(): void {
 
 /** Goal of the population run: what a member's poll may take at the 99th percentile. */
 const POPULATION_P99_MS = 100;
+/** The smallest population the search goes down to when its first step is not held. */
+const POPULATION_MIN_MEMBERS = 100;
 
 /**
  * Population search: from BENCH_POPULATION_START members, ×1.5 per step while the server holds
- * (p99 ≤ 100 ms, no errors, every sub-request 200/304); new members poll once first, unmeasured,
+ * (p99 ≤ 100 ms, no errors, every sub-request 200/304), or ÷1.5 per step until one holds when the
+ * first does not (a run then reports the largest population held, not none); new members poll once first, unmeasured,
  * so each step measures the steady state, not first sight. Members per core = members / server
  * CPU seconds per wall second at the largest population held.
  */
@@ -378,6 +381,7 @@ async function populationScenario(server: MeasuredServer, pubkey: string, databa
   const steps: PopulationStep[] = [];
   let warmed = 0;
   let best: PopulationStep | null = null;
+  let goingDown = false;
   while (members <= maxMembers) {
     const states = await roomStates(databaseUrl);
     const rooms = Array.from({ length: POLL_ROOMS }, (_, i) => states.get(pollRoom(i))).filter((r): r is RoomState => r !== undefined);
@@ -428,9 +432,16 @@ async function populationScenario(server: MeasuredServer, pubkey: string, databa
     log(
       `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core; db+redis ${step.services_cores}, drivers ${step.driver_cores} cores)`,
     );
-    if (!step.held) break;
+    if (!step.held) {
+      if (best !== null || members <= POPULATION_MIN_MEMBERS) break;
+      goingDown = true;
+      members = Math.max(POPULATION_MIN_MEMBERS, Math.round(members / 1.5));
+      continue;
+    }
     best = step;
     rows.set('population', row);
+    // Going down, the first population held is the answer: the one above it was not.
+    if (goingDown) break;
     members = Math.round(members * 1.5);
   }
   population = {
