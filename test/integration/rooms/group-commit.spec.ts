@@ -4,8 +4,8 @@
 // whose batch failed is never acknowledged.
 import { Client } from 'pg';
 import { SogsClient, type SogsResponse } from '../../../src/client';
-import { Batcher } from '../../../src/database/batcher';
 import { MetricsService } from '../../../src/metrics/metrics.service';
+import { RoomsRepository } from '../../../src/rooms/rooms.repository';
 import type { RunningServer } from '../../../src/server';
 import { createTestContext, type TestContext } from '../../support/context';
 import { createRoom, expectStatus, grantRoom, messageBody, type PostedMessage } from '../../support/rooms-fixtures';
@@ -68,8 +68,12 @@ describe('posts in group commits', () => {
     });
     return pid;
   }
-  /** Counts the posts handed to the batcher (all servers of this process). */
-  const submitted = () => jest.spyOn(Batcher.prototype, 'submit');
+  /**
+   * Counts the posts handed to the post batcher (all servers of this process). Not Batcher.submit:
+   * activity rows and override look-ups go through other Batchers, whose calls depend on caches and
+   * the activity granule (the count then missed its mark in CI).
+   */
+  const submitted = () => jest.spyOn(RoomsRepository.prototype, 'postMessage');
 
   it('many concurrent posts in several rooms through two replicas: every one 201, seqnos gap-free and in insert order per room, all stored', async () => {
     const rooms = await Promise.all([room(), room(), room(), room()]);
