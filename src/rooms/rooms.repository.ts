@@ -98,6 +98,32 @@ const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "
 /** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
 const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
 
+/**
+ * user_permission_overrides' column of each field of its row, for the batched read outside Prisma: a
+ * field added to the model fails to compile here until the read selects it.
+ */
+const OVERRIDE_COLUMNS: Record<keyof UserPermissionOverride, string> = {
+  roomId: 'room',
+  userId: 'user',
+  banned: 'banned',
+  read: 'read',
+  accessible: 'accessible',
+  write: 'write',
+  upload: 'upload',
+  moderator: 'moderator',
+  admin: 'admin',
+  visibleMod: 'visible_mod',
+  shadowBanned: 'shadow_banned',
+  trusted: 'trusted',
+  mutedUntil: 'muted_until',
+  muteReason: 'mute_reason',
+};
+const OVERRIDE_SELECT = Prisma.raw(
+  Object.entries(OVERRIDE_COLUMNS)
+    .map(([field, column]) => `o."${column}" AS "${field}"`)
+    .join(', '),
+);
+
 /** A room_users or user_permission_overrides row's key. */
 type RoomUserKey = { roomId: number; userId: number };
 type ActivityRow = RoomUserKey & { at: number };
@@ -670,8 +696,7 @@ export class RoomsRepository {
     const rows = await queryPrepared<UserPermissionOverride>(
       this.prisma.pool,
       Prisma.sql`
-      SELECT o.room AS "roomId", o."user" AS "userId", o.banned, o.read, o.accessible, o.write, o.upload, o.moderator, o.admin,
-        o.visible_mod AS "visibleMod", o.shadow_banned AS "shadowBanned", o.trusted, o.muted_until AS "mutedUntil", o.mute_reason AS "muteReason"
+      SELECT ${OVERRIDE_SELECT}
       FROM user_permission_overrides o
       JOIN unnest(${keys.map((k) => k.roomId)}::int[], ${keys.map((k) => k.userId)}::int[]) AS v(room, u) ON o.room = v.room AND o."user" = v.u`,
     );
