@@ -33,6 +33,10 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, ...databaseTimeouts(config) });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => undefined);
+    // Nor a lent one: pg-pool listens to a client only while it is idle, so a connection lost between
+    // two of its holder's queries (a snapshot, a transaction) was an unhandled 'error' event. The
+    // holder learns of it from its next query, and the pool drops the client when it comes back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
   }
