@@ -378,8 +378,9 @@ export class RoomsRepository {
       WHERE ru.last_active < EXCLUDED.last_active
       RETURNING ru.room, ru."user", (ru.xmax = 0) AS inserted`,
     );
-    const inserted = new Map(written.map((w) => [`${w.room}:${w.user}`, w.inserted]));
-    return asked.map((r) => inserted.get(keyOf(r)) === true);
+    const inserted = new Set(written.filter((w) => w.inserted).map((w) => keyOf({ roomId: w.room, userId: w.user })));
+    // A new row is one first request: only the first asker of its key is told (as separate statements told one).
+    return asked.map((r) => inserted.delete(keyOf(r)));
   }
 
   async refreshActiveUsers(activeSince: number, pruneBefore: number): Promise<void> {
