@@ -215,8 +215,11 @@ export const configSchema = z.object({
    * one commit for up to POST_BATCH_MAX of them (1 = off: each alone, at once); the first of a batch waits
    * POST_BATCH_WINDOW_MS (milliseconds) for others, 0 = only those already waiting; at most
    * POST_BATCH_CONCURRENCY batches are in flight per process, later posts wait for one to end.
+   * POST_BATCH_MAX_BYTES caps a batch's message data and signatures (a post larger than it goes alone),
+   * so one statement stays a few MB however large the posts.
    */
   POST_BATCH_MAX: int(64, 1, 1000),
+  POST_BATCH_MAX_BYTES: int(1_048_576, 1),
   POST_BATCH_WINDOW_MS: int(0, 0, 50),
   POST_BATCH_CONCURRENCY: int(1, 1, 100),
   PROFANITY_FILTER: bool.default(false),

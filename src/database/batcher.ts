@@ -1,6 +1,12 @@
 export interface BatcherOptions<I, O> {
   /** Most items in one batch; 1 = no batching: every item alone, at once (`concurrency` does not apply). */
   max: number;
+  /**
+   * Most weight in one batch (`weigh` of its items summed, e.g. bytes of the statement they make);
+   * an item heavier than this alone still goes, in a batch of its own.
+   */
+  maxWeight?: number;
+  weigh?: (item: I) => number;
   /** How long the first item of a batch waits for others (ms); 0 = only those already waiting. */
   windowMs: number;
   /** Batches in flight at once; items submitted meanwhile wait and go together in the next. */
@@ -48,13 +54,31 @@ export class Batcher<I, O> {
   private pump(now: boolean): void {
     const { max, windowMs } = this.options;
     const concurrency = max === 1 ? Infinity : this.options.concurrency;
-    while (this.queue.length > 0 && this.inFlight < concurrency && (now || this.queue.length >= max)) this.start(this.queue.splice(0, max));
+    for (;;) {
+      if (this.queue.length === 0 || this.inFlight >= concurrency) break;
+      const take = this.fullBatch();
+      if (take === 0 && !now) break;
+      this.start(this.queue.splice(0, take || this.queue.length));
+    }
     if (this.queue.length === 0 || this.inFlight >= concurrency || this.timer !== null) return;
     const fire = () => {
       this.timer = null;
       this.pump(true);
     };
     this.timer = windowMs > 0 ? setTimeout(fire, windowMs) : setImmediate(fire);
+  }
+
+  /** How many waiting items make a full batch (by count or by weight), 0 when those waiting do not. */
+  private fullBatch(): number {
+    const { max, maxWeight, weigh } = this.options;
+    const limit = Math.min(max, this.queue.length);
+    if (maxWeight === undefined || weigh === undefined) return this.queue.length >= max ? max : 0;
+    let weight = 0;
+    for (let i = 0; i < limit; i++) {
+      weight += weigh(this.queue[i].item);
+      if (weight > maxWeight) return Math.max(i, 1);
+    }
+    return this.queue.length >= max ? max : 0;
   }
 
   private start(batch: Array<Waiting<I, O>>): void {

@@ -152,7 +152,7 @@ export class MetricsService {
 
   readonly postBatchSize = new Histogram({
     name: 'scs_post_batch_size',
-    help: 'Posts stored by one statement and one commit (group commit, issue 18 item 3; POST_BATCH_MAX caps it)',
+    help: 'Posts stored by one statement and one commit (group commit, issue 18 item 3; POST_BATCH_MAX and POST_BATCH_MAX_BYTES cap it)',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [this.registry],
   });

@@ -186,6 +186,8 @@ export class RoomsRepository {
   ) {
     this.posts = new Batcher({
       max: config.POST_BATCH_MAX,
+      maxWeight: config.POST_BATCH_MAX_BYTES,
+      weigh: (p) => p.data.length + p.signature.length,
       windowMs: config.POST_BATCH_WINDOW_MS,
       concurrency: config.POST_BATCH_CONCURRENCY,
       run: (posts) => this.postMessages(posts),

@@ -70,6 +70,22 @@ describe('Batcher', () => {
     await Promise.all(three);
   });
 
+  it('no batch weighs more than maxWeight; an item heavier than that goes alone, and a full batch by weight goes at once', async () => {
+    const { calls, run } = fakeRun();
+    // Items weigh their own value: 3 + 4 fit 8, 5 would not; 9 is over the cap on its own.
+    const { b } = batcher({ run, max: 64, concurrency: 4, windowMs: 50, maxWeight: 8, weigh: (i) => i });
+    const all = [3, 4, 5, 9, 1].map((i) => b.submit(i));
+    await tick();
+    // 3+4 and 5 are full by weight and 9 alone; 1 waits (the 50 ms window has not ended).
+    expect(calls.map((c) => c.items)).toEqual([[3, 4], [5], [9]]);
+    calls.forEach((c) => c.resolve());
+    await Promise.all(all.slice(0, 4));
+    // A batch's end starts whatever waited meanwhile, window or not.
+    expect(calls[3].items).toEqual([1]);
+    calls[3].resolve();
+    expect(await all[4]).toBe('stored 1');
+  });
+
   it('the window lets later arrivals join the first', async () => {
     jest.useFakeTimers();
     try {
