@@ -25,6 +25,21 @@ interface UserRow {
 
 const USER_RETURNING = Prisma.sql`id, session_id, canonical_id, created, last_active, banned, moderator, admin, visible_mod, shadow_banned, trusted, muted_until, mute_reason`;
 
+/**
+ * Insert-or-read of a plain user in one statement, so concurrent first requests of one user (under
+ * either of its blinded ids) cannot collide: the row of the id first seen is the one returned. With
+ * `unlessAwaitingAbs`, nothing is inserted (and no row returned) while a needs_blinding row waits
+ * for that blinded key, since that user must be imported instead.
+ */
+function insertOrReadUser(sessionId: string, at: number, unlessAwaitingAbs?: string): Prisma.Sql {
+  const guard = unlessAwaitingAbs === undefined ? Prisma.empty : Prisma.sql` WHERE NOT EXISTS (SELECT 1 FROM needs_blinding WHERE blinded_abs = ${unlessAwaitingAbs})`;
+  return Prisma.sql`
+    INSERT INTO users (session_id, created, last_active)
+    SELECT ${sessionId}, ${at}::float8, ${at}::float8${guard}
+    ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
+    RETURNING ${USER_RETURNING}`;
+}
+
 function fromRow(r: UserRow): User {
   return {
     id: r.id,
@@ -67,15 +82,9 @@ export class UsersRepository {
     return db.user.findUnique({ where: { id } });
   }
 
-  /**
-   * Insert-or-read in one statement, so concurrent first requests of one user (under either of its
-   * blinded ids) cannot collide: the row of the id first seen is the one returned.
-   */
+  /** The user of this session id, created plain when absent (insertOrReadUser). */
   async upsert(sessionId: string, at: number, db: Db = this.prisma): Promise<User> {
-    const rows = await db.$queryRaw<UserRow[]>`
-      INSERT INTO users (session_id, created, last_active) VALUES (${sessionId}, ${at}, ${at})
-      ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
-      RETURNING ${USER_RETURNING}`;
+    const rows = await db.$queryRaw<UserRow[]>(insertOrReadUser(sessionId, at));
     return fromRow(rows[0]);
   }
 
@@ -102,14 +111,7 @@ export class UsersRepository {
   async importOrCreateBlinded(sessionId: string, abs: string, at: number): Promise<User> {
     // Almost every new user has nothing to import: then it is the upsert alone, one prepared
     // statement instead of a five-statement transaction (a member's first poll, issue 18).
-    const [plain] = await queryPrepared<UserRow>(
-      this.prisma.pool,
-      Prisma.sql`
-      INSERT INTO users (session_id, created, last_active)
-      SELECT ${sessionId}, ${at}::float8, ${at}::float8 WHERE NOT EXISTS (SELECT 1 FROM needs_blinding WHERE blinded_abs = ${abs})
-      ON CONFLICT (canonical_id) DO UPDATE SET session_id = users.session_id
-      RETURNING ${USER_RETURNING}`,
-    );
+    const [plain] = await queryPrepared<UserRow>(this.prisma.pool, insertOrReadUser(sessionId, at, abs));
     if (plain) return fromRow(plain);
     return this.prisma.$transaction(async (tx) => {
       const claimed = await tx.$queryRaw<{ user: number }[]>`
