@@ -82,7 +82,15 @@ describe('plugin state across two app instances', () => {
     );
   };
 
+  /** Each instance's greeter worker answers: a probe user's first visit of the gated room through it gets the question. */
+  const greeterAnswers = async (server: RunningServer) => {
+    const probe = on(server, ctx.newUser());
+    expect((await probe.get('/room/gated/messages/recent')).code).toBe(200);
+    expect(await nextDm(probe)).toMatch(/emoji of an? \w+:/);
+  };
+
   beforeAll(async () => {
+    // A 5 s deadline only so that a loaded CI machine does not turn a slow answer into a default decision.
     ctx = await createTestContext({ config: { PLUGIN_DEADLINE: 5, PLUGIN_RELOAD_INTERVAL: 0, RATE_LIMIT_POSTS: 0 } });
     await createRoom(ctx, 'gated');
     for (const room of ROOMS) await createRoom(ctx, room);
@@ -110,6 +118,8 @@ describe('plugin state across two app instances', () => {
     replica = await ctx.startReplica();
     await floodGuardAnswers(ctx.server);
     await floodGuardAnswers(replica);
+    await greeterAnswers(ctx.server);
+    await greeterAnswers(replica);
   });
   afterAll(() => ctx?.close());
 
