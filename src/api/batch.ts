@@ -164,19 +164,41 @@ export async function runBatch(mode: 'batch' | 'sequence', req: RouteRequest, li
   return encodeBatchResponse(responses);
 }
 
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_ELEMENT = Buffer.from('}');
+const CLOSE = Buffer.from(']');
+const NULL_BODY = Buffer.from('null');
+
+/** The head of a sub-reply whose only header is the JSON content-type, per status: nearly every sub-reply of a poll (made once each, status codes being few). */
+const jsonReplyHeads = new Map<number, Buffer>();
+
+/** `{"code":…,"headers":…,"body":`, as JSON.stringify writes the headers. */
+function replyHead(res: InnerResponse): Buffer {
+  let names = 0;
+  for (const name in res.headers) if (Object.hasOwn(res.headers, name)) names++;
+  if (names !== 1 || res.headers['content-type'] !== 'application/json') return Buffer.from(`{"code":${res.code},"headers":${JSON.stringify(res.headers)},"body":`);
+  let head = jsonReplyHeads.get(res.code);
+  if (!head) {
+    head = Buffer.from(`{"code":${res.code},"headers":{"content-type":"application/json"},"body":`);
+    jsonReplyHeads.set(res.code, head);
+  }
+  return head;
+}
+
 /**
  * Encodes the response array without re-serialising JSON sub-bodies: they are our own routes'
  * output and are spliced in as they are (the poll path, issue 7); other bodies become base64.
  */
 export function encodeBatchResponse(responses: InnerResponse[]): Buffer {
-  const parts: Buffer[] = [Buffer.from('[')];
+  const parts: Buffer[] = [OPEN];
   responses.forEach((res, i) => {
-    if (i > 0) parts.push(Buffer.from(','));
-    parts.push(Buffer.from(`{"code":${res.code},"headers":${JSON.stringify(res.headers)},"body":`));
-    if (res.headers['content-type'] === 'application/json') parts.push(res.body.length > 0 ? res.body : Buffer.from('null'));
+    if (i > 0) parts.push(COMMA);
+    parts.push(replyHead(res));
+    if (res.headers['content-type'] === 'application/json') parts.push(res.body.length > 0 ? res.body : NULL_BODY);
     else parts.push(Buffer.from(JSON.stringify(res.body.toString('base64'))));
-    parts.push(Buffer.from('}'));
+    parts.push(CLOSE_ELEMENT);
   });
-  parts.push(Buffer.from(']'));
+  parts.push(CLOSE);
   return Buffer.concat(parts);
 }

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { encodeBatchResponse, parseBatch } from '../../../src/api/batch';
+import type { InnerResponse } from '../../../src/api/inner-request';
 
 // protocol §6.1: the whole batch is validated before anything runs.
 describe('batch parsing (protocol §6.1)', () => {
@@ -62,5 +63,19 @@ describe('batch response (protocol §6.1)', () => {
       { code: 204, headers: { 'content-type': 'application/json' }, body: null },
     ]);
     expect(encodeBatchResponse([]).toString()).toBe('[]');
+  });
+
+  it('writes each sub-reply head as JSON.stringify would, whatever its headers', () => {
+    const replies: InnerResponse[] = [
+      { code: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('[]') },
+      { code: 429, headers: { 'content-type': 'application/json', 'retry-after': '3' }, body: Buffer.from('{"x":1}') },
+      { code: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"b":2}') },
+      { code: 503, headers: { 'retry-after': '1', 'content-type': 'application/json' }, body: Buffer.from('1') },
+      { code: 201, headers: { 'content-type': 'application/json' }, body: Buffer.from('"y"') },
+    ];
+    const expected = `[${replies.map((r) => `{"code":${r.code},"headers":${JSON.stringify(r.headers)},"body":${r.body.toString()}}`).join(',')}]`;
+    // Twice: the second time the common heads come from the cache.
+    expect(encodeBatchResponse(replies).toString()).toBe(expected);
+    expect(encodeBatchResponse(replies).toString()).toBe(expected);
   });
 });
