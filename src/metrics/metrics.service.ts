@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestTally, TalliedCounter, TalliedHistogram } from './request-tally';
 
 /** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
 export type QueueDepthSource = () => Promise<Record<string, number>>;
@@ -35,35 +36,38 @@ export interface DbPoolStats {
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
-    name: 'scs_http_requests_total',
-    help: 'HTTP requests the public listener answered (the onion request endpoints, the web page, direct routes), by route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
+  /** Requests the public listener answered, tallied by observeHttpRequest. */
+  private readonly httpTally = new RequestTally(LATENCY_BUCKETS);
+  /** Inner requests the router answered, tallied by observeInnerRequest. */
+  private readonly innerTally = new RequestTally(LATENCY_BUCKETS);
 
-  readonly httpDuration = new Histogram({
-    name: 'scs_http_request_duration_seconds',
-    help: 'HTTP request latency on the public listener, by route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly httpRequests = new TalliedCounter(
+    {
+      name: 'scs_http_requests_total',
+      help: 'HTTP requests the public listener answered (the onion request endpoints, the web page, direct routes), by route pattern and status',
+      registry: this.registry,
+    },
+    this.httpTally,
+  );
 
-  readonly innerRequests = new Counter({
-    name: 'scs_inner_requests_total',
-    help: 'Inner requests answered (the requests inside onion requests, each sub-request of a batch or sequence, direct routes), by route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly httpDuration = new TalliedHistogram(
+    { name: 'scs_http_request_duration_seconds', help: 'HTTP request latency on the public listener, by route pattern and status', registry: this.registry },
+    this.httpTally,
+  );
 
-  readonly innerDuration = new Histogram({
-    name: 'scs_inner_request_duration_seconds',
-    help: 'Inner request latency by route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly innerRequests = new TalliedCounter(
+    {
+      name: 'scs_inner_requests_total',
+      help: 'Inner requests answered (the requests inside onion requests, each sub-request of a batch or sequence, direct routes), by route pattern and status',
+      registry: this.registry,
+    },
+    this.innerTally,
+  );
+
+  readonly innerDuration = new TalliedHistogram(
+    { name: 'scs_inner_request_duration_seconds', help: 'Inner request latency by route pattern and status', registry: this.registry },
+    this.innerTally,
+  );
 
   readonly onionDecryptFailures = new Counter({
     name: 'scs_onion_decrypt_failures_total',
@@ -268,45 +272,17 @@ export class MetricsService {
     this.storage = source;
   }
 
-  private readonly httpLabels = new RequestLabels();
-  private readonly innerLabels = new RequestLabels();
-
   /** Records one request the public listener answered; `route` is the route pattern, never the raw URL. */
   observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = this.httpLabels.of(method, route, status);
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+    this.httpTally.observe(method, route, status, seconds);
   }
 
   /** Records one inner request the router answered (counted apart from its onion request, so neither total counts twice). */
   observeInnerRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = this.innerLabels.of(method, route, status);
-    this.innerRequests.inc(labels);
-    this.innerDuration.observe(labels, seconds);
+    this.innerTally.observe(method, route, status, seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-}
-
-type RequestLabelSet = { method: string; route: string; status: string };
-
-/**
- * One labels object per (method, route pattern, status), made once: every poll observes nine
- * requests (the onion request and its sub-requests), which need no new object and no status string
- * each (issue 18 item 4). Bounded as the labels are: methods and route patterns are the server's own.
- */
-class RequestLabels {
-  private readonly byRoute = new Map<string, Map<string, Map<number, RequestLabelSet>>>();
-
-  of(method: string, route: string, status: number): RequestLabelSet {
-    let byMethod = this.byRoute.get(route);
-    if (!byMethod) this.byRoute.set(route, (byMethod = new Map<string, Map<number, RequestLabelSet>>()));
-    let byStatus = byMethod.get(method);
-    if (!byStatus) byMethod.set(method, (byStatus = new Map<number, RequestLabelSet>()));
-    let labels = byStatus.get(status);
-    if (!labels) byStatus.set(status, (labels = { method, route, status: String(status) }));
-    return labels;
   }
 }
