@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { encodeBatchResponse, parseBatch } from '../../../src/api/batch';
+import fc from 'fast-check';
+import { encodeBatchResponse, parseBatch, plainSubRequest, subRequestSchema } from '../../../src/api/batch';
 import type { InnerResponse } from '../../../src/api/inner-request';
 
 // protocol §6.1: the whole batch is validated before anything runs.
@@ -47,6 +48,40 @@ describe('batch parsing (protocol §6.1)', () => {
     const reqs = Array.from({ length: 4 }, () => ({ method: 'GET', path: '/' }));
     expect(parseBatch(reqs, 4)).toHaveLength(4);
     expect(() => parseBatch(reqs, 3)).toThrow('4 requests exceed the limit of 3');
+  });
+});
+
+describe('the hand-checked sub-request (the poll path)', () => {
+  const field = <T>(...values: T[]) => fc.constantFrom(...values);
+  const element = fc.record(
+    {
+      method: field<unknown>('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'get', 1, null),
+      path: field<unknown>('/', '/room/a/messages/since/5?t=r', 'x', '/a\n', '', 7),
+      headers: field<unknown>(undefined, {}, { 'X-A': 'b' }, { a: 1 }, null, [], 'h'),
+      json: field<unknown>(undefined, null, {}, [1]),
+      b64: field<unknown>(undefined, 'aGk', 3),
+      bytes: field<unknown>(undefined, 'hi', false),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('is taken only for what the schema accepts, and as the schema reads it', () => {
+    fc.assert(
+      fc.property(fc.oneof(element, field<unknown>(null, 'GET /', [], 5)), (raw) => {
+        const plain = plainSubRequest(raw);
+        const parsed = subRequestSchema.safeParse(raw);
+        if (plain === null) return;
+        expect(parsed.success).toBe(true);
+        const { method, path, headers, b64, bytes } = parsed.data!;
+        expect({ method: plain.method, path: plain.path, headers: plain.headers, b64: plain.b64, bytes: plain.bytes }).toEqual({ method, path, headers, b64, bytes });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is taken for the elements of a poll', () => {
+    expect(plainSubRequest({ method: 'GET', path: '/room/lobby/pollInfo/3' })).not.toBeNull();
+    expect(plainSubRequest({ method: 'GET', path: '/inbox/since/0', headers: { Accept: 'application/json' } })).not.toBeNull();
   });
 });
 
