@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RequestTally, TalliedCounter, TalliedHistogram } from './request-tally';
+import { talliedRequestMetrics } from './request-tally';
 
 /** Job counts of one queue by state (waiting, active, delayed, failed, …), as BullMQ reports them. */
 export type QueueDepthSource = () => Promise<Record<string, number>>;
@@ -37,37 +37,25 @@ export class MetricsService {
   readonly registry = new Registry();
 
   /** Requests the public listener answered, tallied by observeHttpRequest. */
-  private readonly httpTally = new RequestTally(LATENCY_BUCKETS);
-  /** Inner requests the router answered, tallied by observeInnerRequest. */
-  private readonly innerTally = new RequestTally(LATENCY_BUCKETS);
-
-  readonly httpRequests = new TalliedCounter(
-    {
+  private readonly http = talliedRequestMetrics(this.registry, LATENCY_BUCKETS, {
+    counter: {
       name: 'scs_http_requests_total',
       help: 'HTTP requests the public listener answered (the onion request endpoints, the web page, direct routes), by route pattern and status',
-      registry: this.registry,
     },
-    this.httpTally,
-  );
+    histogram: { name: 'scs_http_request_duration_seconds', help: 'HTTP request latency on the public listener, by route pattern and status' },
+  });
 
-  readonly httpDuration = new TalliedHistogram(
-    { name: 'scs_http_request_duration_seconds', help: 'HTTP request latency on the public listener, by route pattern and status', registry: this.registry },
-    this.httpTally,
-  );
-
-  readonly innerRequests = new TalliedCounter(
-    {
+  /** Inner requests the router answered, tallied by observeInnerRequest. */
+  private readonly inner = talliedRequestMetrics(this.registry, LATENCY_BUCKETS, {
+    counter: {
       name: 'scs_inner_requests_total',
       help: 'Inner requests answered (the requests inside onion requests, each sub-request of a batch or sequence, direct routes), by route pattern and status',
-      registry: this.registry,
     },
-    this.innerTally,
-  );
+    histogram: { name: 'scs_inner_request_duration_seconds', help: 'Inner request latency by route pattern and status' },
+  });
 
-  readonly innerDuration = new TalliedHistogram(
-    { name: 'scs_inner_request_duration_seconds', help: 'Inner request latency by route pattern and status', registry: this.registry },
-    this.innerTally,
-  );
+  /** The inner request counter (the console reads its values). */
+  readonly innerRequests = this.inner.requests;
 
   readonly onionDecryptFailures = new Counter({
     name: 'scs_onion_decrypt_failures_total',
@@ -274,12 +262,12 @@ export class MetricsService {
 
   /** Records one request the public listener answered; `route` is the route pattern, never the raw URL. */
   observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.httpTally.observe(method, route, status, seconds);
+    this.http.tally.observe(method, route, status, seconds);
   }
 
   /** Records one inner request the router answered (counted apart from its onion request, so neither total counts twice). */
   observeInnerRequest(method: string, route: string, status: number, seconds: number): void {
-    this.innerTally.observe(method, route, status, seconds);
+    this.inner.tally.observe(method, route, status, seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -104,3 +104,17 @@ export class TalliedHistogram extends Histogram<RequestLabelName> {
     return this.get();
   }
 }
+
+/** A request counter and a latency histogram over one tally, registered in `registry`. */
+export function talliedRequestMetrics(
+  registry: Registry,
+  bounds: readonly number[],
+  names: Record<'counter' | 'histogram', { name: string; help: string }>,
+): { tally: RequestTally; requests: TalliedCounter; duration: TalliedHistogram } {
+  const tally = new RequestTally(bounds);
+  return {
+    tally,
+    requests: new TalliedCounter({ ...names.counter, registry }, tally),
+    duration: new TalliedHistogram({ ...names.histogram, registry }, tally),
+  };
+}
