@@ -53,6 +53,12 @@ if (TARGET && ONLY) {
 const RESULTS_FILE = TARGET ? 'target.json' : 'latest.json';
 
 const POLL_MS = QUICK ? 1500 : 5000;
+/**
+ * How long the server is left without requests after the warm-up before its idle RSS is read: V8
+ * gives back the young generation (grown to 2 × 16 MB under load) only once its memory reducer
+ * sees the process idle, ≈ 20–30 s after the last request on this machine.
+ */
+const IDLE_SETTLE_MS = Number(process.env.BENCH_IDLE_SETTLE_SECONDS ?? (QUICK ? 0 : 60)) * 1000;
 
 interface Row {
   rps: number;
@@ -103,6 +109,30 @@ interface PopulationResult {
   steps: PopulationStep[];
 }
 let population: PopulationResult | null = null;
+
+/** The server's RSS right after start, right after the warm-up's load, and once left idle (IDLE_SETTLE_MS). */
+interface IdleRss {
+  after_start_mb: number;
+  after_warm_up_mb: number;
+  settled_mb?: number;
+  settled_after_s?: number;
+}
+let idleRss: IdleRss | null = null;
+
+/** Reads the RSS every second while nothing is sent, for IDLE_SETTLE_MS; the last reading is the settled one. */
+async function readSettledIdleRss(server: MeasuredServer, rss: IdleRss): Promise<void> {
+  if (IDLE_SETTLE_MS <= 0) return;
+  const readings: number[] = [];
+  for (let waited = 0; waited < IDLE_SETTLE_MS; waited += 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    readings.push(server.rssMb());
+  }
+  rss.settled_mb = round(readings[readings.length - 1], 1);
+  rss.settled_after_s = IDLE_SETTLE_MS / 1000;
+  const at = (s: number) => readings[Math.min(s, readings.length) - 1].toFixed(0);
+  log(`idle server RSS, seconds after the warm-up: 5 s ${at(5)} MB, 15 s ${at(15)} MB, 30 s ${at(30)} MB, ${readings.length} s ${at(readings.length)} MB`);
+  notes.push(`idle server RSS, left ${rss.settled_after_s} s without requests after the warm-up: ${rss.settled_mb} MB (target ≤ 150 MB)`);
+}
 
 /** One point of the open-loop sweep: what was offered, what was answered, how fast. */
 interface SweepPoint {
@@ -787,9 +817,12 @@ async function main(): Promise<void> {
 
     if (SERVER_SCENARIOS.some(wanted)) {
       server = TARGET ? externalServer(TARGET) : await startServer(env);
-      log(`server idle RSS ${server.rssMb().toFixed(1)} MB`);
+      const afterStart = server.rssMb();
+      log(`server idle RSS ${afterStart.toFixed(1)} MB`);
       await warmUp(server, pubkey, pollBatch(polled(3), latest), pollBatch(TARGET ? polled(pollTokens.length) : [...polled(POLL_ROOMS), room(BIG_ROOM)], latest));
-      notes.push(`idle server RSS after warm-up: ${server.rssMb().toFixed(1)} MB (target ≤ 200 MB)`);
+      idleRss = { after_start_mb: round(afterStart, 1), after_warm_up_mb: round(server.rssMb(), 1) };
+      notes.push(`idle server RSS right after the warm-up: ${idleRss.after_warm_up_mb} MB (target ≤ 200 MB)`);
+      await readSettledIdleRss(server, idleRss);
 
       await pollScenario('idle_poll', server, pubkey, () => pollBatch(polled(3), latest));
       await sweepScenario(server, pubkey, pollBatch(polled(3), latest));
@@ -852,7 +885,14 @@ async function main(): Promise<void> {
   process.stdout.write('\nratios (throughput over throughput):\n');
   for (const [k, v] of Object.entries(ratioValues)) process.stdout.write(`  ${k} = ${v}\n`);
   for (const n of notes) process.stdout.write(`  ${n}\n`);
-  const out = { machine: machine(), scenarios: Object.fromEntries(rows), ratios: ratioValues, ...(population ? { population } : {}), ...(sweep.length ? { sweep } : {}) };
+  const out = {
+    machine: machine(),
+    scenarios: Object.fromEntries(rows),
+    ratios: ratioValues,
+    ...(idleRss ? { idle_rss: idleRss } : {}),
+    ...(population ? { population } : {}),
+    ...(sweep.length ? { sweep } : {}),
+  };
   writeCharts();
   writeFileSync(join(RESULTS, RESULTS_FILE), JSON.stringify(out, null, 2) + '\n');
   log(`wrote bench/results/${RESULTS_FILE}`);
