@@ -193,11 +193,11 @@ const NULL_BODY = Buffer.from('null');
 /** The head of a sub-reply whose only header is the JSON content-type, per status: nearly every sub-reply of a poll (made once each, status codes being few). */
 const jsonReplyHeads = new Map<number, Buffer>();
 
-/** `{"code":…,"headers":…,"body":`, as JSON.stringify writes the headers. */
-function replyHead(res: InnerResponse): Buffer {
+/** `{"code":…,"headers":…,"body":`, as JSON.stringify writes the headers; `json`: its content-type is JSON. */
+function replyHead(res: InnerResponse, json: boolean): Buffer {
   let names = 0;
   for (const name in res.headers) if (Object.hasOwn(res.headers, name)) names++;
-  if (names !== 1 || res.headers['content-type'] !== 'application/json') return Buffer.from(`{"code":${res.code},"headers":${JSON.stringify(res.headers)},"body":`);
+  if (!json || names !== 1) return Buffer.from(`{"code":${res.code},"headers":${JSON.stringify(res.headers)},"body":`);
   let head = jsonReplyHeads.get(res.code);
   if (!head) {
     head = Buffer.from(`{"code":${res.code},"headers":{"content-type":"application/json"},"body":`);
@@ -214,8 +214,9 @@ export function encodeBatchResponse(responses: InnerResponse[]): Buffer {
   const parts: Buffer[] = [OPEN];
   responses.forEach((res, i) => {
     if (i > 0) parts.push(COMMA);
-    parts.push(replyHead(res));
-    if (res.headers['content-type'] === 'application/json') parts.push(res.body.length > 0 ? res.body : NULL_BODY);
+    const json = res.headers['content-type'] === 'application/json';
+    parts.push(replyHead(res, json));
+    if (json) parts.push(res.body.length > 0 ? res.body : NULL_BODY);
     else parts.push(Buffer.from(JSON.stringify(res.body.toString('base64'))));
     parts.push(CLOSE_ELEMENT);
   });
