@@ -5,6 +5,7 @@ import type { ServerKey } from './config/server-key';
 import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { PlainTextExceptionFilter } from './core/http-exception.filter';
+import { IdleHeapTrimService } from './core/idle-heap-trim.service';
 import { AuthModule } from './auth/auth.module';
 import { OnionGatewayModule } from './onion-gateway/onion-gateway.module';
 import { RoomsModule } from './rooms/rooms.module';
@@ -42,7 +43,7 @@ export class AppModule {
         // Providers only: the console's routes are installed on the admin listener (admin-server.ts).
         ConsoleModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: PlainTextExceptionFilter }],
+      providers: [{ provide: APP_FILTER, useClass: PlainTextExceptionFilter }, IdleHeapTrimService],
     };
   }
 }

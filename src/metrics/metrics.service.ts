@@ -99,6 +99,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly idleHeapTrims = new Counter({
+    name: 'scs_idle_heap_trims_total',
+    help: 'Young-generation collections run because the process answered no request for IDLE_HEAP_TRIM_SECONDS, to give back the young generation',
+    registers: [this.registry],
+  });
+
   readonly jobFailures = new Counter({
     name: 'scs_job_failures_total',
     help: 'Background job attempts that failed, by queue and job name',
@@ -263,6 +269,13 @@ export class MetricsService {
   /** Records one request the public listener answered; `route` is the route pattern, never the raw URL. */
   observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
     this.http.tally.observe(method, route, status, seconds);
+  }
+
+  /** Requests the public listener has answered so far, every series together. */
+  httpRequestsAnswered(): number {
+    let answered = 0;
+    for (const series of this.http.tally.all()) answered += series.count;
+    return answered;
   }
 
   /** Records one inner request the router answered (counted apart from its onion request, so neither total counts twice). */

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { freePort, startProcess, type ServerProcess } from '../../bench/server-process';
 import { SogsClient } from '../../src/client';
-import type { AppConfig } from '../../src/config/config';
 import { loadOrCreateServerKey } from '../../src/config/server-key';
 import { JOB_QUEUE, QueueName } from '../../src/jobs/job-names';
 import { createTestContext, type TestContext } from '../support/context';
@@ -36,16 +35,9 @@ interface LogLine {
   x25519_pubkey?: string;
 }
 
-/** The environment a container would get: the test context's settings as variables. */
 /** Where a started server group answers, and its log. */
 function listening(port: number, adminPort: number, logFile: string) {
   return { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, readyUrl: `http://127.0.0.1:${adminPort}/readyz`, logFile };
-}
-
-function environment(config: AppConfig, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(config)) if (value !== undefined && value !== null) env[name] = String(value);
-  return { ...env, ...extra };
 }
 
 describe('ROLE=all with API_WORKERS=2', () => {
@@ -106,7 +98,7 @@ describe('ROLE=all with API_WORKERS=2', () => {
     const [port, adminPort] = [await freePort(), await freePort()];
     group = await startProcess({
       script: MAIN,
-      env: environment(ctx.config, {
+      env: envFor(ctx.config, {
         ROLE: 'all',
         API_WORKERS: '2',
         API_WORKER_RESTART_DELAY: '0.2',
@@ -268,7 +260,7 @@ describe('API_WORKERS=2 when a worker cannot start', () => {
       const logFile = join(dir, 'server.log');
       const start = startProcess({
         script: MAIN,
-        env: environment(ctx.config, {
+        env: envFor(ctx.config, {
           API_WORKERS: '2',
           DATABASE_URL: broken.toString(),
           KEY_FILE: join(dir, 'key'),

@@ -8,9 +8,9 @@ export interface CliResult {
 }
 
 /** The environment an admin would export for the server whose config this is. */
-export function envFor(config: AppConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(config)) if (value !== undefined) env[key] = String(value);
+export function envFor(config: AppConfig, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) if (value !== undefined && value !== null) env[key] = String(value);
   return { ...env, ...extra };
 }
 
