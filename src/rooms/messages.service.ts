@@ -43,7 +43,12 @@ export interface ListOptions {
 }
 
 /** Thrown inside a transaction to roll it back when the request changes nothing (no seqno is used up). */
-class NoChange extends Error {}
+class NoChange extends Error {
+  /** The message's seqno, when the change read it already (else it is read after the rollback). */
+  constructor(readonly messageSeqno?: number) {
+    super();
+  }
+}
 /** The 201 body of a post (protocol §6.3): `filtered` only for silently filtered posts. */
 export type PostedJson = MessageJson & { filtered?: true };
 
@@ -353,33 +358,26 @@ export class MessagesService {
     }
     const hidden = permissions.shadowBanned || kind === 'report' || (await this.plugins.beforeReaction(room, user, id, reaction));
     const places = await this.limits.takeReaction(room, permissions, user);
-    const { changed, seqno } = await this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
-      await this.requireReactionRoom(id, reaction, tx);
-      if (!(await this.repo.addReaction(id, reaction, user.id, this.clock.seconds(), hidden, tx))) throw new NoChange();
-      await this.repo.setReactionsSeqno(id, seqno, tx);
+    const viewer = viewerOf(user, permissions);
+    const maxDistinct = this.config.REACTIONS_MAX_DISTINCT_PER_MESSAGE;
+    const add = async (tx: Tx, seqno: number): Promise<number> => {
+      const done = await this.repo.addReactionIn({ roomId: room.id, messageId: id, reaction, userId: user.id, at: this.clock.seconds(), hidden, seqno, maxDistinct, viewer }, tx);
+      if (done.messageSeqno === null) throw new NotFoundException('No such message');
+      // 409, not 429: it is the message's state that refuses, for everyone, until a reaction goes.
+      if (!done.allowed) throw new ConflictException(`A message can carry at most ${maxDistinct} different reactions`);
+      if (!done.added) throw new NoChange(done.messageSeqno);
       if (kind !== 'report') return seqno;
       const after = await this.review.report(room, permissions, user, id, seqno, tx);
       if (after === false) throw new NoChange();
       return after;
-    }).catch(async (err: unknown) => {
+    };
+    const { changed, seqno } = await this.reactionChange(room, viewer, id, add, { changeFindsMessage: true }).catch(async (err: unknown) => {
       await this.limits.refund(places);
       throw err;
     });
     if (changed === 0) await this.limits.refund(places);
     else this.plugins.reacted(room, user, id, reaction, kind === 'report' ? 'report' : hidden ? 'hidden' : 'visible');
     return { added: changed > 0, seqno };
-  }
-
-  /**
-   * REACTIONS_MAX_DISTINCT_PER_MESSAGE: a reaction the message does not have yet needs a free place.
-   * 409, not 429: it is the message's state that refuses, for everyone, until a reaction goes. The
-   * room row is locked by this transaction, so concurrent adds cannot both take the last place.
-   */
-  private async requireReactionRoom(messageId: number, reaction: string, tx: Tx): Promise<void> {
-    const max = this.config.REACTIONS_MAX_DISTINCT_PER_MESSAGE;
-    if (max === 0) return;
-    const { distinct, present } = await this.repo.distinctReactions(messageId, reaction, tx);
-    if (!present && distinct >= max) throw new ConflictException(`A message can carry at most ${max} different reactions`);
   }
 
   async removeReaction(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {
@@ -407,18 +405,27 @@ export class MessagesService {
 
   /**
    * Runs a reaction change on a regular message the viewer may see (else 404) in a transaction
-   * holding one new seqno; a change that does nothing rolls back and reports the message's current seqno.
+   * holding one new seqno; a change that does nothing rolls back and reports the message's current
+   * seqno. `changeFindsMessage`: the change's own statement checks the message (the add: one
+   * statement instead of four under the room lock).
    */
-  private async reactionChange(room: Room, viewer: Viewer, id: number, change: (tx: Tx, seqno: number) => Promise<number>): Promise<{ changed: number; seqno: number }> {
+  private async reactionChange(
+    room: Room,
+    viewer: Viewer,
+    id: number,
+    change: (tx: Tx, seqno: number) => Promise<number>,
+    options: { changeFindsMessage?: boolean } = {},
+  ): Promise<{ changed: number; seqno: number }> {
     try {
       const seqno = await this.repo.transaction(async (tx) => {
         const seqno = await this.repo.advanceSequence(room.id, 1, tx);
-        if (!(await this.repo.regularMessageExists(room.id, id, tx, viewer))) throw new NotFoundException('No such message');
+        if (!options.changeFindsMessage && !(await this.repo.regularMessageExists(room.id, id, tx, viewer))) throw new NotFoundException('No such message');
         return change(tx, seqno);
       });
       return { changed: 1, seqno };
     } catch (err) {
       if (!(err instanceof NoChange)) throw err;
+      if (err.messageSeqno !== undefined) return { changed: 0, seqno: err.messageSeqno };
       const m = await this.repo.message(room.id, id);
       if (!m) throw new NotFoundException('No such message');
       return { changed: 0, seqno: m.seqno };

@@ -619,22 +619,42 @@ export class RoomsRepository {
 
   // ---- reactions (protocol §6.4)
 
-  /** Adds the user's reaction; false when they already had it. */
-  /** How many different reactions a message has, and whether `reaction` is one of them. */
-  async distinctReactions(messageId: number, reaction: string, db: Tx): Promise<{ distinct: number; present: boolean }> {
-    const [row] = await db.$queryRaw<Array<{ distinct: number; present: boolean }>>`
-      SELECT count(*)::int AS distinct, coalesce(bool_or(reaction = ${reaction}), false) AS present FROM reactions WHERE message = ${messageId}`;
+  /**
+   * Adds the user's reaction to a regular message the viewer may see, in one statement inside the
+   * caller's transaction, which has locked the room row (advanceSequence): the message and its
+   * distinct reactions are read after the lock, so concurrent adds cannot both take the last of
+   * `maxDistinct` places (0 = no cap). When it adds, the message takes `seqno` as its reactions'
+   * seqno. `hidden`: counted only for the reactor and moderators (src/rooms/visibility.ts).
+   * `messageSeqno` is null when there is no such message for the viewer; `allowed` false when the
+   * reaction is new to the message and it has no place left; `added` false when the user had it.
+   */
+  async addReactionIn(
+    add: { roomId: number; messageId: number; reaction: string; userId: number; at: number; hidden: boolean; seqno: number; maxDistinct: number; viewer: Viewer },
+    db: Tx,
+  ): Promise<{ messageSeqno: number | null; allowed: boolean; added: boolean }> {
+    const { roomId, messageId, reaction } = add;
+    const [row] = await db.$queryRaw<Array<{ messageSeqno: number | null; allowed: boolean; added: boolean }>>`
+      WITH msg AS (
+        SELECT m.seqno FROM messages m WHERE m.room = ${roomId} AND m.id = ${messageId} AND ${REGULAR} AND ${messageVisibleSql(add.viewer)}
+      ), places AS (
+        SELECT count(*)::int AS taken, coalesce(bool_or(r.reaction = ${reaction}), false) AS present FROM reactions r WHERE r.message = ${messageId}
+      ), allowed AS (
+        SELECT 1 FROM msg, places WHERE places.present OR ${add.maxDistinct}::int = 0 OR places.taken < ${add.maxDistinct}::int
+      ), new_reaction AS (
+        INSERT INTO reactions (message, reaction) SELECT ${messageId}, ${reaction} FROM allowed
+        ON CONFLICT (message, reaction) DO NOTHING RETURNING id
+      ), added AS (
+        INSERT INTO user_reactions (reaction, "user", at, hidden)
+        SELECT coalesce((SELECT id FROM new_reaction), (SELECT id FROM reactions WHERE message = ${messageId} AND reaction = ${reaction})),
+          ${add.userId}, ${add.at}, ${add.hidden} FROM allowed
+        ON CONFLICT (reaction, "user") DO NOTHING RETURNING 1
+      ), stamped AS (
+        UPDATE messages SET seqno_reactions = ${add.seqno}, seqno = GREATEST(seqno_data, ${add.seqno})
+        WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM added) RETURNING 1
+      )
+      SELECT (SELECT seqno FROM msg) AS "messageSeqno", EXISTS (SELECT 1 FROM allowed) AS allowed,
+        EXISTS (SELECT 1 FROM added) AS added`;
     return row;
-  }
-
-  /** `hidden`: counted only for the reactor and moderators (src/rooms/visibility.ts). */
-  async addReaction(messageId: number, reaction: string, userId: number, at: number, hidden: boolean, db: Tx): Promise<boolean> {
-    await db.$executeRaw`INSERT INTO reactions (message, reaction) VALUES (${messageId}, ${reaction}) ON CONFLICT (message, reaction) DO NOTHING`;
-    const added = await db.$executeRaw`
-      INSERT INTO user_reactions (reaction, "user", at, hidden)
-      SELECT id, ${userId}, ${at}, ${hidden} FROM reactions WHERE message = ${messageId} AND reaction = ${reaction}
-      ON CONFLICT (reaction, "user") DO NOTHING`;
-    return added > 0;
   }
 
   /**

@@ -34,4 +34,21 @@ describe('distinct reactions per message are capped (issue 19 item 8)', () => {
     expect((await bob.put(`/room/lobby/reaction/${m.id}/${emoji[cap]}`, {})).json()).toMatchObject({ added: true });
     expect(await ctx.prisma.reaction.count({ where: { messageId: m.id } })).toBe(cap);
   });
+
+  it('concurrent new reactions cannot together pass the cap, and each added one takes its own seqno', async () => {
+    const alice = ctx.newUser();
+    const m = await post(alice, 'lobby');
+    const before = (await ctx.prisma.room.findFirstOrThrow({ where: { token: 'lobby' } })).messageSequence;
+    const emoji = ['🍎', '🍐', '🍊', '🍋', '🍌', '🍉', '🍇', '🍓'];
+    const users = emoji.map(() => ctx.newUser());
+    const replies = await Promise.all(emoji.map((e, i) => users[i].put(`/room/lobby/reaction/${m.id}/${e}`, {})));
+    const added = replies.filter((r) => r.code === 200);
+    expect(added).toHaveLength(cap);
+    expect(replies.filter((r) => r.code === 409)).toHaveLength(emoji.length - cap);
+    expect(await ctx.prisma.reaction.count({ where: { messageId: m.id } })).toBe(cap);
+    // Gap-free: the room moved by exactly the added reactions, each reply a seqno of its own.
+    const seqnos = added.map((r) => r.json<{ seqno: number }>().seqno).sort((a, b) => a - b);
+    expect(seqnos).toEqual(Array.from({ length: cap }, (_, i) => before + 1 + i));
+    expect((await ctx.prisma.room.findFirstOrThrow({ where: { token: 'lobby' } })).messageSequence).toBe(before + cap);
+  });
 });

@@ -16,8 +16,7 @@ type Used =
   | 'replaceData'
   | 'setReactionsSeqno'
   | 'removeReactions'
-  | 'addReaction'
-  | 'distinctReactions'
+  | 'addReactionIn'
   | 'unpin'
   | 'bumpInfoUpdates'
   | 'recordActivity'
@@ -155,8 +154,13 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
   }
 
   async regularMessageExists(roomId: number, id: number, _db?: unknown, viewer?: Viewer): Promise<boolean> {
+    return this.regularMessage(roomId, id, viewer) !== null;
+  }
+
+  private regularMessage(roomId: number, id: number, viewer?: Viewer): MessageRow | null {
     const m = this.state.messages.get(id);
-    return !!m && m.roomId === roomId && m.data !== null && !m.filtered && m.whisperToId === null && !m.whisperMods && (!viewer || canSeeMessage(m, viewer));
+    const regular = !!m && m.roomId === roomId && m.data !== null && !m.filtered && m.whisperToId === null && !m.whisperMods;
+    return regular && (!viewer || canSeeMessage(m, viewer)) ? m : null;
   }
 
   async replaceData(id: number, data: Uint8Array | null, signature: Uint8Array | null, signedAs: string | null, seqno: number, at: number): Promise<void> {
@@ -197,16 +201,16 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     return removed;
   }
 
-  async addReaction(messageId: number, reaction: string, userId: number): Promise<boolean> {
-    const users = this.state.reactions.get(messageId)?.get(reaction);
-    if (users?.has(userId)) return false;
-    this.react(messageId, reaction, userId);
-    return true;
-  }
-
-  async distinctReactions(messageId: number, reaction: string): Promise<{ distinct: number; present: boolean }> {
-    const byReaction = this.state.reactions.get(messageId);
-    return { distinct: byReaction?.size ?? 0, present: byReaction?.has(reaction) ?? false };
+  async addReactionIn(add: Parameters<RoomsRepository['addReactionIn']>[0]): Promise<{ messageSeqno: number | null; allowed: boolean; added: boolean }> {
+    const m = this.regularMessage(add.roomId, add.messageId, add.viewer);
+    if (!m) return { messageSeqno: null, allowed: false, added: false };
+    const byReaction = this.state.reactions.get(add.messageId);
+    const present = byReaction?.has(add.reaction) ?? false;
+    if (!present && add.maxDistinct > 0 && (byReaction?.size ?? 0) >= add.maxDistinct) return { messageSeqno: m.seqno, allowed: false, added: false };
+    if (byReaction?.get(add.reaction)?.has(add.userId)) return { messageSeqno: m.seqno, allowed: true, added: false };
+    this.react(add.messageId, add.reaction, add.userId);
+    Object.assign(m, { seqnoReactions: add.seqno, seqno: Math.max(m.seqnoData, add.seqno) });
+    return { messageSeqno: m.seqno, allowed: true, added: true };
   }
 
   async unpin(roomId: number, messageId: number | null): Promise<number[]> {
