@@ -381,12 +381,16 @@ export class MessagesService {
   }
 
   async removeReaction(room: Room, permissions: RoomPermissions, user: AuthenticatedUser, id: number, reaction: string): Promise<{ removed: boolean; seqno: number }> {
-    return this.reactionChange(room, viewerOf(user, permissions), id, async (tx, seqno) => {
-      if ((await this.repo.removeReactions(id, { reaction, userId: user.id }, tx)) === 0) throw new NoChange();
-      await this.repo.setReactionsSeqno(id, seqno, tx);
+    const viewer = viewerOf(user, permissions);
+    const remove = async (tx: Tx, seqno: number): Promise<number> => {
+      const done = await this.repo.removeReactionIn({ roomId: room.id, messageId: id, reaction, userId: user.id, seqno, viewer }, tx);
+      if (done.messageSeqno === null) throw new NotFoundException('No such message');
+      if (!done.removed) throw new NoChange(done.messageSeqno);
       if (this.review.kindOf(room, reaction) === 'report') await this.review.withdrawReport(id, user, tx);
       return seqno;
-    }).then(({ changed, seqno }) => ({ removed: changed > 0, seqno }));
+    };
+    const { changed, seqno } = await this.reactionChange(room, viewer, id, remove, { changeFindsMessage: true });
+    return { removed: changed > 0, seqno };
   }
 
   /** Moderator clear of one reaction or all: one seqno per removed user-reaction (protocol §6.4). */
@@ -406,8 +410,8 @@ export class MessagesService {
   /**
    * Runs a reaction change on a regular message the viewer may see (else 404) in a transaction
    * holding one new seqno; a change that does nothing rolls back and reports the message's current
-   * seqno. `changeFindsMessage`: the change's own statement checks the message (the add: one
-   * statement instead of four under the room lock).
+   * seqno. `changeFindsMessage`: the change's own statement checks the message (a user's add or
+   * remove: one statement under the room lock instead of three or four).
    */
   private async reactionChange(
     room: Room,

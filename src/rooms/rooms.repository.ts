@@ -658,6 +658,37 @@ export class RoomsRepository {
   }
 
   /**
+   * Removes the user's reaction from a regular message the viewer may see (and the reaction row
+   * once no one else has it), in one statement inside the caller's transaction after
+   * advanceSequence has locked the room row; when it removes, the message takes `seqno` as its
+   * reactions' seqno. `messageSeqno` is null when there is no such message for the viewer;
+   * `removed` false when the user did not have the reaction.
+   */
+  async removeReactionIn(
+    remove: { roomId: number; messageId: number; reaction: string; userId: number; seqno: number; viewer: Viewer },
+    db: Tx,
+  ): Promise<{ messageSeqno: number | null; removed: boolean }> {
+    const { messageId, userId } = remove;
+    const [row] = await db.$queryRaw<Array<{ messageSeqno: number | null; removed: boolean }>>`
+      WITH msg AS (
+        SELECT m.seqno FROM messages m WHERE m.room = ${remove.roomId} AND m.id = ${messageId} AND ${REGULAR} AND ${messageVisibleSql(remove.viewer)}
+      ), removed AS (
+        DELETE FROM user_reactions ur USING reactions r, msg
+        WHERE ur.reaction = r.id AND r.message = ${messageId} AND r.reaction = ${remove.reaction} AND ur."user" = ${userId}
+        RETURNING ur.reaction
+      ), emptied AS (
+        -- this statement still sees the row it removes: a reaction is left without users when only that one had it
+        DELETE FROM reactions r WHERE r.id IN (SELECT reaction FROM removed)
+          AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id AND ur."user" <> ${userId})
+      ), stamped AS (
+        UPDATE messages SET seqno_reactions = ${remove.seqno}, seqno = GREATEST(seqno_data, ${remove.seqno})
+        WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM removed)
+      )
+      SELECT (SELECT seqno FROM msg) AS "messageSeqno", EXISTS (SELECT 1 FROM removed) AS removed`;
+    return row;
+  }
+
+  /**
    * Removes user-reactions of a message (one user's, or everyone's; one reaction or all) and any
    * reaction rows left without users (protocol §8). Returns how many user-reactions went.
    */

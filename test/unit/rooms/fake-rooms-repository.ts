@@ -17,6 +17,7 @@ type Used =
   | 'setReactionsSeqno'
   | 'removeReactions'
   | 'addReactionIn'
+  | 'removeReactionIn'
   | 'unpin'
   | 'bumpInfoUpdates'
   | 'recordActivity'
@@ -211,6 +212,14 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     this.react(add.messageId, add.reaction, add.userId);
     Object.assign(m, { seqnoReactions: add.seqno, seqno: Math.max(m.seqnoData, add.seqno) });
     return { messageSeqno: m.seqno, allowed: true, added: true };
+  }
+
+  async removeReactionIn(remove: Parameters<RoomsRepository['removeReactionIn']>[0]): Promise<{ messageSeqno: number | null; removed: boolean }> {
+    const m = this.regularMessage(remove.roomId, remove.messageId, remove.viewer);
+    if (!m) return { messageSeqno: null, removed: false };
+    if ((await this.removeReactions(remove.messageId, { reaction: remove.reaction, userId: remove.userId })) === 0) return { messageSeqno: m.seqno, removed: false };
+    Object.assign(m, { seqnoReactions: remove.seqno, seqno: Math.max(m.seqnoData, remove.seqno) });
+    return { messageSeqno: m.seqno, removed: true };
   }
 
   async unpin(roomId: number, messageId: number | null): Promise<number[]> {
