@@ -3,8 +3,8 @@ import { runInNewContext } from 'node:vm';
 
 /** What the trim reads and does: the process's own in IdleHeapTrimService, fakes in tests. */
 export interface HeapTrimPort {
-  /** Requests answered by this process so far: while it stays the same, none came. */
-  requestsSoFar(): number;
+  /** Requests answered and jobs run by this process so far: while it stays the same, it did no work. */
+  workDone(): number;
   /** Bytes the young generation holds resident now. */
   youngGenerationBytes(): number;
   /** One young-generation collection (a scavenge). */
@@ -17,8 +17,8 @@ export interface HeapTrimPort {
  * runs while allocation is slow. An idle server runs none: nothing allocates enough to start one,
  * and V8's memory reducer is armed only by a full collection after the old generation has grown
  * since the reducer last ran, so whether it ever ran was chance (issue 18 item 4; BENCHMARKS.md,
- * "Idle RSS"). So once `idleMs` has passed without a request, one young-generation collection (a
- * scavenge, milliseconds) runs, and V8, finding the allocation rate low, returns the semi-spaces.
+ * "Idle RSS"). So once `idleMs` has passed without a request or a job, one young-generation collection
+ * (a scavenge, milliseconds) runs, and V8, finding the allocation rate low, returns the semi-spaces.
  *
  * V8 judges that rate over its last 5 s, from what was allocated between collections, so a
  * collection soon after the last requests may still find it high and keep the space; then the
@@ -27,8 +27,8 @@ export interface HeapTrimPort {
  * again, and a busy one never is.
  */
 export class IdleHeapTrim {
-  private requestsSeen: number;
-  /** The later of the last request seen and this spell's last collection. */
+  private workSeen: number;
+  /** The later of the last work seen and this spell's last collection. */
   private quietSince: number;
   private collectionsThisSpell = 0;
 
@@ -36,15 +36,15 @@ export class IdleHeapTrim {
     private readonly port: HeapTrimPort,
     private readonly options: { idleMs: number; minYoungBytes: number; maxCollections: number; nowMs: number },
   ) {
-    this.requestsSeen = port.requestsSoFar();
+    this.workSeen = port.workDone();
     this.quietSince = options.nowMs;
   }
 
   /** Called every second or so; true when it collected. */
   check(nowMs: number): boolean {
-    const requests = this.port.requestsSoFar();
-    if (requests !== this.requestsSeen) {
-      this.requestsSeen = requests;
+    const work = this.port.workDone();
+    if (work !== this.workSeen) {
+      this.workSeen = work;
       this.quietSince = nowMs;
       this.collectionsThisSpell = 0;
       return false;

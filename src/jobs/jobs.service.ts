@@ -201,8 +201,9 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnModu
         stalledInterval: this.config.JOB_LOCK_DURATION * 1000,
       },
     );
+    worker.on('completed', (job) => this.metrics.observeJobAttempt(name, job.name, 'completed'));
     worker.on('failed', (job, err) => {
-      this.metrics.jobFailures.inc({ queue: name, job: job?.name ?? 'unknown' });
+      this.metrics.observeJobAttempt(name, job?.name ?? 'unknown', 'failed');
       const attempts = job ? `attempt ${job.attemptsMade}/${job.opts.attempts ?? 1}` : '';
       this.logger.error(`job ${job?.name ?? '?'} ${job?.id ?? ''} failed (${attempts}): ${err.stack ?? err.message}`);
     });

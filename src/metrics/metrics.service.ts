@@ -28,7 +28,7 @@ export interface DbPoolStats {
 /**
  * Every Prometheus series of the process, in one registry per application instance (tests run
  * several servers in one process). Other modules inject this service and count their own events:
- * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `jobFailures`
+ * the gateway `onionDecryptFailures`, auth `authFailures`, files `storageErrors`, jobs `observeJobAttempt`
  * and `trackQueue`, files `trackStorage`, and the database pool of PrismaService is read at each scrape. Served on the admin port at /metrics.
  * Names and labels follow docs/metrics.md (Prometheus conventions; Node's process metrics keep their standard names).
  */
@@ -101,16 +101,26 @@ export class MetricsService {
 
   readonly idleHeapTrims = new Counter({
     name: 'scs_idle_heap_trims_total',
-    help: 'Young-generation collections run because the process answered no request for IDLE_HEAP_TRIM_SECONDS, to give back the young generation',
+    help: 'Young-generation collections run because the process answered no request and finished no job for IDLE_HEAP_TRIM_SECONDS, to give back the young generation',
     registers: [this.registry],
   });
 
-  readonly jobFailures = new Counter({
+  private readonly jobFailures = new Counter({
     name: 'scs_job_failures_total',
     help: 'Background job attempts that failed, by queue and job name',
     labelNames: ['queue', 'job'] as const,
     registers: [this.registry],
   });
+
+  private readonly jobsCompleted = new Counter({
+    name: 'scs_jobs_completed_total',
+    help: 'Background job attempts that completed, by queue and job name',
+    labelNames: ['queue', 'job'] as const,
+    registers: [this.registry],
+  });
+
+  /** Job attempts this process finished, either way (the idle heap trim's measure of a worker's work). */
+  private jobAttemptsFinished = 0;
 
   readonly ruleHits = new Counter({
     name: 'scs_policy_rule_hits_total',
@@ -271,9 +281,15 @@ export class MetricsService {
     this.http.tally.observe(method, route, status, seconds);
   }
 
-  /** Requests the public listener has answered so far, every series together. */
-  httpRequestsAnswered(): number {
-    let answered = 0;
+  /** Records one job attempt this process's workers finished. */
+  observeJobAttempt(queue: string, job: string, outcome: 'completed' | 'failed'): void {
+    (outcome === 'completed' ? this.jobsCompleted : this.jobFailures).inc({ queue, job });
+    this.jobAttemptsFinished++;
+  }
+
+  /** Requests the public listener answered and job attempts finished so far: while it stays the same, the process did no work. */
+  workDone(): number {
+    let answered = this.jobAttemptsFinished;
     for (const series of this.http.tally.all()) answered += series.count;
     return answered;
   }

@@ -7,7 +7,7 @@ const MB = 1048576;
 function fakeProcess(young = 32 * MB) {
   const state = { requests: 0, young, collections: 0, shrinksAfter: 1 };
   const port: HeapTrimPort = {
-    requestsSoFar: () => state.requests,
+    workDone: () => state.requests,
     youngGenerationBytes: () => state.young,
     collectYoungGeneration: () => {
       state.collections++;
