@@ -47,7 +47,7 @@ export const configSchema = z.object({
   /** Bytes of request bodies still being received, per process; a body that would pass it gets 503. */
   HTTP_MAX_PENDING_BODY_BYTES: int(67_108_864, 1),
   /**
-   * A process that answered no request and ran no job for this long gives back its young generation (a scavenge);
+   * A process that answered no request for this long gives back its young generation (a scavenge);
    * 0 = never. At least 6: V8 judges the allocation rate over its last 5 s, and shrinks only when it is low.
    */
   IDLE_HEAP_TRIM_SECONDS: num(10, 0).refine((s) => s === 0 || s >= 6, { error: 'expected 0 (never) or at least 6 seconds' }),

@@ -10,7 +10,7 @@ const CHECK_MS = 1000;
 /** Collections per idle spell: a later one finds the allocation rate low if the first did not (see IdleHeapTrim). */
 const MAX_COLLECTIONS = 3;
 
-/** Runs IdleHeapTrim on this process's answered requests and finished jobs: IDLE_HEAP_TRIM_SECONDS after the last (0: never). */
+/** Runs IdleHeapTrim on this process's answered requests: IDLE_HEAP_TRIM_SECONDS after the last one (0: never). */
 @Injectable()
 export class IdleHeapTrimService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('IdleHeapTrim');
@@ -29,7 +29,7 @@ export class IdleHeapTrimService implements OnModuleInit, OnModuleDestroy {
       this.logger.warn('this Node.js refuses --expose-gc at run time: an idle process keeps its young generation');
       return;
     }
-    const port = { workDone: () => this.metrics.workDone(), youngGenerationBytes, collectYoungGeneration };
+    const port = { requestsSoFar: () => this.metrics.httpRequestsAnswered(), youngGenerationBytes, collectYoungGeneration };
     const trim = new IdleHeapTrim(port, { idleMs: seconds * 1000, minYoungBytes: MIN_YOUNG_BYTES, maxCollections: MAX_COLLECTIONS, nowMs: performance.now() });
     this.timer = setInterval(() => {
       if (trim.check(performance.now())) this.metrics.idleHeapTrims.inc();

@@ -3,8 +3,8 @@ import { runInNewContext } from 'node:vm';
 
 /** What the trim reads and does: the process's own in IdleHeapTrimService, fakes in tests. */
 export interface HeapTrimPort {
-  /** Requests answered and jobs run by this process so far: while it stays the same, it did no work. */
-  workDone(): number;
+  /** Requests the public listener answered so far: while it stays the same, none came. */
+  requestsSoFar(): number;
   /** Bytes the young generation holds resident now. */
   youngGenerationBytes(): number;
   /** One young-generation collection (a scavenge). */
@@ -17,47 +17,58 @@ export interface HeapTrimPort {
  * runs while allocation is slow. An idle server runs none: nothing allocates enough to start one,
  * and V8's memory reducer is armed only by a full collection after the old generation has grown
  * since the reducer last ran, so whether it ever ran was chance (issue 18 item 4; BENCHMARKS.md,
- * "Idle RSS"). So once `idleMs` has passed without a request or a job, one young-generation collection
- * (a scavenge, milliseconds) runs, and V8, finding the allocation rate low, returns the semi-spaces.
+ * "Idle RSS"). So once `idleMs` has passed without a request, one young-generation collection (a
+ * scavenge, milliseconds) runs, and V8, finding the allocation rate low, returns the semi-spaces.
  *
  * V8 judges that rate over its last 5 s, from what was allocated between collections, so a
  * collection soon after the last requests may still find it high and keep the space; then the
  * next, `idleMs` later, finds it low. So up to `maxCollections` per idle spell, and only while the
  * young generation is larger than `minYoungBytes`: an idle server is not collected again and
- * again, and a busy one never is.
+ * again, and a busy one never is. Background jobs do not count as requests: the periodic cleanup
+ * runs every 10 s by default, and V8 itself keeps the space while a job allocates fast. A process
+ * without requests (ROLE=worker) starts a new spell when its young generation, once small, grows.
  */
 export class IdleHeapTrim {
-  private workSeen: number;
-  /** The later of the last work seen and this spell's last collection. */
+  private requestsSeen: number;
+  /** The latest of: the last request seen, the young generation seen growing again, this spell's last collection. */
   private quietSince: number;
   private collectionsThisSpell = 0;
+  /** The young generation was at most minYoungBytes when last read: its next growth starts a spell. */
+  private wasSmall = false;
 
   constructor(
     private readonly port: HeapTrimPort,
     private readonly options: { idleMs: number; minYoungBytes: number; maxCollections: number; nowMs: number },
   ) {
-    this.workSeen = port.workDone();
+    this.requestsSeen = port.requestsSoFar();
     this.quietSince = options.nowMs;
   }
 
   /** Called every second or so; true when it collected. */
   check(nowMs: number): boolean {
-    const work = this.port.workDone();
-    if (work !== this.workSeen) {
-      this.workSeen = work;
-      this.quietSince = nowMs;
-      this.collectionsThisSpell = 0;
+    const requests = this.port.requestsSoFar();
+    if (requests !== this.requestsSeen) {
+      this.requestsSeen = requests;
+      this.startSpell(nowMs);
       return false;
     }
-    if (this.collectionsThisSpell >= this.options.maxCollections || nowMs - this.quietSince < this.options.idleMs) return false;
     if (this.port.youngGenerationBytes() <= this.options.minYoungBytes) {
-      this.collectionsThisSpell = this.options.maxCollections;
+      this.wasSmall = true;
       return false;
     }
+    // Grown again without a request (a worker's jobs, a process serving no public requests).
+    if (this.wasSmall) this.startSpell(nowMs);
+    if (this.collectionsThisSpell >= this.options.maxCollections || nowMs - this.quietSince < this.options.idleMs) return false;
     this.collectionsThisSpell++;
     this.quietSince = nowMs;
     this.port.collectYoungGeneration();
     return true;
+  }
+
+  private startSpell(nowMs: number): void {
+    this.quietSince = nowMs;
+    this.collectionsThisSpell = 0;
+    this.wasSmall = false;
   }
 }
 

@@ -101,7 +101,7 @@ export class MetricsService {
 
   readonly idleHeapTrims = new Counter({
     name: 'scs_idle_heap_trims_total',
-    help: 'Young-generation collections run because the process answered no request and finished no job for IDLE_HEAP_TRIM_SECONDS, to give back the young generation',
+    help: 'Young-generation collections run because the process answered no request for IDLE_HEAP_TRIM_SECONDS, to give back the young generation',
     registers: [this.registry],
   });
 
@@ -118,9 +118,6 @@ export class MetricsService {
     labelNames: ['queue', 'job'] as const,
     registers: [this.registry],
   });
-
-  /** Job attempts this process finished, either way (the idle heap trim's measure of a worker's work). */
-  private jobAttemptsFinished = 0;
 
   readonly ruleHits = new Counter({
     name: 'scs_policy_rule_hits_total',
@@ -284,12 +281,11 @@ export class MetricsService {
   /** Records one job attempt this process's workers finished. */
   observeJobAttempt(queue: string, job: string, outcome: 'completed' | 'failed'): void {
     (outcome === 'completed' ? this.jobsCompleted : this.jobFailures).inc({ queue, job });
-    this.jobAttemptsFinished++;
   }
 
-  /** Requests the public listener answered and job attempts finished so far: while it stays the same, the process did no work. */
-  workDone(): number {
-    let answered = this.jobAttemptsFinished;
+  /** Requests the public listener has answered so far, every series together. */
+  httpRequestsAnswered(): number {
+    let answered = 0;
     for (const series of this.http.tally.all()) answered += series.count;
     return answered;
   }

@@ -7,7 +7,7 @@ const MB = 1048576;
 function fakeProcess(young = 32 * MB) {
   const state = { requests: 0, young, collections: 0, shrinksAfter: 1 };
   const port: HeapTrimPort = {
-    workDone: () => state.requests,
+    requestsSoFar: () => state.requests,
     youngGenerationBytes: () => state.young,
     collectYoungGeneration: () => {
       state.collections++;
@@ -60,15 +60,27 @@ describe('IdleHeapTrim', () => {
     expect(state.collections).toBe(5);
   });
 
-  it('leaves a young generation at or below minYoungBytes alone, and a new spell starts after a request', () => {
+  it('leaves a young generation at or below minYoungBytes alone; when it grows again without a request, a new spell starts from then', () => {
     const { state, port } = fakeProcess(4 * MB);
     const trim = new IdleHeapTrim(port, options);
     expect(tick(trim, 1000, 60_000)).toEqual([]);
+    // A process with no public requests (ROLE=worker) whose jobs grew it.
     state.young = 16 * MB;
-    expect(tick(trim, 61_000, 80_000)).toEqual([]);
+    expect(tick(trim, 61_000, 100_000)).toEqual([71_000]);
+    // Once given back, growth starts another spell; V8 keeping it now, at most maxCollections.
+    state.young = 16 * MB;
+    state.shrinksAfter = Infinity;
+    expect(tick(trim, 101_000, 200_000)).toEqual([111_000, 121_000, 131_000]);
+    expect(state.collections).toBe(4);
+  });
+
+  it('a request starts a new spell', () => {
+    const { state, port } = fakeProcess();
+    state.shrinksAfter = Infinity;
+    const trim = new IdleHeapTrim(port, options);
+    expect(tick(trim, 1000, 60_000)).toEqual([10_000, 20_000, 30_000]);
     state.requests++;
-    expect(tick(trim, 81_000, 100_000)).toEqual([91_000]);
-    expect(state.collections).toBe(1);
+    expect(tick(trim, 61_000, 75_000)).toEqual([71_000]);
   });
 });
 
