@@ -371,7 +371,7 @@ export class MessagesService {
       if (after === false) throw new NoChange();
       return after;
     };
-    const { changed, seqno } = await this.reactionChange(room, viewer, id, add, { changeFindsMessage: true }).catch(async (err: unknown) => {
+    const { changed, seqno } = await this.reactionChange(room, id, add).catch(async (err: unknown) => {
       await this.limits.refund(places);
       throw err;
     });
@@ -389,14 +389,15 @@ export class MessagesService {
       if (this.review.kindOf(room, reaction) === 'report') await this.review.withdrawReport(id, user, tx);
       return seqno;
     };
-    const { changed, seqno } = await this.reactionChange(room, viewer, id, remove, { changeFindsMessage: true });
+    const { changed, seqno } = await this.reactionChange(room, id, remove);
     return { removed: changed > 0, seqno };
   }
 
   /** Moderator clear of one reaction or all: one seqno per removed user-reaction (protocol §6.4). */
   async clearReactions(room: Room, id: number, reaction: string | undefined, by?: AuthenticatedUser): Promise<{ removed: number; seqno: number }> {
     let removed = 0;
-    const { seqno } = await this.reactionChange(room, { userId: null, moderator: true }, id, async (tx, first) => {
+    const { seqno } = await this.reactionChange(room, id, async (tx, first) => {
+      if (!(await this.repo.regularMessageExists(room.id, id, tx, { userId: null, moderator: true }))) throw new NotFoundException('No such message');
       removed = await this.repo.removeReactions(id, { reaction }, tx);
       if (removed === 0) throw new NoChange();
       await this.audit.record({ actor: actorOf(by), action: 'reactions.clear', room, target: String(id), details: { reaction: reaction ?? null, removed } }, tx);
@@ -408,24 +409,14 @@ export class MessagesService {
   }
 
   /**
-   * Runs a reaction change on a regular message the viewer may see (else 404) in a transaction
-   * holding one new seqno; a change that does nothing rolls back and reports the message's current
-   * seqno. `changeFindsMessage`: the change's own statement checks the message (a user's add or
-   * remove: one statement under the room lock instead of three or four).
+   * Runs a reaction change in a transaction holding one new seqno (the room row locked first, so
+   * the change reads every earlier change committed); the change itself checks its message (404)
+   * and may answer the message's seqno in its NoChange. A change that does nothing rolls back and
+   * reports the message's current seqno.
    */
-  private async reactionChange(
-    room: Room,
-    viewer: Viewer,
-    id: number,
-    change: (tx: Tx, seqno: number) => Promise<number>,
-    options: { changeFindsMessage?: boolean } = {},
-  ): Promise<{ changed: number; seqno: number }> {
+  private async reactionChange(room: Room, id: number, change: (tx: Tx, seqno: number) => Promise<number>): Promise<{ changed: number; seqno: number }> {
     try {
-      const seqno = await this.repo.transaction(async (tx) => {
-        const seqno = await this.repo.advanceSequence(room.id, 1, tx);
-        if (!options.changeFindsMessage && !(await this.repo.regularMessageExists(room.id, id, tx, viewer))) throw new NotFoundException('No such message');
-        return change(tx, seqno);
-      });
+      const seqno = await this.repo.transaction(async (tx) => change(tx, await this.repo.advanceSequence(room.id, 1, tx)));
       return { changed: 1, seqno };
     } catch (err) {
       if (!(err instanceof NoChange)) throw err;

@@ -98,6 +98,15 @@ const MESSAGE_SELECT = Prisma.sql`SELECT m.id, m.room AS "roomId", m."user" AS "
 /** A regular message (protocol §6.4, §6.5): exists, not deleted, not filtered, not a whisper. */
 const REGULAR = Prisma.sql`m.data IS NOT NULL AND NOT m.filtered AND m.whisper IS NULL AND NOT m.whisper_mods`;
 
+/** Message `id` of the room as `m`, a regular one (not deleted, filtered or a whisper), and one the viewer may see when one is given. */
+function regularMessageSql(roomId: number, id: number, viewer?: Viewer): Prisma.Sql {
+  const visible = viewer ? Prisma.sql`AND ${messageVisibleSql(viewer)}` : Prisma.empty;
+  return Prisma.sql`m.room = ${roomId} AND m.id = ${id} AND ${REGULAR} ${visible}`;
+}
+
+/** A reaction change's seqno on its message: the message's own seqno follows unless its data changed later. */
+const reactionsSeqnoSql = (seqno: number) => Prisma.sql`seqno_reactions = ${seqno}, seqno = GREATEST(seqno_data, ${seqno})`;
+
 /**
  * user_permission_overrides' column of each field of its row, for the batched read outside Prisma: a
  * field added to the model fails to compile here until the read selects it.
@@ -489,8 +498,7 @@ export class RoomsRepository {
 
   /** A regular message (not deleted, filtered or a whisper); with a viewer, one they may see too. */
   async regularMessageExists(roomId: number, id: number, db: Db = this.prisma, viewer?: Viewer): Promise<boolean> {
-    const visible = viewer ? Prisma.sql`AND ${messageVisibleSql(viewer)}` : Prisma.empty;
-    const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM messages m WHERE m.room = ${roomId} AND m.id = ${id} AND ${REGULAR} ${visible}`;
+    const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM messages m WHERE ${regularMessageSql(roomId, id, viewer)}`;
     return rows.length > 0;
   }
 
@@ -607,7 +615,7 @@ export class RoomsRepository {
   }
 
   async setReactionsSeqno(messageId: number, seqno: number, db: Tx): Promise<void> {
-    await db.$executeRaw`UPDATE messages SET seqno_reactions = ${seqno}, seqno = GREATEST(seqno_data, ${seqno}) WHERE id = ${messageId}`;
+    await db.$executeRaw`UPDATE messages SET ${reactionsSeqnoSql(seqno)} WHERE id = ${messageId}`;
   }
 
   /** Ids of the user's not yet deleted messages in the room, oldest first. */
@@ -635,7 +643,7 @@ export class RoomsRepository {
     const { roomId, messageId, reaction } = add;
     const [row] = await db.$queryRaw<Array<{ messageSeqno: number | null; allowed: boolean; added: boolean }>>`
       WITH msg AS (
-        SELECT m.seqno FROM messages m WHERE m.room = ${roomId} AND m.id = ${messageId} AND ${REGULAR} AND ${messageVisibleSql(add.viewer)}
+        SELECT m.seqno FROM messages m WHERE ${regularMessageSql(roomId, messageId, add.viewer)}
       ), places AS (
         SELECT count(*)::int AS taken, coalesce(bool_or(r.reaction = ${reaction}), false) AS present FROM reactions r WHERE r.message = ${messageId}
       ), allowed AS (
@@ -649,8 +657,7 @@ export class RoomsRepository {
           ${add.userId}, ${add.at}, ${add.hidden} FROM allowed
         ON CONFLICT (reaction, "user") DO NOTHING RETURNING 1
       ), stamped AS (
-        UPDATE messages SET seqno_reactions = ${add.seqno}, seqno = GREATEST(seqno_data, ${add.seqno})
-        WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM added) RETURNING 1
+        UPDATE messages SET ${reactionsSeqnoSql(add.seqno)} WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM added)
       )
       SELECT (SELECT seqno FROM msg) AS "messageSeqno", EXISTS (SELECT 1 FROM allowed) AS allowed,
         EXISTS (SELECT 1 FROM added) AS added`;
@@ -671,7 +678,7 @@ export class RoomsRepository {
     const { messageId, userId } = remove;
     const [row] = await db.$queryRaw<Array<{ messageSeqno: number | null; removed: boolean }>>`
       WITH msg AS (
-        SELECT m.seqno FROM messages m WHERE m.room = ${remove.roomId} AND m.id = ${messageId} AND ${REGULAR} AND ${messageVisibleSql(remove.viewer)}
+        SELECT m.seqno FROM messages m WHERE ${regularMessageSql(remove.roomId, messageId, remove.viewer)}
       ), removed AS (
         DELETE FROM user_reactions ur USING reactions r, msg
         WHERE ur.reaction = r.id AND r.message = ${messageId} AND r.reaction = ${remove.reaction} AND ur."user" = ${userId}
@@ -681,8 +688,7 @@ export class RoomsRepository {
         DELETE FROM reactions r WHERE r.id IN (SELECT reaction FROM removed)
           AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id AND ur."user" <> ${userId})
       ), stamped AS (
-        UPDATE messages SET seqno_reactions = ${remove.seqno}, seqno = GREATEST(seqno_data, ${remove.seqno})
-        WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM removed)
+        UPDATE messages SET ${reactionsSeqnoSql(remove.seqno)} WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM removed)
       )
       SELECT (SELECT seqno FROM msg) AS "messageSeqno", EXISTS (SELECT 1 FROM removed) AS removed`;
     return row;
