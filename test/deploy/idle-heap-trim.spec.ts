@@ -12,7 +12,7 @@ import { envFor } from '../integration/cli/cli-helpers';
 // load V8 grows the young generation, and an idle server gives it back only by this trim. Read
 // through the server's own /metrics (prom-client's per-space heap gauges).
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const MB = 1048576;
@@ -63,23 +63,33 @@ describe('an idle server gives back its young generation', () => {
     expect(await trims()).toBe(before);
 
     // Load (onion requests, as clients send them) until the young generation has grown: start-up
-    // grows it, and V8 itself may have shrunk it again under the light load above.
-    const started = Date.now();
-    do await Promise.all(Array.from({ length: 50 }, () => client.get('/capabilities')));
-    while ((await youngBytes()) <= 8 * MB && Date.now() - started < 30_000);
-    expect(await youngBytes()).toBeGreaterThan(8 * MB);
-
-    // Then nothing: after 6 s a collection, and if V8 kept the young generation then, another 6 s
-    // later; it is back near V8's 1 MB. Read every 4 s: a scrape allocates about 1 MB, and read
-    // every second that alone is V8's threshold of a low allocation rate (1 KB/ms).
-    const idleSince = Date.now();
-    await eventually(async () => expect(await youngBytes()).toBeLessThanOrEqual(4 * MB), 40_000, 'the young generation given back', 4000);
-    expect(Date.now() - idleSince).toBeGreaterThanOrEqual(5_000);
-    const collections = (await trims()) - before;
+    // grows it, and V8 itself may have shrunk it again under the light load above. Then nothing:
+    // after 6 s a collection, and if V8 kept the young generation then, another 6 s later; it is
+    // back near V8's 1 MB. Read every 4 s: a scrape allocates about 1 MB, and read every second
+    // that alone is V8's threshold of a low allocation rate (1 KB/ms). Now and then a scrape tips
+    // the young generation left over from the load into a collection of V8's own, which gives it
+    // back first; then the round is run again, up to three times, until the trim is what did it.
+    let collections = 0;
+    let idleMs = 0;
+    let trimmed = (await trims()) - before;
+    for (let round = 0; round < 3 && collections === 0; round++) {
+      const started = Date.now();
+      do await Promise.all(Array.from({ length: 50 }, () => client.get('/capabilities')));
+      while ((await youngBytes()) <= 8 * MB && Date.now() - started < 30_000);
+      expect(await youngBytes()).toBeGreaterThan(8 * MB);
+      const idleSince = Date.now();
+      await eventually(async () => expect(await youngBytes()).toBeLessThanOrEqual(4 * MB), 40_000, 'the young generation given back', 4000);
+      idleMs = Date.now() - idleSince;
+      const now = (await trims()) - before;
+      collections = now - trimmed;
+      trimmed = now;
+    }
     expect(collections).toBeGreaterThanOrEqual(1);
     expect(collections).toBeLessThanOrEqual(3);
+    // Not before IDLE_HEAP_TRIM_SECONDS (6 s) without a request.
+    expect(idleMs).toBeGreaterThanOrEqual(5_000);
     // Given back, it is not collected again while the server stays idle.
     await new Promise((r) => setTimeout(r, 8000));
-    expect((await trims()) - before).toBe(collections);
+    expect((await trims()) - before).toBe(trimmed);
   });
 });
