@@ -13,7 +13,7 @@ import type { FilesToAttach } from '../files/files.repository';
 import { RoomFiles } from '../files/room-files';
 import { MessageRemoval } from './message-removal';
 import { ReviewService } from './review.service';
-import { RoomsRepository, type MessageRow, type Reader, type Tx, type Viewer } from './rooms.repository';
+import { RoomsRepository, type MessageRow, type SinceRead, type Tx, type Viewer } from './rooms.repository';
 import { SinceResults, type SinceQuery } from './since-results';
 import { RoomsService } from './rooms.service';
 import { storedPost, type PostDecision } from './post-decision';
@@ -106,25 +106,26 @@ export class MessagesService {
 
   private async sinceReply(room: Room, viewer: Viewer, q: SinceQuery): Promise<Buffer> {
     const c = viewerClassOf(viewer);
-    const shared = this.sinceResults.get(room, c, q, () =>
-      this.repo.snapshot(async (db) => {
-        const body = await this.sinceBody(room.id, sharedViewerOf(c), q, db);
-        return { body, personal: new Set(await this.repo.personalUsers(room.id, q.after, db)) };
-      }),
-    );
+    const shared = this.sinceResults.get(room, c, q, async () => {
+      const read = await this.repo.since(room.id, q.after, q.withReactions, q.limit, q.reactors, sharedViewerOf(c), true);
+      return { body: this.sinceJson(read, sharedViewerOf(c), q), personal: new Set(read.personal) };
+    });
     if (shared) {
       const { body, personal } = await shared;
       if (viewer.userId === null || !personal.has(viewer.userId)) return body;
     }
-    return this.sinceBody(room.id, viewer, q);
+    return this.sinceJson(await this.repo.since(room.id, q.after, q.withReactions, q.limit, q.reactors, viewer, false), viewer, q);
   }
 
-  /** The viewer's own `since` reply. */
-  private async sinceBody(roomId: number, viewer: Viewer, q: SinceQuery, db?: Reader): Promise<Buffer> {
-    const found = await this.repo.since(roomId, q.after, q.withReactions, q.limit, viewer, db);
-    if (found.length === 0) return EMPTY_LIST;
-    const rows = found.map((m) => (sinceShape(m, viewer, q.after) === 'full' ? m : asTombstone(m)));
-    const reactions = await this.reactionsOf(rows, q.reactors, viewer, db);
+  /** A `since` read as the viewer's encoded reply: tombstones where the viewer sees no more than one, and no reactions on them. */
+  private sinceJson(read: SinceRead, viewer: Viewer, q: SinceQuery): Buffer {
+    if (read.rows.length === 0) return EMPTY_LIST;
+    const rows = read.rows.map((m) => (sinceShape(m, viewer, q.after) === 'full' ? m : asTombstone(m)));
+    const withData = new Set(rows.filter((m) => m.data !== null).map((m) => m.id));
+    const reactions = buildReactions(
+      read.reactions.filter((r) => withData.has(r.message)),
+      q.reactors,
+    );
     const json = withinReplyBytes(
       rows.map((m) => sinceRowJson(m, q.after, reactions.get(m.id))),
       this.config.REPLY_MAX_BYTES,
@@ -152,10 +153,10 @@ export class MessagesService {
     return messageJson(m, reactions.get(m.id));
   }
 
-  private async reactionsOf(rows: readonly MessageRow[], reactors: number, viewer: Viewer, db?: Reader) {
+  private async reactionsOf(rows: readonly MessageRow[], reactors: number, viewer: Viewer) {
     const ids = rows.filter((m) => m.data !== null).map((m) => m.id);
     if (ids.length === 0) return new Map<number, ReactionsBlock>();
-    return buildReactions(await this.repo.reactions(ids, reactors, viewer, db), reactors);
+    return buildReactions(await this.repo.reactions(ids, reactors, viewer), reactors);
   }
 
   // ---- posting (protocol §6.3, §9.2)

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ClientBase, Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Batcher } from '../database/batcher';
 import { queryPrepared, statementRolledBack } from '../database/prepared';
@@ -16,8 +15,15 @@ export type { Viewer } from './visibility';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 export type Tx = Prisma.TransactionClient;
-/** Where the prepared poll-path reads run: the pool, or one connection (a snapshot). */
-export type Reader = Pool | ClientBase;
+/** A `since` read (RoomsRepository.since): its rows in seqno order, their reactions, the range's personal users. */
+/** A row of the `since` statement: a message, its reactions' rows (null without data), the range's personal users. */
+type SinceRow = MessageRow & { reactions: ReactionRow[] | null; personal: number[] };
+
+export interface SinceRead {
+  rows: MessageRow[];
+  reactions: ReactionRow[];
+  personal: number[];
+}
 
 /** A message with its poster's and whisper target's session ids (pysogs `message_details`). */
 export interface MessageRow {
@@ -106,6 +112,17 @@ function regularMessageSql(roomId: number, id: number, viewer?: Viewer): Prisma.
 
 /** A reaction change's seqno on its message: the message's own seqno follows unless its data changed later. */
 const reactionsSeqnoSql = (seqno: number) => Prisma.sql`seqno_reactions = ${seqno}, seqno = GREATEST(seqno_data, ${seqno})`;
+
+/** Each reactor of the messages `r` matching `messages`, as a ReactionRow with its rank `rn` among its reaction's reactors (by time). */
+function reactionRowsSql(messages: Prisma.Sql, viewer: Viewer): Prisma.Sql {
+  return Prisma.sql`
+    SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,
+      (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewer.userId ?? -1}) OVER w AS you,
+      row_number() OVER (PARTITION BY r.id ORDER BY ur.at, ur."user") AS rn
+    FROM reactions r JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
+    WHERE ${messages} AND ${reactionVisibleSql(viewer)}
+    WINDOW w AS (PARTITION BY r.id)`;
+}
 
 /**
  * user_permission_overrides' column of each field of its row, for the batched read outside Prisma: a
@@ -440,39 +457,37 @@ export class RoomsRepository {
 
   // ---- message reads (protocol §6.3, §7.2)
 
-  /** protocol §7.2: one query on (room, seqno); a prepared statement, as the busy poll runs it per room. */
-  since(roomId: number, after: number, withReactions: boolean, limit: number, viewer: Viewer, db: Reader = this.prisma.pool): Promise<MessageRow[]> {
+  /**
+   * protocol §7.2 as one prepared statement, so its parts are of one snapshot with no transaction
+   * around them: the rows after `after`, the reactions of those that carry data (reactionRowsSql;
+   * a row the caller turns into a tombstone drops them), and with `personal` the users to whom the
+   * range may show otherwise than to the shared viewer (visibility.ts personalUsersSql), else [].
+   * The personal users come in a row of their own, so an empty range still answers them.
+   */
+  async since(roomId: number, after: number, withReactions: boolean, limit: number, reactors: number, viewer: Viewer, personal: boolean): Promise<SinceRead> {
     const dataChanged = withReactions ? Prisma.empty : Prisma.sql`AND m.seqno_data > ${after}`;
-    return queryPrepared<MessageRow>(
-      db,
-      Prisma.sql`${MESSAGE_SELECT}
-      WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
-        AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${sinceVisibleSql(viewer, after)}
-      ORDER BY m.seqno LIMIT ${limit}`,
+    const personalUsers = personal ? Prisma.sql`array(${personalUsersSql(roomId, after)})` : Prisma.sql`'{}'::int[]`;
+    const found = await queryPrepared<SinceRow | { personal: number[]; id: null }>(
+      this.prisma.pool,
+      Prisma.sql`WITH s AS (${MESSAGE_SELECT}
+        WHERE m.room = ${roomId} AND m.seqno > ${after} ${dataChanged}
+          AND NOT m.filtered AND (m.data IS NOT NULL OR m.seqno_creation <= ${after}) AND ${sinceVisibleSql(viewer, after)}
+        ORDER BY m.seqno LIMIT ${limit})
+      SELECT p.personal, s.*, CASE WHEN s.data IS NOT NULL THEN (
+          SELECT json_agg(json_build_object('message', x.message, 'reactionId', x."reactionId", 'reaction', x.reaction, 'count', x.count,
+            'you', x.you, 'sessionId', x."sessionId", 'at', x.at) ORDER BY x."reactionId", x.rn)
+          FROM (${reactionRowsSql(Prisma.sql`r.message = s.id`, viewer)}) x WHERE x.rn <= ${Math.max(reactors, 1)}) END AS reactions
+      FROM (SELECT ${personalUsers} AS personal) p LEFT JOIN s ON TRUE
+      ORDER BY s.seqno`,
     );
-  }
-
-  /** The users to whom the room's messages after `after` may show otherwise than to the shared viewer (visibility.ts). */
-  async personalUsers(roomId: number, after: number, db: Reader): Promise<number[]> {
-    return (await queryPrepared<{ id: number }>(db, personalUsersSql(roomId, after))).map((r) => r.id);
-  }
-
-  /** Runs reads on one connection that all see one snapshot of the database (REPEATABLE READ, read only). */
-  async snapshot<T>(read: (db: Reader) => Promise<T>): Promise<T> {
-    const client = await this.prisma.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await read(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      broken = err as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
+    const rows: MessageRow[] = [];
+    const reactions: ReactionRow[] = [];
+    for (const row of found) {
+      if (row.id === null) continue; // the personal users' row of an empty range
+      rows.push(row);
+      if (row.reactions) reactions.push(...row.reactions);
     }
+    return { rows, reactions, personal: found[0].personal };
   }
 
   /** Newest first, optionally only ids below `beforeId`; no tombstones. */
@@ -521,18 +536,12 @@ export class RoomsRepository {
    * The reactions of some messages with their first `reactors` reactors (at least one row per
    * reaction, so counts survive `reactors=0`), count and whether the viewer reacted.
    */
-  reactions(messageIds: number[], reactors: number, viewer: Viewer, db: Reader = this.prisma.pool): Promise<ReactionRow[]> {
+  reactions(messageIds: number[], reactors: number, viewer: Viewer): Promise<ReactionRow[]> {
     return queryPrepared<ReactionRow>(
-      db,
+      this.prisma.pool,
       Prisma.sql`
-      SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (
-        SELECT r.message, r.id AS "reactionId", r.reaction, u.session_id AS "sessionId", ur.at,
-          (count(*) OVER w)::int AS count, bool_or(ur."user" = ${viewer.userId ?? -1}) OVER w AS you,
-          row_number() OVER (PARTITION BY r.id ORDER BY ur.at, ur."user") AS rn
-        FROM reactions r JOIN user_reactions ur ON ur.reaction = r.id JOIN users u ON u.id = ur."user"
-        WHERE r.message = ANY(${messageIds}::int[]) AND ${reactionVisibleSql(viewer)}
-        WINDOW w AS (PARTITION BY r.id)
-      ) x WHERE rn <= ${Math.max(reactors, 1)}
+      SELECT message, "reactionId", reaction, count, you, "sessionId", at FROM (${reactionRowsSql(Prisma.sql`r.message = ANY(${messageIds}::int[])`, viewer)}) x
+      WHERE rn <= ${Math.max(reactors, 1)}
       ORDER BY message, "reactionId", rn`,
     );
   }

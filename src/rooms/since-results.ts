@@ -47,8 +47,8 @@ export class SinceResults {
   /**
    * The shared reply (loaded by `load` on a miss), or null when there is none to share: sharing off,
    * change feed not live, this request read the room before a change another request has seen, or
-   * the first time this reply is asked for (a shared load costs a snapshot and the personal users
-   * on top of the viewer's own reads: it pays only for a reply asked for again).
+   * the first time this reply is asked for (a shared load reads the range's personal users on top of
+   * what the viewer's own read does: it pays only for a reply asked for again).
    */
   get(room: Room, c: ViewerClass, q: SinceQuery, load: () => Promise<SharedSince>): Promise<SharedSince> | null {
     if (this.config.SINCE_SHARED_ENTRIES === 0 || !this.feed.live) return null;

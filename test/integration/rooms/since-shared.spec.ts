@@ -4,6 +4,7 @@
 // held, shadow and reported posts, whispers to a user and to the moderators, a tombstone, hidden and
 // visible reactions, a reaction-only update. And a change made through one replica reaches the
 // other's shared replies.
+import { Client } from 'pg';
 import { SogsClient } from '../../../src/client';
 import { ChangeFeed } from '../../../src/cache/change-feed';
 import type { RunningServer } from '../../../src/server';
@@ -121,5 +122,26 @@ describe('shared since replies', () => {
     expect((await bodies(ctx.server, 'plain'))[0]).toContain(changed);
     // And the other replica's own shared replies match the direct ones too.
     for (const name of Object.keys(viewers)) expect(await bodies(other, name)).toEqual(await bodies(direct, name));
+  });
+
+  it('reads a reply in one statement, the shared one with its personal users and no transaction around it', async () => {
+    const query = jest.spyOn(Client.prototype, 'query');
+    const texts = () => query.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+    // A query no one asked before: a viewer's own read, then the shared load (with the personal users), then a hit.
+    const ask = (name: string) => on(ctx.server, name).get(`/room/${ROOM}/messages/since/0?t=r&reactors=3&limit=7`);
+    try {
+      const asked: string[][] = [];
+      for (const name of ['plain', 'anonymous', 'plain', 'reactor']) {
+        query.mockClear();
+        expect((await ask(name)).code).toBe(200);
+        asked.push(texts().filter((t) => /\bFROM messages m\b|^(BEGIN|COMMIT)/.test(t)));
+      }
+      const own = expect.not.stringMatching(/FROM messages m WHERE m\.room = \$\d+ AND m\.seqno > \$\d+ AND m\.whisper IS NOT NULL/);
+      const withPersonal = expect.stringMatching(/array\(\s*SELECT m\.whisper AS id/);
+      // plain: own; anonymous: the shared load; plain again: the kept reply; reactor (personal): own.
+      expect(asked).toEqual([[own], [withPersonal], [], [own]]);
+    } finally {
+      query.mockRestore();
+    }
   });
 });
