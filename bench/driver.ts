@@ -116,6 +116,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   const errorSamples: string[] = [];
   let errors = 0;
   let refused = 0;
+  let replyBytes = 0;
   let next = 0;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
@@ -129,6 +130,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
     try {
       // Requests still unanswered GRACE_MS after the deadline are cut off and count as errors.
       const { status, body } = await send(agent, url, req.path, req.frame, Math.max(1, Math.ceil(deadline + GRACE_MS - performance.now())));
+      replyBytes += body.length;
       why = check(templateOf(index).expect ?? job.expect, req, status, body);
     } catch (err) {
       why = (err as Error).message;
@@ -179,7 +181,7 @@ async function run(job: DriverJob, built: BuiltOnionRequest[], buildMs: number):
   const elapsedMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   agent.destroy();
-  return { latencies, completed: latencies.length, errors, refused, errorSamples, elapsedMs, buildMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { latencies, completed: latencies.length, errors, refused, errorSamples, elapsedMs, buildMs, cpuMs: (cpu.user + cpu.system) / 1000, replyBytes };
 }
 
 function reply(message: DriverMessage): void {

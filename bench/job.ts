@@ -84,6 +84,8 @@ export interface DriverResult {
   buildMs: number;
   /** CPU time of this driver process while it sent (the load generator's share of the machine), ms. */
   cpuMs: number;
+  /** Bytes of the outer (encrypted) replies received, all requests. */
+  replyBytes: number;
 }
 
 export type ParentMessage = { type: 'job'; job: DriverJob } | { type: 'go' };

@@ -82,6 +82,8 @@ interface Row {
   services_cores?: number;
   /** The same for the load drivers (sending, decrypting and checking replies; not pre-building). */
   driver_cores?: number;
+  /** Mean size of a reply as sent (the encrypted onion reply), KB: what each request costs in bytes to encrypt and send. */
+  reply_kb?: number;
 }
 
 /** The population scenario's outcome (issue 18): the largest population held, and every step tried. */
@@ -94,6 +96,8 @@ interface PopulationStep {
   server_cores: number;
   services_cores: number;
   driver_cores: number;
+  /** Mean reply KB: it grows with the population, as every member receives every post of its rooms. */
+  reply_kb: number;
   members_per_core: number;
   held: boolean;
 }
@@ -279,13 +283,14 @@ async function drive(
     server_cores: round(cpuSeconds / (elapsed / 1000), 3),
     services_cores: round(servicesSeconds / (elapsed / 1000), 3),
     driver_cores: round(parts.reduce((n, r) => n + r.cpuMs, 0) / elapsed, 3),
+    reply_kb: completed + refused ? round(parts.reduce((n, r) => n + r.replyBytes, 0) / 1024 / (completed + refused), 2) : 0,
   };
   rows.set(name, row);
   const samples = parts.flatMap((r) => r.errorSamples).slice(0, 3);
   const buildS = Math.max(...parts.map((r) => r.buildMs)) / 1000;
   const ranOut = completed >= spec.count && elapsed < spec.durationMs * 0.9;
   log(
-    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${row.cpu_ms_per_req} ms/request, cores: server ${row.server_cores}, db+redis ${row.services_cores}, drivers ${row.driver_cores} ` +
+    `${name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${errors} errors${row.refused !== undefined ? `, ${row.refused} refused` : ''}, RSS ${row.rss_mb} MB, server CPU ${row.cpu_ms_per_req} ms/request, cores: server ${row.server_cores}, db+redis ${row.services_cores}, drivers ${row.driver_cores}, replies ${row.reply_kb} KB ` +
       `(${completed} requests in ${(elapsed / 1000).toFixed(1)} s; pre-built in ${buildS.toFixed(1)} s${ranOut ? '; used every pre-built request' : ''})` +
       (samples.length ? `\n        errors: ${samples.join(' | ')}` : ''),
   );
@@ -455,12 +460,13 @@ async function populationScenario(server: MeasuredServer, pubkey: string, databa
       server_cores: cores,
       services_cores: row.services_cores ?? 0,
       driver_cores: row.driver_cores ?? 0,
+      reply_kb: row.reply_kb ?? 0,
       members_per_core: cores > 0 ? Math.round(members / cores) : 0,
       held: row.errors === 0 && row.p99_ms <= POPULATION_P99_MS,
     };
     steps.push(step);
     log(
-      `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core; db+redis ${step.services_cores}, drivers ${step.driver_cores} cores)`,
+      `population ${members}: ${step.held ? 'held' : 'not held'} (p99 ${step.p99_ms} ms, ${step.errors} errors, ${step.server_cores} server cores → ${step.members_per_core} members per core; db+redis ${step.services_cores}, drivers ${step.driver_cores} cores; replies ${step.reply_kb} KB)`,
     );
     if (!step.held) {
       if (best !== null || members <= POPULATION_MIN_MEMBERS) break;
