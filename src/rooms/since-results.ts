@@ -30,7 +30,7 @@ export interface SinceQuery {
  */
 @Injectable()
 export class SinceResults {
-  private readonly rooms = new Map<number, { seqno: number; cache: ChangeCache<SharedSince>; seen: Set<string> }>();
+  private readonly rooms = new Map<number, { seqno: number; cache: ChangeCache<SharedSince> }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,9 +46,10 @@ export class SinceResults {
 
   /**
    * The shared reply (loaded by `load` on a miss), or null when there is none to share: sharing off,
-   * change feed not live, this request read the room before a change another request has seen, or
-   * the first time this reply is asked for (a shared load reads the range's personal users on top of
-   * what the viewer's own read does: it pays only for a reply asked for again).
+   * change feed not live, or this request read the room before a change another request has seen.
+   * The first asker already loads the shared reply (its read adds the range's personal users to
+   * what an own read does): the clients of a room poll the seqno they last saw, so a reply asked
+   * for once is almost always asked for again before the room changes.
    */
   get(room: Room, c: ViewerClass, q: SinceQuery, load: () => Promise<SharedSince>): Promise<SharedSince> | null {
     if (this.config.SINCE_SHARED_ENTRIES === 0 || !this.feed.live) return null;
@@ -56,14 +57,8 @@ export class SinceResults {
     if (kept && kept.seqno > room.messageSequence) return null;
     if (!kept || kept.seqno < room.messageSequence) {
       const cache = new ChangeCache<SharedSince>(this.feed, { ttlMs: this.config.CACHE_TTL * 1000, maxEntries: this.config.SINCE_SHARED_ENTRIES, clock: this.clock });
-      this.rooms.set(room.id, (kept = { seqno: room.messageSequence, cache, seen: new Set() }));
+      this.rooms.set(room.id, (kept = { seqno: room.messageSequence, cache }));
     }
-    const key = `${c}:${q.after}:${q.withReactions ? 1 : 0}:${q.limit}:${q.reactors}`;
-    if (!kept.seen.has(key)) {
-      if (kept.seen.size >= this.config.SINCE_SHARED_ENTRIES) kept.seen.clear();
-      kept.seen.add(key);
-      return null;
-    }
-    return kept.cache.get(key, load);
+    return kept.cache.get(`${c}:${q.after}:${q.withReactions ? 1 : 0}:${q.limit}:${q.reactors}`, load);
   }
 }
