@@ -113,6 +113,22 @@ function regularMessageSql(roomId: number, id: number, viewer?: Viewer): Prisma.
 /** A reaction change's seqno on its message: the message's own seqno follows unless its data changed later. */
 const reactionsSeqnoSql = (seqno: number) => Prisma.sql`seqno_reactions = ${seqno}, seqno = GREATEST(seqno_data, ${seqno})`;
 
+/**
+ * Two CTEs, `removed` (the user-reactions `ur` of reactions `r` matching `which`, deleted; their
+ * reaction and user) and `emptied` (the reaction rows this leaves without users, deleted). The
+ * statement still sees the rows it deletes, so a reaction is emptied when every user it has is
+ * among the removed.
+ */
+function removingUserReactionsSql(which: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`removed AS (
+      DELETE FROM user_reactions ur USING reactions r WHERE ur.reaction = r.id AND ${which}
+      RETURNING ur.reaction, ur."user"
+    ), emptied AS (
+      DELETE FROM reactions r WHERE r.id IN (SELECT reaction FROM removed)
+        AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id AND (ur.reaction, ur."user") NOT IN (SELECT reaction, "user" FROM removed))
+    )`;
+}
+
 /** Each reactor of the messages `r` matching `messages`, as a ReactionRow with its rank `rn` among its reaction's reactors (by time). */
 function reactionRowsSql(messages: Prisma.Sql, viewer: Viewer): Prisma.Sql {
   return Prisma.sql`
@@ -688,15 +704,8 @@ export class RoomsRepository {
     const [row] = await db.$queryRaw<Array<{ messageSeqno: number | null; removed: boolean }>>`
       WITH msg AS (
         SELECT m.seqno FROM messages m WHERE ${regularMessageSql(remove.roomId, messageId, remove.viewer)}
-      ), removed AS (
-        DELETE FROM user_reactions ur USING reactions r, msg
-        WHERE ur.reaction = r.id AND r.message = ${messageId} AND r.reaction = ${remove.reaction} AND ur."user" = ${userId}
-        RETURNING ur.reaction
-      ), emptied AS (
-        -- this statement still sees the row it removes: a reaction is left without users when only that one had it
-        DELETE FROM reactions r WHERE r.id IN (SELECT reaction FROM removed)
-          AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id AND ur."user" <> ${userId})
-      ), stamped AS (
+      ), ${removingUserReactionsSql(Prisma.sql`r.message = ${messageId} AND r.reaction = ${remove.reaction} AND ur."user" = ${userId} AND EXISTS (SELECT 1 FROM msg)`)},
+      stamped AS (
         UPDATE messages SET ${reactionsSeqnoSql(remove.seqno)} WHERE id = ${messageId} AND EXISTS (SELECT 1 FROM removed)
       )
       SELECT (SELECT seqno FROM msg) AS "messageSeqno", EXISTS (SELECT 1 FROM removed) AS removed`;
@@ -704,21 +713,15 @@ export class RoomsRepository {
   }
 
   /**
-   * Removes user-reactions of a message (one user's, or everyone's; one reaction or all) and any
-   * reaction rows left without users (protocol §8). Returns how many user-reactions went.
+   * Removes every user's reactions to a message (one reaction or all) and the reaction rows then
+   * without users (protocol §8), in one statement. Returns how many user-reactions went.
    */
-  async removeReactions(messageId: number, filter: { reaction?: string; userId?: number }, db: Tx): Promise<number> {
+  async removeReactions(messageId: number, filter: { reaction?: string }, db: Tx): Promise<number> {
     const reaction = filter.reaction === undefined ? Prisma.empty : Prisma.sql`AND r.reaction = ${filter.reaction}`;
-    const user = filter.userId === undefined ? Prisma.empty : Prisma.sql`AND ur."user" = ${filter.userId}`;
-    const removed = await db.$executeRaw`
-      DELETE FROM user_reactions ur USING reactions r
-      WHERE ur.reaction = r.id AND r.message = ${messageId} ${reaction} ${user}`;
-    if (removed > 0) {
-      await db.$executeRaw`
-        DELETE FROM reactions r WHERE r.message = ${messageId} ${reaction}
-          AND NOT EXISTS (SELECT 1 FROM user_reactions ur WHERE ur.reaction = r.id)`;
-    }
-    return removed;
+    const [row] = await db.$queryRaw<Array<{ n: number }>>`
+      WITH ${removingUserReactionsSql(Prisma.sql`r.message = ${messageId} ${reaction}`)}
+      SELECT count(*)::int AS n FROM removed`;
+    return row.n;
   }
 
   async countReactions(messageId: number, reaction: string | undefined, db: Db): Promise<number> {

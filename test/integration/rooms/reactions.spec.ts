@@ -136,12 +136,16 @@ describe('reactions (protocol §6.4)', () => {
     expectStatus(forbidden, 403);
     expect(forbidden.text()).toBe('This endpoint requires moderator room permissions');
     expectStatus(await ctx.anon().delete(`/room/${token}/reactions/${m.id}`), 401);
+    const reactionRows = async () => (await ctx.prisma.reaction.findMany({ where: { messageId: m.id }, orderBy: { id: 'asc' } })).map((r) => r.reaction);
     let res = await mod.delete(`/room/${token}/reactions/${m.id}/👍`);
     expect(res.json()).toEqual({ removed: 3, seqno: 10 });
+    // The cleared reaction's row goes with its last user; the others keep theirs.
+    expect(await reactionRows()).toEqual(['❤️', '🎉']);
     res = await mod.delete(`/room/${token}/reactions/${m.id}/👍`);
     expect(res.json()).toEqual({ removed: 0, seqno: 10 });
     res = await mod.delete(`/room/${token}/reactions/${m.id}`);
     expect(res.json()).toEqual({ removed: 3, seqno: 13 });
+    expect(await reactionRows()).toEqual([]);
     expect((await users[0].get(`/room/${token}/message/${m.id}`)).json<Json>().reactions).toEqual({});
   });
 

@@ -187,7 +187,12 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
     this.state.expiredUploads.push({ roomId, userId, at });
   }
 
-  async removeReactions(messageId: number, filter: { reaction?: string; userId?: number }): Promise<number> {
+  async removeReactions(messageId: number, filter: { reaction?: string }): Promise<number> {
+    return this.removeUserReactions(messageId, filter);
+  }
+
+  /** removingUserReactionsSql: user-reactions (a user's, or everyone's), then the reactions left without users. */
+  private removeUserReactions(messageId: number, filter: { reaction?: string; userId?: number }): number {
     const byReaction = this.state.reactions.get(messageId);
     let removed = 0;
     for (const [reaction, users] of byReaction ?? []) {
@@ -217,7 +222,7 @@ export class FakeRoomsRepository extends InMemoryRows<State> implements Pick<Roo
   async removeReactionIn(remove: Parameters<RoomsRepository['removeReactionIn']>[0]): Promise<{ messageSeqno: number | null; removed: boolean }> {
     const m = this.regularMessage(remove.roomId, remove.messageId, remove.viewer);
     if (!m) return { messageSeqno: null, removed: false };
-    if ((await this.removeReactions(remove.messageId, { reaction: remove.reaction, userId: remove.userId })) === 0) return { messageSeqno: m.seqno, removed: false };
+    if (this.removeUserReactions(remove.messageId, { reaction: remove.reaction, userId: remove.userId }) === 0) return { messageSeqno: m.seqno, removed: false };
     Object.assign(m, { seqnoReactions: remove.seqno, seqno: Math.max(m.seqnoData, remove.seqno) });
     return { messageSeqno: m.seqno, removed: true };
   }
