@@ -121,13 +121,9 @@ export class MessagesService {
   private sinceJson(read: SinceRead, viewer: Viewer, q: SinceQuery): Buffer {
     if (read.rows.length === 0) return EMPTY_LIST;
     const rows = read.rows.map((m) => (sinceShape(m, viewer, q.after) === 'full' ? m : asTombstone(m)));
-    const withData = new Set(rows.filter((m) => m.data !== null).map((m) => m.id));
-    const reactions = buildReactions(
-      read.reactions.filter((r) => withData.has(r.message)),
-      q.reactors,
-    );
+    const reactions = buildReactions(read.reactions, q.reactors);
     const json = withinReplyBytes(
-      rows.map((m) => sinceRowJson(m, q.after, reactions.get(m.id))),
+      rows.map((m) => sinceRowJson(m, q.after, m.data === null ? undefined : reactions.get(m.id))),
       this.config.REPLY_MAX_BYTES,
     );
     return Buffer.from(JSON.stringify(json));

@@ -15,10 +15,10 @@ export type { Viewer } from './visibility';
 
 export type Db = PrismaService | Prisma.TransactionClient;
 export type Tx = Prisma.TransactionClient;
-/** A `since` read (RoomsRepository.since): its rows in seqno order, their reactions, the range's personal users. */
 /** A row of the `since` statement: a message, its reactions' rows (null without data), the range's personal users. */
 type SinceRow = MessageRow & { reactions: ReactionRow[] | null; personal: number[] };
 
+/** A `since` read (RoomsRepository.since): its rows in seqno order, their reactions, the range's personal users. */
 export interface SinceRead {
   rows: MessageRow[];
   reactions: ReactionRow[];
